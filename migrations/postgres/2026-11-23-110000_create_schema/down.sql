@@ -1,0 +1,17 @@
+DROP TABLE security_log;
+DROP TABLE notification_preferences;
+DROP TABLE notifications;
+DROP TABLE outbox;
+DROP TABLE assessments;
+DROP TABLE messages;
+DROP TABLE timeline_events;
+DROP TABLE measures;
+DROP TABLE requests;
+DROP TABLE reference_counters;
+DROP TABLE sign_in_throttle;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE account_tokens;
+DROP TABLE recovery_codes;
+DROP TABLE users;
+DROP TABLE missions;

@@ -1,0 +1,127 @@
+//! Demonstration data for `serve --demo`: two missions and one account per role, on an empty
+//! database only, with generated passwords that are shown once.
+
+use chrono::NaiveDateTime;
+use secrecy::SecretString;
+
+use crate::app::AppError;
+use crate::app::missions::{MissionInput, create_mission};
+use crate::app::users::{UserInput, insert_prepared, prepare_with_password};
+use crate::auth::password::HashCost;
+use crate::auth::secret;
+use crate::db::{self, DbConnection, missions, users};
+
+/// One demo sign-in, to print.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    pub mission: Option<String>,
+}
+
+/// (e-mail, name, role, index of the mission, clearance)
+type DemoPerson = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+    Option<&'static str>,
+);
+
+/// Seeds the demo when the database holds no missions and no accounts; otherwise returns `None`
+/// and changes nothing.
+pub fn seed(
+    conn: &mut DbConnection,
+    cost: HashCost,
+    now: NaiveDateTime,
+) -> Result<Option<Vec<DemoAccount>>, AppError> {
+    if missions::count(conn)? > 0 || users::count(conn)? > 0 {
+        return Ok(None);
+    }
+    let people: [DemoPerson; 6] = [
+        ("admin@portal.example", "Per Operatør", "admin", None, None),
+        (
+            "staff@iceland-embassy.example",
+            "Guðrún Jónsdóttir",
+            "mission_staff",
+            Some(0),
+            None,
+        ),
+        (
+            "staff@brazil-consulate.example",
+            "João Silva",
+            "mission_staff",
+            Some(1),
+            None,
+        ),
+        (
+            "officer@mfa.example",
+            "Ingrid Berg",
+            "mfa_officer",
+            None,
+            Some("confidential"),
+        ),
+        (
+            "liaison@police.example",
+            "Ola Haugen",
+            "police_liaison",
+            None,
+            Some("secret"),
+        ),
+        (
+            "analyst@pst.example",
+            "Nina Lund",
+            "pst_analyst",
+            None,
+            Some("secret"),
+        ),
+    ];
+    // Hash every password before the transaction, so no write lock is held while Argon2 works.
+    let mut prepared = Vec::new();
+    for (email, name, role, mission, clearance) in people {
+        let password = secret::generate_password();
+        let input = UserInput {
+            email: email.into(),
+            name: name.into(),
+            role: role.into(),
+            // Placeholder until the missions exist; replaced below.
+            mission_id: mission.map(|i| i.to_string()),
+            clearance: clearance.map(Into::into),
+        };
+        let user = prepare_with_password(&input, &SecretString::from(password.clone()), cost)?;
+        prepared.push((user, email, role, password, mission));
+    }
+    db::write(conn, |conn| {
+        let created = [
+            MissionInput {
+                name: "Embassy of Iceland".into(),
+                country: "IS".into(),
+                kind: "embassy".into(),
+            },
+            MissionInput {
+                name: "Consulate General of Brazil".into(),
+                country: "BR".into(),
+                kind: "consulate".into(),
+            },
+        ]
+        .iter()
+        .map(|m| create_mission(conn, m, now))
+        .collect::<Result<Vec<_>, _>>()?;
+        let mut accounts = Vec::new();
+        for (user, email, role, password, mission) in prepared {
+            let user = match mission {
+                Some(i) => user.for_mission(&created[i].id),
+                None => user,
+            };
+            insert_prepared(conn, &user, now)?;
+            accounts.push(DemoAccount {
+                email: email.to_owned(),
+                password,
+                role: role.to_owned(),
+                mission: mission.map(|i| created[i].name.clone()),
+            });
+        }
+        Ok(Some(accounts))
+    })
+}

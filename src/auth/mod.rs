@@ -1,0 +1,4 @@
+//! Authentication: passwords and single-use secrets.
+
+pub mod password;
+pub mod secret;

@@ -1,0 +1,280 @@
+//! The `protection-portal` command line (SPEC § 8).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::app::missions::{MissionInput, create_mission};
+use crate::app::users::{UserInput, create_user_with_password};
+use crate::app::{self, AppError};
+use crate::auth::password::HashCost;
+use crate::db;
+use crate::settings::Settings;
+use crate::startup::{self, Application};
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "protection-portal",
+    version,
+    about = "The portal through which foreign missions in Norway request external protection."
+)]
+pub struct Cli {
+    /// Folder holding default.toml and the per-environment settings files.
+    #[arg(long, global = true, default_value = "config", value_name = "DIR")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve the web pages and the API.
+    Serve {
+        /// Address and port to listen on (overrides server.bind).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// On an empty database, create two missions and one account per role, and print their sign-ins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage missions.
+    Mission {
+        #[command(subcommand)]
+        action: MissionCommand,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Manage personal access tokens for the API.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MissionCommand {
+    /// Register a mission; prints its id as the last line.
+    Create {
+        /// The mission's name, e.g. "Embassy of Iceland".
+        #[arg(long)]
+        name: String,
+        /// ISO 3166-1 alpha-2 code of the sending country, e.g. IS.
+        #[arg(long)]
+        country: String,
+        /// embassy, consulate or international_organisation.
+        #[arg(long, default_value = "embassy")]
+        kind: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; reads the password from standard input and prints the id as the last line.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// mission_staff, mfa_officer, police_liaison, pst_analyst or admin.
+        #[arg(long)]
+        role: String,
+        /// The mission's id (mission staff only).
+        #[arg(long, value_name = "ID")]
+        mission: Option<String>,
+        /// none, restricted, confidential, secret or top_secret (MFA, police and PST only).
+        #[arg(long, value_name = "LEVEL")]
+        clearance: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal access token for a user; prints the token as the last line.
+    Create {
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        #[arg(long, value_name = "LABEL")]
+        name: Option<String>,
+    },
+}
+
+/// Runs a parsed command line; the exit code is 0 on success, 1 on failure, 2 on bad settings.
+pub fn run(cli: Cli) -> ExitCode {
+    let settings = match Settings::load(&cli.config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("protection-portal: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let outcome = actix_web::rt::System::new().block_on(execute(cli.command, settings));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("protection-portal: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { bind, demo } => {
+            if let Some(bind) = bind {
+                settings.server.bind = bind;
+                settings.validate()?;
+            }
+            serve(settings, demo).await
+        }
+        Command::Migrate => {
+            startup::prepare(settings).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Mission {
+            action:
+                MissionCommand::Create {
+                    name,
+                    country,
+                    kind,
+                },
+        } => {
+            let prepared = startup::prepare(settings).await?;
+            let input = MissionInput {
+                name,
+                country,
+                kind,
+            };
+            let mission = db::run(&prepared.pool, move |conn| {
+                create_mission(conn, &input, app::now())
+            })
+            .await
+            .map_err(explain)?;
+            println!(
+                "Created mission {} ({}, {}).",
+                mission.name, mission.country, mission.kind
+            );
+            println!("{}", mission.id);
+            Ok(())
+        }
+        Command::User {
+            action:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    mission,
+                    clearance,
+                },
+        } => {
+            let password = read_password()?;
+            let prepared = startup::prepare(settings).await?;
+            let cost = HashCost::from_settings(&prepared.settings.security);
+            let input = UserInput {
+                email,
+                name,
+                role,
+                mission_id: mission,
+                clearance,
+            };
+            let user = db::run(&prepared.pool, move |conn| {
+                create_user_with_password(conn, &input, &password, cost, app::now())
+            })
+            .await
+            .map_err(explain)?;
+            println!("Created {} account for {}.", user.role, user.email);
+            println!("{}", user.id);
+            Ok(())
+        }
+        Command::Token {
+            action: TokenCommand::Create { .. },
+        } => anyhow::bail!(
+            "token create is not yet available: personal access tokens arrive with the JSON API"
+        ),
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let bind = settings.server_bind()?;
+    let prepared = startup::prepare(settings).await?;
+    let notes = startup::first_run(&prepared, demo).await?;
+    let listener =
+        TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    let bound = listener.local_addr()?;
+    let app = Application::build(&prepared, listener)?;
+    let base = prepared.settings.public_base().to_owned();
+    let mut out = std::io::stdout().lock();
+    if let Some(accounts) = &notes.demo_accounts {
+        writeln!(
+            out,
+            "Demo data created. Sign-ins (shown once, not stored anywhere):"
+        )?;
+        for a in accounts {
+            let mission = a
+                .mission
+                .as_deref()
+                .map(|m| format!(" — {m}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<15} {:<32} {}{}",
+                a.role, a.email, a.password, mission
+            )?;
+        }
+    }
+    if let Some(link) = &notes.first_admin_link {
+        writeln!(
+            out,
+            "No accounts yet. Create the first administrator within {} hours at:",
+            prepared.settings.security.first_admin_link_hours
+        )?;
+        writeln!(out, "  {link}")?;
+    }
+    writeln!(
+        out,
+        "Protection portal listening on http://{bound} (public address {base})."
+    )?;
+    drop(out);
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads one line from standard input as the password (the trailing newline is not part of it).
+fn read_password() -> anyhow::Result<SecretString> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (12–128 characters): ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    Ok(SecretString::from(password.to_owned()))
+}
+
+/// Turns an application error into a message for the operator, naming fields and rules.
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}

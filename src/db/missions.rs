@@ -1,0 +1,65 @@
+//! Queries on missions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::missions;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = missions)]
+pub struct MissionRow {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub kind: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = missions)]
+pub struct NewMission<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub country: &'a str,
+    pub kind: &'a str,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConnection, mission: &NewMission<'_>) -> QueryResult<()> {
+    diesel::insert_into(missions::table)
+        .values(mission)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MissionRow>> {
+    missions::table
+        .find(id)
+        .select(MissionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<MissionRow>> {
+    missions::table
+        .filter(missions::name.eq(name))
+        .select(MissionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<MissionRow>> {
+    missions::table
+        .order(missions::name.asc())
+        .select(MissionRow::as_select())
+        .load(conn)
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    missions::table.count().get_result(conn)
+}

@@ -1,0 +1,279 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    account_tokens (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        prefix -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Text,
+        threat_level -> Text,
+        summary -> Text,
+        classification -> Text,
+        declassify_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    measures (id) {
+        id -> Text,
+        request_id -> Text,
+        position -> Integer,
+        kind -> Text,
+        location -> Text,
+        address -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        description -> Text,
+        outcome -> Nullable<Text>,
+        conditions -> Nullable<Text>,
+        implemented_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        request_id -> Text,
+        author_id -> Text,
+        visibility -> Text,
+        classification -> Text,
+        declassify_on -> Nullable<Date>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    missions (id) {
+        id -> Text,
+        name -> Text,
+        country -> Text,
+        kind -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_preferences (user_id, kind) {
+        user_id -> Text,
+        kind -> Text,
+        email -> Bool,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        request_id -> Nullable<Text>,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient_user_id -> Nullable<Text>,
+        recipient_email -> Text,
+        request_id -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Text,
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reference_counters (year) {
+        year -> Integer,
+        last_seq -> Integer,
+    }
+}
+
+diesel::table! {
+    requests (id) {
+        id -> Text,
+        mission_id -> Text,
+        reference -> Nullable<Text>,
+        state -> Text,
+        version -> Integer,
+        title -> Text,
+        justification -> Text,
+        urgency -> Text,
+        contact_name -> Text,
+        contact_phone -> Text,
+        contact_email -> Text,
+        created_by -> Text,
+        assigned_officer_id -> Nullable<Text>,
+        reached_police -> Bool,
+        referred_to_pst -> Bool,
+        referred_by -> Nullable<Text>,
+        reply -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    security_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        event -> Text,
+        outcome -> Text,
+        actor_user_id -> Nullable<Text>,
+        actor_org -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Nullable<Text>,
+        state -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_throttle (throttle_key) {
+        throttle_key -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    timeline_events (id) {
+        id -> Text,
+        request_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Text,
+        mission_visible -> Bool,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        mission_id -> Nullable<Text>,
+        clearance -> Text,
+        password_hash -> Nullable<Text>,
+        password_changed_at -> Nullable<Timestamp>,
+        totp_secret -> Nullable<Text>,
+        totp_confirmed_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
+        locale -> Text,
+        active -> Bool,
+        last_sign_in_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(assessments -> requests (request_id));
+diesel::joinable!(assessments -> users (author_id));
+diesel::joinable!(measures -> requests (request_id));
+diesel::joinable!(messages -> requests (request_id));
+diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(notification_preferences -> users (user_id));
+diesel::joinable!(notifications -> requests (request_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(outbox -> requests (request_id));
+diesel::joinable!(outbox -> users (recipient_user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(requests -> missions (mission_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(timeline_events -> requests (request_id));
+diesel::joinable!(timeline_events -> users (actor_id));
+diesel::joinable!(users -> missions (mission_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    account_tokens,
+    api_tokens,
+    assessments,
+    measures,
+    messages,
+    missions,
+    notification_preferences,
+    notifications,
+    outbox,
+    recovery_codes,
+    reference_counters,
+    requests,
+    security_log,
+    sessions,
+    sign_in_throttle,
+    timeline_events,
+    users,
+);

@@ -1,0 +1,12 @@
+//! The protection portal: foreign missions in Norway ask for external protection, and the MFA,
+//! Oslo Police District and PST triage, assess, decide and confirm it.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod db;
+pub mod domain;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

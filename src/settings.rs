@@ -1,0 +1,309 @@
+//! Typed settings: `config/default.toml`, then `config/$APP_ENVIRONMENT.toml`, then `APP__SECTION__KEY`
+//! variables. Secrets are `SecretString` and never print.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::domain::Classification;
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The address people use to reach the portal; links in e-mails and printed links start with it.
+    pub public_url: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://…` selects PostgreSQL; a path or `sqlite://path` selects SQLite.
+    pub url: SecretString,
+    pub pool_size: u32,
+    pub connect_timeout_seconds: u64,
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// The filter used when `RUST_LOG` is not set.
+    pub level: String,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// The highest classification this installation is approved to hold (Security Act § 13).
+    pub max_classification: String,
+    /// `false` drops `Secure` and the `__Host-` prefix from the session cookie: plain-HTTP local use only.
+    pub cookie_secure: bool,
+    pub session_idle_minutes: u32,
+    pub session_absolute_hours: u32,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    pub argon2_parallelism: u32,
+    pub first_admin_link_hours: u32,
+}
+
+/// A setting that failed its rule; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {key}: {message}")]
+pub struct SettingError {
+    pub key: String,
+    pub message: String,
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> SettingError {
+    SettingError {
+        key: key.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Which database engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    Postgres,
+    Sqlite,
+}
+
+impl DatabaseSettings {
+    pub fn backend(&self) -> DatabaseBackend {
+        backend_of(self.url.expose_secret())
+    }
+
+    /// The SQLite file path, for SQLite URLs.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        sqlite_path_of(self.url.expose_secret())
+    }
+}
+
+pub fn backend_of(url: &str) -> DatabaseBackend {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        DatabaseBackend::Postgres
+    } else {
+        DatabaseBackend::Sqlite
+    }
+}
+
+pub fn sqlite_path_of(url: &str) -> Option<PathBuf> {
+    match backend_of(url) {
+        DatabaseBackend::Postgres => None,
+        DatabaseBackend::Sqlite => {
+            Some(PathBuf::from(url.strip_prefix("sqlite://").unwrap_or(url)))
+        }
+    }
+}
+
+impl Settings {
+    /// Reads settings from `dir` (normally `./config`), the file named by `APP_ENVIRONMENT` and
+    /// the `APP__…` variables, and checks them.
+    pub fn load(dir: &Path) -> Result<Settings, anyhow::Error> {
+        Self::load_for(dir, std::env::var("APP_ENVIRONMENT").ok())
+    }
+
+    /// As `load`, with the environment's name given rather than read from `APP_ENVIRONMENT`.
+    pub fn load_for(dir: &Path, environment: Option<String>) -> Result<Settings, anyhow::Error> {
+        let default = dir.join("default.toml");
+        if !default.exists() {
+            return Err(anyhow::anyhow!(
+                "cannot read settings: {} does not exist (use --config DIR to name the settings folder)",
+                default.display()
+            ));
+        }
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from(default).format(config::FileFormat::Toml));
+        if let Some(environment) = environment {
+            let environment = environment.trim().to_lowercase();
+            if environment.is_empty()
+                || !environment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(
+                    invalid("APP_ENVIRONMENT", "must be a plain name such as production").into(),
+                );
+            }
+            let file = dir.join(format!("{environment}.toml"));
+            if !file.exists() {
+                return Err(invalid(
+                    "APP_ENVIRONMENT",
+                    format!(
+                        "no settings file {} for environment {environment:?}",
+                        file.display()
+                    ),
+                )
+                .into());
+            }
+            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml));
+        }
+        let raw = builder
+            .add_source(
+                config::Environment::with_prefix("APP")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot read settings: {e}"))?;
+        let settings: Settings = raw
+            .try_deserialize()
+            .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks each setting against its rule, naming the first key that breaks one.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let url = Url::parse(&self.public_url)
+            .map_err(|e| invalid("public_url", format!("must be an absolute URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(invalid(
+                "public_url",
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        self.server_bind()?;
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        let db_url = self.database.url.expose_secret();
+        if db_url.trim().is_empty() {
+            return Err(invalid("database.url", "must not be empty"));
+        }
+        if self.database.backend() == DatabaseBackend::Postgres {
+            Url::parse(db_url).map_err(|e| {
+                invalid(
+                    "database.url",
+                    format!("is not a valid PostgreSQL URL: {e}"),
+                )
+            })?;
+        }
+        if self.database.pool_size == 0 || self.database.pool_size > 200 {
+            return Err(invalid("database.pool_size", "must be between 1 and 200"));
+        }
+        if self.database.connect_timeout_seconds == 0 {
+            return Err(invalid(
+                "database.connect_timeout_seconds",
+                "must be at least 1",
+            ));
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| invalid("log.level", format!("is not a valid filter: {e}")))?;
+        self.max_classification()?;
+        let s = &self.security;
+        if s.session_idle_minutes == 0 || s.session_idle_minutes > 24 * 60 {
+            return Err(invalid(
+                "security.session_idle_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        if s.session_absolute_hours == 0 || s.session_absolute_hours > 24 * 7 {
+            return Err(invalid(
+                "security.session_absolute_hours",
+                "must be between 1 and 168",
+            ));
+        }
+        if s.argon2_memory_kib < 8 * s.argon2_parallelism.max(1) {
+            return Err(invalid(
+                "security.argon2_memory_kib",
+                "must be at least 8 × argon2_parallelism",
+            ));
+        }
+        if s.argon2_iterations == 0 {
+            return Err(invalid("security.argon2_iterations", "must be at least 1"));
+        }
+        if s.argon2_parallelism == 0 || s.argon2_parallelism > 16 {
+            return Err(invalid(
+                "security.argon2_parallelism",
+                "must be between 1 and 16",
+            ));
+        }
+        if s.first_admin_link_hours == 0 || s.first_admin_link_hours > 72 {
+            return Err(invalid(
+                "security.first_admin_link_hours",
+                "must be between 1 and 72",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn server_bind(&self) -> Result<SocketAddr, SettingError> {
+        self.server.bind.parse().map_err(|_| {
+            invalid(
+                "server.bind",
+                "must be an address and port such as 127.0.0.1:8080",
+            )
+        })
+    }
+
+    pub fn max_classification(&self) -> Result<Classification, SettingError> {
+        self.security
+            .max_classification
+            .parse()
+            .map_err(|e| invalid("security.max_classification", e))
+    }
+
+    /// `public_url` without a trailing slash, for building links.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_is_chosen_by_url() {
+        assert_eq!(backend_of("postgres://u@h/db"), DatabaseBackend::Postgres);
+        assert_eq!(backend_of("postgresql://u@h/db"), DatabaseBackend::Postgres);
+        assert_eq!(backend_of("data/portal.db"), DatabaseBackend::Sqlite);
+        assert_eq!(
+            sqlite_path_of("sqlite://data/portal.db"),
+            Some(PathBuf::from("data/portal.db"))
+        );
+        assert_eq!(sqlite_path_of("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn database_url_never_prints() {
+        let s = DatabaseSettings {
+            url: SecretString::from("postgres://portal:hunter2hunter2@db/portal"),
+            pool_size: 1,
+            connect_timeout_seconds: 1,
+            sqlite_busy_timeout_ms: 1,
+        };
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The one place where the portal is wired together: settings, pool, migrations, routes,
+//! middleware and the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::app::{self, demo, setup};
+use crate::auth::password::HashCost;
+use crate::db::{self, Pool};
+use crate::settings::Settings;
+use crate::web::{AppState, frame, routes};
+
+/// A database ready to serve: connected and migrated.
+pub struct Prepared {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
+    let database = settings.database.clone();
+    let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<Pool> {
+        let pool = db::build_pool(&database)?;
+        let mut conn = pool.get()?;
+        let applied = db::migrate(&mut conn)?;
+        for version in applied {
+            tracing::info!(%version, "migration applied");
+        }
+        Ok(pool)
+    })
+    .await??;
+    Ok(Prepared {
+        pool,
+        settings: Arc::new(settings),
+    })
+}
+
+/// What `serve` prints once at start-up.
+#[derive(Debug, Default)]
+pub struct StartupNotes {
+    pub first_admin_link: Option<String>,
+    pub demo_accounts: Option<Vec<demo::DemoAccount>>,
+}
+
+/// First-run work: seeds the demo when asked, and on a database without accounts issues the
+/// first-administrator link.
+pub async fn first_run(prepared: &Prepared, seed_demo: bool) -> anyhow::Result<StartupNotes> {
+    let settings = prepared.settings.clone();
+    let cost = HashCost::from_settings(&settings.security);
+    let notes = db::run(&prepared.pool, move |conn| {
+        let demo_accounts = if seed_demo {
+            demo::seed(conn, cost, app::now())?
+        } else {
+            None
+        };
+        let first_admin_link = setup::issue_first_admin_link(
+            conn,
+            settings.public_base(),
+            chrono::Duration::hours(i64::from(settings.security.first_admin_link_hours)),
+            app::now(),
+        )?;
+        Ok::<_, app::AppError>(StartupNotes {
+            first_admin_link,
+            demo_accounts,
+        })
+    })
+    .await?;
+    Ok(notes)
+}
+
+/// The HTTP server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(prepared: &Prepared, listener: TcpListener) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let settings = prepared.settings.clone();
+        let state = web::Data::new(AppState {
+            pool: prepared.pool.clone(),
+            hash_cost: HashCost::from_settings(&settings.security),
+            settings: settings.clone(),
+        });
+        let max_body = settings.server.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(web::FormConfig::default().limit(max_body))
+                .app_data(web::JsonConfig::default().limit(max_body))
+                .configure(routes)
+                .wrap(from_fn(frame::frame))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+        .client_request_timeout(Duration::from_secs(10));
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server (gracefully, or at once with `graceful = false`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix finishes in-flight requests first) or `handle().stop()`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,117 @@
+//! How failures reach people: a status and a message that reveals nothing internal. The full
+//! error page (or JSON under /api) is drawn by `frame`, which knows the correlation id.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::app::AppError;
+use crate::db::DbError;
+
+/// A message safe to show to the person who made the request.
+#[derive(Debug, Clone)]
+pub struct PublicMessage(pub String);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => WebError::NotFound,
+            AppError::Conflict(m) => WebError::Conflict(m),
+            AppError::Invalid(errors) => WebError::Conflict(
+                errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::Db(DbError::Unavailable(detail)) => {
+                tracing::error!(error = %detail, "database unavailable");
+                WebError::Unavailable
+            }
+            AppError::Db(DbError::Query(e)) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let WebError::Internal(detail) = self {
+            // The detail goes to the operator's log (with the request id), never to the page.
+            tracing::error!(error = %detail, "internal error");
+        }
+        let mut res = HttpResponse::build(self.status_code()).finish();
+        if let WebError::Conflict(m) = self {
+            res.extensions_mut().insert(PublicMessage(m.clone()));
+        }
+        res
+    }
+}
+
+/// The heading and explanation shown for a status when nothing more specific is known.
+pub fn describe(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 => (
+            "Bad request",
+            "The request could not be understood. Check what you entered and try again.",
+        ),
+        401 => ("Sign-in required", "You need to sign in to see this page."),
+        403 => ("Not allowed", "You are not allowed to do this."),
+        404 => (
+            "Page not found",
+            "There is nothing here, or you do not have access to it. Check the address.",
+        ),
+        405 => ("Not allowed", "This page cannot be used that way."),
+        409 => (
+            "Could not be saved",
+            "What you sent conflicts with what is stored. Reload the page and try again.",
+        ),
+        413 => (
+            "Too large",
+            "What you sent is larger than the portal accepts.",
+        ),
+        415 => (
+            "Unsupported format",
+            "The portal does not accept this kind of content here.",
+        ),
+        422 => (
+            "Could not be processed",
+            "What you sent could not be processed.",
+        ),
+        429 => (
+            "Too many attempts",
+            "Please wait a moment before trying again.",
+        ),
+        503 => (
+            "Temporarily unavailable",
+            "The portal cannot reach its database just now. Please try again in a few minutes.",
+        ),
+        s if s >= 500 => (
+            "Something went wrong",
+            "The portal could not complete your request. Nothing was changed. If it happens again, contact the portal's support and give them the reference below.",
+        ),
+        _ => (
+            "Something went wrong",
+            "The request could not be completed.",
+        ),
+    }
+}

@@ -1,0 +1,153 @@
+//! What wraps every response: a request id, one log line per request, the security headers of
+//! SPEC § 10, and an error page (or JSON error under /api) for every failure, so that no error
+//! from a handler or an extractor leaves without headers or shows internals.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use maud::html;
+use tracing::Instrument;
+
+use super::AppState;
+use super::errors::{PublicMessage, describe};
+use super::layout;
+
+/// The id that ties a request's log lines to what the person saw (the "correlation id").
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+pub async fn frame(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let method = req.method().clone();
+    // The path only: query strings can carry single-use tokens and must not reach the log.
+    let path = req.path().to_owned();
+    let https = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.public_url_is_https())
+        .unwrap_or(false);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+
+    // Layers inside this one answer with responses, not errors (an error returned here would
+    // leave without the headers below); handlers' and extractors' errors are responses already.
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            span.in_scope(|| tracing::error!(error = %err, "a middleware failed"));
+            return Err(err);
+        }
+    };
+
+    let status = res.status();
+    if status.is_client_error() || status.is_server_error() {
+        res = render_error(res, &request_id);
+    }
+    set_security_headers(res.headers_mut(), https);
+    res.headers_mut().insert(
+        HeaderName::from_static("x-request-id"),
+        HeaderValue::from_str(&request_id).expect("hex is a valid header value"),
+    );
+
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), latency_ms, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), latency_ms, "request");
+        }
+    });
+    Ok(res)
+}
+
+fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+    let fixed = [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+}
+
+/// Replaces the body of an error response that is not already a page of ours (HTML) or a JSON
+/// answer with the standard error page, keeping its status and headers.
+fn render_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceResponse<BoxBody> {
+    let already_rendered = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if already_rendered {
+        return res;
+    }
+    let status = res.status();
+    let (heading, explanation) = describe(status);
+    let message = res
+        .response()
+        .extensions()
+        .get::<PublicMessage>()
+        .map(|m| m.0.clone());
+    let api = res.request().path().starts_with("/api/");
+    let (req, old) = res.into_parts();
+    let mut new = if api {
+        HttpResponse::build(status).json(serde_json::json!({
+            "error": {
+                "code": heading.to_lowercase().replace([' ', '-'], "_"),
+                "message": message.as_deref().unwrap_or(explanation),
+                "request_id": request_id,
+            }
+        }))
+    } else {
+        layout::respond(
+            status,
+            layout::page(
+                heading,
+                html! {
+                    h1 { (heading) }
+                    p class="lead" { (message.as_deref().unwrap_or(explanation)) }
+                    @if status.is_server_error() {
+                        p { "Reference: " span class="correlation" { (request_id) } }
+                    }
+                    p { a href="/" { "Go to the start page" } }
+                },
+            ),
+        )
+    };
+    // Keep headers the failing layer set on purpose (Allow, Retry-After, Location, cookies).
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(req, new)
+}

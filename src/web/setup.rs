@@ -1,0 +1,174 @@
+//! The first-administrator page, reached through the single-use link `serve` prints on an empty
+//! database.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::AppState;
+use super::errors::WebError;
+use super::layout::{page, respond};
+use crate::app::{self, AppError, setup};
+use crate::db;
+use crate::domain::FieldError;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkQuery {
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupForm {
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+    password_confirmation: String,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    query: web::Query<LinkQuery>,
+) -> Result<HttpResponse, WebError> {
+    let token = query.into_inner().token;
+    let check = token.clone();
+    let usable = db::run(&state.pool, move |conn| {
+        setup::first_admin_link_is_usable(conn, &check, app::now())
+    })
+    .await?;
+    if !usable {
+        return Err(WebError::NotFound);
+    }
+    Ok(respond(StatusCode::OK, form_page(&token, "", "", &[])))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    form: web::Form<SetupForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    let mut errors = Vec::new();
+    if form.password != form.password_confirmation {
+        errors.push(FieldError::new(
+            "password_confirmation",
+            "must be the same as the password",
+        ));
+    }
+    let cost = state.hash_cost;
+    let (token, email, name) = (form.token.clone(), form.email.clone(), form.name.clone());
+    let password = SecretString::from(form.password);
+    let outcome = db::run(&state.pool, move |conn| {
+        // Check the link before spending time on hashing.
+        if !setup::first_admin_link_is_usable(conn, &token, app::now())? {
+            return Err(AppError::NotFound);
+        }
+        let prepared = setup::prepare_first_admin(&email, &name, &password, cost);
+        match (prepared, errors.is_empty()) {
+            (Ok(admin), true) => setup::create_first_admin(conn, &token, &admin, app::now()),
+            (Ok(_), false) => Err(AppError::Invalid(errors)),
+            (Err(AppError::Invalid(mut more)), _) => {
+                more.extend(errors);
+                Err(AppError::Invalid(more))
+            }
+            (Err(other), _) => Err(other),
+        }
+    })
+    .await;
+    match outcome {
+        Ok(_) => Ok(respond(
+            StatusCode::OK,
+            page(
+                "Administrator created",
+                html! {
+                    h1 { "Administrator account created" }
+                    p class="lead" { "The portal now has its first administrator. This link no longer works." }
+                    p { a class="button" href="/sign-in" { "Sign in" } }
+                },
+            ),
+        )),
+        Err(AppError::Invalid(errors)) => Ok(respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form_page(&form.token, &form.email, &form.name, &errors),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+    errors.iter().find(|e| e.field == field)
+}
+
+fn input_field(
+    errors: &[FieldError],
+    field: &'static str,
+    label: &str,
+    kind: &str,
+    value: &str,
+    autocomplete: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let error = field_error(errors, field);
+    let described = match (hint.is_some(), error.is_some()) {
+        (true, true) => format!("{field}-hint {field}-error"),
+        (true, false) => format!("{field}-hint"),
+        (false, true) => format!("{field}-error"),
+        (false, false) => String::new(),
+    };
+    html! {
+        div class={ "field" @if error.is_some() { " has-error" } } {
+            label for=(field) { (label) }
+            @if let Some(h) = hint { span class="hint" id={ (field) "-hint" } { (h) } }
+            @if let Some(e) = error {
+                span class="field-error" id={ (field) "-error" } { "Error: " (e.message) }
+            }
+            input type=(kind) id=(field) name=(field) value=(value) autocomplete=(autocomplete)
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())]
+                aria-invalid=[error.map(|_| "true")];
+        }
+    }
+}
+
+fn form_page(token: &str, email: &str, name: &str, errors: &[FieldError]) -> Markup {
+    page(
+        "Create the first administrator",
+        html! {
+            @if !errors.is_empty() {
+                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                    h2 id="error-summary-title" { "There is a problem" }
+                    ul {
+                        @for e in errors {
+                            li { a href={ "#" (e.field) } { (label_of(e.field)) ": " (e.message) } }
+                        }
+                    }
+                }
+            }
+            h1 { "Create the first administrator" }
+            p class="lead" {
+                "Administrators manage missions and user accounts. They do not see any request's content."
+            }
+            form method="post" action="/setup" novalidate {
+                input type="hidden" name="token" value=(token);
+                (input_field(errors, "name", "Full name", "text", name, "name", None))
+                (input_field(errors, "email", "E-mail address", "email", email, "email", None))
+                (input_field(errors, "password", "Password", "password", "", "new-password",
+                    Some("At least 12 characters. A sentence you remember is a good password.")))
+                (input_field(errors, "password_confirmation", "Repeat the password", "password", "", "new-password", None))
+                button type="submit" { "Create administrator" }
+            }
+        },
+    )
+}
+
+fn label_of(field: &str) -> &str {
+    match field {
+        "name" => "Full name",
+        "email" => "E-mail address",
+        "password" => "Password",
+        "password_confirmation" => "Repeat the password",
+        other => other,
+    }
+}

@@ -1,0 +1,336 @@
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{TestDb, crate_dir};
+
+fn portal(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_protection-portal"));
+    cmd.arg("--config")
+        .arg(crate_dir().join("config"))
+        .env("APP_ENVIRONMENT", "test")
+        .env("APP__DATABASE__URL", db.url())
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn run(mut cmd: Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start protection-portal");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn last_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn migrate_then_create_a_mission_and_its_staff() {
+    let db = TestDb::fresh();
+    let mut cmd = portal(&db);
+    cmd.arg("migrate");
+    let out = run(cmd, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut cmd = portal(&db);
+    cmd.args([
+        "mission",
+        "create",
+        "--name",
+        "Embassy of Iceland",
+        "--country",
+        "is",
+    ]);
+    let out = run(cmd, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mission_id = last_line(&out);
+    assert_eq!(
+        uuid::Uuid::parse_str(&mission_id).unwrap().to_string(),
+        mission_id
+    );
+
+    // The same name twice is refused, naming the field.
+    let mut cmd = portal(&db);
+    cmd.args([
+        "mission",
+        "create",
+        "--name",
+        "Embassy of Iceland",
+        "--country",
+        "IS",
+    ]);
+    let out = run(cmd, "");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("name: a mission with this name already exists")
+    );
+
+    let mut cmd = portal(&db);
+    cmd.args([
+        "user",
+        "create",
+        "--email",
+        "Gudrun@Iceland.example",
+        "--name",
+        "Guðrún Jónsdóttir",
+        "--role",
+        "mission_staff",
+        "--mission",
+        &mission_id,
+    ]);
+    let out = run(cmd, "a long enough passphrase\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let user_id = last_line(&out);
+    assert!(uuid::Uuid::parse_str(&user_id).is_ok());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("gudrun@iceland.example"));
+}
+
+#[test]
+fn bad_input_is_refused_naming_the_field_and_rule() {
+    let db = TestDb::fresh();
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec![
+                "mission",
+                "create",
+                "--name",
+                "Embassy of Nowhere",
+                "--country",
+                "XX",
+            ],
+            "",
+            "country: must be an ISO 3166-1 alpha-2",
+        ),
+        (
+            vec![
+                "mission",
+                "create",
+                "--name",
+                "Embassy",
+                "--country",
+                "IS",
+                "--kind",
+                "palace",
+            ],
+            "",
+            "kind: must be one of embassy",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--email",
+                "a@b.example",
+                "--name",
+                "A B",
+                "--role",
+                "mission_staff",
+            ],
+            "long enough passphrase\n",
+            "mission: is required for mission staff",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--email",
+                "a@b.example",
+                "--name",
+                "A B",
+                "--role",
+                "mission_staff",
+                "--mission",
+                "00000000-0000-0000-0000-000000000000",
+            ],
+            "long enough passphrase\n",
+            "mission: no mission has this id",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--email",
+                "a@b.example",
+                "--name",
+                "A B",
+                "--role",
+                "chief",
+            ],
+            "long enough passphrase\n",
+            "role: must be one of",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--email",
+                "a@b.example",
+                "--name",
+                "A B",
+                "--role",
+                "admin",
+            ],
+            "too short\n",
+            "password: must be at least 12 characters",
+        ),
+        (
+            vec![
+                "user",
+                "create",
+                "--email",
+                "a@b.example",
+                "--name",
+                "A B",
+                "--role",
+                "pst_analyst",
+                "--clearance",
+                "cosmic",
+            ],
+            "long enough passphrase\n",
+            "clearance: must be one of",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let mut cmd = portal(&db);
+        cmd.args(&args);
+        let out = run(cmd, stdin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected {expected:?} in {stderr}"
+        );
+        assert!(
+            !stderr.contains("passphrase"),
+            "the password is never echoed"
+        );
+    }
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_naming_the_key() {
+    let db = TestDb::fresh();
+    for (key, value, expected) in [
+        (
+            "APP__SECURITY__MAX_CLASSIFICATION",
+            "cosmic",
+            "security.max_classification",
+        ),
+        ("APP__SERVER__BIND", "nowhere", "server.bind"),
+        ("APP__PUBLIC_URL", "portal.example", "public_url"),
+        ("APP__SERVER__MAX_BODY_BYTES", "lots", "max_body_bytes"),
+        ("APP__SERVER__COLOUR", "blue", "colour"),
+    ] {
+        let mut cmd = portal(&db);
+        cmd.env(key, value).arg("migrate");
+        let out = run(cmd, "");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{key}: {stderr}");
+        assert!(stderr.contains(expected), "{key}: {stderr}");
+    }
+    // A secret in a bad setting file is never echoed back.
+    let mut cmd = portal(&db);
+    cmd.env(
+        "APP__DATABASE__URL",
+        "postgres://portal:s3cr3t-pw@127.0.0.1:1/none",
+    )
+    .arg("migrate");
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("s3cr3t-pw"));
+}
+
+#[test]
+fn token_create_says_it_is_not_yet_available() {
+    let db = TestDb::fresh();
+    let mut cmd = portal(&db);
+    cmd.args(["token", "create", "--user", "a@b.example"]);
+    let out = run(cmd, "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet available"));
+}
+
+#[test]
+fn serve_prints_the_first_admin_link_serves_and_stops_gracefully_on_sigterm() {
+    let db = TestDb::fresh();
+    let mut cmd = portal(&db);
+    cmd.args(["serve", "--bind", "127.0.0.1:0"]);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut link = None;
+    let mut address = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while address.is_none() && Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("/setup?token=") {
+            link = Some(line.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("Protection portal listening on ") {
+            address = rest.split_whitespace().next().map(str::to_owned);
+        }
+    }
+    let address = address.expect("serve announces its address");
+    assert!(
+        link.is_some(),
+        "an empty database gets a first-administrator link"
+    );
+    let ready = get_status(&format!("{address}/health/ready"));
+    assert_eq!(ready, 200);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+/// The status of a plain HTTP/1.1 GET, for tests that run outside an async runtime.
+fn get_status(url: &str) -> u16 {
+    use std::io::Read;
+    let url = url::Url::parse(url).unwrap();
+    let mut stream =
+        std::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        url.path()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response.split_whitespace().nth(1).unwrap().parse().unwrap()
+}

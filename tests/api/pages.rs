@@ -1,0 +1,64 @@
+use crate::helpers::{assert_security_headers, spawn_app};
+
+#[actix_web::test]
+async fn start_page_uses_the_layout_and_the_bundled_stylesheet() {
+    let app = spawn_app().await;
+    let res = app.get("/").await;
+    assert_eq!(res.status(), 200);
+    assert_security_headers(&res);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"en\">"));
+    assert!(html.contains("<title>Request external protection – Protection portal</title>"));
+    assert!(html.contains("<main id=\"main\""));
+    assert!(html.contains("<header") && html.contains("<footer"));
+    // No external assets: every src/href is local.
+    for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
+        assert!(!html.contains(attr), "external asset via {attr}");
+    }
+    let css = app.get("/static/portal.css").await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.text().await.unwrap().contains(":focus-visible"));
+}
+
+#[actix_web::test]
+async fn unknown_pages_get_the_error_page_with_headers_and_nothing_internal() {
+    let app = spawn_app().await;
+    let res = app.get("/no/such/page?x=<script>").await;
+    assert_eq!(res.status(), 404);
+    assert_security_headers(&res);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1>Page not found</h1>"));
+    assert!(!html.contains("<script>"));
+
+    // A wrong method is 405 with the same frame.
+    let res = app.client.delete(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_security_headers(&res);
+    assert!(res.text().await.unwrap().contains("Not allowed"));
+}
+
+#[actix_web::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let app = spawn_app().await;
+    let big = format!(
+        "token=x&email=a%40b.no&name={}&password=p&password_confirmation=p",
+        "a".repeat(300_000)
+    );
+    let res = app
+        .client
+        .post(app.url("/setup"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_security_headers(&res);
+}
