@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::app::missions::{MissionInput, create_mission};
 use crate::app::users::{UserInput, create_user_with_password};
-use crate::app::{self, AppError};
+use crate::app::{self, Acting, AppError};
 use crate::auth::password::HashCost;
 use crate::db;
 use crate::settings::Settings;
@@ -135,6 +135,11 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 settings.server.bind = bind;
                 settings.validate()?;
             }
+            if demo && settings.is_plain_http_loopback() {
+                // The demo runs over plain HTTP on this machine: a `Secure` cookie would not
+                // come back. Production (https public_url) is never affected.
+                settings.security.cookie_secure = false;
+            }
             serve(settings, demo).await
         }
         Command::Migrate => {
@@ -157,7 +162,7 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 kind,
             };
             let mission = db::run(&prepared.pool, move |conn| {
-                create_mission(conn, &input, app::now())
+                create_mission(conn, &Acting::command_line(), &input, app::now())
             })
             .await
             .map_err(explain)?;
@@ -189,7 +194,14 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 clearance,
             };
             let user = db::run(&prepared.pool, move |conn| {
-                create_user_with_password(conn, &input, &password, cost, app::now())
+                create_user_with_password(
+                    conn,
+                    &Acting::command_line(),
+                    &input,
+                    &password,
+                    cost,
+                    app::now(),
+                )
             })
             .await
             .map_err(explain)?;

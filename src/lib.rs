@@ -2,10 +2,12 @@
 //! Oslo Police District and PST triage, assess, decide and confirm it.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod domain;
+pub mod notify;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

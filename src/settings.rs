@@ -69,6 +69,11 @@ pub struct SecuritySettings {
     pub argon2_iterations: u32,
     pub argon2_parallelism: u32,
     pub first_admin_link_hours: u32,
+    pub lockout_account_threshold: u32,
+    pub lockout_address_threshold: u32,
+    pub lockout_base_seconds: u32,
+    pub lockout_max_seconds: u32,
+    pub lockout_window_minutes: u32,
 }
 
 /// A setting that failed its rule; the message names the key.
@@ -251,7 +256,51 @@ impl Settings {
                 "must be between 1 and 72",
             ));
         }
+        if s.lockout_account_threshold == 0 || s.lockout_account_threshold > 100 {
+            return Err(invalid(
+                "security.lockout_account_threshold",
+                "must be between 1 and 100",
+            ));
+        }
+        if s.lockout_address_threshold < s.lockout_account_threshold
+            || s.lockout_address_threshold > 10_000
+        {
+            return Err(invalid(
+                "security.lockout_address_threshold",
+                "must be at least lockout_account_threshold and at most 10000",
+            ));
+        }
+        if s.lockout_base_seconds == 0 || s.lockout_max_seconds < s.lockout_base_seconds {
+            return Err(invalid(
+                "security.lockout_base_seconds",
+                "must be at least 1 and at most lockout_max_seconds",
+            ));
+        }
+        if s.lockout_max_seconds > 3600 {
+            return Err(invalid(
+                "security.lockout_max_seconds",
+                "must be at most 3600 (nobody may be kept out for long)",
+            ));
+        }
+        if s.lockout_window_minutes == 0 {
+            return Err(invalid(
+                "security.lockout_window_minutes",
+                "must be at least 1",
+            ));
+        }
         Ok(())
+    }
+
+    /// The sign-in throttling rules these settings make.
+    pub fn throttle_policy(&self) -> crate::domain::throttle::ThrottlePolicy {
+        let s = &self.security;
+        crate::domain::throttle::ThrottlePolicy {
+            account_threshold: s.lockout_account_threshold as i32,
+            address_threshold: s.lockout_address_threshold as i32,
+            base_lock: chrono::Duration::seconds(i64::from(s.lockout_base_seconds)),
+            max_lock: chrono::Duration::seconds(i64::from(s.lockout_max_seconds)),
+            window: chrono::Duration::minutes(i64::from(s.lockout_window_minutes)),
+        }
     }
 
     pub fn server_bind(&self) -> Result<SocketAddr, SettingError> {
@@ -273,6 +322,17 @@ impl Settings {
     /// `public_url` without a trailing slash, for building links.
     pub fn public_base(&self) -> &str {
         self.public_url.trim_end_matches('/')
+    }
+
+    /// Whether `public_url` is plain HTTP on this machine (127.0.0.1, ::1 or localhost).
+    pub fn is_plain_http_loopback(&self) -> bool {
+        Url::parse(&self.public_url).is_ok_and(|u| {
+            u.scheme() == "http"
+                && matches!(
+                    u.host_str(),
+                    Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+                )
+        })
     }
 
     pub fn public_url_is_https(&self) -> bool {

@@ -5,38 +5,59 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 
 use crate::app::{self, demo, setup};
 use crate::auth::password::HashCost;
+use crate::auth::session_store::DbSessionStore;
+use crate::auth::{csrf, secret};
 use crate::db::{self, Pool};
 use crate::settings::Settings;
 use crate::web::{AppState, frame, routes};
 
-/// A database ready to serve: connected and migrated.
+/// A database ready to serve: connected and migrated, with the installation's shared secrets.
 pub struct Prepared {
     pub pool: Pool,
     pub settings: Arc<Settings>,
+    /// Signs session cookies; shared by every instance through the database.
+    pub cookie_key: Key,
 }
 
 /// Connects to the database and applies pending migrations.
 pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let database = settings.database.clone();
-    let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<Pool> {
+    let (pool, key) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, String)> {
         let pool = db::build_pool(&database)?;
         let mut conn = pool.get()?;
         let applied = db::migrate(&mut conn)?;
         for version in applied {
             tracing::info!(%version, "migration applied");
         }
-        Ok(pool)
+        let key = db::secrets::get_or_create(
+            &mut conn,
+            "session_cookie_key",
+            || STANDARD.encode(secret::random_bytes::<64>()),
+            app::now(),
+        )?;
+        Ok((pool, key))
     })
     .await??;
+    let key_bytes = STANDARD
+        .decode(key)
+        .map_err(|e| anyhow::anyhow!("stored session cookie key is not base64: {e}"))?;
+    let cookie_key = Key::try_from(key_bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("stored session cookie key is unusable: {e}"))?;
     Ok(Prepared {
         pool,
         settings: Arc::new(settings),
+        cookie_key,
     })
 }
 
@@ -89,13 +110,41 @@ impl Application {
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;
+        let store = DbSessionStore::new(prepared.pool.clone());
+        let key = prepared.cookie_key.clone();
+        let secure = settings.security.cookie_secure;
+        // `__Host-` needs Secure; plain-HTTP local use (cookie_secure = false) drops both.
+        let cookie_name = if secure {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        };
+        let idle = actix_web::cookie::time::Duration::minutes(i64::from(
+            settings.security.session_idle_minutes,
+        ));
         let mut server = HttpServer::new(move || {
+            let sessions = SessionMiddleware::builder(store.clone(), key.clone())
+                .cookie_name(cookie_name.to_owned())
+                .cookie_secure(secure)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Strict)
+                .cookie_path("/".to_owned())
+                .cookie_domain(None)
+                .cookie_content_security(CookieContentSecurity::Signed)
+                .session_lifecycle(
+                    BrowserSession::default()
+                        .state_ttl(idle)
+                        .state_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                )
+                .build();
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(web::FormConfig::default().limit(max_body))
                 .app_data(web::JsonConfig::default().limit(max_body))
                 .configure(routes)
+                .wrap(from_fn(csrf::protect))
+                .wrap(sessions)
                 .wrap(from_fn(frame::frame))
         })
         .listen(listener)?

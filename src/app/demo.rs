@@ -4,9 +4,9 @@
 use chrono::NaiveDateTime;
 use secrecy::SecretString;
 
-use crate::app::AppError;
 use crate::app::missions::{MissionInput, create_mission};
 use crate::app::users::{UserInput, insert_prepared, prepare_with_password};
+use crate::app::{Acting, AppError};
 use crate::auth::password::HashCost;
 use crate::auth::secret;
 use crate::db::{self, DbConnection, missions, users};
@@ -106,7 +106,7 @@ pub fn seed(
             },
         ]
         .iter()
-        .map(|m| create_mission(conn, m, now))
+        .map(|m| create_mission(conn, &Acting::command_line(), m, now))
         .collect::<Result<Vec<_>, _>>()?;
         let mut accounts = Vec::new();
         for (user, email, role, password, mission) in prepared {
@@ -114,7 +114,7 @@ pub fn seed(
                 Some(i) => user.for_mission(&created[i].id),
                 None => user,
             };
-            insert_prepared(conn, &user, now)?;
+            insert_prepared(conn, &Acting::command_line(), &user, now)?;
             accounts.push(DemoAccount {
                 email: email.to_owned(),
                 password,

@@ -2,9 +2,12 @@
 //! one database transaction, over the rules of `domain` and the queries of `db`. The web pages,
 //! the API and the command line all call these; none of them holds a rule of its own.
 
+pub mod account;
 pub mod demo;
+pub mod invitations;
 pub mod missions;
 pub mod setup;
+pub mod sign_in;
 pub mod users;
 
 use crate::db::DbError;
@@ -43,6 +46,53 @@ fn join_fields(errors: &[FieldError]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// Who is acting, for the security log: a signed-in person, or the operator at the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Acting {
+    pub user_id: Option<String>,
+    pub org: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl Acting {
+    pub fn person(actor: &crate::domain::access::Actor, client_addr: &str) -> Self {
+        Acting {
+            user_id: Some(actor.user_id.clone()),
+            org: Some(actor.role.organisation().to_owned()),
+            client_addr: Some(client_addr.to_owned()),
+        }
+    }
+
+    /// The operator, through `protection-portal` on the server itself.
+    pub fn command_line() -> Self {
+        Acting {
+            user_id: None,
+            org: Some("operator".to_owned()),
+            client_addr: Some("command-line".to_owned()),
+        }
+    }
+
+    /// A security-log entry by this actor.
+    pub fn entry(
+        &self,
+        event: &'static str,
+        target_type: &'static str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) -> crate::audit::Entry {
+        crate::audit::Entry {
+            event,
+            outcome: "success",
+            actor_user_id: self.user_id.clone(),
+            actor_org: self.org.clone(),
+            client_addr: self.client_addr.clone(),
+            target_type: Some(target_type),
+            target_id: Some(target_id.to_owned()),
+            detail,
+        }
+    }
 }
 
 /// The current instant in UTC, as stored.

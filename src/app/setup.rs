@@ -4,8 +4,8 @@
 use chrono::{Duration, NaiveDateTime};
 use secrecy::SecretString;
 
-use crate::app::AppError;
 use crate::app::users::{PreparedUser, UserInput, insert_prepared, prepare_with_password};
+use crate::app::{Acting, AppError};
 use crate::auth::password::HashCost;
 use crate::auth::secret;
 use crate::db::accounts::{self, NewAccountToken};
@@ -79,14 +79,20 @@ pub fn create_first_admin(
     conn: &mut DbConnection,
     token: &str,
     admin: &PreparedUser,
+    client_addr: &str,
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
+    let acting = Acting {
+        user_id: None,
+        org: Some("operator".to_owned()),
+        client_addr: Some(client_addr.to_owned()),
+    };
     let digest = secret::digest(token);
     db::write(conn, |conn| {
         let link = accounts::find_usable(conn, PURPOSE, &digest, now)?.ok_or(AppError::NotFound)?;
         if users::count(conn)? > 0 || !accounts::mark_used(conn, &link.id, now)? {
             return Err(AppError::NotFound);
         }
-        insert_prepared(conn, admin, now)
+        insert_prepared(conn, &acting, admin, now)
     })
 }

@@ -3,11 +3,18 @@
 use chrono::NaiveDateTime;
 use secrecy::SecretString;
 
-use crate::app::AppError;
+use chrono::Duration;
+use serde_json::json;
+
+use crate::app::{Acting, AppError};
+use crate::audit;
 use crate::auth::password::{self, HashCost};
+use crate::auth::secret;
+use crate::db::accounts::{self, NewAccountToken};
 use crate::db::users::{self, NewUser, UserRow};
 use crate::db::{self, DbConnection, missions};
 use crate::domain::{Clearance, Email, FieldError, PersonName, Role};
+use crate::notify::{self, AccountMail};
 
 /// An account as typed by an administrator, before checking.
 #[derive(Debug, Clone)]
@@ -91,13 +98,14 @@ fn validate(input: &UserInput) -> Result<ValidUser, AppError> {
 /// async threads (it is called inside `db::run`).
 pub fn create_user_with_password(
     conn: &mut DbConnection,
+    acting: &Acting,
     input: &UserInput,
     password: &SecretString,
     cost: HashCost,
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
     let prepared = prepare_with_password(input, password, cost)?;
-    insert_prepared(conn, &prepared, now)
+    insert_prepared(conn, acting, &prepared, now)
 }
 
 /// An account checked and with its password hashed, ready to store. Hashing happens before any
@@ -142,6 +150,7 @@ pub fn prepare_with_password(
 
 pub fn insert_prepared(
     conn: &mut DbConnection,
+    acting: &Acting,
     prepared: &PreparedUser,
     now: NaiveDateTime,
 ) -> Result<UserRow, AppError> {
@@ -181,8 +190,194 @@ pub fn insert_prepared(
                 updated_at: now,
             },
         )?;
+        audit::record(
+            conn,
+            &acting.entry(
+                "user_created",
+                "user",
+                &id,
+                json!({
+                    "role": user.role.code(),
+                    "mission_id": user.mission_id,
+                    "clearance": user.clearance.code(),
+                    "with_password": password_hash.is_some(),
+                }),
+            ),
+            now,
+        )?;
         users::find(conn, &id)?.ok_or(AppError::NotFound)
     })
+}
+
+/// How long an invitation link works.
+pub const INVITATION_VALID_HOURS: i64 = 72;
+
+/// Creates an account without a password and e-mails its owner a single-use link, valid 72
+/// hours, to set one. The mail is queued in the same transaction.
+pub fn invite_user(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    input: &UserInput,
+    public_base: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    let user = validate(input)?;
+    let prepared = PreparedUser {
+        user,
+        password_hash: None,
+    };
+    db::write(conn, |conn| {
+        let created = insert_prepared(conn, acting, &prepared, now)?;
+        send_invitation(conn, acting, &created, public_base, now)?;
+        Ok(created)
+    })
+}
+
+/// Sends a fresh invitation to someone who has not set a password yet (the old link stops
+/// working).
+pub fn reinvite_user(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    public_base: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    db::write(conn, |conn| {
+        let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        if user.password_hash.is_some() {
+            return Err(AppError::Conflict(
+                "This person has set a password already; reset their second factor or ask them to change the password instead.".into(),
+            ));
+        }
+        if !user.active {
+            return Err(AppError::Conflict(
+                "Reactivate the account before inviting again.".into(),
+            ));
+        }
+        send_invitation(conn, acting, &user, public_base, now)?;
+        Ok(user)
+    })
+}
+
+fn send_invitation(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user: &UserRow,
+    public_base: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let token = secret::generate();
+    accounts::delete_unused_for_user(conn, &user.id, "invitation")?;
+    accounts::insert(
+        conn,
+        &NewAccountToken {
+            id: &db::new_id(),
+            purpose: "invitation",
+            user_id: Some(&user.id),
+            token_hash: &secret::digest(&token),
+            expires_at: now + Duration::hours(INVITATION_VALID_HOURS),
+            created_at: now,
+        },
+    )?;
+    let link = format!("{public_base}/invitation?token={token}");
+    notify::enqueue_account_mail(
+        conn,
+        AccountMail::Invitation,
+        &user.id,
+        &user.email,
+        &json!({ "link": link, "valid_hours": INVITATION_VALID_HOURS }),
+        now,
+    )?;
+    audit::record(
+        conn,
+        &acting.entry("user_invited", "user", &user.id, json!({})),
+        now,
+    )?;
+    Ok(())
+}
+
+/// Deactivates (ending every session at once) or reactivates an account. Nobody deactivates
+/// themselves, and the last active administrator stays.
+pub fn set_user_active(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    active: bool,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    db::write(conn, |conn| {
+        let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        if user.active == active {
+            return Ok(user);
+        }
+        if !active && acting.user_id.as_deref() == Some(user_id) {
+            return Err(AppError::Conflict(
+                "You cannot deactivate your own account.".into(),
+            ));
+        }
+        if !active && user.role == "admin" && users::count_other_active_admins(conn, user_id)? == 0
+        {
+            return Err(AppError::Conflict(
+                "The last active administrator cannot be deactivated.".into(),
+            ));
+        }
+        users::set_active(conn, user_id, active, now)?;
+        if !active {
+            db::sessions::delete_for_user(conn, user_id)?;
+        }
+        let event = if active {
+            "user_reactivated"
+        } else {
+            "user_deactivated"
+        };
+        audit::record(conn, &acting.entry(event, "user", user_id, json!({})), now)?;
+        users::find(conn, user_id)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// Removes a person's second factor and recovery codes (a lost phone): they enrol again at
+/// their next sign-in. Their sessions end, and they are told by e-mail.
+pub fn reset_second_factor(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<UserRow, AppError> {
+    db::write(conn, |conn| {
+        let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        users::reset_totp(conn, user_id, now)?;
+        db::recovery_codes::delete_for_user(conn, user_id)?;
+        db::sessions::delete_for_user(conn, user_id)?;
+        notify::enqueue_account_mail(
+            conn,
+            AccountMail::SecondFactorReset,
+            user_id,
+            &user.email,
+            &json!({}),
+            now,
+        )?;
+        audit::record(
+            conn,
+            &acting.entry("second_factor_reset", "user", user_id, json!({})),
+            now,
+        )?;
+        users::find(conn, user_id)?.ok_or(AppError::NotFound)
+    })
+}
+
+pub fn find_user(conn: &mut DbConnection, id: &str) -> Result<UserRow, AppError> {
+    users::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// One page of accounts for the administrators' list, and the total.
+pub fn list_users(
+    conn: &mut DbConnection,
+    role: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<UserRow>, i64), AppError> {
+    let rows = users::list(conn, role, per_page, (page - 1).max(0) * per_page)?;
+    Ok((rows, users::count_by_role(conn, role)?))
 }
 
 #[cfg(test)]

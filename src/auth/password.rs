@@ -57,6 +57,12 @@ pub fn check_new_password(
         ));
     }
     let lowered = pw.to_lowercase();
+    if is_common(&lowered) {
+        return Err(FieldError::new(
+            field,
+            "is too common: it is on a list of passwords attackers try first; choose another",
+        ));
+    }
     let email = email.to_lowercase();
     let local_part = email.split('@').next().unwrap_or_default();
     let mut personal: Vec<String> = vec![email.clone()];
@@ -89,6 +95,16 @@ pub fn hash(password: &SecretString, cost: HashCost) -> String {
         .hash_password(password.expose_secret().as_bytes(), &salt)
         .expect("hashing with valid parameters cannot fail")
         .to_string()
+}
+
+/// Passwords attackers try first (shipped with the project, see assets/README.md).
+const COMMON_PASSWORDS: &str = include_str!("../../assets/common-passwords.txt");
+
+fn is_common(lowered: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| COMMON_PASSWORDS.lines().collect())
+        .contains(lowered)
 }
 
 /// The result of checking a password against a stored hash.
@@ -146,6 +162,14 @@ mod tests {
         assert!(check_new_password("password", &pw("elleve tegn"), "A B", "a@b.no").is_err());
         assert!(check_new_password("password", &pw(&"ø".repeat(128)), "A B", "a@b.no").is_ok());
         assert!(check_new_password("password", &pw(&"ø".repeat(129)), "A B", "a@b.no").is_err());
+    }
+
+    #[test]
+    fn refuses_common_passwords_whatever_their_case() {
+        assert!(COMMON_PASSWORDS.lines().count() >= 10_000);
+        let e = check_new_password("password", &pw("Password1234"), "A B", "a@b.no").unwrap_err();
+        assert!(e.message.contains("too common"));
+        assert!(check_new_password("password", &pw("QwertyQwerty"), "A B", "a@b.no").is_err());
     }
 
     #[test]

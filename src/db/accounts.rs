@@ -74,3 +74,18 @@ pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Query
     .execute(conn)
     .map(|n| n == 1)
 }
+
+/// Removes a person's unused links of one purpose (a new invitation replaces the old).
+pub fn delete_unused_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    purpose: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(user_id))
+            .filter(account_tokens::purpose.eq(purpose))
+            .filter(account_tokens::used_at.is_null()),
+    )
+    .execute(conn)
+}

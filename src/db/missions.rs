@@ -63,3 +63,27 @@ pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<MissionRow>> {
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     missions::table.count().get_result(conn)
 }
+
+pub fn rename(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(missions::table.find(id))
+        .set((missions::name.eq(name), missions::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn set_active(
+    conn: &mut DbConnection,
+    id: &str,
+    active: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(missions::table.find(id))
+        .set((missions::active.eq(active), missions::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}

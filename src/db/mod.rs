@@ -4,7 +4,13 @@
 
 pub mod accounts;
 pub mod missions;
+pub mod outbox;
+pub mod recovery_codes;
 pub mod schema;
+pub mod secrets;
+pub mod security_log;
+pub mod sessions;
+pub mod throttle;
 pub mod users;
 
 use std::time::Duration;
@@ -176,6 +182,15 @@ where
             "database task failed: {e}"
         )))),
     }
+}
+
+/// `run` for a single query function of this module.
+pub async fn query<T, F>(pool: &Pool, work: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| work(conn).map_err(DbError::from)).await
 }
 
 /// Runs `work` in one write transaction: all of it is kept, or none. On SQLite the transaction

@@ -40,6 +40,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     measures (id) {
         id -> Text,
         request_id -> Text,
@@ -262,6 +270,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     api_tokens,
     assessments,
+    instance_secrets,
     measures,
     messages,
     missions,

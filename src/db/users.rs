@@ -69,3 +69,137 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
 pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
     users::table.count().get_result(conn)
 }
+
+/// Accounts for the administrators' list, newest first, optionally of one role.
+pub fn list(
+    conn: &mut DbConnection,
+    role: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<UserRow>> {
+    let mut query = users::table
+        .order((users::name.asc(), users::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(UserRow::as_select())
+        .into_boxed();
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.to_owned()));
+    }
+    query.load(conn)
+}
+
+pub fn count_by_role(conn: &mut DbConnection, role: Option<&str>) -> QueryResult<i64> {
+    let mut query = users::table.count().into_boxed();
+    if let Some(role) = role {
+        query = query.filter(users::role.eq(role.to_owned()));
+    }
+    query.get_result(conn)
+}
+
+/// Active administrators other than `except` (so that the last one cannot lock everyone out).
+pub fn count_other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::active.eq(true))
+        .filter(users::id.ne(except))
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_password(
+    conn: &mut DbConnection,
+    id: &str,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(Some(hash)),
+            users::password_changed_at.eq(Some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces the stored hash only (re-hash at sign-in with stronger parameters).
+pub fn upgrade_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::password_hash.eq(Some(hash)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_active(
+    conn: &mut DbConnection,
+    id: &str,
+    active: bool,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set((users::active.eq(active), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Stores a confirmed second factor and the time step of the code that confirmed it.
+pub fn confirm_totp(
+    conn: &mut DbConnection,
+    id: &str,
+    secret: &str,
+    step: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::totp_secret.eq(Some(secret)),
+            users::totp_confirmed_at.eq(Some(now)),
+            users::totp_last_step.eq(Some(step)),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records that the code of time step `step` was used; false if that step (or a later one) was
+/// used already — a code is accepted only once.
+pub fn use_totp_step(conn: &mut DbConnection, id: &str, step: i64) -> QueryResult<bool> {
+    diesel::update(
+        users::table.find(id).filter(
+            users::totp_last_step
+                .is_null()
+                .or(users::totp_last_step.lt(step)),
+        ),
+    )
+    .set(users::totp_last_step.eq(Some(step)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn reset_totp(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::totp_secret.eq(None::<String>),
+            users::totp_confirmed_at.eq(None::<NaiveDateTime>),
+            users::totp_last_step.eq(None::<i64>),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn record_sign_in(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::last_sign_in_at.eq(Some(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn list_for_mission(conn: &mut DbConnection, mission_id: &str) -> QueryResult<Vec<UserRow>> {
+    users::table
+        .filter(users::mission_id.eq(mission_id))
+        .order(users::name.asc())
+        .select(UserRow::as_select())
+        .load(conn)
+}

@@ -1,9 +1,11 @@
 //! Pure rules of the portal: no web framework, database, clock or randomness in here.
 
+pub mod access;
 pub mod classification;
 pub mod mission;
 pub mod role;
 pub mod text;
+pub mod throttle;
 pub mod user;
 
 pub use classification::{Classification, Clearance};

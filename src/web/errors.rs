@@ -13,6 +13,10 @@ pub struct PublicMessage(pub String);
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("forbidden")]
+    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -44,9 +48,17 @@ impl From<AppError> for WebError {
     }
 }
 
+impl From<DbError> for WebError {
+    fn from(e: DbError) -> Self {
+        AppError::Db(e).into()
+    }
+}
+
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
+            WebError::SignInRequired => StatusCode::FOUND,
+            WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -55,6 +67,11 @@ impl ResponseError for WebError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let WebError::SignInRequired = self {
+            return HttpResponse::Found()
+                .insert_header((actix_web::http::header::LOCATION, "/sign-in"))
+                .finish();
+        }
         if let WebError::Internal(detail) = self {
             // The detail goes to the operator's log (with the request id), never to the page.
             tracing::error!(error = %detail, "internal error");

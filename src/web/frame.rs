@@ -131,6 +131,7 @@ fn render_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceRespo
         layout::respond(
             status,
             layout::page(
+                &layout::Chrome::anonymous(),
                 heading,
                 html! {
                     h1 { (heading) }

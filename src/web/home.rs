@@ -1,36 +1,103 @@
-//! The start page.
+//! The start page: for visitors, what the portal is and how to sign in; for people signed in,
+//! their role's start page.
 
-use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use maud::html;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
 
-use super::layout::{page, respond};
+use super::AppState;
+use super::errors::WebError;
+use super::layout::{Chrome, page, respond, see_other};
+use super::session::Viewer;
+use crate::db::{self, missions};
+use crate::domain::Role;
+use crate::domain::access::Capability;
 
-pub async fn show() -> HttpResponse {
-    respond(
-        StatusCode::OK,
-        page(
-            "Request external protection",
+pub async fn show(
+    viewer: Option<Viewer>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    let Some(viewer) = viewer else {
+        return Ok(respond(StatusCode::OK, landing()));
+    };
+    viewer.require(Capability::ViewOwnHome)?;
+    let body = match viewer.actor.role {
+        Role::Admin => return Ok(see_other("/admin/users")),
+        Role::MissionStaff => {
+            let mission_id = viewer.actor.mission_id.clone().unwrap_or_default();
+            let mission = db::query(&state.pool, move |conn| missions::find(conn, &mission_id))
+                .await?
+                .map(|m| m.name)
+                .unwrap_or_default();
             html! {
-                h1 { "Request external protection for a foreign mission in Norway" }
-                p class="lead" {
-                    "Norway, as receiving State, protects the premises of diplomatic missions. "
-                    "Missions formally notify the Ministry of Foreign Affairs, through the Diplomatic Section, "
-                    "when they need further external protection, or clearance for their own security measures "
-                    "beyond their premises. This portal is that channel."
-                }
-                h2 { "Who uses the portal" }
-                ul class="cards" {
-                    li { strong { "Mission staff" } br; "file and follow their mission's requests, and answer the Ministry." }
-                    li { strong { "The MFA Diplomatic Section" } br; "triages requests and sends the formal reply." }
-                    li { strong { "Oslo Police District" } br; "assesses, decides and carries out police measures." }
-                    li { strong { "PST" } br; "writes threat assessments when the police ask for one." }
-                }
-                p class="notice" {
-                    "Accounts are created by the portal's administrators. "
-                    "Missions that need an account should contact the Diplomatic Section."
-                }
-            },
+                h1 { "Requests from " (mission) }
+                p class="lead" { "Requests your mission has filed with the Ministry of Foreign Affairs, and their status." }
+                p class="notice" { "Your mission has no requests yet." }
+            }
+        }
+        Role::MfaOfficer => queues(
+            "Requests for the Diplomatic Section",
+            &[
+                "New",
+                "Assigned to you",
+                "Awaiting the mission",
+                "Decided — reply to send",
+            ],
         ),
+        Role::PoliceLiaison => queues(
+            "Requests for Oslo Police District",
+            &[
+                "New for police",
+                "Referred to PST",
+                "Approved — awaiting implementation",
+                "In effect",
+            ],
+        ),
+        Role::PstAnalyst => queues(
+            "Requests referred to PST",
+            &["Awaiting assessment", "Assessed"],
+        ),
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&viewer.chrome(), "Start", body),
+    ))
+}
+
+fn queues(title: &str, names: &[&str]) -> Markup {
+    html! {
+        h1 { (title) }
+        @for name in names {
+            h2 { (name) }
+            p { "No requests." }
+        }
+    }
+}
+
+fn landing() -> Markup {
+    page(
+        &Chrome::anonymous(),
+        "Request external protection",
+        html! {
+            h1 { "Request external protection for a foreign mission in Norway" }
+            p class="lead" {
+                "Norway, as receiving State, protects the premises of diplomatic missions. "
+                "Missions formally notify the Ministry of Foreign Affairs, through the Diplomatic Section, "
+                "when they need further external protection, or clearance for their own security measures "
+                "beyond their premises. This portal is that channel."
+            }
+            p { a class="button" href="/sign-in" { "Sign in" } }
+            h2 { "Who uses the portal" }
+            ul class="cards" {
+                li { strong { "Mission staff" } br; "file and follow their mission's requests, and answer the Ministry." }
+                li { strong { "The MFA Diplomatic Section" } br; "triages requests and sends the formal reply." }
+                li { strong { "Oslo Police District" } br; "assesses, decides and carries out police measures." }
+                li { strong { "PST" } br; "writes threat assessments when the police ask for one." }
+            }
+            p class="notice" {
+                "Accounts are created by the portal's administrators. "
+                "Missions that need an account should contact the Diplomatic Section."
+            }
+        },
     )
 }

@@ -1,13 +1,36 @@
-//! The page layout every page shares: header, main, footer; and the stylesheet.
+//! The page layout every page shares: header (with the signed-in person and sign-out), main,
+//! footer; and the stylesheet.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use maud::{DOCTYPE, Markup, html};
 
+use super::forms::csrf_field;
+use crate::domain::Role;
+
 const STYLESHEET: &str = include_str!("../../static/portal.css");
 
-/// A full page: `title` becomes the document title and the page's only `h1` is the caller's.
-pub fn page(title: &str, body: Markup) -> Markup {
+/// What the header shows about the person looking at the page.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub signed_in: Option<SignedIn>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub name: String,
+    pub role: Role,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn anonymous() -> Self {
+        Chrome { signed_in: None }
+    }
+}
+
+/// A full page: `title` becomes the document title; the body brings its own `h1`.
+pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -22,7 +45,27 @@ pub fn page(title: &str, body: Markup) -> Markup {
                 header class="site-header" {
                     div class="inner" {
                         a class="brand" href="/" { "Protection portal" }
-                        span class="who" { "Ministry of Foreign Affairs · Diplomatic Section" }
+                        @if let Some(me) = &chrome.signed_in {
+                            nav aria-label="Main" {
+                                ul {
+                                    li { a href="/" { "Home" } }
+                                    @if me.role == Role::Admin {
+                                        li { a href="/admin/users" { "Accounts" } }
+                                        li { a href="/admin/missions" { "Missions" } }
+                                    }
+                                    li { a href="/account" { "Your account" } }
+                                }
+                            }
+                            div class="who" {
+                                span { (me.name) " · " (me.role.label()) }
+                                form class="inline" method="post" action="/sign-out" {
+                                    (csrf_field(&me.csrf))
+                                    button type="submit" class="link-button" { "Sign out" }
+                                }
+                            }
+                        } @else {
+                            span class="who" { "Ministry of Foreign Affairs · Diplomatic Section" }
+                        }
                     }
                 }
                 main id="main" tabindex="-1" { (body) }
@@ -44,6 +87,13 @@ pub fn respond(status: actix_web::http::StatusCode, markup: Markup) -> HttpRespo
     HttpResponse::build(status)
         .content_type(header::ContentType::html())
         .body(markup.into_string())
+}
+
+/// Post/redirect/get: 303 to `location` (a path of ours).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 pub async fn stylesheet() -> HttpResponse {

@@ -1,12 +1,18 @@
 //! The web interface: actix handlers and maud views, one file per area. Handlers parse input,
 //! call one application function and render; they hold no SQL and no rules.
 
+pub mod account;
+pub mod admin;
 pub mod errors;
+pub mod forms;
 pub mod frame;
 pub mod health;
 pub mod home;
+pub mod invitation;
 pub mod layout;
+pub mod session;
 pub mod setup;
+pub mod sign_in;
 
 use std::sync::Arc;
 
@@ -24,6 +30,12 @@ pub struct AppState {
     pub hash_cost: HashCost,
 }
 
+impl AppState {
+    pub fn throttle_policy(&self) -> crate::domain::throttle::ThrottlePolicy {
+        self.settings.throttle_policy()
+    }
+}
+
 /// Every route of the portal.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // Resources rather than bare routes, so that a wrong method is answered 405, not 404.
@@ -31,5 +43,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/health/live").get(health::live))
         .service(web::resource("/health/ready").get(health::ready))
         .service(web::resource("/static/portal.css").get(layout::stylesheet))
-        .service(web::resource("/setup").get(setup::show).post(setup::create));
+        .service(web::resource("/setup").get(setup::show).post(setup::create))
+        .service(
+            web::resource("/invitation")
+                .get(invitation::show)
+                .post(invitation::accept),
+        )
+        .service(
+            web::resource("/sign-in")
+                .get(sign_in::show)
+                .post(sign_in::submit_password),
+        )
+        .service(
+            web::resource("/sign-in/enrol")
+                .get(sign_in::show_enrolment)
+                .post(sign_in::submit_enrolment),
+        )
+        .service(
+            web::resource("/sign-in/code")
+                .get(sign_in::show_code)
+                .post(sign_in::submit_code),
+        )
+        .service(web::resource("/sign-out").post(sign_in::sign_out))
+        .service(web::resource("/account").get(account::show))
+        .service(web::resource("/account/password").post(account::change_password))
+        .service(web::resource("/account/recovery-codes").post(account::regenerate_codes))
+        .service(web::resource("/account/sessions/{id}/revoke").post(account::revoke_session))
+        .service(
+            web::resource("/admin/missions")
+                .get(admin::list_missions)
+                .post(admin::create_mission),
+        )
+        .service(web::resource("/admin/missions/{id}").get(admin::show_mission))
+        .service(web::resource("/admin/missions/{id}/rename").post(admin::rename_mission))
+        .service(web::resource("/admin/missions/{id}/deactivate").post(admin::deactivate_mission))
+        .service(web::resource("/admin/missions/{id}/reactivate").post(admin::reactivate_mission))
+        .service(
+            web::resource("/admin/users")
+                .get(admin::list_users)
+                .post(admin::invite_user),
+        )
+        .service(web::resource("/admin/users/new").get(admin::new_user))
+        .service(web::resource("/admin/users/{id}").get(admin::show_user))
+        .service(web::resource("/admin/users/{id}/deactivate").post(admin::deactivate_user))
+        .service(web::resource("/admin/users/{id}/reactivate").post(admin::reactivate_user))
+        .service(
+            web::resource("/admin/users/{id}/second-factor/reset").post(admin::reset_second_factor),
+        )
+        .service(web::resource("/admin/users/{id}/invitation").post(admin::reinvite_user));
 }

@@ -2,14 +2,16 @@
 //! database.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::AppState;
 use super::errors::WebError;
-use super::layout::{page, respond};
+use super::forms::{Input, error_summary};
+use super::layout::{Chrome, page, respond};
+use super::session::client_addr;
 use crate::app::{self, AppError, setup};
 use crate::db;
 use crate::domain::FieldError;
@@ -47,6 +49,7 @@ pub async fn show(
 }
 
 pub async fn create(
+    req: HttpRequest,
     state: web::Data<AppState>,
     form: web::Form<SetupForm>,
 ) -> Result<HttpResponse, WebError> {
@@ -61,6 +64,7 @@ pub async fn create(
     let cost = state.hash_cost;
     let (token, email, name) = (form.token.clone(), form.email.clone(), form.name.clone());
     let password = SecretString::from(form.password);
+    let addr = client_addr(&req);
     let outcome = db::run(&state.pool, move |conn| {
         // Check the link before spending time on hashing.
         if !setup::first_admin_link_is_usable(conn, &token, app::now())? {
@@ -68,7 +72,7 @@ pub async fn create(
         }
         let prepared = setup::prepare_first_admin(&email, &name, &password, cost);
         match (prepared, errors.is_empty()) {
-            (Ok(admin), true) => setup::create_first_admin(conn, &token, &admin, app::now()),
+            (Ok(admin), true) => setup::create_first_admin(conn, &token, &admin, &addr, app::now()),
             (Ok(_), false) => Err(AppError::Invalid(errors)),
             (Err(AppError::Invalid(mut more)), _) => {
                 more.extend(errors);
@@ -82,6 +86,7 @@ pub async fn create(
         Ok(_) => Ok(respond(
             StatusCode::OK,
             page(
+                &Chrome::anonymous(),
                 "Administrator created",
                 html! {
                     h1 { "Administrator account created" }
@@ -98,65 +103,23 @@ pub async fn create(
     }
 }
 
-fn field_error<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
-    errors.iter().find(|e| e.field == field)
-}
-
-fn input_field(
-    errors: &[FieldError],
-    field: &'static str,
-    label: &str,
-    kind: &str,
-    value: &str,
-    autocomplete: &str,
-    hint: Option<&str>,
-) -> Markup {
-    let error = field_error(errors, field);
-    let described = match (hint.is_some(), error.is_some()) {
-        (true, true) => format!("{field}-hint {field}-error"),
-        (true, false) => format!("{field}-hint"),
-        (false, true) => format!("{field}-error"),
-        (false, false) => String::new(),
-    };
-    html! {
-        div class={ "field" @if error.is_some() { " has-error" } } {
-            label for=(field) { (label) }
-            @if let Some(h) = hint { span class="hint" id={ (field) "-hint" } { (h) } }
-            @if let Some(e) = error {
-                span class="field-error" id={ (field) "-error" } { "Error: " (e.message) }
-            }
-            input type=(kind) id=(field) name=(field) value=(value) autocomplete=(autocomplete)
-                aria-describedby=[(!described.is_empty()).then_some(described.as_str())]
-                aria-invalid=[error.map(|_| "true")];
-        }
-    }
-}
-
 fn form_page(token: &str, email: &str, name: &str, errors: &[FieldError]) -> Markup {
     page(
+        &Chrome::anonymous(),
         "Create the first administrator",
         html! {
-            @if !errors.is_empty() {
-                div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                    h2 id="error-summary-title" { "There is a problem" }
-                    ul {
-                        @for e in errors {
-                            li { a href={ "#" (e.field) } { (label_of(e.field)) ": " (e.message) } }
-                        }
-                    }
-                }
-            }
+            (error_summary(errors, |f| format!("{}:", label_of(f))))
             h1 { "Create the first administrator" }
             p class="lead" {
                 "Administrators manage missions and user accounts. They do not see any request's content."
             }
             form method="post" action="/setup" novalidate {
                 input type="hidden" name="token" value=(token);
-                (input_field(errors, "name", "Full name", "text", name, "name", None))
-                (input_field(errors, "email", "E-mail address", "email", email, "email", None))
-                (input_field(errors, "password", "Password", "password", "", "new-password",
-                    Some("At least 12 characters. A sentence you remember is a good password.")))
-                (input_field(errors, "password_confirmation", "Repeat the password", "password", "", "new-password", None))
+                (Input::new("name", "Full name").value(name).autocomplete("name").render(errors))
+                (Input::new("email", "E-mail address").kind("email").value(email).autocomplete("email").render(errors))
+                (Input::new("password", "Password").kind("password").autocomplete("new-password")
+                    .hint("At least 12 characters. A sentence you remember is a good password.").render(errors))
+                (Input::new("password_confirmation", "Repeat the password").kind("password").autocomplete("new-password").render(errors))
                 button type="submit" { "Create administrator" }
             }
         },

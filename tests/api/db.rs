@@ -19,7 +19,8 @@ async fn concurrent_writers_all_succeed() {
                         country: "IS".into(),
                         kind: "embassy".into(),
                     };
-                    create_mission(&mut conn, &input, app::now()).expect("write succeeds");
+                    create_mission(&mut conn, &app::Acting::command_line(), &input, app::now())
+                        .expect("write succeeds");
                 }
             })
         })
@@ -42,7 +43,7 @@ async fn a_failed_transaction_leaves_nothing_behind() {
         kind: "embassy".into(),
     };
     let outcome: Result<(), app::AppError> = db::write(&mut conn, |conn| {
-        create_mission(conn, &input, app::now())?;
+        create_mission(conn, &app::Acting::command_line(), &input, app::now())?;
         Err(app::AppError::Conflict("stop after the insert".into()))
     });
     assert!(outcome.is_err());

@@ -300,3 +300,226 @@ pub fn assert_security_headers(res: &reqwest::Response) {
     assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
     assert!(h.get("x-request-id").is_some());
 }
+
+// ---- people and browsers ----------------------------------------------------------------------
+
+use std::sync::Arc;
+
+use protection_portal::app::missions::{MissionInput, create_mission};
+use protection_portal::app::users::{UserInput, create_user_with_password};
+use protection_portal::app::{self, Acting};
+use protection_portal::auth::password::HashCost;
+use protection_portal::auth::totp;
+use reqwest::cookie::CookieStore;
+
+/// Someone with an account, as a test knows them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub totp_secret: Option<String>,
+    pub last_step: i64,
+}
+
+impl Person {
+    /// A code for a time step not used before (waiting for the next step when needed).
+    pub async fn next_code(&mut self) -> String {
+        let secret = self.totp_secret.clone().expect("enrolled");
+        loop {
+            let now_step = chrono::Utc::now().timestamp() / 30;
+            let step = (self.last_step + 1).max(now_step);
+            if step <= now_step + 1 {
+                self.last_step = step;
+                return totp::code_at(&secret, (step * 30) as u64).unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn add_mission(&self, name: &str) -> String {
+        let input = MissionInput {
+            name: name.into(),
+            country: "IS".into(),
+            kind: "embassy".into(),
+        };
+        protection_portal::db::run(&self.pool, move |conn| {
+            create_mission(conn, &Acting::command_line(), &input, app::now())
+        })
+        .await
+        .expect("mission created")
+        .id
+    }
+
+    pub async fn add_person(
+        &self,
+        role: &str,
+        mission: Option<&str>,
+        clearance: Option<&str>,
+    ) -> Person {
+        let n = uuid::Uuid::new_v4().simple().to_string();
+        let email = format!("{role}.{}@example.org", &n[..8]);
+        let password = format!("quite long passphrase {}", &n[..6]);
+        let input = UserInput {
+            email: email.clone(),
+            name: format!("Test {role} {}", &n[20..24]),
+            role: role.into(),
+            mission_id: mission.map(Into::into),
+            clearance: clearance.map(Into::into),
+        };
+        let cost = HashCost::from_settings(&self.settings.security);
+        let pw = SecretString::from(password.clone());
+        let user = protection_portal::db::run(&self.pool, move |conn| {
+            create_user_with_password(conn, &Acting::command_line(), &input, &pw, cost, app::now())
+        })
+        .await
+        .expect("user created");
+        Person {
+            id: user.id,
+            email,
+            password,
+            totp_secret: None,
+            last_step: 0,
+        }
+    }
+
+    pub fn browser(&self) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: self.address.clone(),
+            jar,
+        }
+    }
+
+    /// A browser signed in as `person` (enrolling the second factor on first use).
+    pub async fn signed_in(&self, person: &mut Person) -> Browser {
+        let b = self.browser();
+        b.sign_in(person).await;
+        b
+    }
+}
+
+/// A person's browser: keeps cookies, does not follow redirects.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    jar: Arc<reqwest::cookie::Jar>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The CSRF token in the page's first form.
+    pub fn csrf(&self) -> String {
+        between(&self.body, "name=\"csrf_token\" value=\"", "\"").expect("page has a CSRF field")
+    }
+}
+
+pub fn between(haystack: &str, start: &str, end: &str) -> Option<String> {
+    let from = haystack.find(start)? + start.len();
+    let to = haystack[from..].find(end)? + from;
+    Some(haystack[from..to].to_owned())
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn page_of(res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page_of(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        Self::page_of(
+            self.client
+                .post(self.url(path))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form with the CSRF token taken from `from` (a page with a form).
+    pub async fn submit(&self, from: &str, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.get(from).await.csrf();
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        form.extend_from_slice(fields);
+        self.post(path, &form).await
+    }
+
+    /// The session cookie as the browser would send it.
+    pub fn cookie(&self) -> Option<String> {
+        let url = url::Url::parse(&self.base).unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Password, then the second factor; enrols on first use. Panics if sign-in fails.
+    pub async fn sign_in(&self, person: &mut Person) {
+        let res = self
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("email", &person.email), ("password", &person.password)],
+            )
+            .await;
+        assert_eq!(res.status, 303, "password step: {}", res.body);
+        match res.location.as_deref() {
+            Some("/sign-in/enrol") => {
+                let page = self.get("/sign-in/enrol").await;
+                assert_eq!(page.status, 200);
+                let secret = between(&page.body, "<span class=\"secret\">", "</span>")
+                    .expect("secret shown");
+                person.totp_secret = Some(secret);
+                let code = person.next_code().await;
+                let done = self
+                    .submit("/sign-in/enrol", "/sign-in/enrol", &[("code", &code)])
+                    .await;
+                assert_eq!(done.status, 200, "enrolment: {}", done.body);
+                assert!(done.body.contains("Save your recovery codes"));
+            }
+            Some("/sign-in/code") => {
+                let code = person.next_code().await;
+                let done = self
+                    .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
+                    .await;
+                assert_eq!(done.status, 303, "code step: {}", done.body);
+            }
+            other => panic!("unexpected redirect {other:?}"),
+        }
+    }
+
+    pub async fn sign_out(&self) -> Page {
+        self.submit("/account", "/sign-out", &[]).await
+    }
+}

@@ -5,6 +5,7 @@ mod cli;
 mod db;
 mod health;
 mod helpers;
+mod identity;
 mod migrations;
 mod pages;
 mod setup;

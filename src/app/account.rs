@@ -1,0 +1,161 @@
+//! A person's own account: password, recovery codes, sessions.
+
+use chrono::NaiveDateTime;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+use crate::app::{Acting, AppError};
+use crate::audit;
+use crate::auth::password::{self, HashCost, Verified};
+use crate::auth::totp;
+use crate::db::sessions::SessionRow;
+use crate::db::users::{self, UserRow};
+use crate::db::{self, DbConnection, recovery_codes, sessions};
+use crate::domain::FieldError;
+use crate::notify::{self, AccountMail};
+
+fn current_password_matches(user: &UserRow, current: &SecretString, cost: HashCost) -> bool {
+    user.password_hash
+        .as_deref()
+        .is_some_and(|h| password::verify(current, h, cost) != Verified::No)
+}
+
+/// A password change as typed: the current password and the new one twice.
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new_password: SecretString,
+    pub confirmation: SecretString,
+}
+
+/// Changes the password (the current one is required) and ends every session of the person,
+/// this one included: they sign in again with the new password. They are told by e-mail.
+pub fn change_password(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    change: &PasswordChange,
+    cost: HashCost,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let PasswordChange {
+        current,
+        new_password,
+        confirmation,
+    } = change;
+    let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    let mut errors = Vec::new();
+    if !current_password_matches(&user, current, cost) {
+        errors.push(FieldError::new(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    if let Err(e) =
+        password::check_new_password("new_password", new_password, &user.name, &user.email)
+    {
+        errors.push(e);
+    }
+    if new_password.expose_secret() != confirmation.expose_secret() {
+        errors.push(FieldError::new(
+            "new_password_confirmation",
+            "must be the same as the new password",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let hash = password::hash(new_password, cost);
+    db::write(conn, |conn| {
+        users::set_password(conn, user_id, &hash, now)?;
+        let ended = sessions::delete_for_user(conn, user_id)?;
+        notify::enqueue_account_mail(
+            conn,
+            AccountMail::PasswordChanged,
+            user_id,
+            &user.email,
+            &json!({}),
+            now,
+        )?;
+        audit::record(
+            conn,
+            &acting.entry(
+                "password_changed",
+                "user",
+                user_id,
+                json!({ "sessions_ended": ended }),
+            ),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// Replaces the recovery codes (the current password is required); returns the new ones to show
+/// once.
+pub fn regenerate_recovery_codes(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    current: &SecretString,
+    cost: HashCost,
+    now: NaiveDateTime,
+) -> Result<Vec<String>, AppError> {
+    let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    if !current_password_matches(&user, current, cost) {
+        return Err(FieldError::new("current_password", "is not your current password").into());
+    }
+    let codes = totp::new_recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
+    db::write(conn, |conn| {
+        recovery_codes::replace(conn, user_id, &hashes, now)?;
+        audit::record(
+            conn,
+            &acting.entry("recovery_codes_regenerated", "user", user_id, json!({})),
+            now,
+        )?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(codes)
+}
+
+/// What the account page shows.
+pub struct AccountOverview {
+    pub user: UserRow,
+    pub sessions: Vec<SessionRow>,
+    pub unused_recovery_codes: i64,
+}
+
+pub fn overview(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<AccountOverview, AppError> {
+    let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+    Ok(AccountOverview {
+        sessions: sessions::list_live_for_user(conn, user_id, now)?,
+        unused_recovery_codes: recovery_codes::count_unused(conn, user_id)?,
+        user,
+    })
+}
+
+/// Ends one of the person's own sessions (e.g. a browser left signed in elsewhere). Someone
+/// else's session, or one already ended, is `NotFound`.
+pub fn revoke_session(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    session_hash: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    db::write(conn, |conn| {
+        if !sessions::delete_for_user_by_hash(conn, user_id, session_hash)? {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            &acting.entry("session_revoked", "user", user_id, json!({})),
+            now,
+        )?;
+        Ok(())
+    })
+}

@@ -1,0 +1,82 @@
+//! Queries on the security log. Rows are only ever appended; the hash chain is computed in
+//! `crate::audit`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::security_log;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = security_log)]
+pub struct SecurityLogRow {
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub event: String,
+    pub outcome: String,
+    pub actor_user_id: Option<String>,
+    pub actor_org: Option<String>,
+    pub client_addr: Option<String>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Takes the log's append lock for the rest of the transaction. On SQLite the write transaction
+/// already holds the database's only write lock; on PostgreSQL an advisory lock serialises
+/// appenders so the chain never forks.
+pub fn lock_for_append(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(727100003)").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The newest row's sequence number and hash.
+pub fn last(conn: &mut DbConnection) -> QueryResult<Option<(i64, String)>> {
+    security_log::table
+        .order(security_log::seq.desc())
+        .select((security_log::seq, security_log::hash))
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, row: &SecurityLogRow) -> QueryResult<()> {
+    diesel::insert_into(security_log::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Rows in order from `after_seq`, `limit` at a time (for walking the chain).
+pub fn page_after(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> QueryResult<Vec<SecurityLogRow>> {
+    security_log::table
+        .filter(security_log::seq.gt(after_seq))
+        .order(security_log::seq.asc())
+        .limit(limit)
+        .select(SecurityLogRow::as_select())
+        .load(conn)
+}
+
+/// The newest rows, optionally of one event kind (for the administrators' page and tests).
+pub fn newest(
+    conn: &mut DbConnection,
+    event: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<SecurityLogRow>> {
+    let mut query = security_log::table
+        .order(security_log::seq.desc())
+        .limit(limit)
+        .select(SecurityLogRow::as_select())
+        .into_boxed();
+    if let Some(event) = event {
+        query = query.filter(security_log::event.eq(event.to_owned()));
+    }
+    query.load(conn)
+}

@@ -1,0 +1,63 @@
+//! Queries on the sign-in throttle: one row per account or client address.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::sign_in_throttle;
+use crate::domain::throttle::FailureRecord;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sign_in_throttle)]
+struct ThrottleRow {
+    failures: i32,
+    first_failure_at: NaiveDateTime,
+    last_failure_at: NaiveDateTime,
+    locked_until: Option<NaiveDateTime>,
+}
+
+pub fn find(conn: &mut DbConnection, key: &str) -> QueryResult<Option<FailureRecord>> {
+    sign_in_throttle::table
+        .find(key)
+        .select(ThrottleRow::as_select())
+        .first(conn)
+        .optional()
+        .map(|row| {
+            row.map(|r| FailureRecord {
+                failures: r.failures,
+                first_failure_at: r.first_failure_at,
+                last_failure_at: r.last_failure_at,
+                locked_until: r.locked_until,
+            })
+        })
+}
+
+/// Stores the record for `key` (insert or replace), inside the caller's write transaction.
+pub fn store(conn: &mut DbConnection, key: &str, record: &FailureRecord) -> QueryResult<()> {
+    let updated = diesel::update(sign_in_throttle::table.find(key))
+        .set((
+            sign_in_throttle::failures.eq(record.failures),
+            sign_in_throttle::first_failure_at.eq(record.first_failure_at),
+            sign_in_throttle::last_failure_at.eq(record.last_failure_at),
+            sign_in_throttle::locked_until.eq(record.locked_until),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(sign_in_throttle::table)
+            .values((
+                sign_in_throttle::throttle_key.eq(key),
+                sign_in_throttle::failures.eq(record.failures),
+                sign_in_throttle::first_failure_at.eq(record.first_failure_at),
+                sign_in_throttle::last_failure_at.eq(record.last_failure_at),
+                sign_in_throttle::locked_until.eq(record.locked_until),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn clear(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+    diesel::delete(sign_in_throttle::table.find(key))
+        .execute(conn)
+        .map(|_| ())
+}

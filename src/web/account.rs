@@ -1,0 +1,217 @@
+//! The account page: who you are, change password, recovery codes, your sessions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::AppState;
+use super::errors::WebError;
+use super::forms::{Input, csrf_field, error_summary};
+use super::layout::{page, respond, see_other};
+use super::session::{SESSION_LABEL, Viewer};
+use super::sign_in::recovery_codes_page;
+use crate::app::{self, AppError, account};
+use crate::db::{self, missions};
+use crate::domain::FieldError;
+use crate::domain::access::Capability;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+    current_password: String,
+    new_password: String,
+    new_password_confirmation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodesForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+    current_password: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+}
+
+fn label(field: &str) -> String {
+    match field {
+        "current_password" => "Current password:",
+        "new_password" => "New password:",
+        "new_password_confirmation" => "Repeat the new password:",
+        _ => "",
+    }
+    .to_owned()
+}
+
+async fn render(
+    viewer: &Viewer,
+    state: &AppState,
+    status: StatusCode,
+    errors: &[FieldError],
+) -> Result<HttpResponse, WebError> {
+    let user_id = viewer.user.id.clone();
+    let mission_id = viewer.user.mission_id.clone();
+    let (overview, mission) = db::run(&state.pool, move |conn| {
+        let overview = account::overview(conn, &user_id, app::now())?;
+        let mission = match mission_id {
+            Some(id) => missions::find(conn, &id)?,
+            None => None,
+        };
+        Ok::<_, AppError>((overview, mission))
+    })
+    .await?;
+    let this_session = viewer.session.get::<String>(SESSION_LABEL).ok().flatten();
+    let user = &overview.user;
+    let body: Markup = html! {
+        (error_summary(errors, label))
+        h1 { "Your account" }
+        dl class="facts" {
+            dt { "Name" } dd { (user.name) }
+            dt { "E-mail" } dd { (user.email) }
+            dt { "Role" } dd { (viewer.actor.role.label()) }
+            @if let Some(m) = &mission { dt { "Mission" } dd { (m.name) } }
+            @if viewer.actor.role.is_authority() { dt { "Security clearance" } dd { (user.clearance) } }
+        }
+
+        h2 id="password-heading" { "Change your password" }
+        p { "At least 12 characters. All your sessions end when it is changed, this one too: you then sign in with the new password." }
+        form method="post" action="/account/password" novalidate aria-labelledby="password-heading" {
+            (csrf_field(&viewer.csrf))
+            (Input::new("current_password", "Current password").kind("password").autocomplete("current-password").render(errors))
+            (Input::new("new_password", "New password").kind("password").autocomplete("new-password").render(errors))
+            (Input::new("new_password_confirmation", "Repeat the new password").kind("password").autocomplete("new-password").render(errors))
+            button type="submit" { "Change password" }
+        }
+
+        h2 id="codes-heading" { "Recovery codes" }
+        p { "You have " (overview.unused_recovery_codes) " unused recovery codes. New codes replace all the old ones." }
+        form method="post" action="/account/recovery-codes" novalidate aria-labelledby="codes-heading" {
+            (csrf_field(&viewer.csrf))
+            (Input::new("current_password", "Current password").kind("password").autocomplete("current-password").render(&[]))
+            button type="submit" class="secondary" { "Make new recovery codes" }
+        }
+
+        h2 { "Where you are signed in" }
+        table {
+            thead { tr { th scope="col" { "Signed in" } th scope="col" { "Last active (UTC)" } th scope="col" { "From" } th scope="col" { "Browser" } th scope="col" { span class="visually-hidden" { "Action" } } } }
+            tbody {
+                @for s in &overview.sessions {
+                    @let current = this_session.is_some() && session_label(&s.state) == this_session;
+                    tr {
+                        td { (s.created_at.format("%Y-%m-%d %H:%M")) @if current { " (this session)" } }
+                        td { (s.last_seen_at.format("%Y-%m-%d %H:%M")) }
+                        td { (s.client_addr.as_deref().unwrap_or("–")) }
+                        td { (s.user_agent.as_deref().unwrap_or("–")) }
+                        td {
+                            @if !current {
+                                form method="post" action={ "/account/sessions/" (s.id_hash) "/revoke" } {
+                                    (csrf_field(&viewer.csrf))
+                                    button type="submit" class="secondary" { "Sign out this session" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(respond(
+        status,
+        page(&viewer.chrome(), "Your account", body),
+    ))
+}
+
+fn session_label(state_json: &str) -> Option<String> {
+    serde_json::from_str::<std::collections::HashMap<String, String>>(state_json)
+        .ok()?
+        .get(SESSION_LABEL)
+        .and_then(|v| serde_json::from_str::<String>(v).ok())
+}
+
+pub async fn show(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    render(&viewer, &state, StatusCode::OK, &[]).await
+}
+
+pub async fn change_password(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let form = form.into_inner();
+    let (acting, user_id, cost) = (viewer.acting(), viewer.user.id.clone(), state.hash_cost);
+    let outcome = db::run(&state.pool, move |conn| {
+        account::change_password(
+            conn,
+            &acting,
+            &user_id,
+            &account::PasswordChange {
+                current: SecretString::from(form.current_password),
+                new_password: SecretString::from(form.new_password),
+                confirmation: SecretString::from(form.new_password_confirmation),
+            },
+            cost,
+            app::now(),
+        )
+    })
+    .await;
+    match outcome {
+        Ok(()) => {
+            viewer.session.purge();
+            Ok(see_other("/sign-in"))
+        }
+        Err(AppError::Invalid(errors)) => {
+            render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn regenerate_codes(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<CodesForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let (acting, user_id, cost) = (viewer.acting(), viewer.user.id.clone(), state.hash_cost);
+    let current = SecretString::from(form.into_inner().current_password);
+    let outcome = db::run(&state.pool, move |conn| {
+        account::regenerate_recovery_codes(conn, &acting, &user_id, &current, cost, app::now())
+    })
+    .await;
+    match outcome {
+        Ok(codes) => Ok(respond(
+            StatusCode::OK,
+            recovery_codes_page(&viewer.chrome(), &codes),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn revoke_session(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let (acting, user_id, hash) = (viewer.acting(), viewer.user.id.clone(), path.into_inner());
+    db::run(&state.pool, move |conn| {
+        account::revoke_session(conn, &acting, &user_id, &hash, app::now())
+    })
+    .await?;
+    Ok(see_other("/account"))
+}

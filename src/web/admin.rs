@@ -1,0 +1,584 @@
+//! Administration: missions and accounts. Administrators see no request content.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::errors::WebError;
+use super::forms::{Input, csrf_field, error_summary, select};
+use super::layout::{page, respond, see_other};
+use super::session::Viewer;
+use crate::app::missions::{self as mission_app, MissionInput};
+use crate::app::users::{self as user_app, UserInput};
+use crate::app::{self, AppError};
+use crate::db::{self, missions::MissionRow, users::UserRow};
+use crate::domain::access::Capability;
+use crate::domain::{Clearance, FieldError, MissionKind, Role};
+
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MissionForm {
+    #[serde(rename = "csrf_token", default)]
+    _csrf: String,
+    name: String,
+    country: String,
+    kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+    name: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct InviteForm {
+    #[serde(rename = "csrf_token", default)]
+    _csrf: String,
+    email: String,
+    name: String,
+    role: String,
+    #[serde(default)]
+    mission: String,
+    #[serde(default)]
+    clearance: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserListQuery {
+    role: Option<String>,
+    page: Option<i64>,
+}
+
+fn field_label(field: &str) -> String {
+    match field {
+        "name" => "Name:",
+        "country" => "Country code:",
+        "kind" => "Kind:",
+        "email" => "E-mail address:",
+        "role" => "Role:",
+        "mission" => "Mission:",
+        "clearance" => "Security clearance:",
+        _ => "",
+    }
+    .to_owned()
+}
+
+fn active_label(active: bool) -> Markup {
+    html! {
+        @if active { span class="status-active" { "Active" } } @else { span class="status-inactive" { "Deactivated" } }
+    }
+}
+
+fn action_button(viewer: &Viewer, action: &str, text: &str, class: &str) -> Markup {
+    html! {
+        form method="post" action=(action) {
+            (csrf_field(&viewer.csrf))
+            button type="submit" class=(class) { (text) }
+        }
+    }
+}
+
+// ---- missions -------------------------------------------------------------------------------
+
+async fn missions_page(
+    viewer: &Viewer,
+    state: &AppState,
+    status: StatusCode,
+    form: &MissionForm,
+    errors: &[FieldError],
+) -> Result<HttpResponse, WebError> {
+    let list = db::run(&state.pool, mission_app::list_missions).await?;
+    let kinds: Vec<(String, String)> = MissionKind::ALL
+        .iter()
+        .map(|k| (k.code().to_owned(), k.label().to_owned()))
+        .collect();
+    let body = html! {
+        (error_summary(errors, field_label))
+        h1 { "Missions" }
+        table {
+            thead { tr { th scope="col" { "Name" } th scope="col" { "Country" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
+            tbody {
+                @for m in &list {
+                    tr {
+                        td { a href={ "/admin/missions/" (m.id) } { (m.name) } }
+                        td { (m.country) }
+                        td { (m.kind.parse::<MissionKind>().map(|k| k.label()).unwrap_or("")) }
+                        td { (active_label(m.active)) }
+                    }
+                }
+            }
+        }
+        @if list.is_empty() { p { "No missions are registered yet." } }
+        h2 id="new-mission" { "Register a mission" }
+        form method="post" action="/admin/missions" novalidate aria-labelledby="new-mission" {
+            (csrf_field(&viewer.csrf))
+            (Input::new("name", "Name").value(&form.name).hint("For example: Embassy of Iceland").render(errors))
+            (Input::new("country", "Country code").value(&form.country).hint("ISO 3166-1 alpha-2, for example IS").render(errors))
+            (select(errors, "kind", "Kind", &kinds, if form.kind.is_empty() { "embassy" } else { &form.kind }, None))
+            button type="submit" { "Register mission" }
+        }
+    };
+    Ok(respond(status, page(&viewer.chrome(), "Missions", body)))
+}
+
+pub async fn list_missions(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerMissions)?;
+    missions_page(
+        &viewer,
+        &state,
+        StatusCode::OK,
+        &MissionForm::default(),
+        &[],
+    )
+    .await
+}
+
+pub async fn create_mission(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<MissionForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerMissions)?;
+    let form = form.into_inner();
+    let input = MissionInput {
+        name: form.name.clone(),
+        country: form.country.clone(),
+        kind: form.kind.clone(),
+    };
+    let acting = viewer.acting();
+    match db::run(&state.pool, move |conn| {
+        mission_app::create_mission(conn, &acting, &input, app::now())
+    })
+    .await
+    {
+        Ok(m) => Ok(see_other(&format!("/admin/missions/{}", m.id))),
+        Err(AppError::Invalid(errors)) => {
+            missions_page(
+                &viewer,
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                &errors,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn mission_page(
+    viewer: &Viewer,
+    state: &AppState,
+    id: String,
+    status: StatusCode,
+    name_value: Option<&str>,
+    errors: &[FieldError],
+) -> Result<HttpResponse, WebError> {
+    let (mission, staff) = db::run(&state.pool, move |conn| {
+        let mission = mission_app::find_mission(conn, &id)?;
+        let staff = db::users::list_for_mission(conn, &mission.id)?;
+        Ok::<(MissionRow, Vec<UserRow>), AppError>((mission, staff))
+    })
+    .await?;
+    let body = html! {
+        (error_summary(errors, field_label))
+        h1 { (mission.name) }
+        dl class="facts" {
+            dt { "Country" } dd { (mission.country) }
+            dt { "Kind" } dd { (mission.kind.parse::<MissionKind>().map(|k| k.label()).unwrap_or("")) }
+            dt { "Status" } dd { (active_label(mission.active)) }
+        }
+        h2 id="rename" { "Rename" }
+        form method="post" action={ "/admin/missions/" (mission.id) "/rename" } novalidate aria-labelledby="rename" {
+            (csrf_field(&viewer.csrf))
+            (Input::new("name", "Name").value(name_value.unwrap_or(&mission.name)).render(errors))
+            button type="submit" { "Save name" }
+        }
+        h2 { "Staff" }
+        @if staff.is_empty() { p { "No accounts belong to this mission yet." } }
+        ul { @for u in &staff { li { a href={ "/admin/users/" (u.id) } { (u.name) } " (" (u.email) ")" @if !u.active { " — deactivated" } } } }
+        p { a href={ "/admin/users/new?mission=" (mission.id) } { "Invite staff for this mission" } }
+        div class="actions" {
+            @if mission.active {
+                (action_button(viewer, &format!("/admin/missions/{}/deactivate", mission.id), "Deactivate mission", "warning"))
+                p class="hint" { "Its staff are signed out at once and cannot sign in while it is deactivated." }
+            } @else {
+                (action_button(viewer, &format!("/admin/missions/{}/reactivate", mission.id), "Reactivate mission", "secondary"))
+            }
+        }
+    };
+    Ok(respond(status, page(&viewer.chrome(), "Mission", body)))
+}
+
+pub async fn show_mission(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerMissions)?;
+    mission_page(
+        &viewer,
+        &state,
+        path.into_inner(),
+        StatusCode::OK,
+        None,
+        &[],
+    )
+    .await
+}
+
+pub async fn rename_mission(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<RenameForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerMissions)?;
+    let id = path.into_inner();
+    let name = form.into_inner().name;
+    let (acting, id2, name2) = (viewer.acting(), id.clone(), name.clone());
+    match db::run(&state.pool, move |conn| {
+        mission_app::rename_mission(conn, &acting, &id2, &name2, app::now())
+    })
+    .await
+    {
+        Ok(m) => Ok(see_other(&format!("/admin/missions/{}", m.id))),
+        Err(AppError::Invalid(errors)) => {
+            mission_page(
+                &viewer,
+                &state,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&name),
+                &errors,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn set_mission_active(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: String,
+    active: bool,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerMissions)?;
+    let acting = viewer.acting();
+    let m = db::run(&state.pool, move |conn| {
+        mission_app::set_mission_active(conn, &acting, &id, active, app::now())
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/missions/{}", m.id)))
+}
+
+pub async fn deactivate_mission(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    set_mission_active(viewer, state, path.into_inner(), false).await
+}
+
+pub async fn reactivate_mission(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    set_mission_active(viewer, state, path.into_inner(), true).await
+}
+
+// ---- accounts -------------------------------------------------------------------------------
+
+pub async fn list_users(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<UserListQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerUsers)?;
+    let query = query.into_inner();
+    let role = query.role.filter(|r| r.parse::<Role>().is_ok());
+    let page_no = query.page.unwrap_or(1).max(1);
+    let role_filter = role.clone();
+    let (users, total) = db::run(&state.pool, move |conn| {
+        user_app::list_users(conn, role_filter.as_deref(), page_no, PER_PAGE)
+    })
+    .await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let role_q = role
+        .as_deref()
+        .map(|r| format!("&role={r}"))
+        .unwrap_or_default();
+    let body = html! {
+        h1 { "Accounts" }
+        p { a class="button" href="/admin/users/new" { "Invite a person" } }
+        form method="get" action="/admin/users" {
+            div class="field" {
+                label for="role" { "Show role" }
+                select id="role" name="role" {
+                    option value="" { "All roles" }
+                    @for r in Role::ALL { option value=(r.code()) selected[role.as_deref() == Some(r.code())] { (r.label()) } }
+                }
+            }
+            button type="submit" class="secondary" { "Filter" }
+        }
+        p { (total) " accounts" }
+        table {
+            thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Second factor" } th scope="col" { "Status" } } }
+            tbody {
+                @for u in &users {
+                    tr {
+                        td { a href={ "/admin/users/" (u.id) } { (u.name) } }
+                        td { (u.email) }
+                        td { (u.role.parse::<Role>().map(|r| r.label()).unwrap_or("")) }
+                        td { @if u.password_hash.is_none() { "Invitation pending" } @else if u.totp_confirmed_at.is_some() { "Set up" } @else { "Not set up yet" } }
+                        td { (active_label(u.active)) }
+                    }
+                }
+            }
+        }
+        nav class="pager" aria-label="Pages" {
+            @if page_no > 1 { a href={ "/admin/users?page=" (page_no - 1) (role_q) } { "Previous page" } }
+            span { "Page " (page_no) " of " (pages) }
+            @if page_no < pages { a href={ "/admin/users?page=" (page_no + 1) (role_q) } { "Next page" } }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&viewer.chrome(), "Accounts", body),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserQuery {
+    mission: Option<String>,
+}
+
+async fn invite_page(
+    viewer: &Viewer,
+    state: &AppState,
+    status: StatusCode,
+    form: &InviteForm,
+    errors: &[FieldError],
+) -> Result<HttpResponse, WebError> {
+    let missions = db::run(&state.pool, mission_app::list_missions).await?;
+    let roles: Vec<(String, String)> = Role::ALL
+        .iter()
+        .map(|r| (r.code().to_owned(), r.label().to_owned()))
+        .collect();
+    let mut mission_options = vec![(String::new(), "— not mission staff —".to_owned())];
+    mission_options.extend(
+        missions
+            .iter()
+            .filter(|m| m.active)
+            .map(|m| (m.id.clone(), m.name.clone())),
+    );
+    let clearances: Vec<(String, String)> = Clearance::ALL
+        .iter()
+        .map(|c| (c.code().to_owned(), c.code().replace('_', " ")))
+        .collect();
+    let body = html! {
+        (error_summary(errors, field_label))
+        h1 { "Invite a person" }
+        p class="lead" { "They receive an e-mail with a link, valid for 72 hours, to set their password. At their first sign-in they set up an authenticator app." }
+        form method="post" action="/admin/users" novalidate {
+            (csrf_field(&viewer.csrf))
+            (Input::new("name", "Full name").value(&form.name).render(errors))
+            (Input::new("email", "E-mail address").kind("email").value(&form.email).render(errors))
+            (select(errors, "role", "Role", &roles, &form.role, None))
+            (select(errors, "mission", "Mission", &mission_options, &form.mission, Some("Mission staff only: the mission they work for.")))
+            (select(errors, "clearance", "Security clearance", &clearances, if form.clearance.is_empty() { "none" } else { &form.clearance },
+                Some("MFA, police and PST staff only: their personal clearance under the Security Act.")))
+            button type="submit" { "Send invitation" }
+        }
+    };
+    Ok(respond(
+        status,
+        page(&viewer.chrome(), "Invite a person", body),
+    ))
+}
+
+pub async fn new_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<NewUserQuery>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerUsers)?;
+    let form = InviteForm {
+        mission: query.into_inner().mission.unwrap_or_default(),
+        role: "mission_staff".into(),
+        ..InviteForm::default()
+    };
+    invite_page(&viewer, &state, StatusCode::OK, &form, &[]).await
+}
+
+pub async fn invite_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<InviteForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerUsers)?;
+    let form = form.into_inner();
+    let input = UserInput {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        role: form.role.clone(),
+        mission_id: Some(form.mission.clone()),
+        clearance: Some(form.clearance.clone()),
+    };
+    let acting = viewer.acting();
+    let base = state.settings.public_base().to_owned();
+    match db::run(&state.pool, move |conn| {
+        user_app::invite_user(conn, &acting, &input, &base, app::now())
+    })
+    .await
+    {
+        Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id))),
+        Err(AppError::Invalid(errors)) => {
+            invite_page(
+                &viewer,
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                &errors,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn show_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerUsers)?;
+    let id = path.into_inner();
+    let (user, mission) = db::run(&state.pool, move |conn| {
+        let user = user_app::find_user(conn, &id)?;
+        let mission = match &user.mission_id {
+            Some(m) => db::missions::find(conn, m)?,
+            None => None,
+        };
+        Ok::<_, AppError>((user, mission))
+    })
+    .await?;
+    let base = format!("/admin/users/{}", user.id);
+    let body = html! {
+        h1 { (user.name) }
+        dl class="facts" {
+            dt { "E-mail" } dd { (user.email) }
+            dt { "Role" } dd { (user.role.parse::<Role>().map(|r| r.label()).unwrap_or("")) }
+            @if let Some(m) = &mission { dt { "Mission" } dd { a href={ "/admin/missions/" (m.id) } { (m.name) } } }
+            dt { "Security clearance" } dd { (user.clearance) }
+            dt { "Status" } dd { (active_label(user.active)) }
+            dt { "Password" } dd { @if user.password_hash.is_some() { "Set" } @else { "Not set yet (invitation pending)" } }
+            dt { "Second factor" } dd { @if user.totp_confirmed_at.is_some() { "Set up" } @else { "Not set up yet" } }
+            dt { "Last sign-in (UTC)" } dd { (user.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "Never".into())) }
+        }
+        div class="actions" {
+            @if user.active {
+                @if user.id != viewer.user.id {
+                    (action_button(&viewer, &format!("{base}/deactivate"), "Deactivate account", "warning"))
+                }
+            } @else {
+                (action_button(&viewer, &format!("{base}/reactivate"), "Reactivate account", "secondary"))
+            }
+            @if user.totp_confirmed_at.is_some() {
+                (action_button(&viewer, &format!("{base}/second-factor/reset"), "Reset second factor", "secondary"))
+            }
+            @if user.password_hash.is_none() && user.active {
+                (action_button(&viewer, &format!("{base}/invitation"), "Send a new invitation", "secondary"))
+            }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&viewer.chrome(), "Account", body),
+    ))
+}
+
+async fn user_action(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    id: String,
+    action: fn(&mut db::DbConnection, &app::Acting, &str, &str) -> Result<UserRow, AppError>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::AdministerUsers)?;
+    let acting = viewer.acting();
+    let base = state.settings.public_base().to_owned();
+    let user = db::run(&state.pool, move |conn| action(conn, &acting, &id, &base)).await?;
+    Ok(see_other(&format!("/admin/users/{}", user.id)))
+}
+
+pub async fn deactivate_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    user_action(viewer, state, path.into_inner(), |c, a, id, _| {
+        user_app::set_user_active(c, a, id, false, app::now())
+    })
+    .await
+}
+
+pub async fn reactivate_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    user_action(viewer, state, path.into_inner(), |c, a, id, _| {
+        user_app::set_user_active(c, a, id, true, app::now())
+    })
+    .await
+}
+
+pub async fn reset_second_factor(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    user_action(viewer, state, path.into_inner(), |c, a, id, _| {
+        user_app::reset_second_factor(c, a, id, app::now())
+    })
+    .await
+}
+
+pub async fn reinvite_user(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _f: web::Form<ActionForm>,
+) -> Result<HttpResponse, WebError> {
+    user_action(viewer, state, path.into_inner(), |c, a, id, base| {
+        user_app::reinvite_user(c, a, id, base, app::now())
+    })
+    .await
+}

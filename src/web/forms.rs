@@ -1,0 +1,133 @@
+//! Form building blocks shared by every page: labelled fields with their errors, the error
+//! summary, the CSRF field. Accessible by construction (labels, aria-describedby, aria-invalid).
+
+use maud::{Markup, html};
+
+use crate::auth::csrf;
+use crate::domain::FieldError;
+
+/// The hidden field carrying the session's CSRF token; every state-changing form has one.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(token); }
+}
+
+/// The box at the top of a page listing every error, each linking to its field.
+pub fn error_summary(errors: &[FieldError], label: impl Fn(&str) -> String) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                h2 id="error-summary-title" { "There is a problem" }
+                ul {
+                    @for e in errors {
+                        li { a href={ "#" (e.field) } { (label(e.field)) " " (e.message) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A field's describing ids and its error, for the markup around its control.
+fn describe<'a>(
+    errors: &'a [FieldError],
+    field: &str,
+    hint: Option<&str>,
+) -> (Option<&'a FieldError>, Option<String>) {
+    let error = errors.iter().find(|e| e.field == field);
+    let mut ids = Vec::new();
+    if hint.is_some() {
+        ids.push(format!("{field}-hint"));
+    }
+    if error.is_some() {
+        ids.push(format!("{field}-error"));
+    }
+    (error, (!ids.is_empty()).then(|| ids.join(" ")))
+}
+
+/// One input of any type with its label, hint and error.
+pub struct Input<'a> {
+    pub field: &'static str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub value: &'a str,
+    pub autocomplete: &'a str,
+    pub hint: Option<&'a str>,
+    pub required: bool,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(field: &'static str, label: &'a str) -> Self {
+        Input {
+            field,
+            label,
+            kind: "text",
+            value: "",
+            autocomplete: "off",
+            hint: None,
+            required: true,
+        }
+    }
+    pub fn kind(mut self, kind: &'a str) -> Self {
+        self.kind = kind;
+        self
+    }
+    pub fn value(mut self, value: &'a str) -> Self {
+        self.value = value;
+        self
+    }
+    pub fn autocomplete(mut self, autocomplete: &'a str) -> Self {
+        self.autocomplete = autocomplete;
+        self
+    }
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+    pub fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+
+    pub fn render(&self, errors: &[FieldError]) -> Markup {
+        let (error, described) = describe(errors, self.field, self.hint);
+        html! {
+            div class={ "field" @if error.is_some() { " has-error" } } {
+                label for=(self.field) { (self.label) @if !self.required { " (optional)" } }
+                @if let Some(h) = self.hint { span class="hint" id={ (self.field) "-hint" } { (h) } }
+                @if let Some(e) = error {
+                    span class="field-error" id={ (self.field) "-error" } { "Error: " (e.message) }
+                }
+                input type=(self.kind) id=(self.field) name=(self.field) value=(self.value)
+                    autocomplete=(self.autocomplete)
+                    aria-describedby=[described.as_deref()]
+                    aria-invalid=[error.map(|_| "true")];
+            }
+        }
+    }
+}
+
+/// A drop-down list with its label and error.
+pub fn select(
+    errors: &[FieldError],
+    field: &'static str,
+    label: &str,
+    options: &[(String, String)],
+    selected: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let (error, described) = describe(errors, field, hint);
+    html! {
+        div class={ "field" @if error.is_some() { " has-error" } } {
+            label for=(field) { (label) }
+            @if let Some(h) = hint { span class="hint" id={ (field) "-hint" } { (h) } }
+            @if let Some(e) = error {
+                span class="field-error" id={ (field) "-error" } { "Error: " (e.message) }
+            }
+            select id=(field) name=(field) aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == selected] { (text) }
+                }
+            }
+        }
+    }
+}

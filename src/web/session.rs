@@ -1,0 +1,118 @@
+//! Who is looking: the signed-in person, established from the server-side session on every
+//! request, and the client address.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+
+use super::AppState;
+use super::errors::WebError;
+use super::layout::{Chrome, SignedIn};
+use crate::app;
+use crate::auth::csrf;
+use crate::db::users::UserRow;
+use crate::db::{self};
+use crate::domain::access::{self, Actor, Capability, Refusal};
+use crate::domain::{Clearance, Role};
+
+/// Session keys for the sign-in stage.
+pub const STAGE: &str = "stage";
+pub const STAGE_PASSWORD: &str = "password";
+pub const STAGE_SIGNED_IN: &str = "signed_in";
+/// A random label for this session, to recognise it in the list of one's sessions.
+pub const SESSION_LABEL: &str = "sid";
+
+/// The signed-in person (both factors given), active, with the session they came with.
+pub struct Viewer {
+    pub actor: Actor,
+    pub user: UserRow,
+    pub csrf: String,
+    pub session: Session,
+    pub client_addr: String,
+}
+
+impl Viewer {
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            signed_in: Some(SignedIn {
+                name: self.user.name.clone(),
+                role: self.actor.role,
+                csrf: self.csrf.clone(),
+            }),
+        }
+    }
+
+    /// Asks the policy; a refusal becomes 403 or 404 as the policy decides.
+    pub fn require(&self, capability: Capability) -> Result<(), WebError> {
+        access::authorise(&self.actor, capability).map_err(|refusal| match refusal {
+            Refusal::Forbidden => WebError::Forbidden,
+            Refusal::NotFound => WebError::NotFound,
+        })
+    }
+
+    pub fn acting(&self) -> app::Acting {
+        app::Acting::person(&self.actor, &self.client_addr)
+    }
+}
+
+/// The client's address as the server sees it.
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+impl FromRequest for Viewer {
+    type Error = WebError;
+    type Future = Pin<Box<dyn Future<Output = Result<Viewer, WebError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client_addr = client_addr(req);
+        Box::pin(async move {
+            let state = state.ok_or(WebError::Internal("application state missing".into()))?;
+            let stage = session.get::<String>(STAGE).ok().flatten();
+            let user_id = session
+                .get::<String>(crate::auth::session_store::USER_ID)
+                .ok()
+                .flatten();
+            let (Some(user_id), Some(STAGE_SIGNED_IN)) = (user_id, stage.as_deref()) else {
+                return Err(WebError::SignInRequired);
+            };
+            let user = db::run(&state.pool, move |conn| {
+                app::sign_in::signed_in_user(conn, &user_id)
+            })
+            .await
+            .map_err(WebError::from)?;
+            let Some(user) = user else {
+                session.purge();
+                return Err(WebError::SignInRequired);
+            };
+            let (Ok(role), Ok(clearance)) = (
+                user.role.parse::<Role>(),
+                user.clearance.parse::<Clearance>(),
+            ) else {
+                return Err(WebError::Internal(
+                    "stored role or clearance not recognised".into(),
+                ));
+            };
+            let actor = Actor {
+                user_id: user.id.clone(),
+                role,
+                mission_id: user.mission_id.clone(),
+                clearance,
+            };
+            let csrf = csrf::token(&session);
+            Ok(Viewer {
+                actor,
+                user,
+                csrf,
+                session,
+                client_addr,
+            })
+        })
+    }
+}
