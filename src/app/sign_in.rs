@@ -33,6 +33,38 @@ fn address_key(addr: &str) -> String {
     format!("addr:{addr}")
 }
 
+/// The throttle records that apply to one attempt: the account's and the client address's.
+struct Throttled {
+    account_key: String,
+    address_key: String,
+    account: Option<FailureRecord>,
+    address: Option<FailureRecord>,
+    locked: bool,
+}
+
+impl Throttled {
+    fn load(
+        conn: &mut DbConnection,
+        policy: &ThrottlePolicy,
+        email: &str,
+        client_addr: &str,
+        now: NaiveDateTime,
+    ) -> Result<Self, AppError> {
+        let (account_key, address_key) = (account_key(email), address_key(client_addr));
+        let account = throttle::find(conn, &account_key)?;
+        let address = throttle::find(conn, &address_key)?;
+        let locked =
+            policy.is_locked(account.as_ref(), now) || policy.is_locked(address.as_ref(), now);
+        Ok(Throttled {
+            account_key,
+            address_key,
+            account,
+            address,
+            locked,
+        })
+    }
+}
+
 /// A hash to verify against when there is no account, so that timing does not tell.
 fn dummy_hash(cost: HashCost) -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -76,11 +108,8 @@ pub fn check_password(
     let email = Email::parse("email", email)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    let (akey, ikey) = (account_key(&email), address_key(client_addr));
-    let account_record = throttle::find(conn, &akey)?;
-    let address_record = throttle::find(conn, &ikey)?;
-    let locked = policy.is_locked(account_record.as_ref(), now)
-        || policy.is_locked(address_record.as_ref(), now);
+    let throttled = Throttled::load(conn, policy, &email, client_addr, now)?;
+    let locked = throttled.locked;
     let user = users::find_by_email(conn, &email)?;
     let usable = match &user {
         Some(u) if u.password_hash.is_some() => may_sign_in(conn, u)?,
@@ -97,7 +126,7 @@ pub fn check_password(
     match user {
         Some(user) if usable && !locked && verified != Verified::No => {
             db::write(conn, |conn| {
-                throttle::clear(conn, &akey)?;
+                throttle::clear(conn, &throttled.account_key)?;
                 if let Some(hash) = &rehash {
                     users::upgrade_password_hash(conn, &user.id, hash)?;
                 }
@@ -132,38 +161,42 @@ pub fn check_password(
             } else {
                 "wrong_password"
             };
-            record_failure(
-                conn,
-                policy,
-                &akey,
-                &ikey,
-                (!locked).then_some((account_record, address_record)),
-                user.as_ref(),
+            let failure = Failure {
+                user: user.as_ref(),
                 client_addr,
-                "sign_in_failed",
+                event: "sign_in_failed",
                 reason,
-                now,
-            )?;
+            };
+            record_failure(conn, policy, &throttled, &failure, now)?;
             Ok(PasswordOutcome::Refused)
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What went wrong in one attempt, for the security log.
+struct Failure<'a> {
+    user: Option<&'a UserRow>,
+    client_addr: &'a str,
+    event: &'static str,
+    reason: &'a str,
+}
+
+/// Logs a failed attempt and counts it against the account and the address — unless they are
+/// locked already: attempts during a lock do not lengthen it, so nobody can keep someone else
+/// out for long.
 fn record_failure(
     conn: &mut DbConnection,
     policy: &ThrottlePolicy,
-    akey: &str,
-    ikey: &str,
-    // The records to advance; `None` while locked, so that attempts against a locked account
-    // do not lengthen the lock (nobody can keep someone else out for long).
-    records: Option<(Option<FailureRecord>, Option<FailureRecord>)>,
-    user: Option<&UserRow>,
-    client_addr: &str,
-    event: &'static str,
-    reason: &str,
+    throttled: &Throttled,
+    failure: &Failure<'_>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
+    let Failure {
+        user,
+        client_addr,
+        event,
+        reason,
+    } = *failure;
     db::write(conn, |conn| {
         let entry = |event, outcome, detail| Entry {
             event,
@@ -179,13 +212,14 @@ fn record_failure(
             &entry(event, "failure", json!({ "reason": reason })),
             now,
         )?;
-        let Some((account_record, address_record)) = records else {
+        if throttled.locked {
             return Ok(());
-        };
+        }
+        let (account_record, address_record) = (throttled.account, throttled.address);
         let account = policy.after_failure(Subject::Account, account_record.as_ref(), now);
         let address = policy.after_failure(Subject::Address, address_record.as_ref(), now);
-        throttle::store(conn, akey, &account)?;
-        throttle::store(conn, ikey, &address)?;
+        throttle::store(conn, &throttled.account_key, &account)?;
+        throttle::store(conn, &throttled.address_key, &address)?;
         let newly_locked = |before: Option<&FailureRecord>, after: &FailureRecord| {
             after.locked_until.is_some() && !policy.is_locked(before, now)
         };
@@ -240,11 +274,8 @@ pub fn check_code(
     let Some(user) = users::find(conn, user_id)? else {
         return Ok(None);
     };
-    let (akey, ikey) = (account_key(&user.email), address_key(client_addr));
-    let account_record = throttle::find(conn, &akey)?;
-    let address_record = throttle::find(conn, &ikey)?;
-    let locked = policy.is_locked(account_record.as_ref(), now)
-        || policy.is_locked(address_record.as_ref(), now);
+    let throttled = Throttled::load(conn, policy, &user.email, client_addr, now)?;
+    let locked = throttled.locked;
     let allowed = !locked && may_sign_in(conn, &user)?;
     let accepted = allowed
         && db::write(conn, |conn| {
@@ -260,7 +291,14 @@ pub fn check_code(
                 }
             };
             if ok {
-                complete_sign_in(conn, &user, client_addr, &akey, "code", now)?;
+                complete_sign_in(
+                    conn,
+                    &user,
+                    client_addr,
+                    &throttled.account_key,
+                    "code",
+                    now,
+                )?;
             }
             Ok::<_, AppError>(ok)
         })?;
@@ -274,18 +312,13 @@ pub fn check_code(
     } else {
         "wrong_code"
     };
-    record_failure(
-        conn,
-        policy,
-        &akey,
-        &ikey,
-        (!locked).then_some((account_record, address_record)),
-        Some(&user),
+    let failure = Failure {
+        user: Some(&user),
         client_addr,
-        "second_factor_failed",
+        event: "second_factor_failed",
         reason,
-        now,
-    )?;
+    };
+    record_failure(conn, policy, &throttled, &failure, now)?;
     Ok(None)
 }
 
@@ -333,26 +366,18 @@ pub fn confirm_enrolment(
     let Some(user) = users::find(conn, user_id)? else {
         return Ok(None);
     };
-    let (akey, ikey) = (account_key(&user.email), address_key(client_addr));
-    let account_record = throttle::find(conn, &akey)?;
-    let address_record = throttle::find(conn, &ikey)?;
-    let locked = policy.is_locked(account_record.as_ref(), now)
-        || policy.is_locked(address_record.as_ref(), now);
-    let allowed = !locked && may_sign_in(conn, &user)? && user.totp_confirmed_at.is_none();
+    let throttled = Throttled::load(conn, policy, &user.email, client_addr, now)?;
+    let allowed =
+        !throttled.locked && may_sign_in(conn, &user)? && user.totp_confirmed_at.is_none();
     let step = totp::check(secret_b32, code, unix_time).filter(|_| allowed);
     let Some(step) = step else {
-        record_failure(
-            conn,
-            policy,
-            &akey,
-            &ikey,
-            (!locked).then_some((account_record, address_record)),
-            Some(&user),
+        let failure = Failure {
+            user: Some(&user),
             client_addr,
-            "second_factor_failed",
-            if allowed { "wrong_code" } else { "not_allowed" },
-            now,
-        )?;
+            event: "second_factor_failed",
+            reason: if allowed { "wrong_code" } else { "not_allowed" },
+        };
+        record_failure(conn, policy, &throttled, &failure, now)?;
         return Ok(None);
     };
     let codes = totp::new_recovery_codes();
@@ -372,7 +397,14 @@ pub fn confirm_enrolment(
             },
             now,
         )?;
-        complete_sign_in(conn, &user, client_addr, &akey, "enrolment", now)
+        complete_sign_in(
+            conn,
+            &user,
+            client_addr,
+            &throttled.account_key,
+            "enrolment",
+            now,
+        )
     })?;
     Ok(Some((user, codes)))
 }
