@@ -394,9 +394,9 @@ mod tests {
         }
     }
 
-    fn fields(r: Result<ValidUser, AppError>) -> Vec<&'static str> {
+    fn fields(r: Result<ValidUser, AppError>) -> Vec<String> {
         match r {
-            Err(AppError::Invalid(e)) => e.iter().map(|e| e.field).collect(),
+            Err(AppError::Invalid(e)) => e.iter().map(|e| e.field.to_string()).collect(),
             Err(other) => panic!("unexpected {other}"),
             Ok(_) => vec![],
         }

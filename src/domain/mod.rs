@@ -5,8 +5,11 @@ pub mod classification;
 pub mod mission;
 pub mod role;
 pub mod text;
+pub mod request;
 pub mod throttle;
+pub mod time;
 pub mod user;
+pub mod workflow;
 
 pub use classification::{Classification, Clearance};
 pub use mission::{CountryCode, MissionKind, MissionName};
@@ -14,17 +17,18 @@ pub use role::Role;
 pub use user::{Email, PersonName};
 
 /// A value that did not satisfy a rule, naming the field and the rule it broke.
+/// The field is named as in forms and the API (`title`, `contact.phone`, `measures[2].kind`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
-    pub field: &'static str,
+    pub field: std::borrow::Cow<'static, str>,
     pub message: String,
 }
 
 impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<std::borrow::Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }

@@ -19,7 +19,7 @@ pub fn error_summary(errors: &[FieldError], label: impl Fn(&str) -> String) -> M
                 h2 id="error-summary-title" { "There is a problem" }
                 ul {
                     @for e in errors {
-                        li { a href={ "#" (e.field) } { (label(e.field)) " " (e.message) } }
+                        li { a href={ "#" (e.field) } { (label(&e.field)) " " (e.message) } }
                     }
                 }
             }

@@ -1,0 +1,579 @@
+//! A request as typed (forms, API) and the rules it must meet: loosely for a draft, fully at
+//! submission (SPEC § 4). Text is kept exactly as typed; only its rules are checked here.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use super::FieldError;
+use super::text::check_text;
+use super::user::Email;
+
+pub const MAX_MEASURES: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Urgency {
+    Routine,
+    Urgent,
+}
+
+impl Urgency {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Routine => "routine",
+            Self::Urgent => "urgent",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Routine => "Routine",
+            Self::Urgent => "Urgent",
+        }
+    }
+}
+
+impl FromStr for Urgency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "routine" => Ok(Self::Routine),
+            "urgent" => Ok(Self::Urgent),
+            _ => Err("must be routine or urgent".into()),
+        }
+    }
+}
+
+/// Who carries a measure out, which decides who decides on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// Carried out by Oslo Police District.
+    PoliceProtection,
+    /// The mission's own measure beyond its premises, which needs clearance.
+    OwnMeasureNeedingClearance,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeasureKind {
+    IncreasedPatrols,
+    StaticGuard,
+    PersonalProtection,
+    EventSecurity,
+    TrafficRestriction,
+    PhysicalBarriers,
+    CctvPublicArea,
+    PrivateGuardsOutsidePremises,
+    Other,
+}
+
+impl MeasureKind {
+    pub const ALL: [MeasureKind; 9] = [
+        Self::IncreasedPatrols,
+        Self::StaticGuard,
+        Self::PersonalProtection,
+        Self::EventSecurity,
+        Self::TrafficRestriction,
+        Self::PhysicalBarriers,
+        Self::CctvPublicArea,
+        Self::PrivateGuardsOutsidePremises,
+        Self::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::IncreasedPatrols => "increased_patrols",
+            Self::StaticGuard => "static_guard",
+            Self::PersonalProtection => "personal_protection",
+            Self::EventSecurity => "event_security",
+            Self::TrafficRestriction => "traffic_restriction",
+            Self::PhysicalBarriers => "physical_barriers",
+            Self::CctvPublicArea => "cctv_public_area",
+            Self::PrivateGuardsOutsidePremises => "private_guards_outside_premises",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::IncreasedPatrols => "Increased police patrols",
+            Self::StaticGuard => "Static police guard",
+            Self::PersonalProtection => "Personal protection",
+            Self::EventSecurity => "Security for an event",
+            Self::TrafficRestriction => "Traffic restriction",
+            Self::PhysicalBarriers => "Physical barriers (own measure)",
+            Self::CctvPublicArea => "CCTV covering public space (own measure)",
+            Self::PrivateGuardsOutsidePremises => "Private guards outside the premises (own measure)",
+            Self::Other => "Other",
+        }
+    }
+
+    pub fn category(self) -> Category {
+        match self {
+            Self::IncreasedPatrols
+            | Self::StaticGuard
+            | Self::PersonalProtection
+            | Self::EventSecurity
+            | Self::TrafficRestriction => Category::PoliceProtection,
+            Self::PhysicalBarriers | Self::CctvPublicArea | Self::PrivateGuardsOutsidePremises => {
+                Category::OwnMeasureNeedingClearance
+            }
+            Self::Other => Category::Other,
+        }
+    }
+}
+
+impl FromStr for MeasureKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| "must be one of the listed kinds of measure".into())
+    }
+}
+
+impl fmt::Display for MeasureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    Chancery,
+    Residence,
+    Other,
+}
+
+impl Location {
+    pub const ALL: [Location; 3] = [Self::Chancery, Self::Residence, Self::Other];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Chancery => "chancery",
+            Self::Residence => "residence",
+            Self::Other => "other",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Chancery => "The chancery",
+            Self::Residence => "The residence of the head of mission",
+            Self::Other => "Another address",
+        }
+    }
+}
+
+impl FromStr for Location {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| "must be chancery, residence or other".into())
+    }
+}
+
+/// Per-measure decision by the police.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    Approved,
+    ApprovedWithConditions,
+    Declined,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [Self::Approved, Self::ApprovedWithConditions, Self::Declined];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::ApprovedWithConditions => "approved_with_conditions",
+            Self::Declined => "declined",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Approved => "Approved",
+            Self::ApprovedWithConditions => "Approved with conditions",
+            Self::Declined => "Declined",
+        }
+    }
+    pub fn is_approval(self) -> bool {
+        self != Self::Declined
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| "must be approved, approved_with_conditions or declined".into())
+    }
+}
+
+/// PST's threat levels, 1 (very low) to 5 (very high).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ThreatLevel {
+    VeryLow,
+    Low,
+    Moderate,
+    High,
+    VeryHigh,
+}
+
+impl ThreatLevel {
+    pub const ALL: [ThreatLevel; 5] = [Self::VeryLow, Self::Low, Self::Moderate, Self::High, Self::VeryHigh];
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::VeryLow => "very_low",
+            Self::Low => "low",
+            Self::Moderate => "moderate",
+            Self::High => "high",
+            Self::VeryHigh => "very_high",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::VeryLow => "1 – Very low",
+            Self::Low => "2 – Low",
+            Self::Moderate => "3 – Moderate",
+            Self::High => "4 – High",
+            Self::VeryHigh => "5 – Very high",
+        }
+    }
+}
+
+impl FromStr for ThreatLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == s)
+            .ok_or_else(|| "must be very_low, low, moderate, high or very_high".into())
+    }
+}
+
+/// One measure as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeasureInput {
+    pub kind: String,
+    pub location: String,
+    pub address: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub description: String,
+}
+
+impl MeasureInput {
+    pub fn is_blank(&self) -> bool {
+        self.kind.is_empty()
+            && self.address.trim().is_empty()
+            && self.starts_on.is_empty()
+            && self.ends_on.is_empty()
+            && self.description.trim().is_empty()
+    }
+}
+
+/// A request as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInput {
+    pub title: String,
+    pub justification: String,
+    pub urgency: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub measures: Vec<MeasureInput>,
+}
+
+/// How strictly to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strictness {
+    /// A draft may be incomplete; what is there must still be well-formed.
+    Draft,
+    /// Everything required, every rule met.
+    Submission,
+}
+
+/// One measure, checked: what a draft may leave open is optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidMeasure {
+    pub kind: Option<MeasureKind>,
+    pub location: Option<Location>,
+    pub address: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub description: String,
+}
+
+/// A request, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRequest {
+    pub title: String,
+    pub justification: String,
+    pub urgency: Urgency,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub measures: Vec<ValidMeasure>,
+}
+
+/// The field name of a measure's field, as forms and the API name it.
+pub fn measure_field(index: usize, field: &str) -> String {
+    format!("measures[{index}].{field}")
+}
+
+fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| "must be a date written YYYY-MM-DD".to_owned())
+}
+
+/// An international phone number: `+`, then 7–15 digits, spaces allowed between groups.
+fn check_phone(value: &str) -> Result<(), String> {
+    let rest = value.trim().strip_prefix('+').ok_or("must start with + and the country code")?;
+    if !rest.chars().all(|c| c.is_ascii_digit() || c == ' ') {
+        return Err("may contain only digits and spaces after the +".into());
+    }
+    let digits = rest.chars().filter(char::is_ascii_digit).count();
+    if !(7..=15).contains(&digits) {
+        return Err("must have between 7 and 15 digits".into());
+    }
+    Ok(())
+}
+
+/// Checks a request. `today` is the calendar date in Oslo; at submission no measure may start
+/// before it.
+pub fn validate(
+    input: &RequestInput,
+    strictness: Strictness,
+    today: NaiveDate,
+) -> Result<ValidRequest, Vec<FieldError>> {
+    let full = strictness == Strictness::Submission;
+    let mut errors = Vec::new();
+    let min = |n: usize| if full { n } else { 0 };
+    let mut text = |field: &'static str, value: &str, lo: usize, hi: usize, multiline: bool| {
+        if let Err(e) = check_text(field, value, lo, hi, multiline) {
+            errors.push(e);
+        }
+    };
+    text("title", &input.title, min(5), 200, false);
+    text("justification", &input.justification, min(20), 10_000, true);
+    text("contact.name", &input.contact_name, min(1), 200, false);
+    text("contact.phone", &input.contact_phone, 0, 40, false);
+    text("contact.email", &input.contact_email, 0, 254, false);
+    let urgency = match input.urgency.as_str() {
+        "" if !full => Urgency::Routine,
+        value => value.parse().unwrap_or_else(|e: String| {
+            errors.push(FieldError::new("urgency", e));
+            Urgency::Routine
+        }),
+    };
+    if full || !input.contact_phone.trim().is_empty() {
+        if let Err(e) = check_phone(&input.contact_phone) {
+            errors.push(FieldError::new("contact.phone", e));
+        }
+    }
+    if (full || !input.contact_email.trim().is_empty())
+        && let Err(e) = Email::parse("contact.email", &input.contact_email)
+    {
+        errors.push(e);
+    }
+
+    let measures: Vec<&MeasureInput> = input.measures.iter().filter(|m| full || !m.is_blank()).collect();
+    if measures.len() > MAX_MEASURES {
+        errors.push(FieldError::new("measures", format!("must be at most {MAX_MEASURES}")));
+    }
+    if full && measures.is_empty() {
+        errors.push(FieldError::new("measures", "must include at least one measure"));
+    }
+    let mut valid_measures = Vec::new();
+    for (i, m) in measures.iter().enumerate() {
+        let field = |name: &str| measure_field(i, name);
+        let mut err = |name: &str, message: String| errors.push(FieldError::new(field(name), message));
+        let kind = match m.kind.as_str() {
+            "" if !full => None,
+            "" => {
+                err("kind", "is required".into());
+                None
+            }
+            k => k.parse::<MeasureKind>().map_err(|e| err("kind", e)).ok(),
+        };
+        let location = match m.location.as_str() {
+            "" if !full => None,
+            "" => {
+                err("location", "is required".into());
+                None
+            }
+            l => l.parse::<Location>().map_err(|e| err("location", e)).ok(),
+        };
+        let address = m.address.trim();
+        if let Err(e) = check_text("address", &m.address, 0, 500, false) {
+            err("address", e.message);
+        } else if full && location == Some(Location::Other) && address.is_empty() {
+            err("address", "is required when the location is another address".into());
+        }
+        let starts_on = match m.starts_on.trim() {
+            "" if !full => None,
+            "" => {
+                err("starts_on", "is required".into());
+                None
+            }
+            d => parse_date(d).map_err(|e| err("starts_on", e)).ok(),
+        };
+        let ends_on = match m.ends_on.trim() {
+            "" => None,
+            d => parse_date(d).map_err(|e| err("ends_on", e)).ok(),
+        };
+        if full && let Some(start) = starts_on && start < today {
+            err("starts_on", "must not be in the past".into());
+        }
+        if let (Some(start), Some(end)) = (starts_on, ends_on) && end < start {
+            err("ends_on", "must not be before the start date".into());
+        }
+        let description_min = if full && kind == Some(MeasureKind::Other) { 1 } else { 0 };
+        if let Err(e) = check_text("description", &m.description, description_min, 2_000, true) {
+            let message = if e.message == "is required" {
+                "is required for a measure of kind other".to_owned()
+            } else {
+                e.message
+            };
+            err("description", message);
+        }
+        valid_measures.push(ValidMeasure {
+            kind,
+            location,
+            address: (location == Some(Location::Other) && !address.is_empty()).then(|| m.address.clone()),
+            starts_on,
+            ends_on,
+            description: m.description.clone(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidRequest {
+        title: input.title.clone(),
+        justification: input.justification.clone(),
+        urgency,
+        contact_name: input.contact_name.clone(),
+        contact_phone: input.contact_phone.clone(),
+        contact_email: input.contact_email.trim().to_owned(),
+        measures: valid_measures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn measure() -> MeasureInput {
+        MeasureInput {
+            kind: "static_guard".into(),
+            location: "chancery".into(),
+            address: String::new(),
+            starts_on: "2026-12-01".into(),
+            ends_on: "2026-12-31".into(),
+            description: "Around the clock during the visit".into(),
+        }
+    }
+
+    fn complete() -> RequestInput {
+        RequestInput {
+            title: "Guard during the state visit".into(),
+            justification: "Threats have been received against the delegation by e-mail.".into(),
+            urgency: "urgent".into(),
+            contact_name: "Guðrún Jónsdóttir".into(),
+            contact_phone: "+47 22 00 00 00".into(),
+            contact_email: "gudrun@iceland.example".into(),
+            measures: vec![measure()],
+        }
+    }
+
+    fn fields(r: Result<ValidRequest, Vec<FieldError>>) -> Vec<String> {
+        r.err().unwrap_or_default().iter().map(|e| e.field.to_string()).collect()
+    }
+
+    #[test]
+    fn a_complete_request_passes_and_keeps_text_exactly() {
+        let mut input = complete();
+        input.title = "  Vakt ved residensen – 北京  ".into();
+        let valid = validate(&input, Strictness::Submission, today()).unwrap();
+        assert_eq!(valid.title, input.title);
+        assert_eq!(valid.urgency, Urgency::Urgent);
+        assert_eq!(valid.measures[0].kind, Some(MeasureKind::StaticGuard));
+    }
+
+    #[test]
+    fn every_rule_names_its_field() {
+        let cases: Vec<(Box<dyn Fn(&mut RequestInput)>, &str)> = vec![
+            (Box::new(|r| r.title = "Shrt".into()), "title"),
+            (Box::new(|r| r.title = "x".repeat(201)), "title"),
+            (Box::new(|r| r.title = "Guard\u{0}please".into()), "title"),
+            (Box::new(|r| r.justification = "Too short".into()), "justification"),
+            (Box::new(|r| r.justification = "x".repeat(10_001)), "justification"),
+            (Box::new(|r| r.urgency = "asap".into()), "urgency"),
+            (Box::new(|r| r.contact_name = String::new()), "contact.name"),
+            (Box::new(|r| r.contact_phone = "22 00 00 00".into()), "contact.phone"),
+            (Box::new(|r| r.contact_phone = "+47 22-00".into()), "contact.phone"),
+            (Box::new(|r| r.contact_email = "gudrun".into()), "contact.email"),
+            (Box::new(|r| r.measures.clear()), "measures"),
+            (Box::new(|r| r.measures = vec![measure(); 21]), "measures"),
+            (Box::new(|r| r.measures[0].kind = "tanks".into()), "measures[0].kind"),
+            (Box::new(|r| r.measures[0].kind = String::new()), "measures[0].kind"),
+            (Box::new(|r| r.measures[0].location = "garden".into()), "measures[0].location"),
+            (Box::new(|r| r.measures[0].location = "other".into()), "measures[0].address"),
+            (Box::new(|r| r.measures[0].starts_on = "1/12/2026".into()), "measures[0].starts_on"),
+            (Box::new(|r| r.measures[0].starts_on = "2026-11-22".into()), "measures[0].starts_on"),
+            (Box::new(|r| r.measures[0].ends_on = "2026-11-30".into()), "measures[0].ends_on"),
+            (Box::new(|r| r.measures[0].description = "x".repeat(2_001)), "measures[0].description"),
+            (Box::new(|r| { r.measures[0].kind = "other".into(); r.measures[0].description = String::new(); }), "measures[0].description"),
+        ];
+        for (change, field) in cases {
+            let mut input = complete();
+            change(&mut input);
+            let got = fields(validate(&input, Strictness::Submission, today()));
+            assert!(got.iter().any(|f| f == field), "{field}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn drafts_may_be_incomplete_but_not_malformed() {
+        let empty = RequestInput::default();
+        let valid = validate(&empty, Strictness::Draft, today()).unwrap();
+        assert!(valid.measures.is_empty());
+        let mut input = RequestInput { title: "x".repeat(201), ..RequestInput::default() };
+        assert_eq!(fields(validate(&input, Strictness::Draft, today())), ["title"]);
+        input.title = "ok".into();
+        input.measures = vec![MeasureInput { starts_on: "soon".into(), ..MeasureInput::default() }];
+        assert_eq!(fields(validate(&input, Strictness::Draft, today())), ["measures[0].starts_on"]);
+    }
+
+    #[test]
+    fn every_kind_has_a_category() {
+        use Category::*;
+        let police = MeasureKind::ALL.iter().filter(|k| k.category() == PoliceProtection).count();
+        let own = MeasureKind::ALL.iter().filter(|k| k.category() == OwnMeasureNeedingClearance).count();
+        assert_eq!((police, own), (5, 3));
+        for k in MeasureKind::ALL {
+            assert_eq!(k.code().parse::<MeasureKind>(), Ok(k));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_without_control_characters_round_trips(title in "[^\\p{Cc}]{5,200}") {
+            let mut input = complete();
+            input.title = title.clone();
+            if title.trim().is_empty() { return Ok(()); }
+            let valid = validate(&input, Strictness::Submission, today()).unwrap();
+            prop_assert_eq!(valid.title, title);
+        }
+    }
+}

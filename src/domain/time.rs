@@ -1,0 +1,61 @@
+//! Calendar dates in Europe/Oslo (SPEC § 4): Central European Time, UTC+1, and summer time,
+//! UTC+2, from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October
+//! (the EU rule Norway follows).
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+
+fn last_sunday(year: i32, month: u32) -> NaiveDate {
+    let next_month = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }
+    .expect("valid month");
+    let last = next_month - Duration::days(1);
+    let back = last.weekday().num_days_from_sunday();
+    last - Duration::days(i64::from(back))
+}
+
+/// Whether summer time is in force at the UTC instant `utc`.
+fn summer_time(utc: NaiveDateTime) -> bool {
+    let year = utc.year();
+    let starts = last_sunday(year, 3).and_hms_opt(1, 0, 0).expect("01:00");
+    let ends = last_sunday(year, 10).and_hms_opt(1, 0, 0).expect("01:00");
+    utc >= starts && utc < ends
+}
+
+/// The local time in Oslo at the UTC instant `utc`.
+pub fn oslo_local(utc: NaiveDateTime) -> NaiveDateTime {
+    utc + Duration::hours(if summer_time(utc) { 2 } else { 1 })
+}
+
+/// The calendar date in Oslo at the UTC instant `utc`.
+pub fn oslo_date(utc: NaiveDateTime) -> NaiveDate {
+    oslo_local(utc).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn summer_time_begins_and_ends_on_the_last_sundays_at_one_utc() {
+        assert_eq!(last_sunday(2026, 3), NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
+        assert_eq!(last_sunday(2026, 10), NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
+        assert_eq!(oslo_local(utc("2026-03-29 00:59")), utc("2026-03-29 01:59"));
+        assert_eq!(oslo_local(utc("2026-03-29 01:00")), utc("2026-03-29 03:00"));
+        assert_eq!(oslo_local(utc("2026-10-25 00:59")), utc("2026-10-25 02:59"));
+        assert_eq!(oslo_local(utc("2026-10-25 01:00")), utc("2026-10-25 02:00"));
+    }
+
+    #[test]
+    fn the_oslo_date_changes_before_the_utc_date() {
+        assert_eq!(oslo_date(utc("2026-12-31 23:30")), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
+        assert_eq!(oslo_date(utc("2026-07-01 21:59")), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
+        assert_eq!(oslo_date(utc("2026-07-01 22:00")), NaiveDate::from_ymd_opt(2026, 7, 2).unwrap());
+    }
+}
