@@ -6,6 +6,7 @@ pub mod account;
 pub mod demo;
 pub mod invitations;
 pub mod missions;
+pub mod requests;
 pub mod setup;
 pub mod sign_in;
 pub mod users;
@@ -21,9 +22,15 @@ pub enum AppError {
     /// The thing does not exist, or the caller may not know that it does.
     #[error("not found")]
     NotFound,
-    /// The change conflicts with what is stored (a duplicate, a stale version).
+    /// The change conflicts with what is stored (a duplicate, a stale version): 409.
     #[error("{0}")]
     Conflict(String),
+    /// The person's role may not do this: 403.
+    #[error("not allowed")]
+    Forbidden,
+    /// Not possible in the thing's current state: 422.
+    #[error("{0}")]
+    NotNow(String),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod missions;
 pub mod outbox;
 pub mod recovery_codes;
+pub mod requests;
 pub mod schema;
 pub mod secrets;
 pub mod security_log;

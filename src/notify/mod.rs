@@ -55,3 +55,72 @@ pub fn enqueue_account_mail(
     )?;
     Ok(())
 }
+
+/// Who is told about a request event, as stored: id, e-mail address and role.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub user_id: String,
+    pub email: String,
+    pub role: crate::domain::Role,
+}
+
+/// Tells each recipient about an event on a request, by e-mail (the outbox) and in the portal,
+/// inside the caller's transaction. The payload carries the reference and the status *as that
+/// recipient may see it* — the mission-facing status for mission staff — and nothing else.
+pub fn request_event(
+    conn: &mut DbConnection,
+    kind: &str,
+    recipients: &[Recipient],
+    request_id: &str,
+    reference: Option<&str>,
+    state: crate::domain::workflow::State,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    use crate::db::requests::{self, NewNotification};
+    use crate::domain::Role;
+    let mut seen = std::collections::HashSet::new();
+    for r in recipients {
+        if !seen.insert(r.user_id.clone()) {
+            continue;
+        }
+        let (status, label) = if r.role == Role::MissionStaff {
+            let s = state.mission_status();
+            (s.code(), s.label())
+        } else {
+            (state.code(), state.label())
+        };
+        let payload = serde_json::json!({
+            "reference": reference,
+            "status": status,
+            "status_label": label,
+        })
+        .to_string();
+        outbox::insert(
+            conn,
+            &NewOutboxRow {
+                id: &db::new_id(),
+                kind,
+                recipient_user_id: Some(&r.user_id),
+                recipient_email: &r.email,
+                request_id: Some(request_id),
+                payload: &payload,
+                status: "pending",
+                attempts: 0,
+                next_attempt_at: now,
+                created_at: now,
+            },
+        )?;
+        requests::insert_notification(
+            conn,
+            &NewNotification {
+                id: &db::new_id(),
+                user_id: &r.user_id,
+                request_id: Some(request_id),
+                kind,
+                payload: &payload,
+                created_at: now,
+            },
+        )?;
+    }
+    Ok(())
+}

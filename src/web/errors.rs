@@ -21,6 +21,9 @@ pub enum WebError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// Not possible in the current state (422), with the reason to show.
+    #[error("{0}")]
+    NotNow(String),
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -31,6 +34,8 @@ impl From<AppError> for WebError {
     fn from(e: AppError) -> Self {
         match e {
             AppError::NotFound => WebError::NotFound,
+            AppError::Forbidden => WebError::Forbidden,
+            AppError::NotNow(m) => WebError::NotNow(m),
             AppError::Conflict(m) => WebError::Conflict(m),
             AppError::Invalid(errors) => WebError::Conflict(
                 errors
@@ -61,6 +66,7 @@ impl ResponseError for WebError {
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::NotNow(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,7 +83,7 @@ impl ResponseError for WebError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code()).finish();
-        if let WebError::Conflict(m) = self {
+        if let WebError::Conflict(m) | WebError::NotNow(m) = self {
             res.extensions_mut().insert(PublicMessage(m.clone()));
         }
         res

@@ -1,0 +1,4 @@
+DELETE FROM measures WHERE kind IS NULL OR location IS NULL OR starts_on IS NULL;
+ALTER TABLE measures ALTER COLUMN kind SET NOT NULL;
+ALTER TABLE measures ALTER COLUMN location SET NOT NULL;
+ALTER TABLE measures ALTER COLUMN starts_on SET NOT NULL;

@@ -1,0 +1,541 @@
+//! Queries on requests and what hangs off them: measures, timeline, messages, assessments,
+//! in-portal notifications, and the reference counter.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+
+use super::DbConnection;
+use super::schema::{assessments, measures, messages, notifications, requests, timeline_events, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub mission_id: String,
+    pub reference: Option<String>,
+    pub state: String,
+    pub version: i32,
+    pub title: String,
+    pub justification: String,
+    pub urgency: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    pub contact_email: String,
+    pub created_by: String,
+    pub assigned_officer_id: Option<String>,
+    pub reached_police: bool,
+    pub referred_to_pst: bool,
+    pub referred_by: Option<String>,
+    pub reply: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = requests)]
+pub struct NewRequest<'a> {
+    pub id: &'a str,
+    pub mission_id: &'a str,
+    pub state: &'a str,
+    pub version: i32,
+    pub title: &'a str,
+    pub justification: &'a str,
+    pub urgency: &'a str,
+    pub contact_name: &'a str,
+    pub contact_phone: &'a str,
+    pub contact_email: &'a str,
+    pub created_by: &'a str,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The content fields mission staff edit.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = requests)]
+pub struct RequestContent<'a> {
+    pub title: &'a str,
+    pub justification: &'a str,
+    pub urgency: &'a str,
+    pub contact_name: &'a str,
+    pub contact_phone: &'a str,
+    pub contact_email: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = measures)]
+pub struct MeasureRow {
+    pub id: String,
+    pub request_id: String,
+    pub position: i32,
+    pub kind: Option<String>,
+    pub location: Option<String>,
+    pub address: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub description: String,
+    pub outcome: Option<String>,
+    pub conditions: Option<String>,
+    pub implemented_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = measures)]
+pub struct NewMeasure<'a> {
+    pub id: &'a str,
+    pub request_id: &'a str,
+    pub position: i32,
+    pub kind: Option<&'a str>,
+    pub location: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub description: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = timeline_events)]
+pub struct EventRow {
+    pub id: String,
+    pub request_id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub mission_visible: bool,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = timeline_events)]
+pub struct NewEvent<'a> {
+    pub id: &'a str,
+    pub request_id: &'a str,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<&'a str>,
+    pub action: &'a str,
+    pub from_state: Option<&'a str>,
+    pub to_state: &'a str,
+    pub mission_visible: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = messages)]
+pub struct MessageRow {
+    pub id: String,
+    pub request_id: String,
+    pub author_id: String,
+    pub visibility: String,
+    pub classification: String,
+    pub declassify_on: Option<NaiveDate>,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub id: &'a str,
+    pub request_id: &'a str,
+    pub author_id: &'a str,
+    pub visibility: &'a str,
+    pub classification: &'a str,
+    pub declassify_on: Option<NaiveDate>,
+    pub body: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = assessments)]
+pub struct AssessmentRow {
+    pub id: String,
+    pub request_id: String,
+    pub author_id: String,
+    pub threat_level: String,
+    pub summary: String,
+    pub classification: String,
+    pub declassify_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = assessments)]
+pub struct NewAssessment<'a> {
+    pub id: &'a str,
+    pub request_id: &'a str,
+    pub author_id: &'a str,
+    pub threat_level: &'a str,
+    pub summary: &'a str,
+    pub classification: &'a str,
+    pub declassify_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub user_id: String,
+    pub request_id: Option<String>,
+    pub kind: String,
+    pub payload: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct NewNotification<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub request_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+// ---- requests -------------------------------------------------------------------------------
+
+pub fn insert(conn: &mut DbConnection, request: &NewRequest<'_>) -> QueryResult<()> {
+    diesel::insert_into(requests::table).values(request).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+    requests::table.find(id).select(RequestRow::as_select()).first(conn).optional()
+}
+
+/// Reads a request for changing it. On PostgreSQL the row is locked until the transaction
+/// ends; on SQLite the write transaction already holds the database's write lock.
+pub fn find_for_update(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+    match conn {
+        DbConnection::Postgres(pg) => requests::table
+            .find(id)
+            .select(RequestRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => find(conn, id),
+    }
+}
+
+/// Replaces the content fields, bumping the version; false if the version moved meanwhile.
+pub fn update_content(
+    conn: &mut DbConnection,
+    id: &str,
+    seen_version: i32,
+    content: &RequestContent<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(requests::table.find(id).filter(requests::version.eq(seen_version)))
+        .set((content, requests::version.eq(seen_version + 1), requests::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// The fields a state change may set besides state and version.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = requests)]
+pub struct StateChange<'a> {
+    pub reference: Option<&'a str>,
+    pub assigned_officer_id: Option<&'a str>,
+    pub reached_police: Option<bool>,
+    pub referred_to_pst: Option<bool>,
+    pub referred_by: Option<&'a str>,
+    pub reply: Option<&'a str>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+/// Moves a request to `to` if it is still at `seen_version`; false otherwise (nothing written).
+pub fn change_state(
+    conn: &mut DbConnection,
+    id: &str,
+    seen_version: i32,
+    to: &str,
+    extra: &StateChange<'_>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = requests::table.find(id).filter(requests::version.eq(seen_version));
+    let base = (requests::state.eq(to), requests::version.eq(seen_version + 1), requests::updated_at.eq(now));
+    let n = if has_changes(extra) {
+        diesel::update(target).set((base, extra)).execute(conn)?
+    } else {
+        diesel::update(target).set(base).execute(conn)?
+    };
+    Ok(n == 1)
+}
+
+fn has_changes(c: &StateChange<'_>) -> bool {
+    c.reference.is_some()
+        || c.assigned_officer_id.is_some()
+        || c.reached_police.is_some()
+        || c.referred_to_pst.is_some()
+        || c.referred_by.is_some()
+        || c.reply.is_some()
+        || c.submitted_at.is_some()
+        || c.decided_at.is_some()
+        || c.closed_at.is_some()
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+    diesel::delete(requests::table.find(id)).execute(conn).map(|n| n == 1)
+}
+
+/// The next number of `year`'s reference sequence. The counter row stays locked until the
+/// transaction ends, so concurrent submissions queue and never share a number.
+pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = Integer)]
+        last_seq: i32,
+    }
+    let next: Next = match conn {
+        DbConnection::Postgres(pg) => diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_seq) VALUES ($1, 1) \
+             ON CONFLICT (year) DO UPDATE SET last_seq = reference_counters.last_seq + 1 \
+             RETURNING last_seq",
+        )
+        .bind::<Integer, _>(year)
+        .get_result(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(
+            "INSERT INTO reference_counters (year, last_seq) VALUES (?, 1) \
+             ON CONFLICT (year) DO UPDATE SET last_seq = reference_counters.last_seq + 1 \
+             RETURNING last_seq",
+        )
+        .bind::<Integer, _>(year)
+        .get_result(lite)?,
+    };
+    Ok(next.last_seq)
+}
+
+// ---- lists ----------------------------------------------------------------------------------
+
+/// Which requests a list may contain at all: the viewer's need to know, as a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One mission's requests, drafts included.
+    Mission(String),
+    /// Everything but drafts (the MFA).
+    Submitted,
+    /// Requests that have ever reached police review.
+    ReachedPolice,
+    /// Requests that have ever been referred to PST.
+    ReferredToPst,
+    /// Nothing (administrators).
+    Nothing,
+}
+
+/// A list's filters, all optional, all applied within the scope.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub states: Option<Vec<String>>,
+    pub mission_id: Option<String>,
+    pub assigned_to: Option<String>,
+    pub unassigned: bool,
+    /// A reference (exact) or words of the title (case-insensitive).
+    pub query: Option<String>,
+}
+
+diesel::define_sql_function!(fn lower(x: Text) -> Text);
+
+fn filtered<'a>(scope: &'a Scope, filter: &'a ListFilter) -> requests::BoxedQuery<'a, super::MultiBackend> {
+    let mut q = requests::table.into_boxed();
+    q = match scope {
+        Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
+        Scope::Submitted => q.filter(requests::state.ne("draft")),
+        Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
+        Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
+        Scope::Nothing => q.filter(requests::id.eq("").and(requests::id.ne(""))),
+    };
+    if let Some(states) = &filter.states {
+        q = q.filter(requests::state.eq_any(states.clone()));
+    }
+    if let Some(m) = &filter.mission_id {
+        q = q.filter(requests::mission_id.eq(m.clone()));
+    }
+    if let Some(a) = &filter.assigned_to {
+        q = q.filter(requests::assigned_officer_id.eq(a.clone()));
+    }
+    if filter.unassigned {
+        q = q.filter(requests::assigned_officer_id.is_null());
+    }
+    if let Some(text) = filter.query.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{}%", escaped.to_lowercase());
+        q = q.filter(
+            requests::reference
+                .eq(text.to_owned())
+                .or(lower(requests::title).like(pattern).escape('\\')),
+        );
+    }
+    q
+}
+
+/// One page of a list, urgent first, then oldest first (missions: requests needing their action
+/// first).
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<RequestRow>> {
+    let needs_mission = diesel::dsl::sql::<Integer>("CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END");
+    let mut q = filtered(scope, filter).select(RequestRow::as_select());
+    if matches!(scope, Scope::Mission(_)) {
+        q = q.order_by(needs_mission.asc());
+        q = q.then_order_by(requests::updated_at.desc());
+    } else {
+        q = q.order_by(requests::urgency.desc());
+        q = q.then_order_by(requests::submitted_at.asc());
+    }
+    q.then_order_by(requests::id.asc()).limit(limit).offset(offset).load(conn)
+}
+
+pub fn count(conn: &mut DbConnection, scope: &Scope, filter: &ListFilter) -> QueryResult<i64> {
+    filtered(scope, filter).count().get_result(conn)
+}
+
+/// Requests in effect whose every approved measure has an end date before `today`.
+pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<String>> {
+    let open_ended = measures::table
+        .filter(measures::request_id.eq(requests::id))
+        .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
+        .filter(measures::ends_on.is_null().or(measures::ends_on.ge(today)));
+    requests::table
+        .filter(requests::state.eq("in_effect"))
+        .filter(diesel::dsl::not(diesel::dsl::exists(open_ended)))
+        .select(requests::id)
+        .load(conn)
+}
+
+// ---- measures -------------------------------------------------------------------------------
+
+pub fn measures_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MeasureRow>> {
+    measures::table
+        .filter(measures::request_id.eq(request_id))
+        .order(measures::position.asc())
+        .select(MeasureRow::as_select())
+        .load(conn)
+}
+
+pub fn replace_measures(conn: &mut DbConnection, request_id: &str, new: &[NewMeasure<'_>]) -> QueryResult<()> {
+    diesel::delete(measures::table.filter(measures::request_id.eq(request_id))).execute(conn)?;
+    for m in new {
+        diesel::insert_into(measures::table).values(m).execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn set_outcome(conn: &mut DbConnection, measure_id: &str, outcome: &str, conditions: Option<&str>) -> QueryResult<()> {
+    diesel::update(measures::table.find(measure_id))
+        .set((measures::outcome.eq(Some(outcome)), measures::conditions.eq(conditions)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_implemented(conn: &mut DbConnection, measure_id: &str, on: NaiveDate) -> QueryResult<()> {
+    diesel::update(measures::table.find(measure_id))
+        .set(measures::implemented_on.eq(Some(on)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Marks every measure in effect of a request as ended on `on`.
+pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) -> QueryResult<()> {
+    diesel::update(
+        measures::table
+            .filter(measures::request_id.eq(request_id))
+            .filter(measures::implemented_on.is_not_null())
+            .filter(measures::ended_on.is_null()),
+    )
+    .set(measures::ended_on.eq(Some(on)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+// ---- timeline, messages, assessments --------------------------------------------------------
+
+pub fn insert_event(conn: &mut DbConnection, event: &NewEvent<'_>) -> QueryResult<()> {
+    diesel::insert_into(timeline_events::table).values(event).execute(conn).map(|_| ())
+}
+
+pub fn events_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
+    timeline_events::table
+        .filter(timeline_events::request_id.eq(request_id))
+        .order((timeline_events::at.asc(), timeline_events::id.asc()))
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_message(conn: &mut DbConnection, message: &NewMessage<'_>) -> QueryResult<()> {
+    diesel::insert_into(messages::table).values(message).execute(conn).map(|_| ())
+}
+
+pub fn messages_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MessageRow>> {
+    messages::table
+        .filter(messages::request_id.eq(request_id))
+        .order((messages::created_at.asc(), messages::id.asc()))
+        .select(MessageRow::as_select())
+        .load(conn)
+}
+
+pub fn insert_assessment(conn: &mut DbConnection, a: &NewAssessment<'_>) -> QueryResult<()> {
+    diesel::insert_into(assessments::table).values(a).execute(conn).map(|_| ())
+}
+
+pub fn assessments_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<AssessmentRow>> {
+    assessments::table
+        .filter(assessments::request_id.eq(request_id))
+        .order((assessments::created_at.asc(), assessments::id.asc()))
+        .select(AssessmentRow::as_select())
+        .load(conn)
+}
+
+/// The highest classification of anything stored (the start-up check against the ceiling).
+pub fn classifications_in_use(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+    let mut levels: Vec<String> = messages::table.select(messages::classification).distinct().load(conn)?;
+    levels.extend(assessments::table.select(assessments::classification).distinct().load::<String>(conn)?);
+    Ok(levels)
+}
+
+// ---- people to notify, in-portal notifications ----------------------------------------------
+
+/// Active accounts of one role (and mission, for mission staff): (id, email).
+pub fn recipients(conn: &mut DbConnection, role: &str, mission_id: Option<&str>) -> QueryResult<Vec<(String, String)>> {
+    let mut q = users::table
+        .filter(users::role.eq(role.to_owned()))
+        .filter(users::active.eq(true))
+        .select((users::id, users::email))
+        .into_boxed();
+    if let Some(m) = mission_id {
+        q = q.filter(users::mission_id.eq(m.to_owned()));
+    }
+    q.order(users::id.asc()).load(conn)
+}
+
+pub fn insert_notification(conn: &mut DbConnection, n: &NewNotification<'_>) -> QueryResult<()> {
+    diesel::insert_into(notifications::table).values(n).execute(conn).map(|_| ())
+}
+
+pub fn notifications_for(conn: &mut DbConnection, user_id: &str, limit: i64) -> QueryResult<Vec<NotificationRow>> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .order(notifications::created_at.desc())
+        .limit(limit)
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+/// Names of accounts by id (for timelines and messages).
+pub fn names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids.to_vec()))
+        .select((users::id, users::name, users::role))
+        .load(conn)
+}
