@@ -42,9 +42,11 @@ const PAGE_MAX: i64 = 100;
 // ---- reading ---------------------------------------------------------------------------------
 
 fn state_of(row: &RequestRow) -> Result<State, AppError> {
-    row.state
-        .parse()
-        .map_err(|e: String| AppError::Db(db::DbError::Query(diesel::result::Error::DeserializationError(e.into()))))
+    row.state.parse().map_err(|e: String| {
+        AppError::Db(db::DbError::Query(
+            diesel::result::Error::DeserializationError(e.into()),
+        ))
+    })
 }
 
 fn scope_of(row: &RequestRow, state: State) -> RequestScope<'_> {
@@ -58,7 +60,12 @@ fn scope_of(row: &RequestRow, state: State) -> RequestScope<'_> {
 
 /// The request if `actor` may know it exists; otherwise `NotFound`, exactly as for an unused id
 /// (the refusal of an existing request is written to the security log).
-fn visible(conn: &mut DbConnection, actor: &Actor, row: Option<RequestRow>, now: NaiveDateTime) -> Result<(RequestRow, State), AppError> {
+fn visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: Option<RequestRow>,
+    now: NaiveDateTime,
+) -> Result<(RequestRow, State), AppError> {
     let row = row.ok_or(AppError::NotFound)?;
     let state = state_of(&row)?;
     if access::may_see_request(actor, &scope_of(&row, state)) {
@@ -122,6 +129,8 @@ pub struct AssessmentItem {
 #[derive(Debug, Clone)]
 pub struct RequestView {
     pub row: RequestRow,
+    /// The version this viewer states when changing the request (see `seen_version`).
+    pub version: i32,
     pub state: State,
     pub measures: Vec<MeasureRow>,
     pub mission_name: String,
@@ -157,24 +166,48 @@ fn org_label(role: &str) -> &'static str {
     }
 }
 
-fn facts(row: &RequestRow, state: State, measures: &[MeasureRow]) -> Facts {
+/// The version `actor` sees: the request's own, or for mission staff the number of steps they
+/// see, which moves only with changes visible to them.
+pub fn seen_version(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: &RequestRow,
+) -> Result<i32, AppError> {
+    if actor.role == Role::MissionStaff {
+        Ok(store::mission_visible_events(conn, &row.id)? as i32)
+    } else {
+        Ok(row.version)
+    }
+}
+
+fn facts(row: &RequestRow, state: State, measures: &[MeasureRow], version: i32) -> Facts {
     Facts {
         state,
-        version: row.version,
+        version,
         mission_id: row.mission_id.clone(),
-        any_measure_approved: measures
-            .iter()
-            .any(|m| m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).is_some_and(Outcome::is_approval)),
+        any_measure_approved: measures.iter().any(|m| {
+            m.outcome
+                .as_deref()
+                .and_then(|o| o.parse::<Outcome>().ok())
+                .is_some_and(Outcome::is_approval)
+        }),
     }
 }
 
 /// Reads one request as `actor` may see it. Reading a classified note or assessment is written
 /// to the security log.
-pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str, now: NaiveDateTime) -> Result<RequestView, AppError> {
+pub fn view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<RequestView, AppError> {
     let found = store::find(conn, id)?;
     let (row, state) = visible(conn, actor, found, now)?;
     let measures = store::measures_of(conn, id)?;
-    let mission_name = missions::find(conn, &row.mission_id)?.map(|m| m.name).unwrap_or_default();
+    let mission_name = missions::find(conn, &row.mission_id)?
+        .map(|m| m.name)
+        .unwrap_or_default();
     let events = store::events_of(conn, id)?;
     let messages = store::messages_of(conn, id)?;
     let assessments = store::assessments_of(conn, id)?;
@@ -195,7 +228,10 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str, now: NaiveDateTime
         match id.as_ref().and_then(|i| people.get(i).map(|p| (i, p))) {
             None => "The portal".to_owned(),
             Some((i, (name, role))) => {
-                if !is_mission || role == "mission_staff" || row.assigned_officer_id.as_ref() == Some(i) {
+                if !is_mission
+                    || role == "mission_staff"
+                    || row.assigned_officer_id.as_ref() == Some(i)
+                {
                     name.clone()
                 } else {
                     org_label(role).to_owned()
@@ -212,11 +248,13 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str, now: NaiveDateTime
             TimelineItem {
                 at: e.at,
                 by: name_for(&e.actor_id),
-                action: Action::parse(&e.action).map(|a| a.label().to_owned()).unwrap_or_else(|| match e.action.as_str() {
-                    "create" => "Draft created".to_owned(),
-                    "edit" => "Request changed".to_owned(),
-                    other => other.replace('_', " "),
-                }),
+                action: Action::parse(&e.action)
+                    .map(|a| a.label().to_owned())
+                    .unwrap_or_else(|| match e.action.as_str() {
+                        "create" => "Draft created".to_owned(),
+                        "edit" => "Request changed".to_owned(),
+                        other => other.replace('_', " "),
+                    }),
                 status: status_for(actor, to).1.to_owned(),
             }
         })
@@ -274,7 +312,9 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str, now: NaiveDateTime
             }
             let full = view == AssessmentView::Full;
             Some(AssessmentItem {
-                threat_level: (view != AssessmentView::ExistenceOnly).then(|| a.threat_level.parse().ok()).flatten(),
+                threat_level: (view != AssessmentView::ExistenceOnly)
+                    .then(|| a.threat_level.parse().ok())
+                    .flatten(),
                 summary: full.then(|| a.summary.clone()),
                 by: full.then(|| name_for(&Some(a.author_id.clone()))),
                 id: a.id,
@@ -306,11 +346,17 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, id: &str, now: NaiveDateTime
             Ok::<_, AppError>(())
         })?;
     }
-    let f = facts(&row, state, &measures);
+    let version = seen_version(conn, actor, &row)?;
+    let f = facts(&row, state, &measures, version);
     let own_mission = is_mission && actor.mission_id.as_deref() == Some(row.mission_id.as_str());
     Ok(RequestView {
+        version,
         status: status_for(actor, state),
-        assigned_name: row.assigned_officer_id.as_ref().and_then(|i| people.get(i)).map(|p| p.0.clone()),
+        assigned_name: row
+            .assigned_officer_id
+            .as_ref()
+            .and_then(|i| people.get(i))
+            .map(|p| p.0.clone()),
         available: workflow::available(&f, actor),
         editable: own_mission && workflow::editable(state),
         discardable: own_mission && workflow::discardable(state),
@@ -346,23 +392,60 @@ pub fn scope_for(actor: &Actor) -> Scope {
 }
 
 /// A list of requests as `actor` may see it; filters narrow it, never widen it.
-pub fn list(conn: &mut DbConnection, actor: &Actor, filter: &ListFilter, page: i64, per_page: i64) -> Result<ListPage, AppError> {
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &ListFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<ListPage, AppError> {
     let per_page = per_page.clamp(1, PAGE_MAX);
     let page = page.max(1);
     let scope = scope_for(actor);
     let items = store::list(conn, &scope, filter, per_page, (page - 1) * per_page)?;
     let total = store::count(conn, &scope, filter)?;
-    Ok(ListPage { items, total, page, per_page })
+    Ok(ListPage {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// When the measures of each request end: the latest end date, or `None` when one runs until
+/// further notice.
+pub fn end_dates(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, Option<NaiveDate>>, AppError> {
+    let mut ends = std::collections::HashMap::new();
+    for (request_id, ends_on) in store::end_dates(conn, ids)? {
+        let entry = ends.entry(request_id).or_insert(Some(NaiveDate::MIN));
+        *entry = match (*entry, ends_on) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    Ok(ends)
 }
 
 /// Names of missions by id (for lists).
-pub fn mission_names(conn: &mut DbConnection) -> Result<std::collections::HashMap<String, String>, AppError> {
-    Ok(missions::list(conn)?.into_iter().map(|m| (m.id, m.name)).collect())
+pub fn mission_names(
+    conn: &mut DbConnection,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    Ok(missions::list(conn)?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect())
 }
 
 // ---- drafting --------------------------------------------------------------------------------
 
-fn new_measures<'a>(request_id: &'a str, valid: &'a ValidRequest, ids: &'a [String]) -> Vec<NewMeasure<'a>> {
+fn new_measures<'a>(
+    request_id: &'a str,
+    valid: &'a ValidRequest,
+    ids: &'a [String],
+) -> Vec<NewMeasure<'a>> {
     valid
         .measures
         .iter()
@@ -386,7 +469,16 @@ fn invalid(errors: Vec<FieldError>) -> AppError {
     AppError::Invalid(errors)
 }
 
-fn event(conn: &mut DbConnection, request_id: &str, actor: Option<&Actor>, action: &str, from: Option<State>, to: State, mission_visible: bool, now: NaiveDateTime) -> Result<(), AppError> {
+/// Appends a step to the request's history; `(from, to)` are the states around it.
+fn event(
+    conn: &mut DbConnection,
+    request_id: &str,
+    actor: Option<&Actor>,
+    action: &str,
+    (from, to): (Option<State>, State),
+    mission_visible: bool,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     store::insert_event(
         conn,
         &NewEvent {
@@ -404,7 +496,12 @@ fn event(conn: &mut DbConnection, request_id: &str, actor: Option<&Actor>, actio
 }
 
 /// Starts a draft for the actor's own mission (the mission comes from the actor, never the input).
-pub fn create_draft(conn: &mut DbConnection, actor: &Actor, input: &RequestInput, ctx: &Context) -> Result<RequestRow, AppError> {
+pub fn create_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &RequestInput,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
     if actor.role != Role::MissionStaff {
         return Err(AppError::Forbidden);
     }
@@ -432,28 +529,50 @@ pub fn create_draft(conn: &mut DbConnection, actor: &Actor, input: &RequestInput
             },
         )?;
         store::replace_measures(conn, &id, &new_measures(&id, &valid, &measure_ids))?;
-        event(conn, &id, Some(actor), "create", None, State::Draft, true, ctx.now)?;
+        event(
+            conn,
+            &id,
+            Some(actor),
+            "create",
+            (None, State::Draft),
+            true,
+            ctx.now,
+        )?;
         store::find(conn, &id)?.ok_or(AppError::NotFound)
     })
 }
 
 /// Changes a request's content: a draft (loosely checked), or one the MFA asked for more
 /// information on (fully checked, since it has been submitted).
-pub fn update(conn: &mut DbConnection, actor: &Actor, id: &str, seen_version: i32, input: &RequestInput, ctx: &Context) -> Result<RequestRow, AppError> {
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    seen_version: i32,
+    input: &RequestInput,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
     let found = store::find(conn, id)?;
     let (_, state) = visible(conn, actor, found, ctx.now)?;
     if actor.role != Role::MissionStaff {
         return Err(AppError::Forbidden);
     }
     if !workflow::editable(state) {
-        return Err(AppError::NotNow(format!("A request that is {} cannot be changed.", state.mission_status().label().to_lowercase())));
+        return Err(AppError::NotNow(format!(
+            "A request that is {} cannot be changed.",
+            state.mission_status().label().to_lowercase()
+        )));
     }
-    let strictness = if state == State::Draft { Strictness::Draft } else { Strictness::Submission };
+    let strictness = if state == State::Draft {
+        Strictness::Draft
+    } else {
+        Strictness::Submission
+    };
     let valid = request::validate(input, strictness, ctx.today()).map_err(invalid)?;
     let measure_ids: Vec<String> = valid.measures.iter().map(|_| db::new_id()).collect();
     db::write(conn, |conn| {
         let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
-        if current.version != seen_version {
+        if self::seen_version(conn, actor, &current)? != seen_version {
             return Err(stale());
         }
         let content = RequestContent {
@@ -464,11 +583,19 @@ pub fn update(conn: &mut DbConnection, actor: &Actor, id: &str, seen_version: i3
             contact_phone: &valid.contact_phone,
             contact_email: &valid.contact_email,
         };
-        if !store::update_content(conn, id, seen_version, &content, ctx.now)? {
+        if !store::update_content(conn, id, current.version, &content, ctx.now)? {
             return Err(stale());
         }
         store::replace_measures(conn, id, &new_measures(id, &valid, &measure_ids))?;
-        event(conn, id, Some(actor), "edit", Some(state), state, true, ctx.now)?;
+        event(
+            conn,
+            id,
+            Some(actor),
+            "edit",
+            (Some(state), state),
+            true,
+            ctx.now,
+        )?;
         store::find(conn, id)?.ok_or(AppError::NotFound)
     })
 }
@@ -478,18 +605,26 @@ fn stale() -> AppError {
 }
 
 /// Deletes a draft.
-pub fn discard(conn: &mut DbConnection, actor: &Actor, id: &str, seen_version: i32, ctx: &Context) -> Result<(), AppError> {
+pub fn discard(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    seen_version: i32,
+    ctx: &Context,
+) -> Result<(), AppError> {
     let found = store::find(conn, id)?;
     let (_, state) = visible(conn, actor, found, ctx.now)?;
     if actor.role != Role::MissionStaff {
         return Err(AppError::Forbidden);
     }
     if !workflow::discardable(state) {
-        return Err(AppError::NotNow("Only a draft can be discarded; a submitted request can be withdrawn.".into()));
+        return Err(AppError::NotNow(
+            "Only a draft can be discarded; a submitted request can be withdrawn.".into(),
+        ));
     }
     db::write(conn, |conn| {
         let current = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
-        if current.version != seen_version {
+        if self::seen_version(conn, actor, &current)? != seen_version {
             return Err(stale());
         }
         store::delete(conn, id)?;
@@ -583,13 +718,21 @@ impl TransitionInput {
     }
 }
 
-fn required_text(field: &'static str, value: Option<&str>, max: usize) -> Result<String, FieldError> {
+fn required_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<String, FieldError> {
     let value = value.unwrap_or_default();
     check_text(field, value, 1, max, true)?;
     Ok(value.to_owned())
 }
 
-fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
     match value {
         None => Ok(None),
         Some(v) if v.trim().is_empty() => Ok(None),
@@ -602,7 +745,14 @@ fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Result
 
 /// A classification and declassification date an author chose, checked against their clearance,
 /// the installation's ceiling and the 30-year limit.
-fn marking(actor: &Actor, field: &str, classification: &str, declassify_on: Option<&str>, default: Classification, ctx: &Context) -> Result<(Classification, NaiveDate), Vec<FieldError>> {
+fn marking(
+    actor: &Actor,
+    field: &str,
+    classification: &str,
+    declassify_on: Option<&str>,
+    default: Classification,
+    ctx: &Context,
+) -> Result<(Classification, NaiveDate), Vec<FieldError>> {
     let mut errors = Vec::new();
     let level = if classification.trim().is_empty() {
         default
@@ -630,29 +780,53 @@ fn marking(actor: &Actor, field: &str, classification: &str, declassify_on: Opti
         Ok(()) => {}
     }
     let today = ctx.today();
-    let latest = today.with_year(today.year() + MAX_DECLASSIFY_YEARS).unwrap_or(today + Duration::days(365 * 30));
+    let latest = today
+        .with_year(today.year() + MAX_DECLASSIFY_YEARS)
+        .unwrap_or(today + Duration::days(365 * 30));
     let until = match declassify_on.map(str::trim).filter(|d| !d.is_empty()) {
         None => latest,
         Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(date) if date <= today => {
-                errors.push(FieldError::new(format!("{field}.declassify_on"), "must be after today"));
+                errors.push(FieldError::new(
+                    format!("{field}.declassify_on"),
+                    "must be after today",
+                ));
                 latest
             }
             Ok(date) if date > latest => {
-                errors.push(FieldError::new(format!("{field}.declassify_on"), "must be at most 30 years from today (Security Act § 11)"));
+                errors.push(FieldError::new(
+                    format!("{field}.declassify_on"),
+                    "must be at most 30 years from today (Security Act § 11)",
+                ));
                 latest
             }
             Ok(date) => date,
             Err(_) => {
-                errors.push(FieldError::new(format!("{field}.declassify_on"), "must be a date written YYYY-MM-DD"));
+                errors.push(FieldError::new(
+                    format!("{field}.declassify_on"),
+                    "must be a date written YYYY-MM-DD",
+                ));
                 latest
             }
         },
     };
-    if errors.is_empty() { Ok((level, until)) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok((level, until))
+    } else {
+        Err(errors)
+    }
 }
 
-fn insert_message(conn: &mut DbConnection, request_id: &str, author: &Actor, internal: bool, level: Classification, until: Option<NaiveDate>, body: &str, now: NaiveDateTime) -> Result<(), AppError> {
+/// Stores a message or note; `(level, until)` is its classification and declassification date.
+fn insert_message(
+    conn: &mut DbConnection,
+    request_id: &str,
+    author: &Actor,
+    internal: bool,
+    (level, until): (Classification, Option<NaiveDate>),
+    body: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     store::insert_message(
         conn,
         &NewMessage {
@@ -669,15 +843,25 @@ fn insert_message(conn: &mut DbConnection, request_id: &str, author: &Actor, int
     Ok(())
 }
 
-fn recipients_of_role(conn: &mut DbConnection, role: Role, mission_id: Option<&str>) -> Result<Vec<Recipient>, AppError> {
+fn recipients_of_role(
+    conn: &mut DbConnection,
+    role: Role,
+    mission_id: Option<&str>,
+) -> Result<Vec<Recipient>, AppError> {
     Ok(store::recipients(conn, role.code(), mission_id)?
         .into_iter()
-        .map(|(user_id, email)| Recipient { user_id, email, role })
+        .map(|(user_id, email)| Recipient {
+            user_id,
+            email,
+            role,
+        })
         .collect())
 }
 
 fn recipient(conn: &mut DbConnection, user_id: Option<&str>) -> Result<Vec<Recipient>, AppError> {
-    let Some(id) = user_id else { return Ok(Vec::new()) };
+    let Some(id) = user_id else {
+        return Ok(Vec::new());
+    };
     Ok(users::find(conn, id)?
         .filter(|u| u.active)
         .and_then(|u| {
@@ -705,7 +889,13 @@ fn refusal(r: Refusal, action: Action, state: State) -> AppError {
 }
 
 /// Carries out one life-cycle action (SPEC § 5) for `actor`.
-pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &TransitionInput, ctx: &Context) -> Result<RequestRow, AppError> {
+pub fn perform(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    input: &TransitionInput,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
     // Visibility first, outside the write lock, so a refused look-up leaves its trace even when
     // the transaction below would roll back.
     let found = store::find(conn, id)?;
@@ -714,14 +904,19 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
         let row = store::find_for_update(conn, id)?.ok_or(AppError::NotFound)?;
         let state = state_of(&row)?;
         let measures = store::measures_of(conn, id)?;
-        let change = workflow::decide(&facts(&row, state, &measures), actor, input.action, input.version)
-            .map_err(|r| refusal(r, input.action, state))?;
+        let version = seen_version(conn, actor, &row)?;
+        let change = workflow::decide(
+            &facts(&row, state, &measures, version),
+            actor,
+            input.action,
+            input.version,
+        )
+        .map_err(|r| refusal(r, input.action, state))?;
         let mut extra = StateChange::default();
         let mut errors: Vec<FieldError> = Vec::new();
         let now = ctx.now;
         let today = ctx.today();
         let mission = Some(row.mission_id.as_str());
-        let reference: Option<String>;
         let mut notices: Vec<(&'static str, Vec<Recipient>)> = Vec::new();
         let mut detail = json!({});
 
@@ -737,7 +932,10 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                 kept = format!("{year}/{n:05}");
                 extra.reference = Some(&kept);
                 extra.submitted_at = Some(now);
-                notices.push(("request_submitted", recipients_of_role(conn, Role::MfaOfficer, None)?));
+                notices.push((
+                    "request_submitted",
+                    recipients_of_role(conn, Role::MfaOfficer, None)?,
+                ));
                 notices.push(("submission_receipt", recipient(conn, Some(&actor.user_id))?));
             }
             Action::Take => {
@@ -745,7 +943,12 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                     None => actor.user_id.clone(),
                     Some(other) => match users::find(conn, other)? {
                         Some(u) if u.active && u.role == Role::MfaOfficer.code() => u.id,
-                        _ => return Err(invalid(vec![FieldError::new("assignee_id", "must be an active MFA officer")])),
+                        _ => {
+                            return Err(invalid(vec![FieldError::new(
+                                "assignee_id",
+                                "must be an active MFA officer",
+                            )]));
+                        }
                     },
                 };
                 if assignee != actor.user_id {
@@ -756,51 +959,109 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                 extra.assigned_officer_id = Some(&kept);
             }
             Action::RequestInformation | Action::ProvideInformation => {
-                let body = required_text("message", input.message.as_deref(), 10_000).map_err(|e| invalid(vec![e]))?;
-                insert_message(conn, id, actor, false, Classification::Unclassified, None, &body, now)?;
+                let body = required_text("message", input.message.as_deref(), 10_000)
+                    .map_err(|e| invalid(vec![e]))?;
+                insert_message(
+                    conn,
+                    id,
+                    actor,
+                    false,
+                    (Classification::Unclassified, None),
+                    &body,
+                    now,
+                )?;
                 if input.action == Action::RequestInformation {
-                    notices.push(("information_requested", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                    notices.push((
+                        "information_requested",
+                        recipients_of_role(conn, Role::MissionStaff, mission)?,
+                    ));
                 } else {
-                    notices.push(("information_provided", recipient(conn, row.assigned_officer_id.as_deref())?));
+                    notices.push((
+                        "information_provided",
+                        recipient(conn, row.assigned_officer_id.as_deref())?,
+                    ));
                 }
             }
             Action::Reject => {
-                let reason = required_text("reason", input.reason.as_deref(), 10_000).map_err(|e| invalid(vec![e]))?;
-                insert_message(conn, id, actor, false, Classification::Unclassified, None, &reason, now)?;
+                let reason = required_text("reason", input.reason.as_deref(), 10_000)
+                    .map_err(|e| invalid(vec![e]))?;
+                insert_message(
+                    conn,
+                    id,
+                    actor,
+                    false,
+                    (Classification::Unclassified, None),
+                    &reason,
+                    now,
+                )?;
                 kept = reason;
                 extra.reply = Some(&kept);
                 extra.closed_at = Some(now);
-                notices.push(("request_rejected", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                notices.push((
+                    "request_rejected",
+                    recipients_of_role(conn, Role::MissionStaff, mission)?,
+                ));
             }
             Action::ForwardToPolice => {
                 extra.reached_police = Some(true);
-                notices.push(("forwarded_to_police", recipients_of_role(conn, Role::PoliceLiaison, None)?));
-                notices.push(("under_assessment", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                notices.push((
+                    "forwarded_to_police",
+                    recipients_of_role(conn, Role::PoliceLiaison, None)?,
+                ));
+                notices.push((
+                    "under_assessment",
+                    recipients_of_role(conn, Role::MissionStaff, mission)?,
+                ));
             }
             Action::ReturnToMfa => {
                 let note = input.note.clone().unwrap_or_default();
                 let body = required_text("note.body", Some(&note.body), 10_000);
-                let mark = marking(actor, "note", &note.classification, note.declassify_on.as_deref(), Classification::Unclassified, ctx);
+                let mark = marking(
+                    actor,
+                    "note",
+                    &note.classification,
+                    note.declassify_on.as_deref(),
+                    Classification::Unclassified,
+                    ctx,
+                );
                 match (body, mark) {
-                    (Ok(body), Ok((level, until))) => insert_message(conn, id, actor, true, level, Some(until), &body, now)?,
+                    (Ok(body), Ok((level, until))) => {
+                        insert_message(conn, id, actor, true, (level, Some(until)), &body, now)?
+                    }
                     (b, m) => {
                         errors.extend(b.err());
                         errors.extend(m.err().unwrap_or_default());
                         return Err(invalid(errors));
                     }
                 }
-                notices.push(("returned_to_mfa", recipient(conn, row.assigned_officer_id.as_deref())?));
+                notices.push((
+                    "returned_to_mfa",
+                    recipient(conn, row.assigned_officer_id.as_deref())?,
+                ));
             }
             Action::ReferToPst => {
                 extra.referred_to_pst = Some(true);
                 extra.referred_by = Some(&actor.user_id);
-                notices.push(("referred_to_pst", recipients_of_role(conn, Role::PstAnalyst, None)?));
+                notices.push((
+                    "referred_to_pst",
+                    recipients_of_role(conn, Role::PstAnalyst, None)?,
+                ));
             }
             Action::SubmitAssessment => {
                 let a = input.assessment.clone().unwrap_or_default();
-                let level = a.threat_level.parse::<ThreatLevel>().map_err(|e| FieldError::new("assessment.threat_level", e));
+                let level = a
+                    .threat_level
+                    .parse::<ThreatLevel>()
+                    .map_err(|e| FieldError::new("assessment.threat_level", e));
                 let summary = required_text("assessment.summary", Some(&a.summary), 10_000);
-                let mark = marking(actor, "assessment", &a.classification, a.declassify_on.as_deref(), Classification::Restricted, ctx);
+                let mark = marking(
+                    actor,
+                    "assessment",
+                    &a.classification,
+                    a.declassify_on.as_deref(),
+                    Classification::Restricted,
+                    ctx,
+                );
                 let (level, summary, (classification, until)) = match (level, summary, mark) {
                     (Ok(l), Ok(s), Ok(m)) => (l, s, m),
                     (l, s, m) => {
@@ -823,33 +1084,68 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                         created_at: now,
                     },
                 )?;
-                notices.push(("assessment_submitted", recipient(conn, row.referred_by.as_deref())?));
+                notices.push((
+                    "assessment_submitted",
+                    recipient(conn, row.referred_by.as_deref())?,
+                ));
             }
             Action::Decide => {
                 let mut decided = Vec::new();
                 for (i, m) in measures.iter().enumerate() {
-                    let given: Vec<&OutcomeInput> = input.outcomes.iter().filter(|o| o.measure_id == m.id).collect();
+                    let given: Vec<&OutcomeInput> = input
+                        .outcomes
+                        .iter()
+                        .filter(|o| o.measure_id == m.id)
+                        .collect();
                     let field = |name: &str| format!("outcomes[{i}].{name}");
                     match given.as_slice() {
                         [one] => match one.outcome.parse::<Outcome>() {
                             Ok(outcome) => {
-                                let conditions = one.conditions.as_deref().map(str::trim).filter(|c| !c.is_empty());
-                                if let Some(c) = conditions && let Err(e) = check_text("conditions", c, 1, 2_000, true) {
+                                let conditions = one
+                                    .conditions
+                                    .as_deref()
+                                    .map(str::trim)
+                                    .filter(|c| !c.is_empty());
+                                if let Some(c) = conditions
+                                    && let Err(e) = check_text("conditions", c, 1, 2_000, true)
+                                {
                                     errors.push(FieldError::new(field("conditions"), e.message));
                                 }
-                                if outcome == Outcome::ApprovedWithConditions && conditions.is_none() {
-                                    errors.push(FieldError::new(field("conditions"), "are required when approving with conditions"));
+                                if outcome == Outcome::ApprovedWithConditions
+                                    && conditions.is_none()
+                                {
+                                    errors.push(FieldError::new(
+                                        field("conditions"),
+                                        "are required when approving with conditions",
+                                    ));
                                 }
-                                decided.push((m.id.clone(), outcome, conditions.map(str::to_owned)));
+                                decided.push((
+                                    m.id.clone(),
+                                    outcome,
+                                    conditions.map(str::to_owned),
+                                ));
                             }
                             Err(e) => errors.push(FieldError::new(field("outcome"), e)),
                         },
-                        [] => errors.push(FieldError::new(field("outcome"), "is required for every measure")),
-                        _ => errors.push(FieldError::new(field("outcome"), "was given more than once")),
+                        [] => errors.push(FieldError::new(
+                            field("outcome"),
+                            "is required for every measure",
+                        )),
+                        _ => errors.push(FieldError::new(
+                            field("outcome"),
+                            "was given more than once",
+                        )),
                     }
                 }
-                if input.outcomes.iter().any(|o| !measures.iter().any(|m| m.id == o.measure_id)) {
-                    errors.push(FieldError::new("outcomes", "names a measure that is not part of this request"));
+                if input
+                    .outcomes
+                    .iter()
+                    .any(|o| !measures.iter().any(|m| m.id == o.measure_id))
+                {
+                    errors.push(FieldError::new(
+                        "outcomes",
+                        "names a measure that is not part of this request",
+                    ));
                 }
                 if !errors.is_empty() {
                     return Err(invalid(errors));
@@ -858,38 +1154,75 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                     store::set_outcome(conn, measure_id, outcome.code(), conditions.as_deref())?;
                 }
                 extra.decided_at = Some(now);
-                notices.push(("request_decided", recipient(conn, row.assigned_officer_id.as_deref())?));
+                notices.push((
+                    "request_decided",
+                    recipient(conn, row.assigned_officer_id.as_deref())?,
+                ));
             }
             Action::CommunicateDecision => {
-                let reply = required_text("reply", input.reply.as_deref(), 10_000).map_err(|e| invalid(vec![e]))?;
+                let reply = required_text("reply", input.reply.as_deref(), 10_000)
+                    .map_err(|e| invalid(vec![e]))?;
                 kept = reply;
                 extra.reply = Some(&kept);
                 if change.to == State::Declined {
                     extra.closed_at = Some(now);
                 }
-                notices.push(("decision_communicated", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                notices.push((
+                    "decision_communicated",
+                    recipients_of_role(conn, Role::MissionStaff, mission)?,
+                ));
             }
             Action::ConfirmImplementation => {
                 let approved: Vec<&MeasureRow> = measures
                     .iter()
-                    .filter(|m| m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).is_some_and(Outcome::is_approval))
+                    .filter(|m| {
+                        m.outcome
+                            .as_deref()
+                            .and_then(|o| o.parse::<Outcome>().ok())
+                            .is_some_and(Outcome::is_approval)
+                    })
                     .collect();
                 let mut dates = Vec::new();
                 for (i, m) in approved.iter().enumerate() {
                     let field = |name: &str| format!("implemented[{i}].{name}");
-                    let given: Vec<&ImplementedInput> = input.implemented.iter().filter(|x| x.measure_id == m.id).collect();
+                    let given: Vec<&ImplementedInput> = input
+                        .implemented
+                        .iter()
+                        .filter(|x| x.measure_id == m.id)
+                        .collect();
                     match given.as_slice() {
-                        [one] => match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
-                            Ok(d) if d > today => errors.push(FieldError::new(field("implemented_on"), "must not be in the future")),
-                            Ok(d) => dates.push((m.id.clone(), d)),
-                            Err(_) => errors.push(FieldError::new(field("implemented_on"), "must be a date written YYYY-MM-DD")),
-                        },
-                        [] => errors.push(FieldError::new(field("implemented_on"), "is required for every approved measure")),
-                        _ => errors.push(FieldError::new(field("implemented_on"), "was given more than once")),
+                        [one] => {
+                            match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
+                                Ok(d) if d > today => errors.push(FieldError::new(
+                                    field("implemented_on"),
+                                    "must not be in the future",
+                                )),
+                                Ok(d) => dates.push((m.id.clone(), d)),
+                                Err(_) => errors.push(FieldError::new(
+                                    field("implemented_on"),
+                                    "must be a date written YYYY-MM-DD",
+                                )),
+                            }
+                        }
+                        [] => errors.push(FieldError::new(
+                            field("implemented_on"),
+                            "is required for every approved measure",
+                        )),
+                        _ => errors.push(FieldError::new(
+                            field("implemented_on"),
+                            "was given more than once",
+                        )),
                     }
                 }
-                if input.implemented.iter().any(|x| !approved.iter().any(|m| m.id == x.measure_id)) {
-                    errors.push(FieldError::new("implemented", "names a measure that was not approved for this request"));
+                if input
+                    .implemented
+                    .iter()
+                    .any(|x| !approved.iter().any(|m| m.id == x.measure_id))
+                {
+                    errors.push(FieldError::new(
+                        "implemented",
+                        "names a measure that was not approved for this request",
+                    ));
                 }
                 if !errors.is_empty() {
                     return Err(invalid(errors));
@@ -897,21 +1230,45 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
                 for (measure_id, d) in &dates {
                     store::set_implemented(conn, measure_id, *d)?;
                 }
-                notices.push(("implementation_confirmed", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                notices.push((
+                    "implementation_confirmed",
+                    recipients_of_role(conn, Role::MissionStaff, mission)?,
+                ));
             }
             Action::EndMeasures => {
-                let reason = optional_text("reason", input.reason.as_deref(), 10_000).map_err(|e| invalid(vec![e]))?;
+                let reason = optional_text("reason", input.reason.as_deref(), 10_000)
+                    .map_err(|e| invalid(vec![e]))?;
                 if let Some(r) = &reason {
-                    insert_message(conn, id, actor, true, Classification::Unclassified, None, r, now)?;
+                    insert_message(
+                        conn,
+                        id,
+                        actor,
+                        true,
+                        (Classification::Unclassified, None),
+                        r,
+                        now,
+                    )?;
                 }
                 store::end_measures(conn, id, today)?;
                 extra.closed_at = Some(now);
-                notices.push(("measures_ended", recipients_of_role(conn, Role::MissionStaff, mission)?));
+                notices.push((
+                    "measures_ended",
+                    recipients_of_role(conn, Role::MissionStaff, mission)?,
+                ));
             }
             Action::Withdraw => {
-                let reason = optional_text("reason", input.reason.as_deref(), 10_000).map_err(|e| invalid(vec![e]))?;
+                let reason = optional_text("reason", input.reason.as_deref(), 10_000)
+                    .map_err(|e| invalid(vec![e]))?;
                 if let Some(r) = &reason {
-                    insert_message(conn, id, actor, false, Classification::Unclassified, None, r, now)?;
+                    insert_message(
+                        conn,
+                        id,
+                        actor,
+                        false,
+                        (Classification::Unclassified, None),
+                        r,
+                        now,
+                    )?;
                 }
                 extra.closed_at = Some(now);
                 let mut told = recipient(conn, row.assigned_officer_id.as_deref())?;
@@ -925,13 +1282,23 @@ pub fn perform(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Transit
             }
         }
 
-        if !store::change_state(conn, id, input.version, change.to.code(), &extra, now)? {
+        if !store::change_state(conn, id, row.version, change.to.code(), &extra, now)? {
             return Err(stale());
         }
-        reference = extra.reference.map(str::to_owned).or(row.reference.clone());
+        let reference = extra.reference.map(str::to_owned).or(row.reference.clone());
         let mission_visible = change.from.mission_status() != change.to.mission_status()
-            || workflow::RULES.iter().any(|r| r.action == input.action && r.role == Role::MissionStaff);
-        event(conn, id, Some(actor), input.action.code(), Some(change.from), change.to, mission_visible, now)?;
+            || workflow::RULES
+                .iter()
+                .any(|r| r.action == input.action && r.role == Role::MissionStaff);
+        event(
+            conn,
+            id,
+            Some(actor),
+            input.action.code(),
+            (Some(change.from), change.to),
+            mission_visible,
+            now,
+        )?;
         audit::record(
             conn,
             &Entry {
@@ -972,16 +1339,29 @@ pub struct MessageInput {
 
 /// Adds an external message (mission staff and MFA officers) or an internal note (authorities,
 /// classified within their clearance and the installation's ceiling).
-pub fn add_message(conn: &mut DbConnection, actor: &Actor, id: &str, input: &MessageInput, ctx: &Context) -> Result<(), AppError> {
+pub fn add_message(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    input: &MessageInput,
+    ctx: &Context,
+) -> Result<(), AppError> {
     let found = store::find(conn, id)?;
     let (row, state) = visible(conn, actor, found, ctx.now)?;
     if state == State::Draft {
-        return Err(AppError::NotNow("Messages can be exchanged once the request is submitted.".into()));
+        return Err(AppError::NotNow(
+            "Messages can be exchanged once the request is submitted.".into(),
+        ));
     }
     let internal = match input.visibility.as_str() {
         "external" => false,
         "internal" => true,
-        _ => return Err(invalid(vec![FieldError::new("visibility", "must be external or internal")])),
+        _ => {
+            return Err(invalid(vec![FieldError::new(
+                "visibility",
+                "must be external or internal",
+            )]));
+        }
     };
     let allowed = if internal {
         actor.role.is_authority()
@@ -992,9 +1372,18 @@ pub fn add_message(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Mes
         return Err(AppError::Forbidden);
     }
     let mut errors = Vec::new();
-    let body = required_text("body", Some(&input.body), 10_000).map_err(|e| errors.push(e)).ok();
+    let body = required_text("body", Some(&input.body), 10_000)
+        .map_err(|e| errors.push(e))
+        .ok();
     let (level, until) = if internal {
-        match marking(actor, "message", &input.classification, input.declassify_on.as_deref(), Classification::Unclassified, ctx) {
+        match marking(
+            actor,
+            "message",
+            &input.classification,
+            input.declassify_on.as_deref(),
+            Classification::Unclassified,
+            ctx,
+        ) {
             Ok(m) => m,
             Err(e) => {
                 errors.extend(e);
@@ -1003,7 +1392,10 @@ pub fn add_message(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Mes
         }
     } else {
         if !input.classification.is_empty() && input.classification != "unclassified" {
-            errors.push(FieldError::new("classification", "external messages go to the mission and cannot be classified"));
+            errors.push(FieldError::new(
+                "classification",
+                "external messages go to the mission and cannot be classified",
+            ));
         }
         (Classification::Unclassified, ctx.today())
     };
@@ -1011,7 +1403,15 @@ pub fn add_message(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Mes
         return Err(invalid(errors));
     };
     db::write(conn, |conn| {
-        insert_message(conn, id, actor, internal, level, Some(until), &body, ctx.now)?;
+        insert_message(
+            conn,
+            id,
+            actor,
+            internal,
+            (level, Some(until)),
+            &body,
+            ctx.now,
+        )?;
         if !internal {
             let state = state_of(&row)?;
             let (kind, people) = if actor.role == Role::MissionStaff {
@@ -1021,9 +1421,20 @@ pub fn add_message(conn: &mut DbConnection, actor: &Actor, id: &str, input: &Mes
                 }
                 ("message_from_mission", officer)
             } else {
-                ("message_from_mfa", recipients_of_role(conn, Role::MissionStaff, Some(&row.mission_id))?)
+                (
+                    "message_from_mfa",
+                    recipients_of_role(conn, Role::MissionStaff, Some(&row.mission_id))?,
+                )
             };
-            notify::request_event(conn, kind, &people, id, row.reference.as_deref(), state, ctx.now)?;
+            notify::request_event(
+                conn,
+                kind,
+                &people,
+                id,
+                row.reference.as_deref(),
+                state,
+                ctx.now,
+            )?;
         }
         Ok(())
     })
@@ -1039,17 +1450,34 @@ pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppE
     let mut ended = 0;
     for id in due {
         let done = db::write(conn, |conn| {
-            let Some(row) = store::find_for_update(conn, &id)? else { return Ok(false) };
+            let Some(row) = store::find_for_update(conn, &id)? else {
+                return Ok(false);
+            };
             if row.state != State::InEffect.code() {
                 return Ok(false);
             }
-            let extra = StateChange { closed_at: Some(ctx.now), ..StateChange::default() };
+            let extra = StateChange {
+                closed_at: Some(ctx.now),
+                ..StateChange::default()
+            };
             if !store::change_state(conn, &id, row.version, State::Ended.code(), &extra, ctx.now)? {
                 return Ok(false);
             }
-            let last_day = store::measures_of(conn, &id)?.iter().filter_map(|m| m.ends_on).max().unwrap_or(today);
+            let last_day = store::measures_of(conn, &id)?
+                .iter()
+                .filter_map(|m| m.ends_on)
+                .max()
+                .unwrap_or(today);
             store::end_measures(conn, &id, last_day)?;
-            event(conn, &id, None, Action::EndMeasures.code(), Some(State::InEffect), State::Ended, true, ctx.now)?;
+            event(
+                conn,
+                &id,
+                None,
+                Action::EndMeasures.code(),
+                (Some(State::InEffect), State::Ended),
+                true,
+                ctx.now,
+            )?;
             audit::record(
                 conn,
                 &Entry {
@@ -1064,7 +1492,15 @@ pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppE
                 ctx.now,
             )?;
             let people = recipients_of_role(conn, Role::MissionStaff, Some(&row.mission_id))?;
-            notify::request_event(conn, "measures_ended", &people, &id, row.reference.as_deref(), State::Ended, ctx.now)?;
+            notify::request_event(
+                conn,
+                "measures_ended",
+                &people,
+                &id,
+                row.reference.as_deref(),
+                State::Ended,
+                ctx.now,
+            )?;
             Ok::<_, AppError>(true)
         })?;
         if done {
@@ -1077,4 +1513,110 @@ pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppE
 /// The measure kinds offered in forms, in order.
 pub fn measure_kinds() -> &'static [MeasureKind] {
     &MeasureKind::ALL
+}
+
+// ---- queues ----------------------------------------------------------------------------------
+
+/// One of a role's work queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    pub key: &'static str,
+    pub label: &'static str,
+}
+
+const fn q(key: &'static str, label: &'static str) -> Queue {
+    Queue { key, label }
+}
+
+const MISSION_QUEUES: &[Queue] = &[q("all", "Your mission's requests")];
+const MFA_QUEUES: &[Queue] = &[
+    q("new", "New"),
+    q("mine", "Assigned to you"),
+    q("awaiting", "Awaiting the mission"),
+    q("decided", "Decided: reply to send"),
+    q("all", "All requests"),
+];
+const POLICE_QUEUES: &[Queue] = &[
+    q("new", "New for police"),
+    q("pst", "Referred to PST"),
+    q("approved", "Approved: awaiting implementation"),
+    q("in_effect", "In effect"),
+    q("all", "All requests"),
+];
+const PST_QUEUES: &[Queue] = &[
+    q("awaiting", "Awaiting assessment"),
+    q("done", "Assessed"),
+    q("all", "All requests"),
+];
+
+/// The queues each role works from, the first being its start page.
+pub fn queues(role: Role) -> &'static [Queue] {
+    match role {
+        Role::MissionStaff => MISSION_QUEUES,
+        Role::MfaOfficer => MFA_QUEUES,
+        Role::PoliceLiaison => POLICE_QUEUES,
+        Role::PstAnalyst => PST_QUEUES,
+        Role::Admin => &[],
+    }
+}
+
+fn states(list: &[State]) -> Option<Vec<String>> {
+    Some(list.iter().map(|s| s.code().to_owned()).collect())
+}
+
+/// The filter a queue stands for (within the viewer's scope, which `list` adds).
+pub fn queue_filter(actor: &Actor, key: &str) -> ListFilter {
+    use State::*;
+    let mut f = ListFilter::default();
+    match (actor.role, key) {
+        (Role::MfaOfficer, "new") => {
+            f.states = states(&[Submitted]);
+            f.unassigned = true;
+        }
+        (Role::MfaOfficer, "mine") => {
+            f.states = states(&[InTriage, AwaitingMission, PoliceReview, PstReview, Decided]);
+            f.assigned_to = Some(actor.user_id.clone());
+        }
+        (Role::MfaOfficer, "awaiting") => f.states = states(&[AwaitingMission]),
+        (Role::MfaOfficer, "decided") => f.states = states(&[Decided]),
+        (Role::PoliceLiaison, "new") => f.states = states(&[PoliceReview]),
+        (Role::PoliceLiaison, "pst") => f.states = states(&[PstReview]),
+        (Role::PoliceLiaison, "approved") => f.states = states(&[Approved]),
+        (Role::PoliceLiaison, "in_effect") => f.states = states(&[InEffect]),
+        (Role::PstAnalyst, "awaiting") => f.states = states(&[PstReview]),
+        (Role::PstAnalyst, "done") => {
+            f.states = Some(
+                State::ALL
+                    .iter()
+                    .filter(|s| **s != PstReview)
+                    .map(|s| s.code().to_owned())
+                    .collect(),
+            )
+        }
+        _ => {}
+    }
+    f
+}
+
+/// Narrows a filter to a status as the viewer names it (mission-facing codes for missions);
+/// an unknown status matches nothing rather than everything.
+pub fn with_status(actor: &Actor, mut filter: ListFilter, status: &str) -> ListFilter {
+    let wanted: Vec<String> = if actor.role == Role::MissionStaff {
+        workflow::MissionStatus::parse(status)
+            .map(|s| s.states().iter().map(|x| x.code().to_owned()).collect())
+            .unwrap_or_default()
+    } else {
+        status
+            .parse::<State>()
+            .map(|s| vec![s.code().to_owned()])
+            .unwrap_or_default()
+    };
+    filter.states = Some(match filter.states {
+        Some(existing) => existing
+            .into_iter()
+            .filter(|s| wanted.contains(s))
+            .collect(),
+        None => wanted,
+    });
+    filter
 }

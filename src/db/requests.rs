@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 
 use super::DbConnection;
-use super::schema::{assessments, measures, messages, notifications, requests, timeline_events, users};
+use super::schema::{
+    assessments, measures, messages, notifications, requests, timeline_events, users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
@@ -201,11 +203,18 @@ pub struct NewNotification<'a> {
 // ---- requests -------------------------------------------------------------------------------
 
 pub fn insert(conn: &mut DbConnection, request: &NewRequest<'_>) -> QueryResult<()> {
-    diesel::insert_into(requests::table).values(request).execute(conn).map(|_| ())
+    diesel::insert_into(requests::table)
+        .values(request)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
-    requests::table.find(id).select(RequestRow::as_select()).first(conn).optional()
+    requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Reads a request for changing it. On PostgreSQL the row is locked until the transaction
@@ -230,10 +239,18 @@ pub fn update_content(
     content: &RequestContent<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::update(requests::table.find(id).filter(requests::version.eq(seen_version)))
-        .set((content, requests::version.eq(seen_version + 1), requests::updated_at.eq(now)))
-        .execute(conn)
-        .map(|n| n == 1)
+    diesel::update(
+        requests::table
+            .find(id)
+            .filter(requests::version.eq(seen_version)),
+    )
+    .set((
+        content,
+        requests::version.eq(seen_version + 1),
+        requests::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
 }
 
 /// The fields a state change may set besides state and version.
@@ -260,8 +277,14 @@ pub fn change_state(
     extra: &StateChange<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let target = requests::table.find(id).filter(requests::version.eq(seen_version));
-    let base = (requests::state.eq(to), requests::version.eq(seen_version + 1), requests::updated_at.eq(now));
+    let target = requests::table
+        .find(id)
+        .filter(requests::version.eq(seen_version));
+    let base = (
+        requests::state.eq(to),
+        requests::version.eq(seen_version + 1),
+        requests::updated_at.eq(now),
+    );
     let n = if has_changes(extra) {
         diesel::update(target).set((base, extra)).execute(conn)?
     } else {
@@ -283,7 +306,9 @@ fn has_changes(c: &StateChange<'_>) -> bool {
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
-    diesel::delete(requests::table.find(id)).execute(conn).map(|n| n == 1)
+    diesel::delete(requests::table.find(id))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 /// The next number of `year`'s reference sequence. The counter row stays locked until the
@@ -343,7 +368,10 @@ pub struct ListFilter {
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
-fn filtered<'a>(scope: &'a Scope, filter: &'a ListFilter) -> requests::BoxedQuery<'a, super::MultiBackend> {
+fn filtered<'a>(
+    scope: &'a Scope,
+    filter: &'a ListFilter,
+) -> requests::BoxedQuery<'a, super::MultiBackend> {
     let mut q = requests::table.into_boxed();
     q = match scope {
         Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
@@ -364,8 +392,16 @@ fn filtered<'a>(scope: &'a Scope, filter: &'a ListFilter) -> requests::BoxedQuer
     if filter.unassigned {
         q = q.filter(requests::assigned_officer_id.is_null());
     }
-    if let Some(text) = filter.query.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    if let Some(text) = filter
+        .query
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         let pattern = format!("%{}%", escaped.to_lowercase());
         q = q.filter(
             requests::reference
@@ -385,7 +421,8 @@ pub fn list(
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<RequestRow>> {
-    let needs_mission = diesel::dsl::sql::<Integer>("CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END");
+    let needs_mission =
+        diesel::dsl::sql::<Integer>("CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END");
     let mut q = filtered(scope, filter).select(RequestRow::as_select());
     if matches!(scope, Scope::Mission(_)) {
         q = q.order_by(needs_mission.asc());
@@ -394,7 +431,10 @@ pub fn list(
         q = q.order_by(requests::urgency.desc());
         q = q.then_order_by(requests::submitted_at.asc());
     }
-    q.then_order_by(requests::id.asc()).limit(limit).offset(offset).load(conn)
+    q.then_order_by(requests::id.asc())
+        .limit(limit)
+        .offset(offset)
+        .load(conn)
 }
 
 pub fn count(conn: &mut DbConnection, scope: &Scope, filter: &ListFilter) -> QueryResult<i64> {
@@ -414,6 +454,18 @@ pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<
         .load(conn)
 }
 
+/// (request id, end date) of the approved measures of some requests.
+pub fn end_dates(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, Option<NaiveDate>)>> {
+    measures::table
+        .filter(measures::request_id.eq_any(ids.to_vec()))
+        .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
+        .select((measures::request_id, measures::ends_on))
+        .load(conn)
+}
+
 // ---- measures -------------------------------------------------------------------------------
 
 pub fn measures_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MeasureRow>> {
@@ -424,22 +476,40 @@ pub fn measures_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec
         .load(conn)
 }
 
-pub fn replace_measures(conn: &mut DbConnection, request_id: &str, new: &[NewMeasure<'_>]) -> QueryResult<()> {
+pub fn replace_measures(
+    conn: &mut DbConnection,
+    request_id: &str,
+    new: &[NewMeasure<'_>],
+) -> QueryResult<()> {
     diesel::delete(measures::table.filter(measures::request_id.eq(request_id))).execute(conn)?;
     for m in new {
-        diesel::insert_into(measures::table).values(m).execute(conn)?;
+        diesel::insert_into(measures::table)
+            .values(m)
+            .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn set_outcome(conn: &mut DbConnection, measure_id: &str, outcome: &str, conditions: Option<&str>) -> QueryResult<()> {
+pub fn set_outcome(
+    conn: &mut DbConnection,
+    measure_id: &str,
+    outcome: &str,
+    conditions: Option<&str>,
+) -> QueryResult<()> {
     diesel::update(measures::table.find(measure_id))
-        .set((measures::outcome.eq(Some(outcome)), measures::conditions.eq(conditions)))
+        .set((
+            measures::outcome.eq(Some(outcome)),
+            measures::conditions.eq(conditions),
+        ))
         .execute(conn)
         .map(|_| ())
 }
 
-pub fn set_implemented(conn: &mut DbConnection, measure_id: &str, on: NaiveDate) -> QueryResult<()> {
+pub fn set_implemented(
+    conn: &mut DbConnection,
+    measure_id: &str,
+    on: NaiveDate,
+) -> QueryResult<()> {
     diesel::update(measures::table.find(measure_id))
         .set(measures::implemented_on.eq(Some(on)))
         .execute(conn)
@@ -462,7 +532,10 @@ pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) ->
 // ---- timeline, messages, assessments --------------------------------------------------------
 
 pub fn insert_event(conn: &mut DbConnection, event: &NewEvent<'_>) -> QueryResult<()> {
-    diesel::insert_into(timeline_events::table).values(event).execute(conn).map(|_| ())
+    diesel::insert_into(timeline_events::table)
+        .values(event)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn events_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
@@ -473,8 +546,20 @@ pub fn events_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<E
         .load(conn)
 }
 
+/// How many steps of a request's history its mission sees (the mission-facing version).
+pub fn mission_visible_events(conn: &mut DbConnection, request_id: &str) -> QueryResult<i64> {
+    timeline_events::table
+        .filter(timeline_events::request_id.eq(request_id))
+        .filter(timeline_events::mission_visible.eq(true))
+        .count()
+        .get_result(conn)
+}
+
 pub fn insert_message(conn: &mut DbConnection, message: &NewMessage<'_>) -> QueryResult<()> {
-    diesel::insert_into(messages::table).values(message).execute(conn).map(|_| ())
+    diesel::insert_into(messages::table)
+        .values(message)
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn messages_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MessageRow>> {
@@ -486,10 +571,16 @@ pub fn messages_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec
 }
 
 pub fn insert_assessment(conn: &mut DbConnection, a: &NewAssessment<'_>) -> QueryResult<()> {
-    diesel::insert_into(assessments::table).values(a).execute(conn).map(|_| ())
+    diesel::insert_into(assessments::table)
+        .values(a)
+        .execute(conn)
+        .map(|_| ())
 }
 
-pub fn assessments_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<AssessmentRow>> {
+pub fn assessments_of(
+    conn: &mut DbConnection,
+    request_id: &str,
+) -> QueryResult<Vec<AssessmentRow>> {
     assessments::table
         .filter(assessments::request_id.eq(request_id))
         .order((assessments::created_at.asc(), assessments::id.asc()))
@@ -499,15 +590,27 @@ pub fn assessments_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<
 
 /// The highest classification of anything stored (the start-up check against the ceiling).
 pub fn classifications_in_use(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
-    let mut levels: Vec<String> = messages::table.select(messages::classification).distinct().load(conn)?;
-    levels.extend(assessments::table.select(assessments::classification).distinct().load::<String>(conn)?);
+    let mut levels: Vec<String> = messages::table
+        .select(messages::classification)
+        .distinct()
+        .load(conn)?;
+    levels.extend(
+        assessments::table
+            .select(assessments::classification)
+            .distinct()
+            .load::<String>(conn)?,
+    );
     Ok(levels)
 }
 
 // ---- people to notify, in-portal notifications ----------------------------------------------
 
 /// Active accounts of one role (and mission, for mission staff): (id, email).
-pub fn recipients(conn: &mut DbConnection, role: &str, mission_id: Option<&str>) -> QueryResult<Vec<(String, String)>> {
+pub fn recipients(
+    conn: &mut DbConnection,
+    role: &str,
+    mission_id: Option<&str>,
+) -> QueryResult<Vec<(String, String)>> {
     let mut q = users::table
         .filter(users::role.eq(role.to_owned()))
         .filter(users::active.eq(true))
@@ -520,10 +623,17 @@ pub fn recipients(conn: &mut DbConnection, role: &str, mission_id: Option<&str>)
 }
 
 pub fn insert_notification(conn: &mut DbConnection, n: &NewNotification<'_>) -> QueryResult<()> {
-    diesel::insert_into(notifications::table).values(n).execute(conn).map(|_| ())
+    diesel::insert_into(notifications::table)
+        .values(n)
+        .execute(conn)
+        .map(|_| ())
 }
 
-pub fn notifications_for(conn: &mut DbConnection, user_id: &str, limit: i64) -> QueryResult<Vec<NotificationRow>> {
+pub fn notifications_for(
+    conn: &mut DbConnection,
+    user_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<NotificationRow>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::created_at.desc())
@@ -533,7 +643,10 @@ pub fn notifications_for(conn: &mut DbConnection, user_id: &str, limit: i64) -> 
 }
 
 /// Names of accounts by id (for timelines and messages).
-pub fn names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String, String)>> {
+pub fn names(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, String, String)>> {
     users::table
         .filter(users::id.eq_any(ids.to_vec()))
         .select((users::id, users::name, users::role))

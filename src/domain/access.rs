@@ -21,6 +21,8 @@ pub enum Capability {
     ManageOwnAccount,
     /// Their role's start page (queues).
     ViewOwnHome,
+    /// Start a new request for their own mission.
+    DraftRequests,
     /// Register, rename, deactivate missions.
     AdministerMissions,
     /// Invite, deactivate, reactivate accounts; reset a second factor.
@@ -28,9 +30,10 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
+        Self::DraftRequests,
         Self::AdministerMissions,
         Self::AdministerUsers,
     ];
@@ -49,6 +52,7 @@ pub enum Refusal {
 pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
     let allowed = match capability {
         Capability::ManageOwnAccount | Capability::ViewOwnHome => true,
+        Capability::DraftRequests => actor.role == Role::MissionStaff,
         Capability::AdministerMissions | Capability::AdministerUsers => actor.role == Role::Admin,
     };
     if allowed {
@@ -88,7 +92,11 @@ pub fn may_read_note(actor: &Actor, classification: Classification) -> bool {
 
 /// May `actor` write an item of this classification? Not above their own clearance, nor above
 /// what the installation is approved for.
-pub fn may_mark(actor: &Actor, classification: Classification, ceiling: Classification) -> Result<(), MarkingRefusal> {
+pub fn may_mark(
+    actor: &Actor,
+    classification: Classification,
+    ceiling: Classification,
+) -> Result<(), MarkingRefusal> {
     if classification > ceiling {
         return Err(MarkingRefusal::AboveCeiling);
     }
@@ -158,7 +166,10 @@ mod tests {
                     let r = scope(state, police, pst);
                     assert!(may_see_request(&actor(Role::MissionStaff), &r));
                     assert!(!may_see_request(&other, &r));
-                    assert_eq!(may_see_request(&actor(Role::MfaOfficer), &r), state != State::Draft);
+                    assert_eq!(
+                        may_see_request(&actor(Role::MfaOfficer), &r),
+                        state != State::Draft
+                    );
                     assert_eq!(may_see_request(&actor(Role::PoliceLiaison), &r), police);
                     assert_eq!(may_see_request(&actor(Role::PstAnalyst), &r), pst);
                     assert!(!may_see_request(&actor(Role::Admin), &r));
@@ -173,17 +184,52 @@ mod tests {
         mfa.clearance = Clearance::Restricted;
         assert!(may_read_note(&mfa, Classification::Restricted));
         assert!(!may_read_note(&mfa, Classification::Confidential));
-        assert!(!may_read_note(&actor(Role::MissionStaff), Classification::Unclassified));
-        assert_eq!(assessment_view(&mfa, Classification::Restricted), AssessmentView::LevelOnly);
-        assert_eq!(assessment_view(&mfa, Classification::Secret), AssessmentView::ExistenceOnly);
+        assert!(!may_read_note(
+            &actor(Role::MissionStaff),
+            Classification::Unclassified
+        ));
+        assert_eq!(
+            assessment_view(&mfa, Classification::Restricted),
+            AssessmentView::LevelOnly
+        );
+        assert_eq!(
+            assessment_view(&mfa, Classification::Secret),
+            AssessmentView::ExistenceOnly
+        );
         let mut police = actor(Role::PoliceLiaison);
         police.clearance = Clearance::Confidential;
-        assert_eq!(assessment_view(&police, Classification::Restricted), AssessmentView::Full);
-        assert_eq!(assessment_view(&police, Classification::Secret), AssessmentView::Absent);
-        assert_eq!(assessment_view(&actor(Role::MissionStaff), Classification::Unclassified), AssessmentView::Absent);
-        assert_eq!(may_mark(&police, Classification::Confidential, Classification::Restricted), Err(MarkingRefusal::AboveCeiling));
-        assert_eq!(may_mark(&police, Classification::Secret, Classification::TopSecret), Err(MarkingRefusal::AboveClearance));
-        assert_eq!(may_mark(&police, Classification::Restricted, Classification::Restricted), Ok(()));
+        assert_eq!(
+            assessment_view(&police, Classification::Restricted),
+            AssessmentView::Full
+        );
+        assert_eq!(
+            assessment_view(&police, Classification::Secret),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            assessment_view(&actor(Role::MissionStaff), Classification::Unclassified),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            may_mark(
+                &police,
+                Classification::Confidential,
+                Classification::Restricted
+            ),
+            Err(MarkingRefusal::AboveCeiling)
+        );
+        assert_eq!(
+            may_mark(&police, Classification::Secret, Classification::TopSecret),
+            Err(MarkingRefusal::AboveClearance)
+        );
+        assert_eq!(
+            may_mark(
+                &police,
+                Classification::Restricted,
+                Classification::Restricted
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -192,6 +238,8 @@ mod tests {
             for cap in Capability::ALL {
                 let expected = match cap {
                     Capability::ManageOwnAccount | Capability::ViewOwnHome => Ok(()),
+                    Capability::DraftRequests if role == Role::MissionStaff => Ok(()),
+                    Capability::DraftRequests => Err(Refusal::Forbidden),
                     Capability::AdministerMissions | Capability::AdministerUsers => {
                         if role == Role::Admin {
                             Ok(())

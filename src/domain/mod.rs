@@ -3,9 +3,9 @@
 pub mod access;
 pub mod classification;
 pub mod mission;
+pub mod request;
 pub mod role;
 pub mod text;
-pub mod request;
 pub mod throttle;
 pub mod time;
 pub mod user;
@@ -26,7 +26,10 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<std::borrow::Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub fn new(
+        field: impl Into<std::borrow::Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             field: field.into(),
             message: message.into(),

@@ -103,7 +103,9 @@ impl MeasureKind {
             Self::TrafficRestriction => "Traffic restriction",
             Self::PhysicalBarriers => "Physical barriers (own measure)",
             Self::CctvPublicArea => "CCTV covering public space (own measure)",
-            Self::PrivateGuardsOutsidePremises => "Private guards outside the premises (own measure)",
+            Self::PrivateGuardsOutsidePremises => {
+                "Private guards outside the premises (own measure)"
+            }
             Self::Other => "Other",
         }
     }
@@ -224,7 +226,13 @@ pub enum ThreatLevel {
 }
 
 impl ThreatLevel {
-    pub const ALL: [ThreatLevel; 5] = [Self::VeryLow, Self::Low, Self::Moderate, Self::High, Self::VeryHigh];
+    pub const ALL: [ThreatLevel; 5] = [
+        Self::VeryLow,
+        Self::Low,
+        Self::Moderate,
+        Self::High,
+        Self::VeryHigh,
+    ];
     pub fn code(self) -> &'static str {
         match self {
             Self::VeryLow => "very_low",
@@ -332,7 +340,10 @@ fn parse_date(value: &str) -> Result<NaiveDate, String> {
 
 /// An international phone number: `+`, then 7–15 digits, spaces allowed between groups.
 fn check_phone(value: &str) -> Result<(), String> {
-    let rest = value.trim().strip_prefix('+').ok_or("must start with + and the country code")?;
+    let rest = value
+        .trim()
+        .strip_prefix('+')
+        .ok_or("must start with + and the country code")?;
     if !rest.chars().all(|c| c.is_ascii_digit() || c == ' ') {
         return Err("may contain only digits and spaces after the +".into());
     }
@@ -381,17 +392,28 @@ pub fn validate(
         errors.push(e);
     }
 
-    let measures: Vec<&MeasureInput> = input.measures.iter().filter(|m| full || !m.is_blank()).collect();
+    let measures: Vec<&MeasureInput> = input
+        .measures
+        .iter()
+        .filter(|m| full || !m.is_blank())
+        .collect();
     if measures.len() > MAX_MEASURES {
-        errors.push(FieldError::new("measures", format!("must be at most {MAX_MEASURES}")));
+        errors.push(FieldError::new(
+            "measures",
+            format!("must be at most {MAX_MEASURES}"),
+        ));
     }
     if full && measures.is_empty() {
-        errors.push(FieldError::new("measures", "must include at least one measure"));
+        errors.push(FieldError::new(
+            "measures",
+            "must include at least one measure",
+        ));
     }
     let mut valid_measures = Vec::new();
     for (i, m) in measures.iter().enumerate() {
         let field = |name: &str| measure_field(i, name);
-        let mut err = |name: &str, message: String| errors.push(FieldError::new(field(name), message));
+        let mut err =
+            |name: &str, message: String| errors.push(FieldError::new(field(name), message));
         let kind = match m.kind.as_str() {
             "" if !full => None,
             "" => {
@@ -412,7 +434,10 @@ pub fn validate(
         if let Err(e) = check_text("address", &m.address, 0, 500, false) {
             err("address", e.message);
         } else if full && location == Some(Location::Other) && address.is_empty() {
-            err("address", "is required when the location is another address".into());
+            err(
+                "address",
+                "is required when the location is another address".into(),
+            );
         }
         let starts_on = match m.starts_on.trim() {
             "" if !full => None,
@@ -426,13 +451,22 @@ pub fn validate(
             "" => None,
             d => parse_date(d).map_err(|e| err("ends_on", e)).ok(),
         };
-        if full && let Some(start) = starts_on && start < today {
+        if full
+            && let Some(start) = starts_on
+            && start < today
+        {
             err("starts_on", "must not be in the past".into());
         }
-        if let (Some(start), Some(end)) = (starts_on, ends_on) && end < start {
+        if let (Some(start), Some(end)) = (starts_on, ends_on)
+            && end < start
+        {
             err("ends_on", "must not be before the start date".into());
         }
-        let description_min = if full && kind == Some(MeasureKind::Other) { 1 } else { 0 };
+        let description_min = if full && kind == Some(MeasureKind::Other) {
+            1
+        } else {
+            0
+        };
         if let Err(e) = check_text("description", &m.description, description_min, 2_000, true) {
             let message = if e.message == "is required" {
                 "is required for a measure of kind other".to_owned()
@@ -444,7 +478,8 @@ pub fn validate(
         valid_measures.push(ValidMeasure {
             kind,
             location,
-            address: (location == Some(Location::Other) && !address.is_empty()).then(|| m.address.clone()),
+            address: (location == Some(Location::Other) && !address.is_empty())
+                .then(|| m.address.clone()),
             starts_on,
             ends_on,
             description: m.description.clone(),
@@ -497,7 +532,11 @@ mod tests {
     }
 
     fn fields(r: Result<ValidRequest, Vec<FieldError>>) -> Vec<String> {
-        r.err().unwrap_or_default().iter().map(|e| e.field.to_string()).collect()
+        r.err()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.field.to_string())
+            .collect()
     }
 
     #[test]
@@ -512,28 +551,74 @@ mod tests {
 
     #[test]
     fn every_rule_names_its_field() {
-        let cases: Vec<(Box<dyn Fn(&mut RequestInput)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut RequestInput)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|r| r.title = "Shrt".into()), "title"),
             (Box::new(|r| r.title = "x".repeat(201)), "title"),
             (Box::new(|r| r.title = "Guard\u{0}please".into()), "title"),
-            (Box::new(|r| r.justification = "Too short".into()), "justification"),
-            (Box::new(|r| r.justification = "x".repeat(10_001)), "justification"),
+            (
+                Box::new(|r| r.justification = "Too short".into()),
+                "justification",
+            ),
+            (
+                Box::new(|r| r.justification = "x".repeat(10_001)),
+                "justification",
+            ),
             (Box::new(|r| r.urgency = "asap".into()), "urgency"),
             (Box::new(|r| r.contact_name = String::new()), "contact.name"),
-            (Box::new(|r| r.contact_phone = "22 00 00 00".into()), "contact.phone"),
-            (Box::new(|r| r.contact_phone = "+47 22-00".into()), "contact.phone"),
-            (Box::new(|r| r.contact_email = "gudrun".into()), "contact.email"),
+            (
+                Box::new(|r| r.contact_phone = "22 00 00 00".into()),
+                "contact.phone",
+            ),
+            (
+                Box::new(|r| r.contact_phone = "+47 22-00".into()),
+                "contact.phone",
+            ),
+            (
+                Box::new(|r| r.contact_email = "gudrun".into()),
+                "contact.email",
+            ),
             (Box::new(|r| r.measures.clear()), "measures"),
             (Box::new(|r| r.measures = vec![measure(); 21]), "measures"),
-            (Box::new(|r| r.measures[0].kind = "tanks".into()), "measures[0].kind"),
-            (Box::new(|r| r.measures[0].kind = String::new()), "measures[0].kind"),
-            (Box::new(|r| r.measures[0].location = "garden".into()), "measures[0].location"),
-            (Box::new(|r| r.measures[0].location = "other".into()), "measures[0].address"),
-            (Box::new(|r| r.measures[0].starts_on = "1/12/2026".into()), "measures[0].starts_on"),
-            (Box::new(|r| r.measures[0].starts_on = "2026-11-22".into()), "measures[0].starts_on"),
-            (Box::new(|r| r.measures[0].ends_on = "2026-11-30".into()), "measures[0].ends_on"),
-            (Box::new(|r| r.measures[0].description = "x".repeat(2_001)), "measures[0].description"),
-            (Box::new(|r| { r.measures[0].kind = "other".into(); r.measures[0].description = String::new(); }), "measures[0].description"),
+            (
+                Box::new(|r| r.measures[0].kind = "tanks".into()),
+                "measures[0].kind",
+            ),
+            (
+                Box::new(|r| r.measures[0].kind = String::new()),
+                "measures[0].kind",
+            ),
+            (
+                Box::new(|r| r.measures[0].location = "garden".into()),
+                "measures[0].location",
+            ),
+            (
+                Box::new(|r| r.measures[0].location = "other".into()),
+                "measures[0].address",
+            ),
+            (
+                Box::new(|r| r.measures[0].starts_on = "1/12/2026".into()),
+                "measures[0].starts_on",
+            ),
+            (
+                Box::new(|r| r.measures[0].starts_on = "2026-11-22".into()),
+                "measures[0].starts_on",
+            ),
+            (
+                Box::new(|r| r.measures[0].ends_on = "2026-11-30".into()),
+                "measures[0].ends_on",
+            ),
+            (
+                Box::new(|r| r.measures[0].description = "x".repeat(2_001)),
+                "measures[0].description",
+            ),
+            (
+                Box::new(|r| {
+                    r.measures[0].kind = "other".into();
+                    r.measures[0].description = String::new();
+                }),
+                "measures[0].description",
+            ),
         ];
         for (change, field) in cases {
             let mut input = complete();
@@ -548,18 +633,36 @@ mod tests {
         let empty = RequestInput::default();
         let valid = validate(&empty, Strictness::Draft, today()).unwrap();
         assert!(valid.measures.is_empty());
-        let mut input = RequestInput { title: "x".repeat(201), ..RequestInput::default() };
-        assert_eq!(fields(validate(&input, Strictness::Draft, today())), ["title"]);
+        let mut input = RequestInput {
+            title: "x".repeat(201),
+            ..RequestInput::default()
+        };
+        assert_eq!(
+            fields(validate(&input, Strictness::Draft, today())),
+            ["title"]
+        );
         input.title = "ok".into();
-        input.measures = vec![MeasureInput { starts_on: "soon".into(), ..MeasureInput::default() }];
-        assert_eq!(fields(validate(&input, Strictness::Draft, today())), ["measures[0].starts_on"]);
+        input.measures = vec![MeasureInput {
+            starts_on: "soon".into(),
+            ..MeasureInput::default()
+        }];
+        assert_eq!(
+            fields(validate(&input, Strictness::Draft, today())),
+            ["measures[0].starts_on"]
+        );
     }
 
     #[test]
     fn every_kind_has_a_category() {
         use Category::*;
-        let police = MeasureKind::ALL.iter().filter(|k| k.category() == PoliceProtection).count();
-        let own = MeasureKind::ALL.iter().filter(|k| k.category() == OwnMeasureNeedingClearance).count();
+        let police = MeasureKind::ALL
+            .iter()
+            .filter(|k| k.category() == PoliceProtection)
+            .count();
+        let own = MeasureKind::ALL
+            .iter()
+            .filter(|k| k.category() == OwnMeasureNeedingClearance)
+            .count();
         assert_eq!((police, own), (5, 3));
         for k in MeasureKind::ALL {
             assert_eq!(k.code().parse::<MeasureKind>(), Ok(k));

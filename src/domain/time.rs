@@ -44,8 +44,14 @@ mod tests {
 
     #[test]
     fn summer_time_begins_and_ends_on_the_last_sundays_at_one_utc() {
-        assert_eq!(last_sunday(2026, 3), NaiveDate::from_ymd_opt(2026, 3, 29).unwrap());
-        assert_eq!(last_sunday(2026, 10), NaiveDate::from_ymd_opt(2026, 10, 25).unwrap());
+        assert_eq!(
+            last_sunday(2026, 3),
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()
+        );
+        assert_eq!(
+            last_sunday(2026, 10),
+            NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()
+        );
         assert_eq!(oslo_local(utc("2026-03-29 00:59")), utc("2026-03-29 01:59"));
         assert_eq!(oslo_local(utc("2026-03-29 01:00")), utc("2026-03-29 03:00"));
         assert_eq!(oslo_local(utc("2026-10-25 00:59")), utc("2026-10-25 02:59"));
@@ -54,8 +60,17 @@ mod tests {
 
     #[test]
     fn the_oslo_date_changes_before_the_utc_date() {
-        assert_eq!(oslo_date(utc("2026-12-31 23:30")), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap());
-        assert_eq!(oslo_date(utc("2026-07-01 21:59")), NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
-        assert_eq!(oslo_date(utc("2026-07-01 22:00")), NaiveDate::from_ymd_opt(2026, 7, 2).unwrap());
+        assert_eq!(
+            oslo_date(utc("2026-12-31 23:30")),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+        );
+        assert_eq!(
+            oslo_date(utc("2026-07-01 21:59")),
+            NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        assert_eq!(
+            oslo_date(utc("2026-07-01 22:00")),
+            NaiveDate::from_ymd_opt(2026, 7, 2).unwrap()
+        );
     }
 }

@@ -81,7 +81,10 @@ impl State {
 
     /// No further action is possible.
     pub fn is_final(self) -> bool {
-        matches!(self, Self::Declined | Self::Rejected | Self::Withdrawn | Self::Ended)
+        matches!(
+            self,
+            Self::Declined | Self::Rejected | Self::Withdrawn | Self::Ended
+        )
     }
 
     /// The status a mission sees for this state (SPEC § 5).
@@ -325,26 +328,118 @@ use State::*;
 
 /// The life cycle (SPEC § 5). Anything not in this table is refused.
 pub const RULES: [Rule; 14] = [
-    Rule { action: Action::Submit, from: &[Draft], to: Target::To(Submitted), role: Role::MissionStaff, payload: Payload::None },
-    Rule { action: Action::Take, from: &[Submitted], to: Target::To(InTriage), role: Role::MfaOfficer, payload: Payload::Assignee },
-    Rule { action: Action::RequestInformation, from: &[InTriage], to: Target::To(AwaitingMission), role: Role::MfaOfficer, payload: Payload::Message },
-    Rule { action: Action::ProvideInformation, from: &[AwaitingMission], to: Target::To(InTriage), role: Role::MissionStaff, payload: Payload::Message },
-    Rule { action: Action::Reject, from: &[InTriage], to: Target::To(Rejected), role: Role::MfaOfficer, payload: Payload::Reason },
-    Rule { action: Action::ForwardToPolice, from: &[InTriage], to: Target::To(PoliceReview), role: Role::MfaOfficer, payload: Payload::None },
-    Rule { action: Action::ReturnToMfa, from: &[PoliceReview], to: Target::To(InTriage), role: Role::PoliceLiaison, payload: Payload::Note },
-    Rule { action: Action::ReferToPst, from: &[PoliceReview], to: Target::To(PstReview), role: Role::PoliceLiaison, payload: Payload::None },
-    Rule { action: Action::SubmitAssessment, from: &[PstReview], to: Target::To(PoliceReview), role: Role::PstAnalyst, payload: Payload::Assessment },
-    Rule { action: Action::Decide, from: &[PoliceReview], to: Target::To(Decided), role: Role::PoliceLiaison, payload: Payload::Outcomes },
-    Rule { action: Action::CommunicateDecision, from: &[Decided], to: Target::ApprovedOrDeclined, role: Role::MfaOfficer, payload: Payload::Reply },
-    Rule { action: Action::ConfirmImplementation, from: &[Approved], to: Target::To(InEffect), role: Role::PoliceLiaison, payload: Payload::Implemented },
-    Rule { action: Action::EndMeasures, from: &[InEffect], to: Target::To(Ended), role: Role::PoliceLiaison, payload: Payload::OptionalReason },
-    Rule { action: Action::Withdraw, from: &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview], to: Target::To(Withdrawn), role: Role::MissionStaff, payload: Payload::OptionalReason },
+    Rule {
+        action: Action::Submit,
+        from: &[Draft],
+        to: Target::To(Submitted),
+        role: Role::MissionStaff,
+        payload: Payload::None,
+    },
+    Rule {
+        action: Action::Take,
+        from: &[Submitted],
+        to: Target::To(InTriage),
+        role: Role::MfaOfficer,
+        payload: Payload::Assignee,
+    },
+    Rule {
+        action: Action::RequestInformation,
+        from: &[InTriage],
+        to: Target::To(AwaitingMission),
+        role: Role::MfaOfficer,
+        payload: Payload::Message,
+    },
+    Rule {
+        action: Action::ProvideInformation,
+        from: &[AwaitingMission],
+        to: Target::To(InTriage),
+        role: Role::MissionStaff,
+        payload: Payload::Message,
+    },
+    Rule {
+        action: Action::Reject,
+        from: &[InTriage],
+        to: Target::To(Rejected),
+        role: Role::MfaOfficer,
+        payload: Payload::Reason,
+    },
+    Rule {
+        action: Action::ForwardToPolice,
+        from: &[InTriage],
+        to: Target::To(PoliceReview),
+        role: Role::MfaOfficer,
+        payload: Payload::None,
+    },
+    Rule {
+        action: Action::ReturnToMfa,
+        from: &[PoliceReview],
+        to: Target::To(InTriage),
+        role: Role::PoliceLiaison,
+        payload: Payload::Note,
+    },
+    Rule {
+        action: Action::ReferToPst,
+        from: &[PoliceReview],
+        to: Target::To(PstReview),
+        role: Role::PoliceLiaison,
+        payload: Payload::None,
+    },
+    Rule {
+        action: Action::SubmitAssessment,
+        from: &[PstReview],
+        to: Target::To(PoliceReview),
+        role: Role::PstAnalyst,
+        payload: Payload::Assessment,
+    },
+    Rule {
+        action: Action::Decide,
+        from: &[PoliceReview],
+        to: Target::To(Decided),
+        role: Role::PoliceLiaison,
+        payload: Payload::Outcomes,
+    },
+    Rule {
+        action: Action::CommunicateDecision,
+        from: &[Decided],
+        to: Target::ApprovedOrDeclined,
+        role: Role::MfaOfficer,
+        payload: Payload::Reply,
+    },
+    Rule {
+        action: Action::ConfirmImplementation,
+        from: &[Approved],
+        to: Target::To(InEffect),
+        role: Role::PoliceLiaison,
+        payload: Payload::Implemented,
+    },
+    Rule {
+        action: Action::EndMeasures,
+        from: &[InEffect],
+        to: Target::To(Ended),
+        role: Role::PoliceLiaison,
+        payload: Payload::OptionalReason,
+    },
+    Rule {
+        action: Action::Withdraw,
+        from: &[
+            Submitted,
+            InTriage,
+            AwaitingMission,
+            PoliceReview,
+            PstReview,
+        ],
+        to: Target::To(Withdrawn),
+        role: Role::MissionStaff,
+        payload: Payload::OptionalReason,
+    },
 ];
 
 /// The facts about a request that the rules look at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Facts {
     pub state: State,
+    /// The version as the actor sees it: missions see a version that counts only the changes
+    /// visible to them, so that it reveals no internal step (such as a referral to PST).
     pub version: i32,
     pub mission_id: String,
     /// For `communicate_decision`: whether any measure was approved (with or without conditions).
@@ -373,22 +468,30 @@ pub struct Change {
     pub new_version: i32,
 }
 
-/// Decides an action: the rule must exist for the request's state and the actor's role, the
-/// actor must be of the request's mission when acting for a mission, and `seen_version` must be
-/// the request's current version.
-pub fn decide(facts: &Facts, actor: &Actor, action: Action, seen_version: i32) -> Result<Change, Refusal> {
+/// Decides an action: the actor must be of the request's mission when acting for a mission,
+/// their role the rule's, `seen_version` the version they may see (`Facts::version`), and the
+/// request in one of the rule's states.
+pub fn decide(
+    facts: &Facts,
+    actor: &Actor,
+    action: Action,
+    seen_version: i32,
+) -> Result<Change, Refusal> {
     let rule = action.rule();
-    if actor.role == Role::MissionStaff && actor.mission_id.as_deref() != Some(facts.mission_id.as_str()) {
+    if actor.role == Role::MissionStaff
+        && actor.mission_id.as_deref() != Some(facts.mission_id.as_str())
+    {
         return Err(Refusal::NotVisible);
     }
     if actor.role != rule.role {
         return Err(Refusal::WrongRole);
     }
-    if !rule.from.contains(&facts.state) {
-        return Err(Refusal::WrongState);
-    }
+    // A stale version first: whoever acted in between is the reason the state moved.
     if seen_version != facts.version {
         return Err(Refusal::StaleVersion);
+    }
+    if !rule.from.contains(&facts.state) {
+        return Err(Refusal::WrongState);
     }
     let to = match rule.to {
         Target::To(state) => state,
@@ -450,20 +553,76 @@ mod tests {
         vec![
             (Action::Submit, vec![Draft], Submitted, Role::MissionStaff),
             (Action::Take, vec![Submitted], InTriage, Role::MfaOfficer),
-            (Action::RequestInformation, vec![InTriage], AwaitingMission, Role::MfaOfficer),
-            (Action::ProvideInformation, vec![AwaitingMission], InTriage, Role::MissionStaff),
+            (
+                Action::RequestInformation,
+                vec![InTriage],
+                AwaitingMission,
+                Role::MfaOfficer,
+            ),
+            (
+                Action::ProvideInformation,
+                vec![AwaitingMission],
+                InTriage,
+                Role::MissionStaff,
+            ),
             (Action::Reject, vec![InTriage], Rejected, Role::MfaOfficer),
-            (Action::ForwardToPolice, vec![InTriage], PoliceReview, Role::MfaOfficer),
-            (Action::ReturnToMfa, vec![PoliceReview], InTriage, Role::PoliceLiaison),
-            (Action::ReferToPst, vec![PoliceReview], PstReview, Role::PoliceLiaison),
-            (Action::SubmitAssessment, vec![PstReview], PoliceReview, Role::PstAnalyst),
-            (Action::Decide, vec![PoliceReview], Decided, Role::PoliceLiaison),
-            (Action::CommunicateDecision, vec![Decided], Approved, Role::MfaOfficer),
-            (Action::ConfirmImplementation, vec![Approved], InEffect, Role::PoliceLiaison),
-            (Action::EndMeasures, vec![InEffect], Ended, Role::PoliceLiaison),
+            (
+                Action::ForwardToPolice,
+                vec![InTriage],
+                PoliceReview,
+                Role::MfaOfficer,
+            ),
+            (
+                Action::ReturnToMfa,
+                vec![PoliceReview],
+                InTriage,
+                Role::PoliceLiaison,
+            ),
+            (
+                Action::ReferToPst,
+                vec![PoliceReview],
+                PstReview,
+                Role::PoliceLiaison,
+            ),
+            (
+                Action::SubmitAssessment,
+                vec![PstReview],
+                PoliceReview,
+                Role::PstAnalyst,
+            ),
+            (
+                Action::Decide,
+                vec![PoliceReview],
+                Decided,
+                Role::PoliceLiaison,
+            ),
+            (
+                Action::CommunicateDecision,
+                vec![Decided],
+                Approved,
+                Role::MfaOfficer,
+            ),
+            (
+                Action::ConfirmImplementation,
+                vec![Approved],
+                InEffect,
+                Role::PoliceLiaison,
+            ),
+            (
+                Action::EndMeasures,
+                vec![InEffect],
+                Ended,
+                Role::PoliceLiaison,
+            ),
             (
                 Action::Withdraw,
-                vec![Submitted, InTriage, AwaitingMission, PoliceReview, PstReview],
+                vec![
+                    Submitted,
+                    InTriage,
+                    AwaitingMission,
+                    PoliceReview,
+                    PstReview,
+                ],
                 Withdrawn,
                 Role::MissionStaff,
             ),
@@ -495,9 +654,15 @@ mod tests {
     #[test]
     fn another_missions_staff_cannot_see_the_request_and_stale_versions_are_refused() {
         let other = actor(Role::MissionStaff, Some("m2"));
-        assert_eq!(decide(&facts(Draft), &other, Action::Submit, 3), Err(Refusal::NotVisible));
+        assert_eq!(
+            decide(&facts(Draft), &other, Action::Submit, 3),
+            Err(Refusal::NotVisible)
+        );
         let own = actor(Role::MissionStaff, Some("m1"));
-        assert_eq!(decide(&facts(Draft), &own, Action::Submit, 2), Err(Refusal::StaleVersion));
+        assert_eq!(
+            decide(&facts(Draft), &own, Action::Submit, 2),
+            Err(Refusal::StaleVersion)
+        );
         let change = decide(&facts(Draft), &own, Action::Submit, 3).unwrap();
         assert_eq!(change.new_version, 4);
     }
@@ -506,9 +671,15 @@ mod tests {
     fn the_reply_approves_only_when_a_measure_was_approved() {
         let mfa = actor(Role::MfaOfficer, None);
         let mut f = facts(Decided);
-        assert_eq!(decide(&f, &mfa, Action::CommunicateDecision, 3).unwrap().to, Approved);
+        assert_eq!(
+            decide(&f, &mfa, Action::CommunicateDecision, 3).unwrap().to,
+            Approved
+        );
         f.any_measure_approved = false;
-        assert_eq!(decide(&f, &mfa, Action::CommunicateDecision, 3).unwrap().to, Declined);
+        assert_eq!(
+            decide(&f, &mfa, Action::CommunicateDecision, 3).unwrap().to,
+            Declined
+        );
     }
 
     #[test]
@@ -536,7 +707,10 @@ mod tests {
         for s in State::ALL {
             assert_eq!(s.code().parse::<State>(), Ok(s));
         }
-        assert_eq!(MissionStatus::UnderAssessment.states(), vec![InTriage, PoliceReview, PstReview, Decided]);
+        assert_eq!(
+            MissionStatus::UnderAssessment.states(),
+            vec![InTriage, PoliceReview, PstReview, Decided]
+        );
     }
 
     fn any_action() -> impl Strategy<Value = Action> {
@@ -556,8 +730,8 @@ mod tests {
             for (action, role, stale) in steps {
                 let a = actor(role, (role == Role::MissionStaff).then_some("m1"));
                 let seen = if stale { f.version - 1 } else { f.version };
-                match decide(&f, &a, action, seen) {
-                    Ok(change) => {
+                if let Ok(change) = decide(&f, &a, action, seen) {
+                    {
                         let rule = action.rule();
                         prop_assert!(!stale);
                         prop_assert!(rule.from.contains(&f.state));
@@ -567,7 +741,6 @@ mod tests {
                         f.state = change.to;
                         f.version = change.new_version;
                     }
-                    Err(_) => {}
                 }
             }
         }

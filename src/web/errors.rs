@@ -15,6 +15,9 @@ pub struct PublicMessage(pub String);
 pub enum WebError {
     #[error("sign-in required")]
     SignInRequired,
+    /// Malformed input (400), with the reason to show.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -63,6 +66,7 @@ impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
             WebError::SignInRequired => StatusCode::FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -83,7 +87,7 @@ impl ResponseError for WebError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code()).finish();
-        if let WebError::Conflict(m) | WebError::NotNow(m) = self {
+        if let WebError::Conflict(m) | WebError::NotNow(m) | WebError::BadRequest(m) = self {
             res.extensions_mut().insert(PublicMessage(m.clone()));
         }
         res

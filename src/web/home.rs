@@ -5,73 +5,28 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
 
+use super::requests::{QueueQuery, queues};
+
 use super::AppState;
 use super::errors::WebError;
 use super::layout::{Chrome, page, respond, see_other};
 use super::session::Viewer;
-use crate::db::{self, missions};
 use crate::domain::Role;
 use crate::domain::access::Capability;
 
 pub async fn show(
     viewer: Option<Viewer>,
     state: web::Data<AppState>,
+    query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, WebError> {
     let Some(viewer) = viewer else {
         return Ok(respond(StatusCode::OK, landing()));
     };
     viewer.require(Capability::ViewOwnHome)?;
-    let body = match viewer.actor.role {
-        Role::Admin => return Ok(see_other("/admin/users")),
-        Role::MissionStaff => {
-            let mission_id = viewer.actor.mission_id.clone().unwrap_or_default();
-            let mission = db::query(&state.pool, move |conn| missions::find(conn, &mission_id))
-                .await?
-                .map(|m| m.name)
-                .unwrap_or_default();
-            html! {
-                h1 { "Requests from " (mission) }
-                p class="lead" { "Requests your mission has filed with the Ministry of Foreign Affairs, and their status." }
-                p class="notice" { "Your mission has no requests yet." }
-            }
-        }
-        Role::MfaOfficer => queues(
-            "Requests for the Diplomatic Section",
-            &[
-                "New",
-                "Assigned to you",
-                "Awaiting the mission",
-                "Decided — reply to send",
-            ],
-        ),
-        Role::PoliceLiaison => queues(
-            "Requests for Oslo Police District",
-            &[
-                "New for police",
-                "Referred to PST",
-                "Approved — awaiting implementation",
-                "In effect",
-            ],
-        ),
-        Role::PstAnalyst => queues(
-            "Requests referred to PST",
-            &["Awaiting assessment", "Assessed"],
-        ),
-    };
-    Ok(respond(
-        StatusCode::OK,
-        page(&viewer.chrome(), "Start", body),
-    ))
-}
-
-fn queues(title: &str, names: &[&str]) -> Markup {
-    html! {
-        h1 { (title) }
-        @for name in names {
-            h2 { (name) }
-            p { "No requests." }
-        }
+    if viewer.actor.role == Role::Admin {
+        return Ok(see_other("/admin/users"));
     }
+    queues(&viewer, &state, query.into_inner()).await
 }
 
 fn landing() -> Markup {

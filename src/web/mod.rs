@@ -10,6 +10,7 @@ pub mod health;
 pub mod home;
 pub mod invitation;
 pub mod layout;
+pub mod requests;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
@@ -65,6 +66,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .post(sign_in::submit_code),
         )
         .service(web::resource("/sign-out").post(sign_in::sign_out))
+        .service(
+            web::resource("/requests/new")
+                .get(requests::new_form)
+                .post(requests::create),
+        )
+        .service(web::resource("/requests/{id}").get(requests::show))
+        .service(
+            web::resource("/requests/{id}/edit")
+                .get(requests::edit_form)
+                .post(requests::update),
+        )
+        .service(web::resource("/requests/{id}/review").get(requests::review))
+        .service(web::resource("/requests/{id}/discard").post(requests::discard))
+        .service(web::resource("/requests/{id}/transitions").post(requests::transition))
+        .service(web::resource("/requests/{id}/messages").post(requests::message))
         .service(web::resource("/account").get(account::show))
         .service(web::resource("/account/password").post(account::change_password))
         .service(web::resource("/account/recovery-codes").post(account::regenerate_codes))

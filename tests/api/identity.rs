@@ -734,9 +734,9 @@ async fn every_demo_account_signs_in_sees_its_home_and_signs_out() {
         let expected = match account.role.as_str() {
             "admin" => "Accounts",
             "mission_staff" => "Requests from",
-            "mfa_officer" => "Requests for the Diplomatic Section",
-            "police_liaison" => "Requests for Oslo Police District",
-            _ => "Requests referred to PST",
+            "mfa_officer" => "Decided: reply to send",
+            "police_liaison" => "Approved: awaiting implementation",
+            _ => "Awaiting assessment",
         };
         let page = if home.status == 303 {
             b.get(home.location.as_deref().unwrap()).await

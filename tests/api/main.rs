@@ -8,4 +8,5 @@ mod helpers;
 mod identity;
 mod migrations;
 mod pages;
+mod requests;
 mod setup;

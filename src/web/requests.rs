@@ -1,0 +1,1217 @@
+//! Request pages: the form (new and edit, measures added and removed without JavaScript), check
+//! your answers, the request page with the actions the viewer may take now, messages and notes,
+//! and the queues.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::AppState;
+use super::errors::WebError;
+use super::forms::{csrf_field, error_summary};
+use super::layout::{page, respond, see_other};
+use super::session::Viewer;
+use crate::app::requests::{
+    self as req, Context, ListPage, MessageInput, RequestView, TransitionInput,
+};
+use crate::app::{self, AppError};
+use crate::db;
+use crate::db::requests::{ListFilter, MeasureRow};
+use crate::domain::access::{AssessmentView, Capability};
+use crate::domain::request::{
+    Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, ThreatLevel, Urgency,
+    measure_field,
+};
+use crate::domain::workflow::{Action, MissionStatus, State};
+use crate::domain::{Classification, FieldError, Role};
+
+const PER_PAGE: i64 = 25;
+
+fn context(state: &AppState) -> Context {
+    Context {
+        now: app::now(),
+        ceiling: state
+            .settings
+            .max_classification()
+            .unwrap_or(Classification::Restricted),
+    }
+}
+
+/// A form body as name → value. A name given twice is refused: nothing in these forms repeats.
+fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, WebError> {
+    let mut fields = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if fields
+            .insert(k.clone().into_owned(), v.into_owned())
+            .is_some()
+        {
+            return Err(WebError::BadRequest(format!(
+                "The field {k} was sent more than once."
+            )));
+        }
+    }
+    Ok(fields)
+}
+
+fn get(f: &HashMap<String, String>, key: &str) -> String {
+    f.get(key).cloned().unwrap_or_default()
+}
+
+fn opt(f: &HashMap<String, String>, key: &str) -> Option<String> {
+    f.get(key).cloned()
+}
+
+fn version(f: &HashMap<String, String>) -> Result<i32, WebError> {
+    get(f, "version")
+        .parse()
+        .map_err(|_| WebError::BadRequest("The form is missing the request's version.".into()))
+}
+
+/// The request form's fields, measures named `measures[i].kind` and so on.
+fn request_input(f: &HashMap<String, String>) -> RequestInput {
+    let count: usize = get(f, "measure_count")
+        .parse()
+        .unwrap_or(0)
+        .min(MAX_MEASURES + 1);
+    RequestInput {
+        title: get(f, "title"),
+        justification: get(f, "justification"),
+        urgency: get(f, "urgency"),
+        contact_name: get(f, "contact.name"),
+        contact_phone: get(f, "contact.phone"),
+        contact_email: get(f, "contact.email"),
+        measures: (0..count)
+            .map(|i| MeasureInput {
+                kind: get(f, &measure_field(i, "kind")),
+                location: get(f, &measure_field(i, "location")),
+                address: get(f, &measure_field(i, "address")),
+                starts_on: get(f, &measure_field(i, "starts_on")),
+                ends_on: get(f, &measure_field(i, "ends_on")),
+                description: get(f, &measure_field(i, "description")),
+            })
+            .collect(),
+    }
+}
+
+fn label_for(field: &str) -> String {
+    if let Some(rest) = field.strip_prefix("measures[") {
+        let (n, name) = rest.split_once("].").unwrap_or(("0", rest));
+        let n: usize = n.parse().unwrap_or(0);
+        return format!("Measure {}, {}:", n + 1, name.replace('_', " "));
+    }
+    match field {
+        "title" => "Title:",
+        "justification" => "Justification:",
+        "urgency" => "Urgency:",
+        "contact.name" => "Contact name:",
+        "contact.phone" => "Contact phone:",
+        "contact.email" => "Contact e-mail:",
+        "measures" => "Measures:",
+        "message" => "Message:",
+        "reason" => "Reason:",
+        "reply" => "Formal reply:",
+        "body" => "Message:",
+        _ => return format!("{}:", field.replace(['.', '_'], " ")),
+    }
+    .to_owned()
+}
+
+fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+    errors.iter().find(|e| e.field == field)
+}
+
+/// A labelled control with its error; `control` draws the input itself.
+fn field(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    hint: Option<&str>,
+    control: impl FnOnce(Option<String>) -> Markup,
+) -> Markup {
+    let error = error_for(errors, id);
+    let mut described = Vec::new();
+    if hint.is_some() {
+        described.push(format!("{id}-hint"));
+    }
+    if error.is_some() {
+        described.push(format!("{id}-error"));
+    }
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    html! {
+        div class={ "field" @if error.is_some() { " has-error" } } {
+            label for=(id) { (label) }
+            @if let Some(h) = hint { span class="hint" id={ (id) "-hint" } { (h) } }
+            @if let Some(e) = error { span class="field-error" id={ (id) "-error" } { "Error: " (e.message) } }
+            (control(described))
+        }
+    }
+}
+
+fn text_input(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    value: &str,
+    kind: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let invalid = error_for(errors, id).is_some();
+    field(errors, id, label, hint, |d| {
+        html! {
+            input type=(kind) id=(id) name=(id) value=(value) aria-describedby=[d] aria-invalid=[invalid.then_some("true")];
+        }
+    })
+}
+
+fn textarea(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let invalid = error_for(errors, id).is_some();
+    field(errors, id, label, hint, |d| {
+        html! {
+            textarea id=(id) name=(id) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (value) }
+        }
+    })
+}
+
+fn select(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    options: &[(&str, &str)],
+    selected: &str,
+    hint: Option<&str>,
+) -> Markup {
+    let invalid = error_for(errors, id).is_some();
+    field(errors, id, label, hint, |d| {
+        html! {
+            select id=(id) name=(id) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] {
+                @for (value, text) in options { option value=(value) selected[*value == selected] { (text) } }
+            }
+        }
+    })
+}
+
+// ---- the form --------------------------------------------------------------------------------
+
+fn request_form(
+    viewer: &Viewer,
+    action: &str,
+    input: &RequestInput,
+    version: Option<i32>,
+    errors: &[FieldError],
+    submitted: bool,
+) -> Markup {
+    let kinds: Vec<(&str, &str)> = std::iter::once(("", "Choose a kind of measure"))
+        .chain(MeasureKind::ALL.iter().map(|k| (k.code(), k.label())))
+        .collect();
+    let locations: Vec<(&str, &str)> = Location::ALL
+        .iter()
+        .map(|l| (l.code(), l.label()))
+        .collect();
+    let urgencies = [
+        (Urgency::Routine.code(), Urgency::Routine.label()),
+        (Urgency::Urgent.code(), Urgency::Urgent.label()),
+    ];
+    let measures: Vec<MeasureInput> = if input.measures.is_empty() {
+        vec![MeasureInput::default()]
+    } else {
+        input.measures.clone()
+    };
+    html! {
+        (error_summary(errors, label_for))
+        form method="post" action=(action) novalidate {
+            (csrf_field(&viewer.csrf))
+            @if let Some(v) = version { input type="hidden" name="version" value=(v); }
+            input type="hidden" name="measure_count" value=(measures.len());
+            (text_input(errors, "title", "Title", &input.title, "text", Some("5 to 200 characters, e.g. \u{201c}Guard during the national day reception\u{201d}.")))
+            (textarea(errors, "justification", "Justification", &input.justification,
+                Some("What prompts the request: threats received, incidents, planned demonstrations, an event. At least 20 characters.")))
+            (select(errors, "urgency", "Urgency", &urgencies, if input.urgency.is_empty() { "routine" } else { &input.urgency }, None))
+            fieldset {
+                legend { "Contact person at the mission" }
+                (text_input(errors, "contact.name", "Name", &input.contact_name, "text", None))
+                (text_input(errors, "contact.phone", "Phone", &input.contact_phone, "tel", Some("International format, e.g. +47 22 00 00 00.")))
+                (text_input(errors, "contact.email", "E-mail", &input.contact_email, "email", None))
+            }
+            h2 { "Measures requested" }
+            @if let Some(e) = error_for(errors, "measures") { p class="field-error" id="measures" { "Error: " (e.message) } }
+            @for (i, m) in measures.iter().enumerate() {
+                fieldset class="measure" {
+                    legend { "Measure " (i + 1) }
+                    (select(errors, &measure_field(i, "kind"), "Kind", &kinds, &m.kind,
+                        Some("Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance.")))
+                    (select(errors, &measure_field(i, "location"), "Location", &locations, if m.location.is_empty() { "chancery" } else { &m.location }, None))
+                    (text_input(errors, &measure_field(i, "address"), "Address (when another address)", &m.address, "text", None))
+                    (text_input(errors, &measure_field(i, "starts_on"), "Starts on", &m.starts_on, "date", Some("YYYY-MM-DD")))
+                    (text_input(errors, &measure_field(i, "ends_on"), "Ends on (optional)", &m.ends_on, "date", Some("Leave empty for until further notice.")))
+                    (textarea(errors, &measure_field(i, "description"), "Description", &m.description, Some("Up to 2,000 characters; required for other measures.")))
+                    @if measures.len() > 1 {
+                        button type="submit" name="op" value={ "remove_measure:" (i) } class="secondary" { "Remove measure " (i + 1) }
+                    }
+                }
+            }
+            @if measures.len() < MAX_MEASURES {
+                p { button type="submit" name="op" value="add_measure" class="secondary" { "Add another measure" } }
+            }
+            div class="actions" {
+                @if submitted {
+                    button type="submit" name="op" value="save" { "Save changes" }
+                } @else {
+                    button type="submit" name="op" value="review" { "Continue to check your answers" }
+                    " "
+                    button type="submit" name="op" value="save" class="secondary" { "Save as draft" }
+                }
+            }
+        }
+    }
+}
+
+/// Which form page: its title, where it posts, the version it edits, and whether the request
+/// was submitted already (then only "save" is offered).
+struct FormTarget<'a> {
+    title: &'a str,
+    action: &'a str,
+    version: Option<i32>,
+    submitted: bool,
+}
+
+fn form_page(
+    viewer: &Viewer,
+    status: StatusCode,
+    target: FormTarget<'_>,
+    input: &RequestInput,
+    errors: &[FieldError],
+) -> HttpResponse {
+    let FormTarget {
+        title,
+        action,
+        version,
+        submitted,
+    } = target;
+    respond(
+        status,
+        page(
+            &viewer.chrome(),
+            title,
+            html! {
+                h1 { (title) }
+                (request_form(viewer, action, input, version, errors, submitted))
+            },
+        ),
+    )
+}
+
+/// Applies "add" and "remove" buttons to the typed input; `None` when the button was another.
+fn rearrange(op: &str, input: &mut RequestInput) -> bool {
+    if op == "add_measure" {
+        if input.measures.is_empty() {
+            input.measures.push(MeasureInput::default());
+        }
+        if input.measures.len() < MAX_MEASURES {
+            input.measures.push(MeasureInput::default());
+        }
+        return true;
+    }
+    if let Some(i) = op
+        .strip_prefix("remove_measure:")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        if i < input.measures.len() && input.measures.len() > 1 {
+            input.measures.remove(i);
+        }
+        return true;
+    }
+    false
+}
+
+pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::DraftRequests)?;
+    Ok(form_page(
+        &viewer,
+        StatusCode::OK,
+        FormTarget {
+            title: "New request",
+            action: "/requests/new",
+            version: None,
+            submitted: false,
+        },
+        &RequestInput::default(),
+        &[],
+    ))
+}
+
+pub async fn create(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::DraftRequests)?;
+    let f = parse_form(&body)?;
+    let mut input = request_input(&f);
+    let op = get(&f, "op");
+    if rearrange(&op, &mut input) {
+        return Ok(form_page(
+            &viewer,
+            StatusCode::OK,
+            FormTarget {
+                title: "New request",
+                action: "/requests/new",
+                version: None,
+                submitted: false,
+            },
+            &input,
+            &[],
+        ));
+    }
+    let (actor, ctx, typed) = (viewer.actor.clone(), context(&state), input.clone());
+    match db::run(&state.pool, move |conn| {
+        req::create_draft(conn, &actor, &typed, &ctx)
+    })
+    .await
+    {
+        Ok(row) if op == "review" => Ok(see_other(&format!("/requests/{}/review", row.id))),
+        Ok(row) => Ok(see_other(&format!("/requests/{}", row.id))),
+        Err(AppError::Invalid(errors)) => Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget {
+                title: "New request",
+                action: "/requests/new",
+                version: None,
+                submitted: false,
+            },
+            &input,
+            &errors,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn load(viewer: &Viewer, state: &AppState, id: &str) -> Result<RequestView, WebError> {
+    let (actor, id, now) = (viewer.actor.clone(), id.to_owned(), app::now());
+    Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?)
+}
+
+pub async fn edit_form(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    if !view.editable {
+        return Err(WebError::NotNow(
+            "This request cannot be changed now.".into(),
+        ));
+    }
+    let input = req::as_input(&view.row, &view.measures);
+    let submitted = view.state != State::Draft;
+    Ok(form_page(
+        &viewer,
+        StatusCode::OK,
+        FormTarget {
+            title: "Change the request",
+            action: &format!("/requests/{}/edit", view.row.id),
+            version: Some(view.version),
+            submitted,
+        },
+        &input,
+        &[],
+    ))
+}
+
+pub async fn update(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let id = path.into_inner();
+    let f = parse_form(&body)?;
+    let seen = version(&f)?;
+    let mut input = request_input(&f);
+    let op = get(&f, "op");
+    let action = format!("/requests/{id}/edit");
+    let view = load(&viewer, &state, &id).await?;
+    let submitted = view.state != State::Draft;
+    if rearrange(&op, &mut input) {
+        return Ok(form_page(
+            &viewer,
+            StatusCode::OK,
+            FormTarget {
+                title: "Change the request",
+                action: &action,
+                version: Some(seen),
+                submitted,
+            },
+            &input,
+            &[],
+        ));
+    }
+    let (actor, ctx, typed, rid) = (
+        viewer.actor.clone(),
+        context(&state),
+        input.clone(),
+        id.clone(),
+    );
+    match db::run(&state.pool, move |conn| {
+        req::update(conn, &actor, &rid, seen, &typed, &ctx)
+    })
+    .await
+    {
+        Ok(_) if op == "review" => Ok(see_other(&format!("/requests/{id}/review"))),
+        Ok(_) => Ok(see_other(&format!("/requests/{id}"))),
+        Err(AppError::Invalid(errors)) => Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget {
+                title: "Change the request",
+                action: &action,
+                version: Some(seen),
+                submitted,
+            },
+            &input,
+            &errors,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn discard(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let f = parse_form(&body)?;
+    let seen = version(&f)?;
+    let (actor, ctx, id) = (viewer.actor.clone(), context(&state), path.into_inner());
+    db::run(&state.pool, move |conn| {
+        req::discard(conn, &actor, &id, seen, &ctx)
+    })
+    .await?;
+    Ok(see_other("/"))
+}
+
+// ---- check your answers ----------------------------------------------------------------------
+
+fn kind_label(code: Option<&str>) -> &'static str {
+    code.and_then(|c| c.parse::<MeasureKind>().ok())
+        .map(|k| k.label())
+        .unwrap_or("Not chosen yet")
+}
+
+fn location_label(m: &MeasureRow) -> String {
+    match m
+        .location
+        .as_deref()
+        .and_then(|l| l.parse::<Location>().ok())
+    {
+        Some(Location::Other) => format!("Another address: {}", m.address.as_deref().unwrap_or("")),
+        Some(l) => l.label().to_owned(),
+        None => "Not chosen yet".to_owned(),
+    }
+}
+
+fn date(d: Option<chrono::NaiveDate>, none: &str) -> String {
+    d.map(|d| d.format("%-d %B %Y").to_string())
+        .unwrap_or_else(|| none.to_owned())
+}
+
+fn when(t: NaiveDateTime) -> String {
+    crate::domain::time::oslo_local(t)
+        .format("%-d %b %Y %H:%M")
+        .to_string()
+}
+
+pub async fn review(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    if view.state != State::Draft || !view.available.contains(&Action::Submit) {
+        return Ok(see_other(&format!("/requests/{}", view.row.id)));
+    }
+    let today = crate::domain::time::oslo_date(app::now());
+    let errors = crate::domain::request::validate(
+        &req::as_input(&view.row, &view.measures),
+        crate::domain::request::Strictness::Submission,
+        today,
+    )
+    .err()
+    .unwrap_or_default();
+    Ok(review_page(&viewer, &view, &errors, StatusCode::OK))
+}
+
+fn review_page(
+    viewer: &Viewer,
+    view: &RequestView,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> HttpResponse {
+    let r = &view.row;
+    let edit = format!("/requests/{}/edit", r.id);
+    respond(
+        status,
+        page(
+            &viewer.chrome(),
+            "Check your answers",
+            html! {
+                @if !errors.is_empty() {
+                    div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                        h2 id="error-summary-title" { "The request is not complete yet" }
+                        ul { @for e in errors { li { a href={ (edit) "#" (e.field) } { (label_for(&e.field)) " " (e.message) } } } }
+                    }
+                }
+                h1 { "Check your answers before submitting" }
+                dl class="facts" {
+                    dt { "Title" } dd { (r.title) }
+                    dt { "Justification" } dd class="multiline" { (r.justification) }
+                    dt { "Urgency" } dd { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
+                    dt { "Contact" } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                }
+                (measures_table(view, false))
+                p { a href=(edit) { "Change your answers" } }
+                @if errors.is_empty() {
+                    form method="post" action={ "/requests/" (r.id) "/transitions" } {
+                        (csrf_field(&viewer.csrf))
+                        input type="hidden" name="action" value="submit";
+                        input type="hidden" name="version" value=(view.version);
+                        p { "By submitting, your mission formally notifies the Ministry of Foreign Affairs of this request." }
+                        button type="submit" { "Submit the request" }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+// ---- the request page ------------------------------------------------------------------------
+
+fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
+    html! {
+        table {
+            caption { "Measures" }
+            thead { tr {
+                th scope="col" { "Measure" } th scope="col" { "Location" } th scope="col" { "From" } th scope="col" { "Until" } th scope="col" { "Description" }
+                @if show_outcomes { th scope="col" { "Decision" } th scope="col" { "In place" } }
+            } }
+            tbody {
+                @for m in &view.measures {
+                    tr {
+                        td { (kind_label(m.kind.as_deref())) }
+                        td { (location_label(m)) }
+                        td { (date(m.starts_on, "–")) }
+                        td { (date(m.ends_on, "Until further notice")) }
+                        td class="multiline" { (m.description) }
+                        @if show_outcomes {
+                            td {
+                                (m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).map(|o| o.label()).unwrap_or("–"))
+                                @if let Some(c) = &m.conditions { br; "Conditions: " (c) }
+                            }
+                            td {
+                                (date(m.implemented_on, "–"))
+                                @if let Some(e) = m.ended_on { br; "Ended " (date(Some(e), "")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn marking_banner(view: &RequestView) -> Markup {
+    html! {
+        @if let Some((level, until)) = view.marking {
+            div class="marking" role="note" {
+                (level.marking())
+                @if let Some(u) = until { " · declassify on " (u.format("%Y-%m-%d")) }
+            }
+        }
+    }
+}
+
+fn classification_options(
+    viewer: &Viewer,
+    ceiling: Classification,
+) -> Vec<(&'static str, &'static str)> {
+    Classification::ALL
+        .iter()
+        .filter(|c| **c <= ceiling && viewer.actor.clearance.admits(**c))
+        .map(|c| (c.code(), c.marking()))
+        .collect()
+}
+
+fn action_form(
+    viewer: &Viewer,
+    view: &RequestView,
+    action: Action,
+    errors: &[FieldError],
+    ceiling: Classification,
+) -> Markup {
+    let id = &view.row.id;
+    let classes = classification_options(viewer, ceiling);
+    let approved: Vec<&MeasureRow> = view
+        .measures
+        .iter()
+        .filter(|m| {
+            m.outcome
+                .as_deref()
+                .and_then(|o| o.parse::<Outcome>().ok())
+                .is_some_and(Outcome::is_approval)
+        })
+        .collect();
+    let today = crate::domain::time::oslo_date(app::now()).to_string();
+    html! {
+        form method="post" action={ "/requests/" (id) "/transitions" } class="action-form" {
+            (csrf_field(&viewer.csrf))
+            input type="hidden" name="action" value=(action.code());
+            input type="hidden" name="version" value=(view.version);
+            h3 { (action.label()) }
+            @match action {
+                Action::Take => {
+                    p { "The request is assigned to you." }
+                }
+                Action::RequestInformation | Action::ProvideInformation => {
+                    (textarea(errors, "message", "Message to send", "", None))
+                }
+                Action::Reject => {
+                    (textarea(errors, "reason", "Reason, sent to the mission", "", None))
+                }
+                Action::Withdraw => {
+                    (textarea(errors, "reason", "Reason (optional)", "", None))
+                }
+                Action::EndMeasures => {
+                    (textarea(errors, "reason", "Reason (optional, internal)", "", None))
+                }
+                Action::ReturnToMfa => {
+                    (textarea(errors, "note.body", "Internal note for the MFA", "", Some("For example: what the police need from the mission.")))
+                    (select(errors, "note.classification", "Classification", &classes, "unclassified", None))
+                }
+                Action::SubmitAssessment => {
+                    @let levels: Vec<(&str, &str)> = ThreatLevel::ALL.iter().map(|l| (l.code(), l.label())).collect();
+                    (select(errors, "assessment.threat_level", "Threat level", &levels, "moderate", None))
+                    (textarea(errors, "assessment.summary", "Summary", "", None))
+                    (select(errors, "assessment.classification", "Classification", &classes, "restricted", None))
+                    (text_input(errors, "assessment.declassify_on", "Declassify on (optional)", "", "date", Some("At most 30 years from today; 30 years if left empty.")))
+                }
+                Action::Decide => {
+                    @let outcomes: Vec<(&str, &str)> = Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect();
+                    @for (i, m) in view.measures.iter().enumerate() {
+                        fieldset {
+                            legend { "Measure " (i + 1) ": " (kind_label(m.kind.as_deref())) }
+                            input type="hidden" name={ "outcomes[" (i) "].measure_id" } value=(m.id);
+                            (select(errors, &format!("outcomes[{i}].outcome"), "Decision", &outcomes, "approved", None))
+                            (textarea(errors, &format!("outcomes[{i}].conditions"), "Conditions (when approving with conditions)", "", None))
+                        }
+                    }
+                    input type="hidden" name="outcome_count" value=(view.measures.len());
+                }
+                Action::CommunicateDecision => {
+                    (textarea(errors, "reply", "Formal reply to the mission", "", None))
+                }
+                Action::ConfirmImplementation => {
+                    @for (i, m) in approved.iter().enumerate() {
+                        input type="hidden" name={ "implemented[" (i) "].measure_id" } value=(m.id);
+                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind.as_deref())), &today, "date", None))
+                    }
+                    input type="hidden" name="implemented_count" value=(approved.len());
+                }
+                Action::Submit | Action::ForwardToPolice | Action::ReferToPst => {}
+            }
+            button type="submit" class=(if matches!(action, Action::Reject | Action::Withdraw) { "warning" } else { "" }) { (action.label()) }
+        }
+    }
+}
+
+fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebError> {
+    let action = Action::parse(&get(f, "action"))
+        .ok_or_else(|| WebError::BadRequest("Unknown action.".into()))?;
+    let mut input = TransitionInput::new(action, version(f)?);
+    input.assignee_id = opt(f, "assignee_id");
+    input.message = opt(f, "message");
+    input.reason = opt(f, "reason");
+    input.reply = opt(f, "reply");
+    if f.contains_key("note.body") {
+        input.note = Some(req::NoteInput {
+            body: get(f, "note.body"),
+            classification: get(f, "note.classification"),
+            declassify_on: opt(f, "note.declassify_on"),
+        });
+    }
+    if f.contains_key("assessment.summary") {
+        input.assessment = Some(req::AssessmentInput {
+            threat_level: get(f, "assessment.threat_level"),
+            summary: get(f, "assessment.summary"),
+            classification: get(f, "assessment.classification"),
+            declassify_on: opt(f, "assessment.declassify_on"),
+        });
+    }
+    let count: usize = get(f, "outcome_count")
+        .parse()
+        .unwrap_or(0)
+        .min(MAX_MEASURES);
+    input.outcomes = (0..count)
+        .map(|i| req::OutcomeInput {
+            measure_id: get(f, &format!("outcomes[{i}].measure_id")),
+            outcome: get(f, &format!("outcomes[{i}].outcome")),
+            conditions: opt(f, &format!("outcomes[{i}].conditions")),
+        })
+        .collect();
+    let count: usize = get(f, "implemented_count")
+        .parse()
+        .unwrap_or(0)
+        .min(MAX_MEASURES);
+    input.implemented = (0..count)
+        .map(|i| req::ImplementedInput {
+            measure_id: get(f, &format!("implemented[{i}].measure_id")),
+            implemented_on: get(f, &format!("implemented[{i}].implemented_on")),
+        })
+        .collect();
+    Ok(input)
+}
+
+fn request_page(
+    viewer: &Viewer,
+    view: &RequestView,
+    errors: &[FieldError],
+    ceiling: Classification,
+    status: StatusCode,
+) -> HttpResponse {
+    let r = &view.row;
+    let is_mission = viewer.actor.role == Role::MissionStaff;
+    let outcomes_visible = !is_mission
+        || matches!(
+            view.state,
+            State::Approved | State::Declined | State::InEffect | State::Ended
+        );
+    let title = r
+        .reference
+        .clone()
+        .unwrap_or_else(|| "Draft request".to_owned());
+    let can_message_external = !is_mission || view.state != State::Draft;
+    let external_allowed = matches!(viewer.actor.role, Role::MissionStaff | Role::MfaOfficer)
+        && view.state != State::Draft
+        && can_message_external;
+    let internal_allowed = viewer.actor.role.is_authority();
+    respond(
+        status,
+        page(
+            &viewer.chrome(),
+            &title,
+            html! {
+                (marking_banner(view))
+                (error_summary(errors, label_for))
+                p class="caption" { (r.reference.as_deref().unwrap_or("Draft")) " · " (view.mission_name) }
+                h1 { (r.title) }
+                dl class="facts" {
+                    dt { "Status" } dd { strong class="status" data-status=(view.status.0) { (view.status.1) } }
+                    dt { "Urgency" } dd { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
+                    @if let Some(t) = r.submitted_at { dt { "Submitted" } dd { (when(t)) } }
+                    @if let Some(name) = &view.assigned_name {
+                        dt { @if is_mission { "Your contact at the Ministry" } @else { "Assigned MFA officer" } } dd { (name) }
+                    }
+                    dt { "Contact at the mission" } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                }
+                @if let Some(reply) = &r.reply {
+                    @if !is_mission || matches!(view.state, State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended) {
+                        section class="panel" aria-labelledby="reply-heading" {
+                            h2 id="reply-heading" { "Formal reply from the Ministry of Foreign Affairs" }
+                            p class="multiline" { (reply) }
+                        }
+                    }
+                }
+                h2 { "Justification" }
+                p class="multiline" { (r.justification) }
+                (measures_table(view, outcomes_visible))
+
+                @if view.editable || view.discardable {
+                    div class="actions" {
+                        @if view.editable { a class="button secondary" href={ "/requests/" (r.id) "/edit" } { "Change the request" } }
+                        @if view.state == State::Draft && view.available.contains(&Action::Submit) {
+                            " " a class="button" href={ "/requests/" (r.id) "/review" } { "Check and submit" }
+                        }
+                        @if view.discardable {
+                            form method="post" action={ "/requests/" (r.id) "/discard" } {
+                                (csrf_field(&viewer.csrf))
+                                input type="hidden" name="version" value=(view.version);
+                                button type="submit" class="warning" { "Discard the draft" }
+                            }
+                        }
+                    }
+                }
+                @let actions: Vec<Action> = view.available.iter().copied().filter(|a| *a != Action::Submit).collect();
+                @if !actions.is_empty() {
+                    section aria-labelledby="actions-heading" {
+                        h2 id="actions-heading" { "What you can do now" }
+                        @for a in &actions { (action_form(viewer, view, *a, errors, ceiling)) }
+                    }
+                }
+
+                @if !view.assessments.is_empty() {
+                    section aria-labelledby="assessments-heading" {
+                        h2 id="assessments-heading" { "Threat assessments" }
+                        @for a in &view.assessments {
+                            div class="panel" {
+                                p { strong { "Threat assessment" } " · " (when(a.at))
+                                    @if a.view != AssessmentView::ExistenceOnly { " · " (a.classification.marking()) } }
+                                @match a.view {
+                                    AssessmentView::ExistenceOnly => p { "An assessment exists; its content is above your clearance." },
+                                    _ => {
+                                        @if let Some(level) = a.threat_level { p { "Threat level: " strong { (level.label()) } } }
+                                        @if let Some(s) = &a.summary { p class="multiline" { (s) } }
+                                        @if let Some(by) = &a.by { p class="hint" { "By " (by) } }
+                                        @if a.view == AssessmentView::LevelOnly { p class="hint" { "The assessment's content is for the police." } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+
+                section aria-labelledby="messages-heading" {
+                    h2 id="messages-heading" { @if is_mission { "Messages" } @else { "Messages and internal notes" } }
+                    @if view.messages.is_empty() { p { "No messages yet." } }
+                    @for m in &view.messages {
+                        div class={ "panel" @if m.internal { " internal" } } {
+                            p { strong { (m.by) } " · " (when(m.at))
+                                @if m.internal { " · Internal note · " (m.classification.marking())
+                                    @if let Some(d) = m.declassify_on { " until " (d.format("%Y-%m-%d")) } } }
+                            p class="multiline" { (m.body) }
+                        }
+                    }
+                    @if external_allowed || internal_allowed {
+                        form method="post" action={ "/requests/" (r.id) "/messages" } {
+                            (csrf_field(&viewer.csrf))
+                            h3 { @if external_allowed && !internal_allowed { "Write to the Ministry" } @else { "Add a message or note" } }
+                            (textarea(errors, "body", "Text", "", None))
+                            @if external_allowed && internal_allowed {
+                                (select(errors, "visibility", "Who sees it", &[("external", "The mission (external message)"), ("internal", "Norwegian authorities only (internal note)")], "internal", None))
+                            } @else if internal_allowed {
+                                input type="hidden" name="visibility" value="internal";
+                            } @else {
+                                input type="hidden" name="visibility" value="external";
+                            }
+                            @if internal_allowed {
+                                (select(errors, "classification", "Classification (internal notes)", &classification_options(viewer, ceiling), "unclassified", None))
+                            }
+                            button type="submit" class="secondary" { "Send" }
+                        }
+                    }
+                }
+
+                section aria-labelledby="timeline-heading" {
+                    h2 id="timeline-heading" { "History" }
+                    ol class="timeline" {
+                        @for t in &view.timeline {
+                            li { span class="hint" { (when(t.at)) } " " strong { (t.action) } " by " (t.by) " — " (t.status) }
+                        }
+                    }
+                }
+                (marking_banner(view))
+            },
+        ),
+    )
+}
+
+pub async fn show(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    Ok(request_page(
+        &viewer,
+        &view,
+        &[],
+        context(&state).ceiling,
+        StatusCode::OK,
+    ))
+}
+
+pub async fn transition(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let id = path.into_inner();
+    let f = parse_form(&body)?;
+    let input = transition_input(&f)?;
+    let (actor, ctx, rid, typed) = (
+        viewer.actor.clone(),
+        context(&state),
+        id.clone(),
+        input.clone(),
+    );
+    match db::run(&state.pool, move |conn| {
+        req::perform(conn, &actor, &rid, &typed, &ctx)
+    })
+    .await
+    {
+        Ok(_) if input.action == Action::Submit => {
+            Ok(see_other(&format!("/requests/{id}?submitted=1")))
+        }
+        Ok(_) => Ok(see_other(&format!("/requests/{id}"))),
+        Err(AppError::Invalid(errors)) => {
+            let view = load(&viewer, &state, &id).await?;
+            if input.action == Action::Submit {
+                Ok(review_page(
+                    &viewer,
+                    &view,
+                    &errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ))
+            } else {
+                Ok(request_page(
+                    &viewer,
+                    &view,
+                    &errors,
+                    context(&state).ceiling,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ))
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn message(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    let id = path.into_inner();
+    let f = parse_form(&body)?;
+    let input = MessageInput {
+        body: get(&f, "body"),
+        visibility: get(&f, "visibility"),
+        classification: get(&f, "classification"),
+        declassify_on: opt(&f, "declassify_on"),
+    };
+    let (actor, ctx, rid) = (viewer.actor.clone(), context(&state), id.clone());
+    match db::run(&state.pool, move |conn| {
+        req::add_message(conn, &actor, &rid, &input, &ctx)
+    })
+    .await
+    {
+        Ok(()) => Ok(see_other(&format!("/requests/{id}#messages-heading"))),
+        Err(AppError::Invalid(errors)) => {
+            let view = load(&viewer, &state, &id).await?;
+            Ok(request_page(
+                &viewer,
+                &view,
+                &errors,
+                context(&state).ceiling,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- queues ----------------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    queue: Option<String>,
+    status: Option<String>,
+    mission: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+fn age(from: NaiveDateTime) -> String {
+    let d = app::now() - from;
+    if d.num_days() >= 1 {
+        format!("{} d", d.num_days())
+    } else if d.num_hours() >= 1 {
+        format!("{} h", d.num_hours())
+    } else {
+        format!("{} min", d.num_minutes().max(0))
+    }
+}
+
+/// The role's start page: its queues, with filters, search and paging.
+pub async fn queues(
+    viewer: &Viewer,
+    state: &AppState,
+    query: QueueQuery,
+) -> Result<HttpResponse, WebError> {
+    let role = viewer.actor.role;
+    let queues = req::queues(role);
+    let current = queues
+        .iter()
+        .find(|q| Some(q.key) == query.queue.as_deref())
+        .or(queues.first())
+        .copied()
+        .ok_or(WebError::Forbidden)?;
+    let mut filter: ListFilter = req::queue_filter(&viewer.actor, current.key);
+    let status = query.status.clone().filter(|s| !s.is_empty());
+    if let Some(s) = &status {
+        filter = req::with_status(&viewer.actor, filter, s);
+    }
+    filter.mission_id = query
+        .mission
+        .clone()
+        .filter(|m| !m.is_empty() && role != Role::MissionStaff);
+    filter.query = query.q.clone().filter(|q| !q.trim().is_empty());
+    let page_no = query.page.unwrap_or(1).max(1);
+    let actor = viewer.actor.clone();
+    let with_ends = current.key == "in_effect";
+    let (list, missions, ends) = db::run(&state.pool, move |conn| {
+        let list: ListPage = req::list(conn, &actor, &filter, page_no, PER_PAGE)?;
+        let names: HashMap<String, String> = req::mission_names(conn)?;
+        let ids: Vec<String> = list.items.iter().map(|r| r.id.clone()).collect();
+        let ends = if with_ends {
+            req::end_dates(conn, &ids)?
+        } else {
+            HashMap::new()
+        };
+        Ok::<_, AppError>((list, names, ends))
+    })
+    .await?;
+    let is_mission = role == Role::MissionStaff;
+    let mut sorted_missions: Vec<(&String, &String)> = missions.iter().collect();
+    sorted_missions.sort_by(|a, b| a.1.cmp(b.1));
+    let statuses: Vec<(String, String)> = if is_mission {
+        MissionStatus::ALL
+            .iter()
+            .map(|s| (s.code().to_owned(), s.label().to_owned()))
+            .collect()
+    } else {
+        State::ALL
+            .iter()
+            .filter(|s| **s != State::Draft)
+            .map(|s| (s.code().to_owned(), s.label().to_owned()))
+            .collect()
+    };
+    let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let keep = |page: i64| {
+        let mut params = vec![
+            ("queue", current.key.to_owned()),
+            ("page", page.to_string()),
+        ];
+        if let Some(s) = &status {
+            params.push(("status", s.clone()));
+        }
+        if let Some(m) = query.mission.as_ref().filter(|m| !m.is_empty()) {
+            params.push(("mission", m.clone()));
+        }
+        if let Some(q) = query.q.as_ref().filter(|q| !q.is_empty()) {
+            params.push(("q", q.clone()));
+        }
+        format!(
+            "/?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params)
+                .finish()
+        )
+    };
+    let title = if is_mission {
+        format!(
+            "Requests from {}",
+            viewer
+                .actor
+                .mission_id
+                .as_ref()
+                .and_then(|m| missions.get(m))
+                .cloned()
+                .unwrap_or_default()
+        )
+    } else {
+        current.label.to_owned()
+    };
+    let body = html! {
+        h1 { (title) }
+        @if is_mission {
+            p { a class="button" href="/requests/new" { "Start a new request" } }
+        } @else {
+            nav aria-label="Queues" class="tabs" {
+                ul { @for q in queues {
+                    li { a href={ "/?queue=" (q.key) } aria-current=[(q.key == current.key).then_some("page")] { (q.label) } }
+                } }
+            }
+        }
+        form method="get" action="/" class="filters" {
+            input type="hidden" name="queue" value=(current.key);
+            div class="field" {
+                label for="q" { "Search by reference or title" }
+                input type="search" id="q" name="q" value=(query.q.clone().unwrap_or_default());
+            }
+            div class="field" {
+                label for="status" { "Status" }
+                select id="status" name="status" {
+                    option value="" { "Any status" }
+                    @for (code, label) in &statuses { option value=(code) selected[status.as_deref() == Some(code.as_str())] { (label) } }
+                }
+            }
+            @if !is_mission {
+                div class="field" {
+                    label for="mission" { "Mission" }
+                    select id="mission" name="mission" {
+                        option value="" { "All missions" }
+                        @for (id, name) in &sorted_missions { option value=(id) selected[query.mission.as_deref() == Some(id.as_str())] { (name) } }
+                    }
+                }
+            }
+            button type="submit" class="secondary" { "Filter" }
+        }
+        p { (list.total) @if list.total == 1 { " request" } @else { " requests" } }
+        @if list.items.is_empty() {
+            p class="notice" { @if is_mission { "Your mission has no requests here." } @else { "No requests." } }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { "Reference" } th scope="col" { "Title" }
+                    @if !is_mission { th scope="col" { "Mission" } }
+                    th scope="col" { "Urgency" } th scope="col" { "Status" } th scope="col" { "Age" }
+                    @if with_ends { th scope="col" { "Ends" } }
+                } }
+                tbody {
+                    @for r in &list.items {
+                        @let st = r.state.parse::<State>().unwrap_or(State::Draft);
+                        tr {
+                            td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or("Draft")) } }
+                            td { (r.title) }
+                            @if !is_mission { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
+                            td { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
+                            td {
+                                @if is_mission && st == State::AwaitingMission { strong { "Action needed: " } }
+                                (req::status_for(&viewer.actor, st).1)
+                            }
+                            td { (age(r.submitted_at.unwrap_or(r.created_at))) }
+                            @if with_ends {
+                                td { @match ends.get(&r.id) {
+                                    Some(Some(d)) => (date(Some(*d), "")),
+                                    _ => "Until further notice",
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+            nav class="pager" aria-label="Pages" {
+                @if page_no > 1 { a href=(keep(page_no - 1)) { "Previous page" } }
+                span { "Page " (page_no) " of " (pages) }
+                @if page_no < pages { a href=(keep(page_no + 1)) { "Next page" } }
+            }
+        }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&viewer.chrome(), &title, body),
+    ))
+}

@@ -1,0 +1,742 @@
+//! The request life cycle through the web pages, need to know, and the rules of the form.
+
+use protection_portal::db::{self, outbox, requests as store};
+use protection_portal::domain::time::oslo_date;
+
+use crate::helpers::{Browser, Page, Person, TestApp, between, spawn_app};
+
+fn day(offset: i64) -> String {
+    (oslo_date(protection_portal::app::now()) + chrono::Duration::days(offset)).to_string()
+}
+
+/// The people of a journey: staff of two missions, and one officer of each authority.
+struct Cast {
+    mission_a: String,
+    a: Person,
+    b: Person,
+    mfa: Person,
+    police: Person,
+    pst: Person,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let mission_a = app.add_mission("Embassy of Iceland").await;
+    let mission_b = app.add_mission("Embassy of Chile").await;
+    Cast {
+        a: app
+            .add_person("mission_staff", Some(&mission_a), None)
+            .await,
+        b: app
+            .add_person("mission_staff", Some(&mission_b), None)
+            .await,
+        mfa: app
+            .add_person("mfa_officer", None, Some("restricted"))
+            .await,
+        police: app.add_person("police_liaison", None, Some("secret")).await,
+        pst: app.add_person("pst_analyst", None, Some("secret")).await,
+        mission_a,
+    }
+}
+
+fn measure_fields(
+    i: usize,
+    kind: &str,
+    starts: &str,
+    ends: &str,
+    description: &str,
+) -> Vec<(String, String)> {
+    vec![
+        (format!("measures[{i}].kind"), kind.into()),
+        (format!("measures[{i}].location"), "chancery".into()),
+        (format!("measures[{i}].address"), String::new()),
+        (format!("measures[{i}].starts_on"), starts.into()),
+        (format!("measures[{i}].ends_on"), ends.into()),
+        (format!("measures[{i}].description"), description.into()),
+    ]
+}
+
+fn request_fields(title: &str, measures: usize) -> Vec<(String, String)> {
+    let mut f: Vec<(String, String)> = vec![
+        ("title".into(), title.into()),
+        (
+            "justification".into(),
+            "Threats against the ambassador were received by e-mail this week.".into(),
+        ),
+        ("urgency".into(), "urgent".into()),
+        ("contact.name".into(), "Guðrún Jónsdóttir".into()),
+        ("contact.phone".into(), "+354 555 0100".into()),
+        ("contact.email".into(), "gudrun@iceland.example".into()),
+        ("measure_count".into(), measures.to_string()),
+    ];
+    let kinds = ["static_guard", "increased_patrols", "physical_barriers"];
+    for i in 0..measures {
+        f.extend(measure_fields(
+            i,
+            kinds[i % 3],
+            &day(1),
+            &day(30),
+            "Around the chancery during the visit",
+        ));
+    }
+    f
+}
+
+async fn post_fields(b: &Browser, from: &str, path: &str, fields: &[(String, String)]) -> Page {
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    b.submit(from, path, &borrowed).await
+}
+
+/// Creates and submits a request as `who`; returns its id.
+async fn file_request(b: &Browser, title: &str, measures: usize) -> String {
+    let mut f = request_fields(title, measures);
+    f.push(("op".into(), "review".into()));
+    let res = post_fields(b, "/requests/new", "/requests/new", &f).await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let review = res.location.unwrap();
+    let id = review.split('/').nth(2).unwrap().to_owned();
+    let page = b.get(&review).await;
+    assert!(page.body.contains("Check your answers"), "{}", page.body);
+    let version = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
+    let res = b
+        .post(
+            &format!("/requests/{id}/transitions"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "submit"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    id
+}
+
+/// Performs an action from the request page, with the version the page shows.
+async fn act(b: &Browser, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    let page = b.get(&format!("/requests/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let version =
+        between(&page.body, "name=\"version\" value=\"", "\"").unwrap_or_else(|| "0".into());
+    let csrf = page.csrf();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf_token", &csrf),
+        ("action", action),
+        ("version", &version),
+    ];
+    form.extend_from_slice(fields);
+    b.post(&format!("/requests/{id}/transitions"), &form).await
+}
+
+fn status_of(page: &Page) -> String {
+    between(&page.body, "data-status=\"", "\"").unwrap_or_default()
+}
+
+fn measure_ids(page: &Page) -> Vec<String> {
+    page.body
+        .split("].measure_id\" value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees_its_part() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let pst = app.signed_in(&mut c.pst).await;
+    let b = app.signed_in(&mut c.b).await;
+
+    // The form grows and shrinks without JavaScript, keeping what was typed.
+    let mut f = request_fields("Guard during the national day", 1);
+    f.push(("op".into(), "add_measure".into()));
+    let grown = post_fields(&a, "/requests/new", "/requests/new", &f).await;
+    assert_eq!(grown.status, 200);
+    assert!(
+        grown.body.contains("Measure 2")
+            && grown
+                .body
+                .contains("value=\"Guard during the national day\"")
+    );
+
+    // Mistakes are shown next to their fields, with everything typed kept.
+    let mut bad = request_fields("Shrt", 1);
+    bad.retain(|(k, _)| k != "measures[0].starts_on");
+    bad.push(("measures[0].starts_on".into(), "tomorrow".into()));
+    bad.push(("op".into(), "review".into()));
+    let refused = post_fields(&a, "/requests/new", "/requests/new", &bad).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("id=\"measures[0].starts_on-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"tomorrow\""));
+
+    let id = file_request(&a, "Guard during the national day", 3).await;
+    let page = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(status_of(&page), "received");
+    let year = oslo_date(protection_portal::app::now())
+        .format("%Y")
+        .to_string();
+    assert!(
+        page.body.contains(&format!("{year}/0000")),
+        "a reference is assigned"
+    );
+    // Every MFA officer is told, by e-mail and in the portal.
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        outbox::for_recipient(&mut conn, &c.mfa.email).unwrap()[0].kind,
+        "request_submitted"
+    );
+    assert_eq!(
+        outbox::for_recipient(&mut conn, &c.a.email).unwrap()[0].kind,
+        "submission_receipt"
+    );
+    drop(conn);
+
+    // Nobody else can know it exists yet.
+    for outsider in [&b, &police, &pst] {
+        assert_eq!(outsider.get(&format!("/requests/{id}")).await.status, 404);
+        assert!(!outsider.get("/?queue=all").await.body.contains(&id));
+    }
+
+    // MFA: new queue, take, ask the mission for information.
+    assert!(
+        mfa.get("/").await.body.contains(&id),
+        "the new queue lists it"
+    );
+    assert_eq!(act(&mfa, &id, "take", &[]).await.status, 303);
+    let res = act(
+        &mfa,
+        &id,
+        "request_information",
+        &[("message", "Please describe the threats received.")],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let seen = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(status_of(&seen), "information_requested");
+    assert!(seen.body.contains("Please describe the threats received."));
+    let res = act(
+        &a,
+        &id,
+        "provide_information",
+        &[("message", "Three e-mails, attached to our note verbale.")],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    // Forward, refer to PST, assess.
+    assert_eq!(act(&mfa, &id, "forward_to_police", &[]).await.status, 303);
+    assert!(police.get("/").await.body.contains(&id));
+    assert_eq!(act(&police, &id, "refer_to_pst", &[]).await.status, 303);
+    let mission_view_during_pst = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(pst.get(&format!("/requests/{id}")).await.status, 200);
+    let res = act(
+        &pst,
+        &id,
+        "submit_assessment",
+        &[
+            ("assessment.threat_level", "high"),
+            (
+                "assessment.summary",
+                "MARKER-ASSESSMENT Credible intent, limited capability.",
+            ),
+            ("assessment.classification", "restricted"),
+            ("assessment.declassify_on", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+
+    // Police: an internal note, then the decision on every measure.
+    let note = police
+        .submit(
+            &format!("/requests/{id}"),
+            &format!("/requests/{id}/messages"),
+            &[
+                ("body", "MARKER-NOTE Patrol capacity is limited that week."),
+                ("visibility", "internal"),
+                ("classification", "restricted"),
+            ],
+        )
+        .await;
+    assert_eq!(note.status, 303, "{}", note.body);
+    let page = police.get(&format!("/requests/{id}")).await;
+    assert!(page.body.contains("MARKER-ASSESSMENT") && page.body.contains("MARKER-NOTE"));
+    assert!(
+        page.body.contains("class=\"marking\""),
+        "a classified page is marked"
+    );
+    assert_eq!(
+        page.body.matches("RESTRICTED · declassify on").count(),
+        2,
+        "marked at top and bottom"
+    );
+    let ids = measure_ids(&page);
+    assert_eq!(ids.len(), 3);
+    let res = act(
+        &police,
+        &id,
+        "decide",
+        &[
+            ("outcome_count", "3"),
+            ("outcomes[0].measure_id", &ids[0]),
+            ("outcomes[0].outcome", "approved"),
+            ("outcomes[0].conditions", ""),
+            ("outcomes[1].measure_id", &ids[1]),
+            ("outcomes[1].outcome", "approved_with_conditions"),
+            ("outcomes[1].conditions", ""),
+            ("outcomes[2].measure_id", &ids[2]),
+            ("outcomes[2].outcome", "declined"),
+            ("outcomes[2].conditions", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        res.status, 422,
+        "conditions are required when approving with conditions"
+    );
+    assert!(res.body.contains("outcomes[1].conditions-error"));
+    let res = act(
+        &police,
+        &id,
+        "decide",
+        &[
+            ("outcome_count", "3"),
+            ("outcomes[0].measure_id", &ids[0]),
+            ("outcomes[0].outcome", "approved"),
+            ("outcomes[0].conditions", ""),
+            ("outcomes[1].measure_id", &ids[1]),
+            ("outcomes[1].outcome", "approved_with_conditions"),
+            ("outcomes[1].conditions", "Only between 08:00 and 20:00"),
+            ("outcomes[2].measure_id", &ids[2]),
+            ("outcomes[2].outcome", "declined"),
+            ("outcomes[2].conditions", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // Decided, but the mission sees nothing of it before the formal reply.
+    let before_reply = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(status_of(&before_reply), "under_assessment");
+    assert!(!before_reply.body.contains("Only between 08:00"));
+
+    // The MFA sees the assessment exists and its level, not its content.
+    let mfa_page = mfa.get(&format!("/requests/{id}")).await;
+    assert!(mfa_page.body.contains("4 – High") && !mfa_page.body.contains("MARKER-ASSESSMENT"));
+    let res = act(
+        &mfa,
+        &id,
+        "communicate_decision",
+        &[("reply", "The Ministry approves two of the three measures.")],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let replied = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(status_of(&replied), "approved");
+    assert!(
+        replied
+            .body
+            .contains("The Ministry approves two of the three measures.")
+            && replied.body.contains("Only between 08:00")
+    );
+
+    // Police confirm the approved measures in place, then end them.
+    let page = police.get(&format!("/requests/{id}")).await;
+    let approved: Vec<String> = page
+        .body
+        .split("name=\"implemented[")
+        .skip(1)
+        .filter(|s| s.contains("measure_id"))
+        .map(|s| between(s, "value=\"", "\"").unwrap())
+        .collect();
+    assert_eq!(approved.len(), 2);
+    let today = day(0);
+    let res = act(
+        &police,
+        &id,
+        "confirm_implementation",
+        &[
+            ("implemented_count", "2"),
+            ("implemented[0].measure_id", &approved[0]),
+            ("implemented[0].implemented_on", &today),
+            ("implemented[1].measure_id", &approved[1]),
+            ("implemented[1].implemented_on", &today),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert_eq!(
+        status_of(&a.get(&format!("/requests/{id}")).await),
+        "measures_in_place"
+    );
+    assert_eq!(
+        act(&police, &id, "end_measures", &[("reason", "")])
+            .await
+            .status,
+        303
+    );
+    let ended = a.get(&format!("/requests/{id}")).await;
+    assert_eq!(status_of(&ended), "ended");
+
+    // What the mission never sees: internal states, PST, notes, assessments, other officers.
+    for page in [&mission_view_during_pst, &ended] {
+        for secret in [
+            "MARKER-NOTE",
+            "MARKER-ASSESSMENT",
+            "PST review",
+            "Ask PST",
+            "hreat assessment",
+            "pst_review",
+            "Police review",
+            "police_review",
+            "class=\"marking\"",
+            &c.police.email,
+        ] {
+            assert!(!page.body.contains(secret), "{secret} shown to the mission");
+        }
+    }
+    // Reading classified items is in the security log.
+    let mut conn = app.pool.get().unwrap();
+    assert!(
+        !db::security_log::newest(&mut conn, Some("classified_read"), 100)
+            .unwrap()
+            .is_empty()
+    );
+    let _ = c.mission_a;
+}
+
+#[actix_web::test]
+async fn a_mission_sees_the_same_pages_whether_or_not_pst_was_consulted() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let pst = app.signed_in(&mut c.pst).await;
+    let with_pst = file_request(&a, "Barriers at the residence", 1).await;
+    let without = file_request(&a, "Barriers at the residence", 1).await;
+    for id in [&with_pst, &without] {
+        act(&mfa, id, "take", &[]).await;
+        act(&mfa, id, "forward_to_police", &[]).await;
+    }
+    act(&police, &with_pst, "refer_to_pst", &[]).await;
+    let one = a.get(&format!("/requests/{with_pst}")).await.body;
+    let two = a.get(&format!("/requests/{without}")).await.body;
+    let normalise = |body: &str, id: &str| {
+        body.replace(id, "ID")
+            .split("name=\"csrf_token\" value=\"")
+            .map(|s| s.split_once('"').map(|(_, rest)| rest).unwrap_or(s))
+            .collect::<Vec<_>>()
+            .join("")
+            .replace("/00001", "/NNNNN")
+            .replace("/00002", "/NNNNN")
+    };
+    let strip_times = |s: String| {
+        s.split("<span class=\"hint\">")
+            .map(|p| p.split_once("</span>").map(|(_, r)| r).unwrap_or(p))
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    assert_eq!(
+        strip_times(normalise(&one, &with_pst)),
+        strip_times(normalise(&two, &without))
+    );
+    act(
+        &pst,
+        &with_pst,
+        "submit_assessment",
+        &[
+            ("assessment.threat_level", "low"),
+            ("assessment.summary", "Nothing specific."),
+            ("assessment.classification", "unclassified"),
+        ],
+    )
+    .await;
+    let one = a.get(&format!("/requests/{with_pst}")).await.body;
+    let two = a.get(&format!("/requests/{without}")).await.body;
+    assert!(!one.contains("Nothing specific.") && !one.contains("hreat assessment"));
+    assert_eq!(
+        strip_times(normalise(&one, &with_pst)),
+        strip_times(normalise(&two, &without)),
+        "after the assessment too"
+    );
+    // The lists look alike as well.
+    let list = a.get("/").await.body;
+    assert_eq!(list.matches("<td>Under assessment</td>").count(), 2);
+}
+
+#[actix_web::test]
+async fn refused_actions_change_nothing() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let id = file_request(&a, "Patrols during the demonstration", 1).await;
+    let version_of = || {
+        let mut conn = app.pool.get().unwrap();
+        let r = store::find(&mut conn, &id).unwrap().unwrap();
+        (r.state, r.version)
+    };
+    let before = version_of();
+    // Wrong state: forwarding before taking.
+    assert_eq!(act(&mfa, &id, "forward_to_police", &[]).await.status, 422);
+    // Wrong role: the mission cannot take its own request.
+    assert_eq!(act(&a, &id, "take", &[]).await.status, 403);
+    // Not visible: police before forwarding.
+    let page = mfa.get(&format!("/requests/{id}")).await;
+    let res = police
+        .post(
+            &format!("/requests/{id}/transitions"),
+            &[
+                ("csrf_token", &police.get("/account").await.csrf()),
+                ("action", "decide"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    // Stale version: a form opened before someone else acted.
+    let csrf = page.csrf();
+    let stale_version = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
+    assert_eq!(act(&mfa, &id, "take", &[]).await.status, 303);
+    let after_take = version_of();
+    let res = mfa
+        .post(
+            &format!("/requests/{id}/transitions"),
+            &[
+                ("csrf_token", &csrf),
+                ("action", "reject"),
+                ("version", &stale_version),
+                ("reason", "Late"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    // A required message missing.
+    assert_eq!(
+        act(&mfa, &id, "request_information", &[("message", "")])
+            .await
+            .status,
+        422
+    );
+    assert_eq!(version_of(), after_take);
+    assert_eq!(before.0, "submitted");
+    assert_eq!(after_take.0, "in_triage");
+    // Withdrawn: nothing more can happen.
+    assert_eq!(
+        act(&a, &id, "withdraw", &[("reason", "No longer needed")])
+            .await
+            .status,
+        303
+    );
+    let page = mfa.get(&format!("/requests/{id}")).await;
+    assert!(
+        !page.body.contains("name=\"action\""),
+        "no actions are offered on a withdrawn request"
+    );
+    let version = between(&page.body, "data-status=\"", "\"").unwrap();
+    assert_eq!(version, "withdrawn");
+    let mut conn = app.pool.get().unwrap();
+    let withdrawn = store::find(&mut conn, &id).unwrap().unwrap();
+    drop(conn);
+    let res = mfa
+        .post(
+            &format!("/requests/{id}/transitions"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("action", "reject"),
+                ("version", &withdrawn.version.to_string()),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        store::find(&mut conn, &id).unwrap().unwrap().version,
+        withdrawn.version
+    );
+}
+
+#[actix_web::test]
+async fn two_officers_taking_at_once_exactly_one_succeeds_and_references_are_unique() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mut other = app.add_person("mfa_officer", None, None).await;
+    let m1 = app.signed_in(&mut c.mfa).await;
+    let m2 = app.signed_in(&mut other).await;
+    let id = file_request(&a, "Escort for the minister's visit", 1).await;
+    let p1 = m1.get(&format!("/requests/{id}")).await;
+    let p2 = m2.get(&format!("/requests/{id}")).await;
+    let v = between(&p1.body, "name=\"version\" value=\"", "\"").unwrap();
+    let (c1, c2) = (p1.csrf(), p2.csrf());
+    let path = format!("/requests/{id}/transitions");
+    let f1 = [
+        ("csrf_token", c1.as_str()),
+        ("action", "take"),
+        ("version", v.as_str()),
+    ];
+    let f2 = [
+        ("csrf_token", c2.as_str()),
+        ("action", "take"),
+        ("version", v.as_str()),
+    ];
+    let (r1, r2) = tokio::join!(m1.post(&path, &f1), m2.post(&path, &f2));
+    let mut statuses = [r1.status, r2.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409]);
+
+    // Concurrent submissions get distinct references.
+    let drafts: Vec<String> = {
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            let mut f = request_fields(&format!("Concurrent request {i}"), 1);
+            f.push(("op".into(), "save".into()));
+            let res = post_fields(&a, "/requests/new", "/requests/new", &f).await;
+            ids.push(
+                res.location
+                    .unwrap()
+                    .trim_start_matches("/requests/")
+                    .to_owned(),
+            );
+        }
+        ids
+    };
+    let csrf = a.get("/account").await.csrf();
+    let mut tasks = tokio::task::JoinSet::new();
+    for d in &drafts {
+        let (client, url, csrf) = (
+            a.client.clone(),
+            a.url(&format!("/requests/{d}/transitions")),
+            csrf.clone(),
+        );
+        tasks.spawn(async move {
+            let form = [
+                ("csrf_token", csrf.as_str()),
+                ("action", "submit"),
+                ("version", "1"),
+            ];
+            client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let results = tasks.join_all().await;
+    assert!(results.iter().all(|s| *s == 303), "{results:?}");
+    let mut conn = app.pool.get().unwrap();
+    let mut refs: Vec<String> = drafts
+        .iter()
+        .chain([&id])
+        .map(|d| {
+            store::find(&mut conn, d)
+                .unwrap()
+                .unwrap()
+                .reference
+                .unwrap()
+        })
+        .collect();
+    refs.sort();
+    let n = refs.len();
+    refs.dedup();
+    assert_eq!(refs.len(), n, "references are unique: {refs:?}");
+}
+
+#[actix_web::test]
+async fn drafts_are_saved_incomplete_edited_and_discarded_and_text_round_trips() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let title = "Sikkerhet ved residensen – 北京 – القاهرة – <script>alert(1)</script> ' OR 1=1 --";
+    let res = a
+        .submit(
+            "/requests/new",
+            "/requests/new",
+            &[("title", title), ("measure_count", "1"), ("op", "save")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let id = res
+        .location
+        .unwrap()
+        .trim_start_matches("/requests/")
+        .to_owned();
+    let page = a.get(&format!("/requests/{id}")).await;
+    assert!(page.body.contains("Sikkerhet ved residensen – 北京 – القاهرة – &lt;script&gt;alert(1)&lt;/script&gt; ' OR 1=1 --"));
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        store::find(&mut conn, &id).unwrap().unwrap().title,
+        title,
+        "stored exactly as typed"
+    );
+    drop(conn);
+    // Drafts do not exist for the MFA.
+    assert_eq!(mfa.get(&format!("/requests/{id}")).await.status, 404);
+    // The review page lists what is missing.
+    let review = a.get(&format!("/requests/{id}/review")).await;
+    assert!(
+        review.body.contains("The request is not complete yet")
+            && !review.body.contains("value=\"submit\"")
+    );
+    // Discard.
+    let res = a
+        .submit(
+            &format!("/requests/{id}"),
+            &format!("/requests/{id}/discard"),
+            &[("version", "1")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(a.get(&format!("/requests/{id}")).await.status, 404);
+}
+
+#[actix_web::test]
+async fn lists_counts_and_search_never_include_what_the_viewer_may_not_see() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let b = app.signed_in(&mut c.b).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    file_request(&a, "Patrols near the chancery", 1).await;
+    let other = file_request(&b, "Patrols near the chancery", 1).await;
+    act(&mfa, &other, "take", &[]).await;
+    act(&mfa, &other, "forward_to_police", &[]).await;
+    let a_list = a.get("/?q=patrols").await;
+    assert!(a_list.body.contains("<p>1 request</p>"), "{}", a_list.body);
+    assert!(!a_list.body.contains(&other));
+    let p_list = police.get("/?queue=all&q=Patrols").await;
+    assert!(p_list.body.contains("<p>1 request</p>") && p_list.body.contains(&other));
+    let m_list = mfa.get("/?queue=all&q=PATROLS").await;
+    assert!(
+        m_list.body.contains("<p>2 requests</p>"),
+        "search is case-insensitive"
+    );
+    let by_ref = mfa
+        .get(&format!(
+            "/?queue=all&q={}",
+            between(
+                &mfa.get(&format!("/requests/{other}")).await.body,
+                "<p class=\"caption\">",
+                " ·"
+            )
+            .unwrap()
+        ))
+        .await;
+    assert!(by_ref.body.contains("<p>1 request</p>"));
+}
