@@ -225,6 +225,10 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let bound = listener.local_addr()?;
     let app = Application::build(&prepared, listener)?;
+    actix_web::rt::spawn(startup::housekeeping(
+        prepared.pool.clone(),
+        prepared.settings.clone(),
+    ));
     let base = prepared.settings.public_base().to_owned();
     let mut out = std::io::stdout().lock();
     if let Some(accounts) = &notes.demo_accounts {

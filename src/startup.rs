@@ -94,6 +94,28 @@ pub async fn first_run(prepared: &Prepared, seed_demo: bool) -> anyhow::Result<S
     Ok(notes)
 }
 
+/// Periodic work that keeps requests true to their dates: ends the measures of requests whose
+/// every measure's end date has passed. Runs once a minute in every `serve` process; each run is
+/// idempotent, so several instances may run it at once.
+pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
+    let ceiling = settings
+        .max_classification()
+        .unwrap_or(crate::domain::Classification::Restricted);
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let ctx = app::requests::Context {
+            now: app::now(),
+            ceiling,
+        };
+        match db::run(&pool, move |conn| app::requests::end_expired(conn, &ctx)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(ended = n, "measures ended after their end dates"),
+            Err(e) => tracing::warn!(error = %e, "ending expired measures failed; will retry"),
+        }
+    }
+}
+
 /// The HTTP server, bound and ready to run.
 pub struct Application {
     port: u16,

@@ -740,3 +740,315 @@ async fn lists_counts_and_search_never_include_what_the_viewer_may_not_see() {
         .await;
     assert!(by_ref.body.contains("<p>1 request</p>"));
 }
+
+/// Brings a new request of `a`'s to `in_effect` with one measure ending on `ends`.
+async fn in_effect(app: &TestApp, c: &mut Cast, ends: &str) -> String {
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let mut f = request_fields("Guard for the reception", 1);
+    f.retain(|(k, _)| k != "measures[0].ends_on");
+    f.push(("measures[0].ends_on".into(), ends.into()));
+    f.push(("op".into(), "save".into()));
+    let id = post_fields(&a, "/requests/new", "/requests/new", &f)
+        .await
+        .location
+        .unwrap()
+        .trim_start_matches("/requests/")
+        .to_owned();
+    let page = a.get(&format!("/requests/{id}")).await;
+    let v = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
+    a.post(
+        &format!("/requests/{id}/transitions"),
+        &[
+            ("csrf_token", &page.csrf()),
+            ("action", "submit"),
+            ("version", &v),
+        ],
+    )
+    .await;
+    act(&mfa, &id, "take", &[]).await;
+    act(&mfa, &id, "forward_to_police", &[]).await;
+    let m = measure_ids(&police.get(&format!("/requests/{id}")).await);
+    act(
+        &police,
+        &id,
+        "decide",
+        &[
+            ("outcome_count", "1"),
+            ("outcomes[0].measure_id", &m[0]),
+            ("outcomes[0].outcome", "approved"),
+        ],
+    )
+    .await;
+    act(&mfa, &id, "communicate_decision", &[("reply", "Approved.")]).await;
+    let res = act(
+        &police,
+        &id,
+        "confirm_implementation",
+        &[
+            ("implemented_count", "1"),
+            ("implemented[0].measure_id", &m[0]),
+            ("implemented[0].implemented_on", &day(0)),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    id
+}
+
+#[actix_web::test]
+async fn measures_end_by_themselves_once_their_end_dates_have_passed() {
+    use protection_portal::app::requests::{Context, end_expired};
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let id = in_effect(&app, &mut c, &day(3)).await;
+    let ctx = |days: i64| Context {
+        now: protection_portal::app::now() + chrono::Duration::days(days),
+        ceiling: protection_portal::domain::Classification::Restricted,
+    };
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        end_expired(&mut conn, &ctx(0)).unwrap(),
+        0,
+        "not before the end date"
+    );
+    assert_eq!(
+        end_expired(&mut conn, &ctx(3)).unwrap(),
+        0,
+        "the end date itself still counts"
+    );
+    assert_eq!(end_expired(&mut conn, &ctx(4)).unwrap(), 1);
+    assert_eq!(end_expired(&mut conn, &ctx(5)).unwrap(), 0, "idempotent");
+    assert_eq!(store::find(&mut conn, &id).unwrap().unwrap().state, "ended");
+    let kinds: Vec<String> = outbox::for_recipient(&mut conn, &c.a.email)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert!(kinds.contains(&"measures_ended".to_owned()), "{kinds:?}");
+    drop(conn);
+    let a = app.signed_in(&mut c.a).await;
+    assert_eq!(status_of(&a.get(&format!("/requests/{id}")).await), "ended");
+}
+
+#[actix_web::test]
+async fn a_request_can_be_rejected_and_withdrawn_in_every_allowed_state() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let rejected = file_request(&a, "Cameras on the public square", 1).await;
+    act(&mfa, &rejected, "take", &[]).await;
+    assert_eq!(
+        act(&mfa, &rejected, "reject", &[("reason", "")])
+            .await
+            .status,
+        422,
+        "a reason is required"
+    );
+    assert_eq!(
+        act(
+            &mfa,
+            &rejected,
+            "reject",
+            &[("reason", "Cameras covering public space are not permitted.")]
+        )
+        .await
+        .status,
+        303
+    );
+    let page = a.get(&format!("/requests/{rejected}")).await;
+    assert_eq!(status_of(&page), "not_admissible");
+    assert!(
+        page.body
+            .contains("Cameras covering public space are not permitted.")
+    );
+
+    // Withdraw from each state before the decision.
+    let steps: [&[&str]; 5] = [
+        &[],
+        &["take"],
+        &["take", "request_information"],
+        &["take", "forward_to_police"],
+        &["take", "forward_to_police", "refer_to_pst"],
+    ];
+    for steps in steps {
+        let id = file_request(&a, "Patrols during the visit", 1).await;
+        for step in steps {
+            let b = if *step == "refer_to_pst" {
+                &police
+            } else {
+                &mfa
+            };
+            let res = act(b, &id, step, &[("message", "Please tell us more.")]).await;
+            assert_eq!(res.status, 303, "{step}: {}", res.body);
+        }
+        let res = act(&a, &id, "withdraw", &[("reason", "")]).await;
+        assert_eq!(res.status, 303, "withdraw after {steps:?}");
+        assert_eq!(
+            status_of(&a.get(&format!("/requests/{id}")).await),
+            "withdrawn"
+        );
+    }
+    let mut conn = app.pool.get().unwrap();
+    let police_mail: Vec<String> = outbox::for_recipient(&mut conn, &c.police.email)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(
+        police_mail
+            .iter()
+            .filter(|k| *k == "request_withdrawn")
+            .count(),
+        2,
+        "police hear of withdrawals that reached them"
+    );
+}
+
+#[actix_web::test]
+async fn the_mission_changes_its_request_when_asked_for_information() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let id = file_request(&a, "Guard at the residence", 1).await;
+    act(&mfa, &id, "take", &[]).await;
+    act(
+        &mfa,
+        &id,
+        "request_information",
+        &[("message", "Which dates exactly?")],
+    )
+    .await;
+    let form = a.get(&format!("/requests/{id}/edit")).await;
+    assert_eq!(form.status, 200);
+    let version = between(&form.body, "name=\"version\" value=\"", "\"").unwrap();
+    let mut f = request_fields("Guard at the residence, 1–3 December", 1);
+    f.push(("version".into(), version.clone()));
+    f.push(("op".into(), "save".into()));
+    // Once submitted, a change must be complete: an empty title is refused.
+    let mut incomplete = f.clone();
+    incomplete.retain(|(k, _)| k != "title");
+    incomplete.push(("title".into(), String::new()));
+    assert_eq!(
+        post_fields(
+            &a,
+            &format!("/requests/{id}/edit"),
+            &format!("/requests/{id}/edit"),
+            &incomplete
+        )
+        .await
+        .status,
+        422
+    );
+    let res = post_fields(
+        &a,
+        &format!("/requests/{id}/edit"),
+        &format!("/requests/{id}/edit"),
+        &f,
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    // The old version is stale now.
+    let res = post_fields(
+        &a,
+        &format!("/requests/{id}/edit"),
+        &format!("/requests/{id}/edit"),
+        &f,
+    )
+    .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(
+        act(
+            &a,
+            &id,
+            "provide_information",
+            &[("message", "1 to 3 December.")]
+        )
+        .await
+        .status,
+        303
+    );
+    let page = mfa.get(&format!("/requests/{id}")).await;
+    assert!(page.body.contains("Guard at the residence, 1–3 December"));
+    assert_eq!(status_of(&page), "in_triage");
+    // Not editable any more.
+    assert_eq!(a.get(&format!("/requests/{id}/edit")).await.status, 422);
+    // Queues filter by status.
+    assert!(
+        mfa.get("/?queue=all&status=in_triage")
+            .await
+            .body
+            .contains(&id)
+    );
+    assert!(
+        !mfa.get("/?queue=all&status=approved")
+            .await
+            .body
+            .contains(&id)
+    );
+    assert!(a.get("/?status=under_assessment").await.body.contains(&id));
+}
+
+#[actix_web::test]
+async fn notes_above_the_ceiling_or_the_authors_clearance_are_refused_and_never_stored() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let id = file_request(&a, "Guard at the chancery", 1).await;
+    act(&mfa, &id, "take", &[]).await;
+    let path = format!("/requests/{id}");
+    let above = mfa
+        .submit(
+            &path,
+            &format!("{path}/messages"),
+            &[
+                ("body", "MARKER-SECRET"),
+                ("visibility", "internal"),
+                ("classification", "secret"),
+            ],
+        )
+        .await;
+    assert_eq!(above.status, 422);
+    assert!(above.body.contains("approved channels"), "{}", above.body);
+    // Restricted is the ceiling, and the officer is cleared for it.
+    let ok = mfa
+        .submit(
+            &path,
+            &format!("{path}/messages"),
+            &[
+                ("body", "MARKER-RESTRICTED"),
+                ("visibility", "internal"),
+                ("classification", "restricted"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    // A mission cannot post internal notes, nor classify its messages.
+    let res = a
+        .submit(
+            &path,
+            &format!("{path}/messages"),
+            &[
+                ("body", "x"),
+                ("visibility", "internal"),
+                ("classification", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let mut conn = app.pool.get().unwrap();
+    let bodies: Vec<String> = store::messages_of(&mut conn, &id)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert!(!bodies.iter().any(|b| b.contains("MARKER-SECRET")));
+    assert!(bodies.iter().any(|b| b.contains("MARKER-RESTRICTED")));
+    drop(conn);
+    assert!(!a.get(&path).await.body.contains("MARKER-RESTRICTED"));
+}
