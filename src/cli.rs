@@ -54,6 +54,9 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Deliver queued e-mail until stopped (SIGTERM/SIGINT), for deployments where the worker
+    /// runs apart from `serve` (set worker.embedded = false there).
+    Worker,
     /// Manage personal access tokens for the API.
     Token {
         #[command(subcommand)]
@@ -141,6 +144,15 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 settings.security.cookie_secure = false;
             }
             serve(settings, demo).await
+        }
+        Command::Worker => {
+            let prepared = startup::prepare(settings).await?;
+            let worker = startup::BackgroundWorker::start(&prepared)?;
+            println!("Notification worker running; stop it with SIGTERM or Ctrl-C.");
+            wait_for_signal().await?;
+            tracing::info!("stopping after the send under way");
+            actix_web::rt::task::spawn_blocking(move || worker.stop_and_join()).await?;
+            Ok(())
         }
         Command::Migrate => {
             startup::prepare(settings).await?;
@@ -262,8 +274,32 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         "Protection portal listening on http://{bound} (public address {base})."
     )?;
     drop(out);
+    let worker = if prepared.settings.worker.embedded {
+        Some(startup::BackgroundWorker::start(&prepared)?)
+    } else {
+        None
+    };
     app.run_until_stopped().await?;
+    if let Some(worker) = worker {
+        actix_web::rt::task::spawn_blocking(move || worker.stop_and_join()).await?;
+    }
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn wait_for_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
     Ok(())
 }
 

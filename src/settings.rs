@@ -19,6 +19,63 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub security: SecuritySettings,
+    pub mail: MailSettings,
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    /// `file` (write `.eml` files to `file_dir`) or `smtp`.
+    pub transport: MailTransport,
+    pub file_dir: String,
+    /// The sender, e.g. `Protection portal <no-reply@portal.example.no>`.
+    pub from: String,
+    /// Where replies go (optional; empty for none).
+    pub reply_to: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: SecretString,
+    pub timeout_seconds: u64,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Run the delivery worker inside `serve` (one process); `false` when `worker` runs apart.
+    pub embedded: bool,
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    /// How long a claimed mail is reserved for one worker before another may take it over.
+    pub lease_seconds: u32,
+    pub retry_first_delay_seconds: u32,
+    pub retry_max_delay_seconds: u32,
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -281,6 +338,62 @@ impl Settings {
                 "security.lockout_max_seconds",
                 "must be at most 3600 (nobody may be kept out for long)",
             ));
+        }
+        let m = &self.mail;
+        if m.transport == MailTransport::File && m.file_dir.trim().is_empty() {
+            return Err(invalid(
+                "mail.file_dir",
+                "must name a folder when mail.transport is file",
+            ));
+        }
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "mail.from",
+                "must be an address such as Protection portal <no-reply@portal.example.no>",
+            ));
+        }
+        if !m.reply_to.trim().is_empty() && m.reply_to.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err(invalid(
+                "mail.reply_to",
+                "must be an e-mail address, or empty",
+            ));
+        }
+        if m.transport == MailTransport::Smtp && m.smtp.host.trim().is_empty() {
+            return Err(invalid(
+                "mail.smtp.host",
+                "is required when mail.transport is smtp",
+            ));
+        }
+        if m.smtp.port == 0 {
+            return Err(invalid("mail.smtp.port", "must be a port number"));
+        }
+        if m.smtp.timeout_seconds == 0 {
+            return Err(invalid("mail.smtp.timeout_seconds", "must be at least 1"));
+        }
+        if m.smtp.pool_size == 0 {
+            return Err(invalid("mail.smtp.pool_size", "must be at least 1"));
+        }
+        let w = &self.worker;
+        if w.batch_size == 0 || w.batch_size > 1000 {
+            return Err(invalid("worker.batch_size", "must be between 1 and 1000"));
+        }
+        if w.poll_interval_ms == 0 {
+            return Err(invalid("worker.poll_interval_ms", "must be at least 1"));
+        }
+        if w.lease_seconds == 0 {
+            return Err(invalid("worker.lease_seconds", "must be at least 1"));
+        }
+        if w.retry_first_delay_seconds == 0
+            || w.retry_max_delay_seconds < w.retry_first_delay_seconds
+        {
+            return Err(invalid(
+                "worker.retry_first_delay_seconds",
+                "must be at least 1 and at most retry_max_delay_seconds",
+            ));
+        }
+        if w.max_attempts == 0 {
+            return Err(invalid("worker.max_attempts", "must be at least 1"));
         }
         if s.lockout_window_minutes == 0 {
             return Err(invalid(

@@ -116,6 +116,37 @@ pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
     }
 }
 
+/// The notification worker on a thread of its own, stopped (after the send under way) by
+/// `stop_and_join`.
+pub struct BackgroundWorker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl BackgroundWorker {
+    pub fn start(prepared: &Prepared) -> anyhow::Result<BackgroundWorker> {
+        let mailer = Arc::new(crate::notify::mailer::Mailer::from_settings(
+            &prepared.settings.mail,
+        )?);
+        let worker = crate::notify::worker::Worker::new(
+            prepared.pool.clone(),
+            mailer,
+            prepared.settings.clone(),
+        );
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("notification-worker".into())
+            .spawn(move || worker.run(&flag))?;
+        Ok(BackgroundWorker { stop, thread })
+    }
+
+    pub fn stop_and_join(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.thread.join();
+    }
+}
+
 /// The HTTP server, bound and ready to run.
 pub struct Application {
     port: u16,

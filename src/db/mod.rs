@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod missions;
 pub mod outbox;
+pub mod preferences;
 pub mod recovery_codes;
 pub mod requests;
 pub mod schema;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod classification;
 pub mod mission;
+pub mod notification;
 pub mod request;
 pub mod role;
 pub mod text;

@@ -1,5 +1,9 @@
 //! Notifications: e-mails are written to the outbox inside the transaction that causes them, so
-//! a change and its mail are kept or lost together. (Delivery is the worker's job.)
+//! a change and its mail are kept or lost together; the worker delivers them.
+
+pub mod mailer;
+pub mod templates;
+pub mod worker;
 
 use chrono::NaiveDateTime;
 use serde_json::Value;
@@ -83,6 +87,8 @@ pub fn request_event(
         if !seen.insert(r.user_id.clone()) {
             continue;
         }
+        let switched_off = crate::db::preferences::switched_off(conn, &r.user_id)?;
+        let email = crate::domain::notification::wants_email(kind, &switched_off);
         let (status, label) = if r.role == Role::MissionStaff {
             let s = state.mission_status();
             (s.code(), s.label())
@@ -95,21 +101,23 @@ pub fn request_event(
             "status_label": label,
         })
         .to_string();
-        outbox::insert(
-            conn,
-            &NewOutboxRow {
-                id: &db::new_id(),
-                kind,
-                recipient_user_id: Some(&r.user_id),
-                recipient_email: &r.email,
-                request_id: Some(request_id),
-                payload: &payload,
-                status: "pending",
-                attempts: 0,
-                next_attempt_at: now,
-                created_at: now,
-            },
-        )?;
+        if email {
+            outbox::insert(
+                conn,
+                &NewOutboxRow {
+                    id: &db::new_id(),
+                    kind,
+                    recipient_user_id: Some(&r.user_id),
+                    recipient_email: &r.email,
+                    request_id: Some(request_id),
+                    payload: &payload,
+                    status: "pending",
+                    attempts: 0,
+                    next_attempt_at: now,
+                    created_at: now,
+                },
+            )?;
+        }
         requests::insert_notification(
             conn,
             &NewNotification {

@@ -7,6 +7,8 @@ mod health;
 mod helpers;
 mod identity;
 mod migrations;
+mod notifications;
 mod pages;
 mod requests;
 mod setup;
+mod smtp;

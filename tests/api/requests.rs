@@ -5,21 +5,21 @@ use protection_portal::domain::time::oslo_date;
 
 use crate::helpers::{Browser, Page, Person, TestApp, between, spawn_app};
 
-fn day(offset: i64) -> String {
+pub(crate) fn day(offset: i64) -> String {
     (oslo_date(protection_portal::app::now()) + chrono::Duration::days(offset)).to_string()
 }
 
 /// The people of a journey: staff of two missions, and one officer of each authority.
-struct Cast {
-    mission_a: String,
-    a: Person,
-    b: Person,
-    mfa: Person,
-    police: Person,
-    pst: Person,
+pub(crate) struct Cast {
+    pub mission_a: String,
+    pub a: Person,
+    pub b: Person,
+    pub mfa: Person,
+    pub police: Person,
+    pub pst: Person,
 }
 
-async fn cast(app: &TestApp) -> Cast {
+pub(crate) async fn cast(app: &TestApp) -> Cast {
     let mission_a = app.add_mission("Embassy of Iceland").await;
     let mission_b = app.add_mission("Embassy of Chile").await;
     Cast {
@@ -38,7 +38,7 @@ async fn cast(app: &TestApp) -> Cast {
     }
 }
 
-fn measure_fields(
+pub(crate) fn measure_fields(
     i: usize,
     kind: &str,
     starts: &str,
@@ -55,7 +55,7 @@ fn measure_fields(
     ]
 }
 
-fn request_fields(title: &str, measures: usize) -> Vec<(String, String)> {
+pub(crate) fn request_fields(title: &str, measures: usize) -> Vec<(String, String)> {
     let mut f: Vec<(String, String)> = vec![
         ("title".into(), title.into()),
         (
@@ -81,7 +81,12 @@ fn request_fields(title: &str, measures: usize) -> Vec<(String, String)> {
     f
 }
 
-async fn post_fields(b: &Browser, from: &str, path: &str, fields: &[(String, String)]) -> Page {
+pub(crate) async fn post_fields(
+    b: &Browser,
+    from: &str,
+    path: &str,
+    fields: &[(String, String)],
+) -> Page {
     let borrowed: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -90,7 +95,7 @@ async fn post_fields(b: &Browser, from: &str, path: &str, fields: &[(String, Str
 }
 
 /// Creates and submits a request as `who`; returns its id.
-async fn file_request(b: &Browser, title: &str, measures: usize) -> String {
+pub(crate) async fn file_request(b: &Browser, title: &str, measures: usize) -> String {
     let mut f = request_fields(title, measures);
     f.push(("op".into(), "review".into()));
     let res = post_fields(b, "/requests/new", "/requests/new", &f).await;
@@ -115,7 +120,7 @@ async fn file_request(b: &Browser, title: &str, measures: usize) -> String {
 }
 
 /// Performs an action from the request page, with the version the page shows.
-async fn act(b: &Browser, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn act(b: &Browser, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = b.get(&format!("/requests/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let version =
@@ -130,11 +135,11 @@ async fn act(b: &Browser, id: &str, action: &str, fields: &[(&str, &str)]) -> Pa
     b.post(&format!("/requests/{id}/transitions"), &form).await
 }
 
-fn status_of(page: &Page) -> String {
+pub(crate) fn status_of(page: &Page) -> String {
     between(&page.body, "data-status=\"", "\"").unwrap_or_default()
 }
 
-fn measure_ids(page: &Page) -> Vec<String> {
+pub(crate) fn measure_ids(page: &Page) -> Vec<String> {
     page.body
         .split("].measure_id\" value=\"")
         .skip(1)
@@ -742,7 +747,7 @@ async fn lists_counts_and_search_never_include_what_the_viewer_may_not_see() {
 }
 
 /// Brings a new request of `a`'s to `in_effect` with one measure ending on `ends`.
-async fn in_effect(app: &TestApp, c: &mut Cast, ends: &str) -> String {
+pub(crate) async fn in_effect(app: &TestApp, c: &mut Cast, ends: &str) -> String {
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
