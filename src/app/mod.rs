@@ -3,9 +3,11 @@
 //! the API and the command line all call these; none of them holds a rule of its own.
 
 pub mod account;
+pub mod deliveries;
 pub mod demo;
 pub mod invitations;
 pub mod missions;
+pub mod notifications;
 pub mod requests;
 pub mod setup;
 pub mod sign_in;

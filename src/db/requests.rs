@@ -629,6 +629,84 @@ pub fn insert_notification(conn: &mut DbConnection, n: &NewNotification<'_>) -> 
         .map(|_| ())
 }
 
+/// A person's notifications, limited to requests they may still see. (Every in-portal
+/// notification is about a request.)
+macro_rules! visible_notifications {
+    ($user_id:expr, $scope:expr) => {{
+        let q = notifications::table
+            .inner_join(requests::table)
+            .filter(notifications::user_id.eq($user_id.to_owned()))
+            .into_boxed::<super::MultiBackend>();
+        match $scope {
+            Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
+            Scope::Submitted => q.filter(requests::state.ne("draft")),
+            Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
+            Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
+            Scope::Nothing => q.filter(requests::id.eq("").and(requests::id.ne(""))),
+        }
+    }};
+}
+
+/// A page of a person's notifications about requests they may still see, newest first.
+pub fn visible_notifications_page(
+    conn: &mut DbConnection,
+    user_id: &str,
+    scope: &Scope,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<NotificationRow>> {
+    visible_notifications!(user_id, scope)
+        .order((notifications::created_at.desc(), notifications::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(NotificationRow::as_select())
+        .load(conn)
+}
+
+pub fn count_visible_notifications(
+    conn: &mut DbConnection,
+    user_id: &str,
+    scope: &Scope,
+    unread_only: bool,
+) -> QueryResult<i64> {
+    let mut q = visible_notifications!(user_id, scope);
+    if unread_only {
+        q = q.filter(notifications::read_at.is_null());
+    }
+    q.count().get_result(conn)
+}
+
+/// Marks one of a person's notifications read; false if it is not theirs.
+pub fn mark_notification_read(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::id.eq(id))
+            .filter(notifications::user_id.eq(user_id)),
+    )
+    .set(notifications::read_at.eq(Some(now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+pub fn mark_all_notifications_read(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(now)))
+    .execute(conn)
+}
+
 pub fn notifications_for(
     conn: &mut DbConnection,
     user_id: &str,

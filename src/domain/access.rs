@@ -27,15 +27,21 @@ pub enum Capability {
     AdministerMissions,
     /// Invite, deactivate, reactivate accounts; reset a second factor.
     AdministerUsers,
+    /// See e-mail delivery (recipients, kinds, errors; no content) and retry dead mails.
+    AdministerDeliveries,
+    /// The in-portal notifications about one's own requests.
+    ReadNotifications,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 7] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
         Self::AdministerMissions,
         Self::AdministerUsers,
+        Self::AdministerDeliveries,
+        Self::ReadNotifications,
     ];
 }
 
@@ -53,7 +59,11 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
     let allowed = match capability {
         Capability::ManageOwnAccount | Capability::ViewOwnHome => true,
         Capability::DraftRequests => actor.role == Role::MissionStaff,
-        Capability::AdministerMissions | Capability::AdministerUsers => actor.role == Role::Admin,
+        Capability::AdministerMissions
+        | Capability::AdministerUsers
+        | Capability::AdministerDeliveries => actor.role == Role::Admin,
+        // Administrators are told nothing about requests.
+        Capability::ReadNotifications => actor.role != Role::Admin,
     };
     if allowed {
         Ok(())
@@ -240,7 +250,11 @@ mod tests {
                     Capability::ManageOwnAccount | Capability::ViewOwnHome => Ok(()),
                     Capability::DraftRequests if role == Role::MissionStaff => Ok(()),
                     Capability::DraftRequests => Err(Refusal::Forbidden),
-                    Capability::AdministerMissions | Capability::AdministerUsers => {
+                    Capability::ReadNotifications if role != Role::Admin => Ok(()),
+                    Capability::ReadNotifications => Err(Refusal::Forbidden),
+                    Capability::AdministerMissions
+                    | Capability::AdministerUsers
+                    | Capability::AdministerDeliveries => {
                         if role == Role::Admin {
                             Ok(())
                         } else {

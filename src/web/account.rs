@@ -60,13 +60,15 @@ async fn render(
 ) -> Result<HttpResponse, WebError> {
     let user_id = viewer.user.id.clone();
     let mission_id = viewer.user.mission_id.clone();
-    let (overview, mission) = db::run(&state.pool, move |conn| {
+    let actor = viewer.actor.clone();
+    let (overview, mission, prefs) = db::run(&state.pool, move |conn| {
         let overview = account::overview(conn, &user_id, app::now())?;
         let mission = match mission_id {
             Some(id) => missions::find(conn, &id)?,
             None => None,
         };
-        Ok::<_, AppError>((overview, mission))
+        let prefs = app::notifications::preferences(conn, &actor)?;
+        Ok::<_, AppError>((overview, mission, prefs))
     })
     .await?;
     let this_session = viewer.session.get::<String>(SESSION_LABEL).ok().flatten();
@@ -90,6 +92,24 @@ async fn render(
             (Input::new("new_password", "New password").kind("password").autocomplete("new-password").render(errors))
             (Input::new("new_password_confirmation", "Repeat the new password").kind("password").autocomplete("new-password").render(errors))
             button type="submit" { "Change password" }
+        }
+
+        @if !prefs.is_empty() {
+            h2 id="mail-heading" { "E-mail notifications" }
+            p { "You are always told by e-mail when something needs you to act. These you can choose:" }
+            form method="post" action="/account/notifications" aria-labelledby="mail-heading" {
+                (csrf_field(&viewer.csrf))
+                fieldset {
+                    legend { "Send me an e-mail when" }
+                    @for (kind, on) in &prefs {
+                        div class="checkbox" {
+                            input type="checkbox" id={ "email." (kind.code) } name={ "email." (kind.code) } value="on" checked[*on];
+                            label for={ "email." (kind.code) } { (kind.label) }
+                        }
+                    }
+                }
+                button type="submit" class="secondary" { "Save e-mail choices" }
+            }
         }
 
         h2 id="codes-heading" { "Recovery codes" }
@@ -199,6 +219,27 @@ pub async fn regenerate_codes(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+pub async fn save_preferences(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let on: Vec<String> = url::form_urlencoded::parse(&body)
+        .filter_map(|(k, v)| {
+            (v == "on")
+                .then(|| k.strip_prefix("email.").map(str::to_owned))
+                .flatten()
+        })
+        .collect();
+    let actor = viewer.actor.clone();
+    db::run(&state.pool, move |conn| {
+        app::notifications::set_preferences(conn, &actor, &on)
+    })
+    .await?;
+    Ok(see_other("/account"))
 }
 
 pub async fn revoke_session(

@@ -21,6 +21,7 @@ pub struct SignedIn {
     pub name: String,
     pub role: Role,
     pub csrf: String,
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -52,6 +53,18 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                     @if me.role == Role::Admin {
                                         li { a href="/admin/users" { "Accounts" } }
                                         li { a href="/admin/missions" { "Missions" } }
+                                        li { a href="/admin/deliveries" { "E-mail delivery" } }
+                                    }
+                                    @if me.role != Role::Admin {
+                                        li {
+                                            a href="/notifications" {
+                                                "Notifications"
+                                                @if me.unread > 0 {
+                                                    " " span class="badge" { (me.unread) }
+                                                    span class="visually-hidden" { " unread" }
+                                                }
+                                            }
+                                        }
                                     }
                                     li { a href="/account" { "Your account" } }
                                 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod deliveries;
 pub mod errors;
 pub mod forms;
 pub mod frame;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod home;
 pub mod invitation;
 pub mod layout;
+pub mod notifications;
 pub mod requests;
 pub mod session;
 pub mod setup;
@@ -81,6 +83,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/requests/{id}/discard").post(requests::discard))
         .service(web::resource("/requests/{id}/transitions").post(requests::transition))
         .service(web::resource("/requests/{id}/messages").post(requests::message))
+        .service(web::resource("/notifications").get(notifications::show))
+        .service(web::resource("/notifications/read-all").post(notifications::mark_all_read))
+        .service(web::resource("/notifications/{id}/read").post(notifications::mark_read))
+        .service(web::resource("/admin/deliveries").get(deliveries::list))
+        .service(web::resource("/admin/deliveries/{id}/retry").post(deliveries::retry))
+        .service(web::resource("/account/notifications").post(account::save_preferences))
         .service(web::resource("/account").get(account::show))
         .service(web::resource("/account/password").post(account::change_password))
         .service(web::resource("/account/recovery-codes").post(account::regenerate_codes))

@@ -31,6 +31,8 @@ pub struct Viewer {
     pub csrf: String,
     pub session: Session,
     pub client_addr: String,
+    /// Unread notifications about requests they may still see (the header's badge).
+    pub unread: i64,
 }
 
 impl Viewer {
@@ -40,6 +42,7 @@ impl Viewer {
                 name: self.user.name.clone(),
                 role: self.actor.role,
                 csrf: self.csrf.clone(),
+                unread: self.unread,
             }),
         }
     }
@@ -105,6 +108,12 @@ impl FromRequest for Viewer {
                 mission_id: user.mission_id.clone(),
                 clearance,
             };
+            let for_count = actor.clone();
+            let unread = db::run(&state.pool, move |conn| {
+                app::notifications::unread_count(conn, &for_count)
+            })
+            .await
+            .map_err(WebError::from)?;
             let csrf = csrf::token(&session);
             Ok(Viewer {
                 actor,
@@ -112,6 +121,7 @@ impl FromRequest for Viewer {
                 csrf,
                 session,
                 client_addr,
+                unread,
             })
         })
     }

@@ -255,6 +255,7 @@ pub async fn submit_enrolment(
                         .parse()
                         .unwrap_or(crate::domain::Role::MissionStaff),
                     csrf,
+                    unread: 0,
                 }),
             };
             Ok(respond(

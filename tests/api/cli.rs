@@ -334,3 +334,50 @@ fn get_status(url: &str) -> u16 {
     stream.read_to_string(&mut response).unwrap();
     response.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
+
+#[test]
+fn serve_delivers_queued_mail_with_its_embedded_worker() {
+    use protection_portal::db::{self, outbox};
+    let db = TestDb::fresh();
+    let outbox_dir = tempfile::tempdir().unwrap();
+    let mut cmd = portal(&db);
+    cmd.env("APP__WORKER__EMBEDDED", "true")
+        .env("APP__MAIL__FILE_DIR", outbox_dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0"]);
+    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.starts_with("Protection portal listening on ") {
+            break;
+        }
+    }
+    // Queue a mail as any state change would.
+    let mut settings = crate::helpers::test_settings().database;
+    settings.url = secrecy::SecretString::from(db.url().to_owned());
+    let pool = db::build_pool(&settings).unwrap();
+    let mut conn = pool.get().unwrap();
+    let now = protection_portal::app::now();
+    let id = db::new_id();
+    outbox::insert(&mut conn, &outbox::NewOutboxRow {
+        id: &id, kind: "password_changed", recipient_user_id: None, recipient_email: "someone@example.org",
+        request_id: None, payload: "{}", status: "pending", attempts: 0, next_attempt_at: now, created_at: now,
+    }).unwrap();
+    let file = outbox_dir.path().join(format!("{id}.eml"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !file.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(file.exists(), "the embedded worker wrote the mail");
+    let status = loop {
+        if let Some(row) = outbox::find(&mut conn, &id).unwrap().filter(|r| r.status == "sent") {
+            break row.status;
+        }
+        assert!(Instant::now() < deadline, "marked sent");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, "sent");
+    drop(conn);
+    drop(pool);
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+}

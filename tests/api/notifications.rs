@@ -396,3 +396,167 @@ async fn the_file_transport_writes_one_eml_per_mail() {
     let text = std::fs::read_to_string(&files[0]).unwrap();
     assert!(text.contains("Message-ID: <") && text.contains("multipart/alternative"));
 }
+
+#[actix_web::test]
+async fn the_portal_shows_unread_notifications_and_they_can_be_marked_read() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let id = file_request(&a, "Guard during the visit", 1).await;
+    let home = mfa.get("/").await;
+    assert!(
+        home.body.contains("<span class=\"badge\">1</span>"),
+        "unread badge in the header"
+    );
+    let list = mfa.get("/notifications").await;
+    assert!(list.body.contains(&format!("href=\"/requests/{id}\"")));
+    assert!(list.body.contains("A mission submitted a request"));
+    let nid = list
+        .body
+        .split("action=\"/notifications/")
+        .skip(1)
+        .find_map(|s| s.split_once("/read\"").map(|(id, _)| id.to_owned()))
+        .unwrap();
+    assert_eq!(
+        mfa.submit("/notifications", &format!("/notifications/{nid}/read"), &[])
+            .await
+            .status,
+        303
+    );
+    assert!(!mfa.get("/").await.body.contains("class=\"badge\""));
+    // Someone else's notification cannot be marked.
+    let other = a
+        .submit("/notifications", &format!("/notifications/{nid}/read"), &[])
+        .await;
+    assert_eq!(other.status, 404);
+    // Mark all.
+    act(&mfa, &id, "take", &[]).await;
+    act(
+        &mfa,
+        &id,
+        "request_information",
+        &[("message", "When exactly?")],
+    )
+    .await;
+    assert!(
+        a.get("/")
+            .await
+            .body
+            .contains("<span class=\"badge\">2</span>")
+    );
+    assert_eq!(
+        a.submit("/notifications", "/notifications/read-all", &[])
+            .await
+            .status,
+        303
+    );
+    assert!(!a.get("/").await.body.contains("class=\"badge\""));
+    // Administrators have no notifications page.
+    let mut admin = app.add_person("admin", None, None).await;
+    assert_eq!(
+        app.signed_in(&mut admin)
+            .await
+            .get("/notifications")
+            .await
+            .status,
+        403
+    );
+}
+
+#[actix_web::test]
+async fn informational_mail_can_be_switched_off_but_mail_that_asks_for_action_cannot() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let account = a.get("/account").await;
+    assert!(account.body.contains("email.submission_receipt"));
+    assert!(
+        !account.body.contains("email.information_requested"),
+        "action required: not offered"
+    );
+    // Switch everything optional off (nothing checked)...
+    let res = a.submit("/account", "/account/notifications", &[]).await;
+    assert_eq!(res.status, 303);
+    assert!(!a.get("/account").await.body.contains("checked"));
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let id = file_request(&a, "Guard during the visit", 1).await;
+    act(&mfa, &id, "take", &[]).await;
+    act(
+        &mfa,
+        &id,
+        "request_information",
+        &[("message", "When exactly?")],
+    )
+    .await;
+    let kinds: Vec<String> = outbox_by_kind(&app)
+        .into_iter()
+        .filter(|(_, r)| r.contains(&c.a.email))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["information_requested"],
+        "the receipt is not e-mailed; the request for information is"
+    );
+    // ...while the portal still lists both.
+    let list = a.get("/notifications").await;
+    assert!(
+        list.body.contains("Receipt for a request you submitted")
+            && list.body.contains("The Ministry asks for information")
+    );
+    // Switch the receipt on again.
+    a.submit(
+        "/account",
+        "/account/notifications",
+        &[("email.submission_receipt", "on")],
+    )
+    .await;
+    assert!(a.get("/account").await.body.contains("checked"));
+}
+
+#[actix_web::test]
+async fn administrators_see_delivery_without_content_and_retry_failed_mail() {
+    let app = spawn_app().await;
+    let server = SmtpServer::start().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    file_request(&a, "MARKER-TITLE guard", 1).await;
+    let mut settings = smtp_settings(&app, &server);
+    settings.worker.max_attempts = 1;
+    server
+        .refuse
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = drain(worker(&app, settings.clone())).await;
+    let mut admin = app.add_person("admin", None, None).await;
+    let b = app.signed_in(&mut admin).await;
+    let dead = b.get("/admin/deliveries?status=dead").await;
+    assert_eq!(dead.status, 200);
+    assert!(dead.body.contains(&c.a.email) && dead.body.contains("451"));
+    assert!(!dead.body.contains("MARKER-TITLE"));
+    let id =
+        crate::helpers::between(&dead.body, "action=\"/admin/deliveries/", "/retry\"").unwrap();
+    assert_eq!(
+        b.submit(
+            "/admin/deliveries?status=dead",
+            &format!("/admin/deliveries/{id}/retry"),
+            &[]
+        )
+        .await
+        .status,
+        303
+    );
+    server
+        .refuse
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let _ = drain(worker(&app, settings)).await;
+    assert_eq!(server.messages().len(), 1);
+    assert!(
+        b.get("/admin/deliveries?status=sent")
+            .await
+            .body
+            .contains(&c.a.email)
+    );
+    // Nobody else sees this page.
+    assert_eq!(a.get("/admin/deliveries").await.status, 403);
+}

@@ -1,0 +1,96 @@
+//! A person's notifications in the portal, and their e-mail preferences. Only notifications
+//! about requests they may still see are shown or counted.
+
+use chrono::NaiveDateTime;
+
+use crate::app::AppError;
+use crate::app::requests::scope_for;
+use crate::db::requests::{self as store, NotificationRow};
+use crate::db::{self, DbConnection, preferences};
+use crate::domain::access::Actor;
+use crate::domain::notification;
+
+pub fn unread_count(conn: &mut DbConnection, actor: &Actor) -> Result<i64, AppError> {
+    Ok(store::count_visible_notifications(
+        conn,
+        &actor.user_id,
+        &scope_for(actor),
+        true,
+    )?)
+}
+
+pub struct NotificationPage {
+    pub items: Vec<NotificationRow>,
+    pub total: i64,
+}
+
+pub fn page(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    page: i64,
+    per_page: i64,
+) -> Result<NotificationPage, AppError> {
+    let scope = scope_for(actor);
+    let offset = (page.max(1) - 1) * per_page;
+    Ok(NotificationPage {
+        items: store::visible_notifications_page(conn, &actor.user_id, &scope, per_page, offset)?,
+        total: store::count_visible_notifications(conn, &actor.user_id, &scope, false)?,
+    })
+}
+
+pub fn mark_read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    if store::mark_notification_read(conn, &actor.user_id, id, now)? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub fn mark_all_read(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(store::mark_all_notifications_read(
+        conn,
+        &actor.user_id,
+        now,
+    )?)
+}
+
+/// The kinds the person may switch off, each with whether e-mail is on.
+pub fn preferences(
+    conn: &mut DbConnection,
+    actor: &Actor,
+) -> Result<Vec<(&'static notification::Kind, bool)>, AppError> {
+    let off = preferences::switched_off(conn, &actor.user_id)?;
+    Ok(notification::optional_for(actor.role)
+        .into_iter()
+        .map(|k| (k, !off.iter().any(|o| o == k.code)))
+        .collect())
+}
+
+/// Stores the person's choices: e-mail on for the kinds in `on`, off for the other optional
+/// kinds of their role. Kinds that ask them to act are not theirs to switch off.
+pub fn set_preferences(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    on: &[String],
+) -> Result<(), AppError> {
+    db::write(conn, |conn| {
+        for kind in notification::optional_for(actor.role) {
+            preferences::set(
+                conn,
+                &actor.user_id,
+                kind.code,
+                on.iter().any(|c| c == kind.code),
+            )?;
+        }
+        Ok(())
+    })
+}
