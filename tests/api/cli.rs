@@ -344,7 +344,12 @@ fn serve_delivers_queued_mail_with_its_embedded_worker() {
     cmd.env("APP__WORKER__EMBEDDED", "true")
         .env("APP__MAIL__FILE_DIR", outbox_dir.path())
         .args(["serve", "--bind", "127.0.0.1:0"]);
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     while let Some(Ok(line)) = lines.next() {
         if line.starts_with("Protection portal listening on ") {
@@ -358,10 +363,22 @@ fn serve_delivers_queued_mail_with_its_embedded_worker() {
     let mut conn = pool.get().unwrap();
     let now = protection_portal::app::now();
     let id = db::new_id();
-    outbox::insert(&mut conn, &outbox::NewOutboxRow {
-        id: &id, kind: "password_changed", recipient_user_id: None, recipient_email: "someone@example.org",
-        request_id: None, payload: "{}", status: "pending", attempts: 0, next_attempt_at: now, created_at: now,
-    }).unwrap();
+    outbox::insert(
+        &mut conn,
+        &outbox::NewOutboxRow {
+            id: &id,
+            kind: "password_changed",
+            recipient_user_id: None,
+            recipient_email: "someone@example.org",
+            request_id: None,
+            payload: "{}",
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )
+    .unwrap();
     let file = outbox_dir.path().join(format!("{id}.eml"));
     let deadline = Instant::now() + Duration::from_secs(30);
     while !file.exists() && Instant::now() < deadline {
@@ -369,7 +386,10 @@ fn serve_delivers_queued_mail_with_its_embedded_worker() {
     }
     assert!(file.exists(), "the embedded worker wrote the mail");
     let status = loop {
-        if let Some(row) = outbox::find(&mut conn, &id).unwrap().filter(|r| r.status == "sent") {
+        if let Some(row) = outbox::find(&mut conn, &id)
+            .unwrap()
+            .filter(|r| r.status == "sent")
+        {
             break row.status;
         }
         assert!(Instant::now() < deadline, "marked sent");
@@ -378,6 +398,9 @@ fn serve_delivers_queued_mail_with_its_embedded_worker() {
     assert_eq!(status, "sent");
     drop(conn);
     drop(pool);
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(child.wait().unwrap().success());
 }
