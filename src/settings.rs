@@ -131,6 +131,9 @@ pub struct SecuritySettings {
     pub lockout_base_seconds: u32,
     pub lockout_max_seconds: u32,
     pub lockout_window_minutes: u32,
+    /// Addresses of reverse proxies / load balancers whose `X-Forwarded-For` is believed,
+    /// comma-separated. Empty: the connection's own address is the client's.
+    pub trusted_proxies: String,
 }
 
 /// A setting that failed its rule; the message names the key.
@@ -395,6 +398,19 @@ impl Settings {
         if w.max_attempts == 0 {
             return Err(invalid("worker.max_attempts", "must be at least 1"));
         }
+        for part in s
+            .trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            if part.parse::<std::net::IpAddr>().is_err() {
+                return Err(invalid(
+                    "security.trusted_proxies",
+                    format!("{part:?} is not an IP address"),
+                ));
+            }
+        }
         if s.lockout_window_minutes == 0 {
             return Err(invalid(
                 "security.lockout_window_minutes",
@@ -402,6 +418,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The trusted proxies' addresses.
+    pub fn trusted_proxies(&self) -> Vec<std::net::IpAddr> {
+        self.security
+            .trusted_proxies
+            .split(',')
+            .filter_map(|p| p.trim().parse().ok())
+            .collect()
     }
 
     /// The sign-in throttling rules these settings make.

@@ -160,6 +160,7 @@ impl Application {
         let state = web::Data::new(AppState {
             pool: prepared.pool.clone(),
             hash_cost: HashCost::from_settings(&settings.security),
+            trusted_proxies: settings.trusted_proxies(),
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;

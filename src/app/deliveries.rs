@@ -26,7 +26,12 @@ pub fn overview(
     let sent = outbox::count_by_status(conn, "sent")?;
     let dead = outbox::count_by_status(conn, "dead")?;
     Ok(Overview {
-        rows: outbox::by_status(conn, status, per_page, (page.max(1) - 1) * per_page)?,
+        rows: outbox::by_status(
+            conn,
+            status,
+            per_page,
+            (page.clamp(1, 1_000_000) - 1) * per_page,
+        )?,
         total: match status {
             "sent" => sent,
             "dead" => dead,

@@ -11,6 +11,7 @@ pub mod notifications;
 pub mod requests;
 pub mod setup;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;
 
 use crate::db::DbError;

@@ -31,7 +31,7 @@ pub fn page(
     per_page: i64,
 ) -> Result<NotificationPage, AppError> {
     let scope = scope_for(actor);
-    let offset = (page.max(1) - 1) * per_page;
+    let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
     Ok(NotificationPage {
         items: store::visible_notifications_page(conn, &actor.user_id, &scope, per_page, offset)?,
         total: store::count_visible_notifications(conn, &actor.user_id, &scope, false)?,

@@ -223,15 +223,25 @@ pub fn view(
         .map(|(id, name, role)| (id, (name, role)))
         .collect();
     let is_mission = actor.role == Role::MissionStaff;
+    // Who wrote an assessment is part of it: PST analysts are named only to PST, and to those
+    // who may read an assessment of this request in full.
+    let pst_names_visible = actor.role == Role::PstAnalyst
+        || assessments.iter().any(|a| {
+            a.classification
+                .parse::<Classification>()
+                .is_ok_and(|c| access::assessment_view(actor, c) == AssessmentView::Full)
+        });
     // Missions see the names of their own staff and of the assigned MFA officer only.
     let name_for = |id: &Option<String>| -> String {
         match id.as_ref().and_then(|i| people.get(i).map(|p| (i, p))) {
             None => "The portal".to_owned(),
             Some((i, (name, role))) => {
-                if !is_mission
-                    || role == "mission_staff"
-                    || row.assigned_officer_id.as_ref() == Some(i)
-                {
+                let visible = if is_mission {
+                    role == "mission_staff" || row.assigned_officer_id.as_ref() == Some(i)
+                } else {
+                    role != "pst_analyst" || pst_names_visible
+                };
+                if visible {
                     name.clone()
                 } else {
                     org_label(role).to_owned()
@@ -400,7 +410,7 @@ pub fn list(
     per_page: i64,
 ) -> Result<ListPage, AppError> {
     let per_page = per_page.clamp(1, PAGE_MAX);
-    let page = page.max(1);
+    let page = page.clamp(1, 1_000_000);
     let scope = scope_for(actor);
     let items = store::list(conn, &scope, filter, per_page, (page - 1) * per_page)?;
     let total = store::count(conn, &scope, filter)?;
@@ -875,7 +885,9 @@ fn recipient(conn: &mut DbConnection, user_id: Option<&str>) -> Result<Vec<Recip
         .collect())
 }
 
-fn refusal(r: Refusal, action: Action, state: State) -> AppError {
+/// The refusal as the actor is told it. The state is named as the actor sees states, so a
+/// mission never learns an internal one (such as a PST review) from a refusal.
+fn refusal(r: Refusal, actor: &Actor, action: Action, state: State) -> AppError {
     match r {
         Refusal::NotVisible => AppError::NotFound,
         Refusal::WrongRole => AppError::Forbidden,
@@ -883,7 +895,7 @@ fn refusal(r: Refusal, action: Action, state: State) -> AppError {
         Refusal::WrongState => AppError::NotNow(format!(
             "\u{201c}{}\u{201d} is not possible while the request is {}.",
             action.label(),
-            state.label().to_lowercase()
+            status_for(actor, state).1.to_lowercase()
         )),
     }
 }
@@ -911,7 +923,7 @@ pub fn perform(
             input.action,
             input.version,
         )
-        .map_err(|r| refusal(r, input.action, state))?;
+        .map_err(|r| refusal(r, actor, input.action, state))?;
         let mut extra = StateChange::default();
         let mut errors: Vec<FieldError> = Vec::new();
         let now = ctx.now;
@@ -1463,12 +1475,7 @@ pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppE
             if !store::change_state(conn, &id, row.version, State::Ended.code(), &extra, ctx.now)? {
                 return Ok(false);
             }
-            let last_day = store::measures_of(conn, &id)?
-                .iter()
-                .filter_map(|m| m.ends_on)
-                .max()
-                .unwrap_or(today);
-            store::end_measures(conn, &id, last_day)?;
+            store::end_measures_on_their_dates(conn, &id)?;
             event(
                 conn,
                 &id,

@@ -33,17 +33,22 @@ fn address_key(addr: &str) -> String {
     format!("addr:{addr}")
 }
 
-/// The throttle records that apply to one attempt: the account's and the client address's.
+/// One attempt as the throttle sees it. The attempt is counted as a failure *before* anything
+/// is checked, atomically per key, so that parallel guesses are all counted; a successful
+/// attempt then puts the records back (`succeeded`).
 struct Throttled {
     account_key: String,
     address_key: String,
-    account: Option<FailureRecord>,
-    address: Option<FailureRecord>,
+    account_before: Option<FailureRecord>,
+    address_before: Option<FailureRecord>,
+    /// The records with this attempt counted; `None` when it was locked already (attempts
+    /// during a lock do not lengthen it, so nobody can keep someone else out for long).
+    counted: Option<(FailureRecord, FailureRecord)>,
     locked: bool,
 }
 
 impl Throttled {
-    fn load(
+    fn attempt(
         conn: &mut DbConnection,
         policy: &ThrottlePolicy,
         email: &str,
@@ -51,17 +56,40 @@ impl Throttled {
         now: NaiveDateTime,
     ) -> Result<Self, AppError> {
         let (account_key, address_key) = (account_key(email), address_key(client_addr));
-        let account = throttle::find(conn, &account_key)?;
-        let address = throttle::find(conn, &address_key)?;
-        let locked =
-            policy.is_locked(account.as_ref(), now) || policy.is_locked(address.as_ref(), now);
-        Ok(Throttled {
-            account_key,
-            address_key,
-            account,
-            address,
-            locked,
+        db::write(conn, |conn| {
+            throttle::lock(conn, &account_key)?;
+            throttle::lock(conn, &address_key)?;
+            let account_before = throttle::find(conn, &account_key)?;
+            let address_before = throttle::find(conn, &address_key)?;
+            let locked = policy.is_locked(account_before.as_ref(), now)
+                || policy.is_locked(address_before.as_ref(), now);
+            let counted = if locked {
+                None
+            } else {
+                let account = policy.after_failure(Subject::Account, account_before.as_ref(), now);
+                let address = policy.after_failure(Subject::Address, address_before.as_ref(), now);
+                throttle::store(conn, &account_key, &account)?;
+                throttle::store(conn, &address_key, &address)?;
+                Some((account, address))
+            };
+            Ok(Throttled {
+                account_key: account_key.clone(),
+                address_key: address_key.clone(),
+                account_before,
+                address_before,
+                counted,
+                locked,
+            })
         })
+    }
+
+    /// The attempt was right after all: it does not count as a failure.
+    fn succeeded(&self, conn: &mut DbConnection) -> Result<(), AppError> {
+        if self.counted.is_some() {
+            throttle::restore(conn, &self.account_key, self.account_before.as_ref())?;
+            throttle::restore(conn, &self.address_key, self.address_before.as_ref())?;
+        }
+        Ok(())
     }
 }
 
@@ -108,7 +136,7 @@ pub fn check_password(
     let email = Email::parse("email", email)
         .map(|e| e.as_str().to_owned())
         .unwrap_or_else(|_| email.trim().to_lowercase());
-    let throttled = Throttled::load(conn, policy, &email, client_addr, now)?;
+    let throttled = Throttled::attempt(conn, policy, &email, client_addr, now)?;
     let locked = throttled.locked;
     let user = users::find_by_email(conn, &email)?;
     let usable = match &user {
@@ -126,7 +154,9 @@ pub fn check_password(
     match user {
         Some(user) if usable && !locked && verified != Verified::No => {
             db::write(conn, |conn| {
-                throttle::clear(conn, &throttled.account_key)?;
+                // The failure count stays until the second factor is given too (a right
+                // password alone does not reset what wrong codes counted).
+                throttled.succeeded(conn)?;
                 if let Some(hash) = &rehash {
                     users::upgrade_password_hash(conn, &user.id, hash)?;
                 }
@@ -212,18 +242,13 @@ fn record_failure(
             &entry(event, "failure", json!({ "reason": reason })),
             now,
         )?;
-        if throttled.locked {
+        let Some((account, address)) = &throttled.counted else {
             return Ok(());
-        }
-        let (account_record, address_record) = (throttled.account, throttled.address);
-        let account = policy.after_failure(Subject::Account, account_record.as_ref(), now);
-        let address = policy.after_failure(Subject::Address, address_record.as_ref(), now);
-        throttle::store(conn, &throttled.account_key, &account)?;
-        throttle::store(conn, &throttled.address_key, &address)?;
+        };
         let newly_locked = |before: Option<&FailureRecord>, after: &FailureRecord| {
             after.locked_until.is_some() && !policy.is_locked(before, now)
         };
-        if newly_locked(account_record.as_ref(), &account) {
+        if newly_locked(throttled.account_before.as_ref(), account) {
             audit::record(
                 conn,
                 &entry(
@@ -234,7 +259,7 @@ fn record_failure(
                 now,
             )?;
         }
-        if newly_locked(address_record.as_ref(), &address) {
+        if newly_locked(throttled.address_before.as_ref(), address) {
             audit::record(
                 conn,
                 &entry(
@@ -274,7 +299,7 @@ pub fn check_code(
     let Some(user) = users::find(conn, user_id)? else {
         return Ok(None);
     };
-    let throttled = Throttled::load(conn, policy, &user.email, client_addr, now)?;
+    let throttled = Throttled::attempt(conn, policy, &user.email, client_addr, now)?;
     let locked = throttled.locked;
     let allowed = !locked && may_sign_in(conn, &user)?;
     let accepted = allowed
@@ -366,7 +391,7 @@ pub fn confirm_enrolment(
     let Some(user) = users::find(conn, user_id)? else {
         return Ok(None);
     };
-    let throttled = Throttled::load(conn, policy, &user.email, client_addr, now)?;
+    let throttled = Throttled::attempt(conn, policy, &user.email, client_addr, now)?;
     let allowed =
         !throttled.locked && may_sign_in(conn, &user)? && user.totp_confirmed_at.is_none();
     let step = totp::check(secret_b32, code, unix_time).filter(|_| allowed);

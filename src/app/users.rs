@@ -376,7 +376,12 @@ pub fn list_users(
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<UserRow>, i64), AppError> {
-    let rows = users::list(conn, role, per_page, (page - 1).max(0) * per_page)?;
+    let rows = users::list(
+        conn,
+        role,
+        per_page,
+        (page.clamp(1, 1_000_000) - 1) * per_page,
+    )?;
     Ok((rows, users::count_by_role(conn, role)?))
 }
 

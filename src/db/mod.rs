@@ -13,6 +13,7 @@ pub mod secrets;
 pub mod security_log;
 pub mod sessions;
 pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -426,7 +426,9 @@ pub fn list(
     let mut q = filtered(scope, filter).select(RequestRow::as_select());
     if matches!(scope, Scope::Mission(_)) {
         q = q.order_by(needs_mission.asc());
-        q = q.then_order_by(requests::updated_at.desc());
+        // Newest first by creation: ordering by the last change would move a request up the
+        // mission's list on internal steps it must not learn of.
+        q = q.then_order_by(requests::created_at.desc());
     } else {
         q = q.order_by(requests::urgency.desc());
         q = q.then_order_by(requests::submitted_at.asc());
@@ -525,6 +527,19 @@ pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) ->
             .filter(measures::ended_on.is_null()),
     )
     .set(measures::ended_on.eq(Some(on)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Marks each measure in effect as ended on its own end date (the automatic end).
+pub fn end_measures_on_their_dates(conn: &mut DbConnection, request_id: &str) -> QueryResult<()> {
+    diesel::update(
+        measures::table
+            .filter(measures::request_id.eq(request_id))
+            .filter(measures::implemented_on.is_not_null())
+            .filter(measures::ended_on.is_null()),
+    )
+    .set(measures::ended_on.eq(measures::ends_on))
     .execute(conn)
     .map(|_| ())
 }

@@ -61,3 +61,26 @@ pub fn clear(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Serialises attempts on one key until the transaction ends (PostgreSQL: an advisory lock on
+/// the key's hash; SQLite: the write transaction already holds the only write lock).
+pub fn lock(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(727100004, hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Puts back what was stored before (`None`: nothing).
+pub fn restore(
+    conn: &mut DbConnection,
+    key: &str,
+    record: Option<&FailureRecord>,
+) -> QueryResult<()> {
+    match record {
+        Some(r) => store(conn, key, r),
+        None => clear(conn, key),
+    }
+}

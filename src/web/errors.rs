@@ -40,7 +40,7 @@ impl From<AppError> for WebError {
             AppError::Forbidden => WebError::Forbidden,
             AppError::NotNow(m) => WebError::NotNow(m),
             AppError::Conflict(m) => WebError::Conflict(m),
-            AppError::Invalid(errors) => WebError::Conflict(
+            AppError::Invalid(errors) => WebError::NotNow(
                 errors
                     .iter()
                     .map(ToString::to_string)

@@ -31,6 +31,8 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub hash_cost: HashCost,
+    /// From `security.trusted_proxies`, parsed once.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl AppState {

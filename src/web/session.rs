@@ -60,11 +60,32 @@ impl Viewer {
     }
 }
 
-/// The client's address as the server sees it.
+/// The client's address: the connection's, or — when the connection comes from a configured
+/// trusted proxy — the nearest untrusted address in `X-Forwarded-For`. Headers from anyone else
+/// are ignored, so a client cannot choose the address it is throttled and logged under.
 pub fn client_addr(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return "unknown".to_owned();
+    };
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.trusted_proxies.clone())
+        .unwrap_or_default();
+    if trusted.contains(&peer)
+        && let Some(forwarded) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+    {
+        for hop in forwarded.rsplit(',') {
+            match hop.trim().parse::<std::net::IpAddr>() {
+                Ok(ip) if trusted.contains(&ip) => continue,
+                Ok(ip) => return ip.to_string(),
+                Err(_) => break,
+            }
+        }
+    }
+    peer.to_string()
 }
 
 impl FromRequest for Viewer {

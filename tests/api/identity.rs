@@ -867,3 +867,132 @@ async fn a_session_ends_at_its_absolute_deadline_however_active() {
     drop(conn);
     assert_eq!(b.get("/account").await.status, 302);
 }
+
+#[actix_web::test]
+async fn a_right_password_does_not_reset_what_wrong_codes_counted() {
+    let app = spawn_app().await;
+    let mut person = app
+        .add_person("mfa_officer", None, Some("restricted"))
+        .await;
+    app.signed_in(&mut person).await;
+    let threshold = app.settings.security.lockout_account_threshold as usize;
+    for i in 0..threshold {
+        let b = app.browser();
+        let step = b
+            .submit(
+                "/sign-in",
+                "/sign-in",
+                &[("email", &person.email), ("password", &person.password)],
+            )
+            .await;
+        assert_eq!(
+            step.status, 303,
+            "attempt {i}: the password step still works"
+        );
+        assert_eq!(
+            b.submit("/sign-in/code", "/sign-in/code", &[("code", "000000")])
+                .await
+                .status,
+            422
+        );
+    }
+    assert!(
+        events(&app, "account_locked") >= 1,
+        "wrong codes across sign-ins lock the account"
+    );
+}
+
+#[actix_web::test]
+async fn parallel_guesses_are_all_counted() {
+    let app = spawn_app().await;
+    let person = app.add_person("police_liaison", None, Some("secret")).await;
+    let csrf_and_clients: Vec<(crate::helpers::Browser, String)> = {
+        let mut v = Vec::new();
+        for _ in 0..10 {
+            let b = app.browser();
+            let token = b.get("/sign-in").await.csrf();
+            v.push((b, token));
+        }
+        v
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for (b, token) in csrf_and_clients {
+        let (email, url) = (person.email.clone(), b.url("/sign-in"));
+        tasks.spawn(async move {
+            let form = [
+                ("csrf_token", token.as_str()),
+                ("email", email.as_str()),
+                ("password", "a wrong guess here"),
+            ];
+            b.client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    assert!(tasks.join_all().await.iter().all(|s| *s == 401));
+    let mut conn = app.pool.get().unwrap();
+    let key = format!(
+        "account:{}",
+        protection_portal::auth::secret::digest(&person.email)
+    );
+    let record = db::throttle::find(&mut conn, &key).unwrap().unwrap();
+    assert!(
+        record.failures >= app.settings.security.lockout_account_threshold as i32,
+        "{record:?}"
+    );
+    assert!(record.locked_until.is_some());
+}
+
+#[actix_web::test]
+async fn the_client_address_comes_from_a_trusted_proxy_only() {
+    let app = spawn_app_with(Options {
+        configure: Box::new(|s| s.security.trusted_proxies = "127.0.0.1".into()),
+        ..Default::default()
+    })
+    .await;
+    let b = app.browser();
+    let token = b.get("/sign-in").await.csrf();
+    b.client
+        .post(b.url("/sign-in"))
+        .header("x-forwarded-for", "198.51.100.7, 203.0.113.9")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "nobody@example.org"),
+            ("password", "whatever it is"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let plain = spawn_app().await;
+    let b2 = plain.browser();
+    let token = b2.get("/sign-in").await.csrf();
+    b2.client
+        .post(b2.url("/sign-in"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "nobody@example.org"),
+            ("password", "whatever it is"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let addr = |app: &crate::helpers::TestApp| {
+        let mut conn = app.pool.get().unwrap();
+        security_log::newest(&mut conn, Some("sign_in_failed"), 1).unwrap()[0]
+            .client_addr
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(addr(&app), "203.0.113.9", "the proxy's view of the client");
+    assert_eq!(
+        addr(&plain),
+        "127.0.0.1",
+        "a header from an untrusted peer is ignored"
+    );
+}

@@ -1057,3 +1057,78 @@ async fn notes_above_the_ceiling_or_the_authors_clearance_are_refused_and_never_
     drop(conn);
     assert!(!a.get(&path).await.body.contains("MARKER-RESTRICTED"));
 }
+
+#[actix_web::test]
+async fn a_refusal_never_names_an_internal_state_to_the_mission_and_pst_names_stay_with_pst() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let police = app.signed_in(&mut c.police).await;
+    let pst = app.signed_in(&mut c.pst).await;
+    let id = file_request(&a, "Guard during the visit", 1).await;
+    act(&mfa, &id, "take", &[]).await;
+    act(&mfa, &id, "forward_to_police", &[]).await;
+    act(&police, &id, "refer_to_pst", &[]).await;
+    let res = act(
+        &a,
+        &id,
+        "provide_information",
+        &[("message", "More details.")],
+    )
+    .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body.contains("while the request is under assessment"),
+        "{}",
+        res.body
+    );
+    for word in ["PST", "pst", "police review"] {
+        assert!(!res.body.contains(&format!("request is {word}")), "{word}");
+    }
+    act(
+        &pst,
+        &id,
+        "submit_assessment",
+        &[
+            ("assessment.threat_level", "low"),
+            ("assessment.summary", "Nothing specific."),
+            ("assessment.classification", "restricted"),
+        ],
+    )
+    .await;
+    let analyst_name = {
+        let mut conn = app.pool.get().unwrap();
+        db::users::find(&mut conn, &c.pst.id).unwrap().unwrap().name
+    };
+    assert!(
+        !mfa.get(&format!("/requests/{id}"))
+            .await
+            .body
+            .contains(&analyst_name),
+        "the MFA does not learn who assessed"
+    );
+    assert!(
+        police
+            .get(&format!("/requests/{id}"))
+            .await
+            .body
+            .contains(&analyst_name)
+    );
+}
+
+#[actix_web::test]
+async fn automatically_ended_measures_end_on_their_own_dates() {
+    use protection_portal::app::requests::{Context, end_expired};
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let id = in_effect(&app, &mut c, &day(2)).await;
+    let ctx = Context {
+        now: protection_portal::app::now() + chrono::Duration::days(10),
+        ceiling: protection_portal::domain::Classification::Restricted,
+    };
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(end_expired(&mut conn, &ctx).unwrap(), 1);
+    let m = &store::measures_of(&mut conn, &id).unwrap()[0];
+    assert_eq!(m.ended_on, m.ends_on);
+}

@@ -1,0 +1,173 @@
+//! Personal access tokens for the API: created (shown once), listed, revoked, and checked on
+//! every call. A token is `pp_<prefix>_<secret>`; the prefix names it in lists and logs without
+//! revealing it, and only the SHA-256 of the whole token is stored.
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::json;
+
+use crate::app::{Acting, AppError};
+use crate::audit;
+use crate::auth::secret;
+use crate::db::tokens::{self, NewToken, TokenRow};
+use crate::db::users::{self, UserRow};
+use crate::db::{self, DbConnection, missions};
+use crate::domain::access::Actor;
+use crate::domain::text::check_text;
+use crate::domain::{Clearance, FieldError, Role};
+
+/// A new token: the stored row and the token itself, to show once.
+pub struct Created {
+    pub row: TokenRow,
+    pub token: String,
+}
+
+fn prefix() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
+    secret::random_bytes::<10>()
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Creates a token for `user_id` (256 random bits), valid for `expires_in_days` or until revoked.
+pub fn create(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    name: &str,
+    expires_in_days: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<Created, AppError> {
+    let name = if name.trim().is_empty() {
+        "API token"
+    } else {
+        name.trim()
+    };
+    check_text("name", name, 1, 100, false)?;
+    if let Some(days) = expires_in_days
+        && !(1..=366).contains(&days)
+    {
+        return Err(FieldError::new("expires_in_days", "must be between 1 and 366").into());
+    }
+    let prefix = prefix();
+    let token = format!("pp_{prefix}_{}", secret::generate());
+    let id = db::new_id();
+    db::write(conn, |conn| {
+        let user = users::find(conn, user_id)?
+            .filter(|u| u.active)
+            .ok_or(AppError::NotFound)?;
+        tokens::insert(
+            conn,
+            &NewToken {
+                id: &id,
+                user_id: &user.id,
+                name,
+                prefix: &prefix,
+                token_hash: &secret::digest(&token),
+                created_at: now,
+                expires_at: expires_in_days.map(|d| now + Duration::days(d)),
+            },
+        )?;
+        audit::record(
+            conn,
+            &acting.entry(
+                "token_created",
+                "api_token",
+                &id,
+                json!({ "prefix": prefix, "user_id": user.id }),
+            ),
+            now,
+        )?;
+        let row = tokens::list_for_user(conn, &user.id)?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or(AppError::NotFound)?;
+        Ok(Created {
+            row,
+            token: token.clone(),
+        })
+    })
+}
+
+pub fn list(conn: &mut DbConnection, user_id: &str) -> Result<Vec<TokenRow>, AppError> {
+    Ok(tokens::list_for_user(conn, user_id)?)
+}
+
+pub fn revoke(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    db::write(conn, |conn| {
+        if !tokens::revoke(conn, user_id, id, now)? {
+            return Err(AppError::NotFound);
+        }
+        audit::record(
+            conn,
+            &acting.entry("token_revoked", "api_token", id, json!({})),
+            now,
+        )?;
+        Ok(())
+    })
+}
+
+/// The person a presented token acts for: the token must be unrevoked and unexpired, its owner
+/// active (and, for mission staff, their mission active).
+pub fn authenticate(
+    conn: &mut DbConnection,
+    token: &str,
+    now: NaiveDateTime,
+) -> Result<Option<(Actor, UserRow, TokenRow)>, AppError> {
+    if !token.starts_with("pp_") || token.len() > 200 {
+        return Ok(None);
+    }
+    let Some(row) = tokens::find_usable(conn, &secret::digest(token), now)? else {
+        return Ok(None);
+    };
+    let Some(user) = users::find(conn, &row.user_id)?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    if let Some(m) = &user.mission_id
+        && !missions::find(conn, m)?.is_some_and(|m| m.active)
+    {
+        return Ok(None);
+    }
+    let (Ok(role), Ok(clearance)) = (
+        user.role.parse::<Role>(),
+        user.clearance.parse::<Clearance>(),
+    ) else {
+        return Ok(None);
+    };
+    tokens::touch(conn, &row.id, now)?;
+    let actor = Actor {
+        user_id: user.id.clone(),
+        role,
+        mission_id: user.mission_id.clone(),
+        clearance,
+    };
+    Ok(Some((actor, user, row)))
+}
+
+/// Counts an API call against the token's per-minute limit; `Some(seconds)` to wait when over.
+pub fn throttle(
+    conn: &mut DbConnection,
+    token_id: &str,
+    limit: u32,
+    now: NaiveDateTime,
+) -> Result<Option<i64>, AppError> {
+    let (count, start) = tokens::count_call(conn, &format!("api:{token_id}"), now)?;
+    if count as u32 > limit {
+        Ok(Some((60 - (now - start).num_seconds()).max(1)))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Finds an active user by e-mail (for `token create --user`).
+pub fn user_by_email(conn: &mut DbConnection, email: &str) -> Result<UserRow, AppError> {
+    users::find_by_email(conn, &email.trim().to_lowercase())?
+        .filter(|u| u.active)
+        .ok_or_else(|| FieldError::new("user", "no active account has this e-mail address").into())
+}

@@ -1,0 +1,141 @@
+//! Queries on personal access tokens (only their hash is stored) and the API call counters.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{api_tokens, sign_in_throttle};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prefix: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_tokens)]
+pub struct NewToken<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub prefix: &'a str,
+    pub token_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> QueryResult<()> {
+    diesel::insert_into(api_tokens::table)
+        .values(token)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A token that is not revoked and not expired at `now`.
+pub fn find_usable(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<TokenRow>> {
+    api_tokens::table
+        .filter(api_tokens::user_id.eq(user_id))
+        .order(api_tokens::created_at.desc())
+        .select(TokenRow::as_select())
+        .load(conn)
+}
+
+/// Revokes one of a person's tokens; false if it is not theirs or already revoked.
+pub fn revoke(
+    conn: &mut DbConnection,
+    user_id: &str,
+    id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::id.eq(id))
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Records use, at most once a minute per token.
+pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        api_tokens::table.filter(api_tokens::id.eq(id)).filter(
+            api_tokens::last_used_at
+                .is_null()
+                .or(api_tokens::last_used_at.lt(now - chrono::Duration::minutes(1))),
+        ),
+    )
+    .set(api_tokens::last_used_at.eq(Some(now)))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Counts one API call in a fixed one-minute window kept in the database (so the limit holds
+/// across instances); returns the calls made in the current window, this one included, and
+/// when the window started.
+pub fn count_call(
+    conn: &mut DbConnection,
+    key: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(i32, NaiveDateTime)> {
+    super::write(conn, |conn| {
+        let current: Option<(i32, NaiveDateTime)> = sign_in_throttle::table
+            .find(key)
+            .select((
+                sign_in_throttle::failures,
+                sign_in_throttle::first_failure_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let (count, start) = match current {
+            Some((n, start)) if now - start < chrono::Duration::minutes(1) => (n + 1, start),
+            _ => (1, now),
+        };
+        let updated = diesel::update(sign_in_throttle::table.find(key))
+            .set((
+                sign_in_throttle::failures.eq(count),
+                sign_in_throttle::first_failure_at.eq(start),
+                sign_in_throttle::last_failure_at.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(sign_in_throttle::table)
+                .values((
+                    sign_in_throttle::throttle_key.eq(key),
+                    sign_in_throttle::failures.eq(count),
+                    sign_in_throttle::first_failure_at.eq(start),
+                    sign_in_throttle::last_failure_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok((count, start))
+    })
+}
