@@ -222,10 +222,29 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             Ok(())
         }
         Command::Token {
-            action: TokenCommand::Create { .. },
-        } => anyhow::bail!(
-            "token create is not yet available: personal access tokens arrive with the JSON API"
-        ),
+            action: TokenCommand::Create { user, name },
+        } => {
+            let prepared = startup::prepare(settings).await?;
+            let created = db::run(&prepared.pool, move |conn| {
+                let owner = app::tokens::user_by_email(conn, &user)?;
+                app::tokens::create(
+                    conn,
+                    &Acting::command_line(),
+                    &owner.id,
+                    name.as_deref().unwrap_or("command line"),
+                    None,
+                    app::now(),
+                )
+            })
+            .await
+            .map_err(explain)?;
+            println!(
+                "Created personal access token {} ({}). It is shown only now; keep it secret.",
+                created.row.prefix, created.row.name
+            );
+            println!("{}", created.token);
+            Ok(())
+        }
     }
 }
 

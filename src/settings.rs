@@ -21,6 +21,16 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub worker: WorkerSettings,
+    pub api: ApiSettings,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Calls one personal access token may make per minute (429 with Retry-After beyond).
+    pub requests_per_minute: u32,
+    /// Serve the API documentation (Swagger UI, from the binary) at /api/docs.
+    pub docs_enabled: bool,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -376,6 +386,9 @@ impl Settings {
         }
         if m.smtp.pool_size == 0 {
             return Err(invalid("mail.smtp.pool_size", "must be at least 1"));
+        }
+        if self.api.requests_per_minute == 0 {
+            return Err(invalid("api.requests_per_minute", "must be at least 1"));
         }
         let w = &self.worker;
         if w.batch_size == 0 || w.batch_size > 1000 {

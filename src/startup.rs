@@ -173,6 +173,7 @@ impl Application {
         } else {
             "portal_session"
         };
+        let docs = settings.api.docs_enabled;
         let idle = actix_web::cookie::time::Duration::minutes(i64::from(
             settings.security.session_idle_minutes,
         ));
@@ -195,8 +196,21 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(web::FormConfig::default().limit(max_body))
-                .app_data(web::JsonConfig::default().limit(max_body))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(max_body)
+                        .error_handler(crate::web::api::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(crate::web::api::query_error))
                 .configure(routes)
+                .configure(|cfg| {
+                    if docs {
+                        cfg.service(
+                            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                                .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
+                        );
+                    }
+                })
                 .wrap(from_fn(csrf::protect))
                 .wrap(sessions)
                 .wrap(from_fn(frame::frame))

@@ -58,17 +58,29 @@ async fn render(
     status: StatusCode,
     errors: &[FieldError],
 ) -> Result<HttpResponse, WebError> {
+    render_with(viewer, state, status, errors, None).await
+}
+
+/// The account page; `new_token` is a token just created, shown this once.
+async fn render_with(
+    viewer: &Viewer,
+    state: &AppState,
+    status: StatusCode,
+    errors: &[FieldError],
+    new_token: Option<String>,
+) -> Result<HttpResponse, WebError> {
     let user_id = viewer.user.id.clone();
     let mission_id = viewer.user.mission_id.clone();
     let actor = viewer.actor.clone();
-    let (overview, mission, prefs) = db::run(&state.pool, move |conn| {
+    let (overview, mission, prefs, tokens) = db::run(&state.pool, move |conn| {
         let overview = account::overview(conn, &user_id, app::now())?;
         let mission = match mission_id {
             Some(id) => missions::find(conn, &id)?,
             None => None,
         };
         let prefs = app::notifications::preferences(conn, &actor)?;
-        Ok::<_, AppError>((overview, mission, prefs))
+        let tokens = app::tokens::list(conn, &actor.user_id)?;
+        Ok::<_, AppError>((overview, mission, prefs, tokens))
     })
     .await?;
     let this_session = viewer.session.get::<String>(SESSION_LABEL).ok().flatten();
@@ -110,6 +122,45 @@ async fn render(
                 }
                 button type="submit" class="secondary" { "Save e-mail choices" }
             }
+        }
+
+        h2 id="tokens-heading" { "Personal access tokens (API)" }
+        p { "A token lets a case system use the portal's API as you, with your role and access. See " a href="/api/docs/" { "the API documentation" } "." }
+        @if let Some(token) = new_token {
+            div class="notice" role="status" {
+                p { strong { "Your new token — copy it now; it is shown only once:" } }
+                p class="secret" { (token) }
+            }
+        }
+        @if !tokens.is_empty() {
+            table {
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Prefix" } th scope="col" { "Created (UTC)" } th scope="col" { "Expires" } th scope="col" { "Last used" } th scope="col" { span class="visually-hidden" { "Action" } } } }
+                tbody {
+                    @for t in &tokens {
+                        tr {
+                            td { (t.name) }
+                            td { code { (t.prefix) } }
+                            td { (t.created_at.format("%Y-%m-%d %H:%M")) }
+                            td { (t.expires_at.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "Never".into())) }
+                            td { (t.last_used_at.map(|e| e.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "–".into())) }
+                            td {
+                                @if t.revoked_at.is_some() { "Revoked" } @else {
+                                    form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
+                                        (csrf_field(&viewer.csrf))
+                                        button type="submit" class="secondary" { "Revoke" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action="/account/tokens" novalidate aria-labelledby="tokens-heading" {
+            (csrf_field(&viewer.csrf))
+            (Input::new("token_name", "Name").hint("What the token is for, e.g. the case system's name.").render(errors))
+            (Input::new("expires_in_days", "Valid for (days)").optional().hint("1 to 366; empty for until revoked.").render(errors))
+            button type="submit" class="secondary" { "Create token" }
         }
 
         h2 id="codes-heading" { "Recovery codes" }
@@ -237,6 +288,74 @@ pub async fn save_preferences(
     let actor = viewer.actor.clone();
     db::run(&state.pool, move |conn| {
         app::notifications::set_preferences(conn, &actor, &on)
+    })
+    .await?;
+    Ok(see_other("/account"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+    token_name: String,
+    expires_in_days: String,
+}
+
+pub async fn create_token(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let form = form.into_inner();
+    let days = match form.expires_in_days.trim() {
+        "" => None,
+        d => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let errors = [FieldError::new(
+                    "expires_in_days",
+                    "must be a whole number of days",
+                )];
+                return render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await;
+            }
+        },
+    };
+    let (acting, user_id) = (viewer.acting(), viewer.user.id.clone());
+    match db::run(&state.pool, move |conn| {
+        app::tokens::create(conn, &acting, &user_id, &form.token_name, days, app::now())
+    })
+    .await
+    {
+        Ok(created) => render_with(&viewer, &state, StatusCode::OK, &[], Some(created.token)).await,
+        Err(AppError::Invalid(errors)) => {
+            let errors: Vec<FieldError> = errors
+                .into_iter()
+                .map(|e| {
+                    if e.field == "name" {
+                        FieldError::new("token_name", e.message)
+                    } else {
+                        e
+                    }
+                })
+                .collect();
+            render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn revoke_token(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let (acting, user_id, id) = (viewer.acting(), viewer.user.id.clone(), path.into_inner());
+    db::run(&state.pool, move |conn| {
+        app::tokens::revoke(conn, &acting, &user_id, &id, app::now())
     })
     .await?;
     Ok(see_other("/account"))

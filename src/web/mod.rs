@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod deliveries;
 pub mod errors;
 pub mod forms;
@@ -43,6 +44,7 @@ impl AppState {
 
 /// Every route of the portal.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    api::routes(cfg);
     // Resources rather than bare routes, so that a wrong method is answered 405, not 404.
     cfg.service(web::resource("/").get(home::show))
         .service(web::resource("/health/live").get(health::live))
@@ -91,6 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/admin/deliveries").get(deliveries::list))
         .service(web::resource("/admin/deliveries/{id}/retry").post(deliveries::retry))
         .service(web::resource("/account/notifications").post(account::save_preferences))
+        .service(web::resource("/account/tokens").post(account::create_token))
+        .service(web::resource("/account/tokens/{id}/revoke").post(account::revoke_token))
         .service(web::resource("/account").get(account::show))
         .service(web::resource("/account/password").post(account::change_password))
         .service(web::resource("/account/recovery-codes").post(account::regenerate_codes))

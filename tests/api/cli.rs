@@ -268,13 +268,55 @@ fn an_invalid_setting_stops_start_up_naming_the_key() {
 }
 
 #[test]
-fn token_create_says_it_is_not_yet_available() {
+fn token_create_prints_a_working_token_as_its_last_line() {
     let db = TestDb::fresh();
     let mut cmd = portal(&db);
-    cmd.args(["token", "create", "--user", "a@b.example"]);
+    cmd.args([
+        "user",
+        "create",
+        "--email",
+        "case.system@police.example",
+        "--name",
+        "Case System",
+        "--role",
+        "police_liaison",
+        "--clearance",
+        "restricted",
+    ]);
+    assert!(run(cmd, "a long enough passphrase\n").status.success());
+    let mut cmd = portal(&db);
+    cmd.args([
+        "token",
+        "create",
+        "--user",
+        "Case.System@police.example",
+        "--name",
+        "nightly import",
+    ]);
+    let out = run(cmd, "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = last_line(&out);
+    assert!(token.starts_with("pp_") && token.len() > 50, "{token}");
+    let mut settings = crate::helpers::test_settings().database;
+    settings.url = secrecy::SecretString::from(db.url().to_owned());
+    let pool = protection_portal::db::build_pool(&settings).unwrap();
+    let mut conn = pool.get().unwrap();
+    let found = protection_portal::app::tokens::authenticate(
+        &mut conn,
+        &token,
+        protection_portal::app::now(),
+    )
+    .unwrap();
+    assert_eq!(found.unwrap().1.email, "case.system@police.example");
+    let mut cmd = portal(&db);
+    cmd.args(["token", "create", "--user", "nobody@example.org"]);
     let out = run(cmd, "");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not yet available"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user: no active account"));
 }
 
 #[test]

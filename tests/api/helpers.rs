@@ -523,3 +523,30 @@ impl Browser {
         self.submit("/account", "/sign-out", &[]).await
     }
 }
+
+/// A POST announcing a 10 MB body, sent as raw HTTP so that the server's early answer is read
+/// deterministically (a client still uploading may see the connection close instead).
+pub async fn oversized_post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    content_type: &str,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: {content_type}\r\nContent-Length: 10000000\r\n\r\nx"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]).to_lowercase();
+    (
+        head.split_whitespace().nth(1).unwrap().parse().unwrap(),
+        head,
+    )
+}

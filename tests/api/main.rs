@@ -6,6 +6,7 @@ mod db;
 mod health;
 mod helpers;
 mod identity;
+mod json_api;
 mod migrations;
 mod notifications;
 mod pages;

@@ -1,0 +1,666 @@
+//! The API's handlers: each parses, calls one application function, and shapes the answer.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::types::*;
+use super::{ApiCaller, ApiError};
+use crate::app::requests::{self as req, Context, RequestView};
+use crate::app::{self, AppError, missions as mission_app, notifications, users as user_app};
+use crate::db;
+use crate::domain::access::{AssessmentView, Capability};
+use crate::domain::request::{MeasureInput, RequestInput};
+use crate::domain::workflow::{Action, State};
+use crate::domain::{Classification, FieldError, Role};
+use crate::web::AppState;
+
+type ApiResult = Result<HttpResponse, ApiError>;
+
+fn context(state: &AppState) -> Context {
+    Context {
+        now: app::now(),
+        ceiling: state
+            .settings
+            .max_classification()
+            .unwrap_or(Classification::Restricted),
+    }
+}
+
+fn ts(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Caller, for the API.
+#[utoipa::path(get, path = "/api/v1/me", tag = "caller",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn me(caller: ApiCaller) -> ApiResult {
+    caller.require(Capability::ManageOwnAccount)?;
+    let u = caller.user;
+    Ok(HttpResponse::Ok().json(Me {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        mission_id: u.mission_id,
+        clearance: u.clearance,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// A status as the caller sees statuses (mission-facing codes for mission staff).
+    status: Option<String>,
+    mission_id: Option<String>,
+    /// A reference (exact) or words of the title.
+    q: Option<String>,
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+/// Requests the caller may see, urgent first, then oldest.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListQuery),
+    responses((status = 200, body = RequestList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_requests(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> ApiResult {
+    caller.require(Capability::ViewOwnHome)?;
+    let q = query.into_inner();
+    let per_page = q.per_page.unwrap_or(25);
+    if !(1..=100).contains(&per_page) {
+        return Err(ApiError::Invalid(
+            "per_page must be between 1 and 100".into(),
+            vec![FieldError::new("per_page", "must be between 1 and 100")],
+        ));
+    }
+    let page = q.page.unwrap_or(1);
+    if page < 1 {
+        return Err(ApiError::Invalid(
+            "page must be at least 1".into(),
+            vec![FieldError::new("page", "must be at least 1")],
+        ));
+    }
+    let mut filter = crate::db::requests::ListFilter::default();
+    if let Some(s) = q.status.filter(|s| !s.is_empty()) {
+        filter = req::with_status(&caller.actor, filter, &s);
+    }
+    filter.mission_id = q.mission_id.filter(|m| !m.is_empty());
+    filter.query = q.q.filter(|t| !t.trim().is_empty());
+    let actor = caller.actor.clone();
+    let list = db::run(&state.pool, move |conn| {
+        req::list(conn, &actor, &filter, page, per_page)
+    })
+    .await?;
+    let items = list
+        .items
+        .iter()
+        .map(|r| {
+            let st = r.state.parse::<State>().unwrap_or(State::Draft);
+            RequestSummary {
+                id: r.id.clone(),
+                reference: r.reference.clone(),
+                mission_id: r.mission_id.clone(),
+                status: req::status_for(&caller.actor, st).0.to_owned(),
+                title: r.title.clone(),
+                urgency: r.urgency.clone(),
+                created_at: ts(r.created_at),
+                submitted_at: r.submitted_at.map(ts),
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(RequestList {
+        items,
+        total: list.total,
+        page: list.page,
+        per_page: list.per_page,
+    }))
+}
+
+fn input_of(
+    title: String,
+    justification: String,
+    urgency: String,
+    contact: ContactBody,
+    measures: Vec<MeasureBody>,
+) -> RequestInput {
+    RequestInput {
+        title,
+        justification,
+        urgency,
+        contact_name: contact.name,
+        contact_phone: contact.phone,
+        contact_email: contact.email,
+        measures: measures
+            .into_iter()
+            .map(|m| MeasureInput {
+                kind: m.kind,
+                location: m.location,
+                address: m.address.unwrap_or_default(),
+                starts_on: m.starts_on,
+                ends_on: m.ends_on.unwrap_or_default(),
+                description: m.description,
+            })
+            .collect(),
+    }
+}
+
+fn request_json(caller: &ApiCaller, v: RequestView) -> RequestJson {
+    let is_mission = caller.actor.role == Role::MissionStaff;
+    let decided_visible = !is_mission
+        || matches!(
+            v.state,
+            State::Approved | State::Declined | State::InEffect | State::Ended
+        );
+    let reply_visible = !is_mission
+        || matches!(
+            v.state,
+            State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended
+        );
+    let assessments = (!is_mission).then(|| {
+        v.assessments
+            .iter()
+            .map(|a| {
+                let shown = a.view != AssessmentView::ExistenceOnly;
+                AssessmentJson {
+                    id: a.id.clone(),
+                    created_at: ts(a.at),
+                    threat_level: a.threat_level.map(|l| l.code().to_owned()),
+                    summary: a.summary.clone(),
+                    classification: shown.then(|| a.classification.code().to_owned()),
+                    declassify_on: shown.then(|| a.declassify_on.to_string()),
+                }
+            })
+            .collect()
+    });
+    let r = v.row;
+    RequestJson {
+        status: v.status.0.to_owned(),
+        version: v.version,
+        measures: v
+            .measures
+            .into_iter()
+            .map(|m| MeasureJson {
+                id: m.id,
+                kind: m.kind,
+                location: m.location,
+                address: m.address,
+                starts_on: m.starts_on.map(|d| d.to_string()),
+                ends_on: m.ends_on.map(|d| d.to_string()),
+                description: m.description,
+                outcome: m.outcome.filter(|_| decided_visible),
+                conditions: m.conditions.filter(|_| decided_visible),
+                implemented_on: m
+                    .implemented_on
+                    .filter(|_| decided_visible)
+                    .map(|d| d.to_string()),
+                ended_on: m
+                    .ended_on
+                    .filter(|_| decided_visible)
+                    .map(|d| d.to_string()),
+            })
+            .collect(),
+        contact: ContactJson {
+            name: r.contact_name,
+            phone: r.contact_phone,
+            email: r.contact_email,
+        },
+        assigned_to: r.assigned_officer_id,
+        reply: r.reply.filter(|_| reply_visible),
+        assessments,
+        created_at: ts(r.created_at),
+        submitted_at: r.submitted_at.map(ts),
+        id: r.id,
+        reference: r.reference,
+        mission_id: r.mission_id,
+        title: r.title,
+        justification: r.justification,
+        urgency: r.urgency,
+    }
+}
+
+async fn load(caller: &ApiCaller, state: &AppState, id: String) -> Result<RequestJson, ApiError> {
+    let (actor, now) = (caller.actor.clone(), app::now());
+    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
+    Ok(request_json(caller, view))
+}
+
+/// Starts a draft for the caller's own mission (mission staff).
+#[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = RequestBody,
+    responses((status = 201, body = RequestJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_request(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: web::Json<RequestBody>,
+) -> ApiResult {
+    caller.require(Capability::DraftRequests)?;
+    let b = body.into_inner();
+    let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
+    let (actor, ctx) = (caller.actor.clone(), context(&state));
+    let row = db::run(&state.pool, move |conn| {
+        req::create_draft(conn, &actor, &input, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(load(&caller, &state, row.id).await?))
+}
+
+/// One request as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "requests", params(("id" = String, Path)),
+    responses((status = 200, body = RequestJson), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn get_request(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult {
+    Ok(HttpResponse::Ok().json(load(&caller, &state, path.into_inner()).await?))
+}
+
+/// Changes a draft, or a request the MFA asked for information on (mission staff).
+#[utoipa::path(patch, path = "/api/v1/requests/{id}", tag = "requests", params(("id" = String, Path)), request_body = RequestPatch,
+    responses((status = 200, body = RequestJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn update_request(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<RequestPatch>,
+) -> ApiResult {
+    let b = body.into_inner();
+    let version = b.version;
+    let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
+    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
+    let row = db::run(&state.pool, move |conn| {
+        req::update(conn, &actor, &id, version, &input, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(load(&caller, &state, row.id).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct VersionQuery {
+    /// The version the caller read.
+    version: i32,
+}
+
+/// Discards a draft.
+#[utoipa::path(delete, path = "/api/v1/requests/{id}", tag = "requests", params(("id" = String, Path), VersionQuery),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn discard_request(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<VersionQuery>,
+) -> ApiResult {
+    let (actor, ctx, id, version) = (
+        caller.actor.clone(),
+        context(&state),
+        path.into_inner(),
+        query.version,
+    );
+    db::run(&state.pool, move |conn| {
+        req::discard(conn, &actor, &id, version, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Carries out one action of the life cycle (every action but create, edit and discard).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/transitions", tag = "requests", params(("id" = String, Path)), request_body = TransitionBody,
+    responses((status = 200, body = RequestJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn transition(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<TransitionBody>,
+) -> ApiResult {
+    let b = body.into_inner();
+    let action = Action::parse(&b.action).ok_or_else(|| {
+        ApiError::Invalid(
+            "Unknown action.".into(),
+            vec![FieldError::new(
+                "action",
+                "must be one of the actions of the life cycle",
+            )],
+        )
+    })?;
+    let mut input = req::TransitionInput::new(action, b.version);
+    input.assignee_id = b.assignee_id;
+    input.message = b.message;
+    input.reason = b.reason;
+    input.reply = b.reply;
+    input.note = b.note.map(|body| req::NoteInput {
+        body,
+        classification: String::new(),
+        declassify_on: None,
+    });
+    input.assessment = b.assessment.map(|a| req::AssessmentInput {
+        threat_level: a.threat_level,
+        summary: a.summary,
+        classification: a.classification.unwrap_or_default(),
+        declassify_on: a.declassify_on,
+    });
+    input.outcomes = b
+        .outcomes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| req::OutcomeInput {
+            measure_id: o.measure_id,
+            outcome: o.outcome,
+            conditions: o.conditions,
+        })
+        .collect();
+    input.implemented = b
+        .implemented
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| req::ImplementedInput {
+            measure_id: i.measure_id,
+            implemented_on: i.implemented_on,
+        })
+        .collect();
+    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
+    let row = db::run(&state.pool, move |conn| {
+        req::perform(conn, &actor, &id, &input, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(load(&caller, &state, row.id).await?))
+}
+
+/// External messages, and internal notes within the caller's clearance (authorities).
+#[utoipa::path(get, path = "/api/v1/requests/{id}/messages", tag = "requests", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<MessageJson>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_messages(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult {
+    let (actor, now, id) = (caller.actor.clone(), app::now(), path.into_inner());
+    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
+    let items: Vec<MessageJson> = view
+        .messages
+        .into_iter()
+        .map(|m| MessageJson {
+            id: m.id,
+            created_at: ts(m.at),
+            author: m.by,
+            visibility: if m.internal { "internal" } else { "external" }.into(),
+            classification: m.classification.code().into(),
+            declassify_on: m.declassify_on.map(|d| d.to_string()),
+            body: m.body,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+/// Writes to the mission or the MFA (external), or a note among authorities (internal).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/messages", tag = "requests", params(("id" = String, Path)), request_body = MessageBody,
+    responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn add_message(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<MessageBody>,
+) -> ApiResult {
+    let b = body.into_inner();
+    let input = req::MessageInput {
+        body: b.body,
+        visibility: b.visibility,
+        classification: b.classification.unwrap_or_default(),
+        declassify_on: b.declassify_on,
+    };
+    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
+    db::run(&state.pool, move |conn| {
+        req::add_message(conn, &actor, &id, &input, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::Created().finish())
+}
+
+/// The request's history as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/requests/{id}/timeline", tag = "requests", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<TimelineJson>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn timeline(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult {
+    let (actor, now, id) = (caller.actor.clone(), app::now(), path.into_inner());
+    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
+    let items: Vec<TimelineJson> = view
+        .timeline
+        .into_iter()
+        .map(|t| TimelineJson {
+            at: ts(t.at),
+            action: t.action,
+            by: t.by,
+            status: t.status,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(items))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+}
+
+fn paging(q: &PageQuery) -> Result<(i64, i64), ApiError> {
+    let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(25));
+    if page < 1 || !(1..=100).contains(&per_page) {
+        return Err(ApiError::Invalid(
+            "page must be at least 1 and per_page between 1 and 100".into(),
+            Vec::new(),
+        ));
+    }
+    Ok((page.min(1_000_000), per_page))
+}
+
+/// The caller's notifications about requests they may still see, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(PageQuery),
+    responses((status = 200, body = NotificationList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_notifications(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> ApiResult {
+    caller.require(Capability::ReadNotifications)?;
+    let (page, per_page) = paging(&query)?;
+    let actor = caller.actor.clone();
+    let list = db::run(&state.pool, move |conn| {
+        notifications::page(conn, &actor, page, per_page)
+    })
+    .await?;
+    let items = list
+        .items
+        .into_iter()
+        .map(|n| {
+            let payload: serde_json::Value = serde_json::from_str(&n.payload).unwrap_or_default();
+            NotificationJson {
+                id: n.id,
+                kind: n.kind,
+                request_id: n.request_id,
+                reference: payload["reference"].as_str().map(str::to_owned),
+                status: payload["status"].as_str().map(str::to_owned),
+                created_at: ts(n.created_at),
+                read: n.read_at.is_some(),
+            }
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(NotificationList {
+        items,
+        total: list.total,
+        page,
+        per_page,
+    }))
+}
+
+/// Marks one of the caller's notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications", params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn read_notification(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult {
+    caller.require(Capability::ReadNotifications)?;
+    let (actor, id) = (caller.actor.clone(), path.into_inner());
+    db::run(&state.pool, move |conn| {
+        notifications::mark_read(conn, &actor, &id, app::now())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn mission_json(m: crate::db::missions::MissionRow) -> MissionJson {
+    MissionJson {
+        id: m.id,
+        name: m.name,
+        country: m.country,
+        kind: m.kind,
+        active: m.active,
+    }
+}
+
+/// Missions (administrators).
+#[utoipa::path(get, path = "/api/v1/missions", tag = "administration",
+    responses((status = 200, body = MissionList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_missions(caller: ApiCaller, state: web::Data<AppState>) -> ApiResult {
+    caller.require(Capability::AdministerMissions)?;
+    let list = db::run(&state.pool, mission_app::list_missions).await?;
+    let total = list.len() as i64;
+    Ok(HttpResponse::Ok().json(MissionList {
+        items: list.into_iter().map(mission_json).collect(),
+        total,
+    }))
+}
+
+/// Registers a mission (administrators).
+#[utoipa::path(post, path = "/api/v1/missions", tag = "administration", request_body = MissionBody,
+    responses((status = 201, body = MissionJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_mission(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: web::Json<MissionBody>,
+) -> ApiResult {
+    caller.require(Capability::AdministerMissions)?;
+    let b = body.into_inner();
+    let input = mission_app::MissionInput {
+        name: b.name,
+        country: b.country,
+        kind: b.kind.unwrap_or_else(|| "embassy".into()),
+    };
+    let acting = app::Acting {
+        user_id: Some(caller.actor.user_id.clone()),
+        org: Some("operator".into()),
+        client_addr: Some("api".into()),
+    };
+    let m = db::run(&state.pool, move |conn| {
+        mission_app::create_mission(conn, &acting, &input, app::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(mission_json(m)))
+}
+
+fn user_json(u: crate::db::users::UserRow) -> UserJson {
+    UserJson {
+        id: u.id,
+        email: u.email,
+        name: u.name,
+        role: u.role,
+        mission_id: u.mission_id,
+        clearance: u.clearance,
+        active: u.active,
+    }
+}
+
+/// Accounts (administrators).
+#[utoipa::path(get, path = "/api/v1/users", tag = "administration", params(PageQuery),
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn list_users(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    query: web::Query<PageQuery>,
+) -> ApiResult {
+    caller.require(Capability::AdministerUsers)?;
+    let (page, per_page) = paging(&query)?;
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        user_app::list_users(conn, None, page, per_page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(UserList {
+        items: rows.into_iter().map(user_json).collect(),
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Invites a person (administrators): they receive a single-use link to set a password.
+#[utoipa::path(post, path = "/api/v1/users", tag = "administration", request_body = UserBody,
+    responses((status = 201, body = UserJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_user(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    body: web::Json<UserBody>,
+) -> ApiResult {
+    caller.require(Capability::AdministerUsers)?;
+    let b = body.into_inner();
+    let input = user_app::UserInput {
+        email: b.email,
+        name: b.name,
+        role: b.role,
+        mission_id: b.mission_id,
+        clearance: b.clearance,
+    };
+    let acting = app::Acting {
+        user_id: Some(caller.actor.user_id.clone()),
+        org: Some("operator".into()),
+        client_addr: Some("api".into()),
+    };
+    let base = state.settings.public_base().to_owned();
+    let u = db::run(&state.pool, move |conn| {
+        user_app::invite_user(conn, &acting, &input, &base, app::now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(user_json(u)))
+}
+
+/// Deactivates or reactivates an account, or resets its second factor (administrators).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "administration", params(("id" = String, Path)), request_body = UserPatch,
+    responses((status = 200, body = UserJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn update_user(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Json<UserPatch>,
+) -> ApiResult {
+    caller.require(Capability::AdministerUsers)?;
+    let b = body.into_inner();
+    let acting = app::Acting {
+        user_id: Some(caller.actor.user_id.clone()),
+        org: Some("operator".into()),
+        client_addr: Some("api".into()),
+    };
+    let id = path.into_inner();
+    let u = db::run(&state.pool, move |conn| {
+        let mut user = user_app::find_user(conn, &id)?;
+        if let Some(active) = b.active {
+            user = user_app::set_user_active(conn, &acting, &id, active, app::now())?;
+        }
+        if b.reset_second_factor == Some(true) {
+            user = user_app::reset_second_factor(conn, &acting, &id, app::now())?;
+        }
+        Ok::<_, AppError>(user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(user_json(u)))
+}

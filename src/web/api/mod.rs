@@ -1,0 +1,332 @@
+//! The JSON API under `/api/v1` (SPEC § 8): personal access tokens only (no cookies, so no CSRF
+//! token), the same application functions and policy as the pages, errors as
+//! `{error: {code, message, fields?}}`, described by an OpenAPI 3 document.
+
+pub mod handlers;
+pub mod types;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, error::JsonPayloadError,
+    web,
+};
+use utoipa::OpenApi;
+
+use super::AppState;
+use crate::app::{self, AppError, tokens};
+use crate::db::{self, DbError};
+use crate::domain::FieldError;
+use crate::domain::access::{self, Actor, Capability, Refusal};
+use types::{ErrorBody, ErrorDetail, FieldErrorJson};
+
+/// Everything an API call can be refused with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("a valid personal access token is required")]
+    Unauthorized,
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too large")]
+    TooLarge,
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    Invalid(String, Vec<FieldError>),
+    #[error("too many requests")]
+    TooMany(i64),
+    #[error("temporarily unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(fields) => {
+                ApiError::Invalid("Some fields break their rules.".into(), fields)
+            }
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Conflict(m) => ApiError::Conflict(m),
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::NotNow(m) => ApiError::Invalid(m, Vec::new()),
+            AppError::Db(DbError::Unavailable(detail)) => {
+                tracing::error!(error = %detail, "database unavailable");
+                ApiError::Unavailable
+            }
+            AppError::Db(DbError::Query(e)) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        AppError::Db(e).into()
+    }
+}
+
+impl ApiError {
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::TooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Invalid(..) => "invalid",
+            ApiError::TooMany(_) => "too_many_requests",
+            ApiError::Unavailable => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let fields = match self {
+            ApiError::Invalid(_, f) if !f.is_empty() => Some(
+                f.iter()
+                    .map(|e| FieldErrorJson {
+                        field: e.field.to_string(),
+                        message: e.message.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let message = match self {
+            ApiError::Internal(_) => {
+                "The request could not be completed; nothing was changed.".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut res = HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message,
+                fields,
+            },
+        });
+        if let ApiError::Unauthorized = self {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::TooMany(seconds) = self
+            && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+/// JSON bodies that cannot be read: malformed (400), not JSON (415), too large (413), or JSON
+/// that breaks the schema — unknown or duplicate fields, wrong types (422).
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api = match &err {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::TooLarge
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Invalid(
+            format!("The body does not match the schema: {e}"),
+            Vec::new(),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::BadRequest(format!("The body is not valid JSON: {e}"))
+        }
+        _ => ApiError::BadRequest("The body could not be read.".into()),
+    };
+    api.into()
+}
+
+/// Query strings that cannot be read (400).
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("The query string is not valid: {err}")).into()
+}
+
+/// The person a personal access token acts for, after the per-token rate limit.
+pub struct ApiCaller {
+    pub actor: Actor,
+    pub user: crate::db::users::UserRow,
+}
+
+impl ApiCaller {
+    pub fn require(&self, capability: Capability) -> Result<(), ApiError> {
+        access::authorise(&self.actor, capability).map_err(|r| match r {
+            Refusal::Forbidden => ApiError::Forbidden,
+            Refusal::NotFound => ApiError::NotFound,
+        })
+    }
+}
+
+impl FromRequest for ApiCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiCaller, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(ApiError::Unauthorized);
+            };
+            let limit = state.settings.api.requests_per_minute;
+            db::run(&state.pool, move |conn| {
+                let now = app::now();
+                let Some((actor, user, row)) = tokens::authenticate(conn, &token, now)? else {
+                    return Ok::<_, AppError>(Err(ApiError::Unauthorized));
+                };
+                if let Some(wait) = tokens::throttle(conn, &row.id, limit, now)? {
+                    return Ok(Err(ApiError::TooMany(wait)));
+                }
+                Ok(Ok(ApiCaller { actor, user }))
+            })
+            .await?
+        })
+    }
+}
+
+/// The routes of the API, as registered; the OpenAPI document must describe exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/me"),
+    ("get", "/api/v1/requests"),
+    ("post", "/api/v1/requests"),
+    ("get", "/api/v1/requests/{id}"),
+    ("patch", "/api/v1/requests/{id}"),
+    ("delete", "/api/v1/requests/{id}"),
+    ("post", "/api/v1/requests/{id}/transitions"),
+    ("get", "/api/v1/requests/{id}/messages"),
+    ("post", "/api/v1/requests/{id}/messages"),
+    ("get", "/api/v1/requests/{id}/timeline"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/{id}/read"),
+    ("get", "/api/v1/missions"),
+    ("post", "/api/v1/missions"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{id}"),
+    ("get", "/api/v1/openapi.json"),
+];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use handlers as h;
+    cfg.service(web::resource("/api/v1/me").get(h::me))
+        .service(
+            web::resource("/api/v1/requests")
+                .get(h::list_requests)
+                .post(h::create_request),
+        )
+        .service(
+            web::resource("/api/v1/requests/{id}")
+                .get(h::get_request)
+                .patch(h::update_request)
+                .delete(h::discard_request),
+        )
+        .service(web::resource("/api/v1/requests/{id}/transitions").post(h::transition))
+        .service(
+            web::resource("/api/v1/requests/{id}/messages")
+                .get(h::list_messages)
+                .post(h::add_message),
+        )
+        .service(web::resource("/api/v1/requests/{id}/timeline").get(h::timeline))
+        .service(web::resource("/api/v1/notifications").get(h::list_notifications))
+        .service(web::resource("/api/v1/notifications/{id}/read").post(h::read_notification))
+        .service(
+            web::resource("/api/v1/missions")
+                .get(h::list_missions)
+                .post(h::create_mission),
+        )
+        .service(
+            web::resource("/api/v1/users")
+                .get(h::list_users)
+                .post(h::create_user),
+        )
+        .service(web::resource("/api/v1/users/{id}").patch(h::update_user))
+        .service(web::resource("/api/v1/openapi.json").get(openapi_json));
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Protection portal API",
+        version = "1",
+        description = "Foreign missions in Norway request external protection; the MFA, Oslo Police District and PST triage, assess, decide and confirm it. Authenticate with a personal access token: `Authorization: Bearer pp_…` (create one on your account page, or `protection-portal token create`). What each caller sees follows the same need-to-know rules as the web pages: a request the caller may not know of answers 404."
+    ),
+    paths(
+        handlers::me,
+        handlers::list_requests, handlers::create_request, handlers::get_request, handlers::update_request,
+        handlers::discard_request, handlers::transition, handlers::list_messages, handlers::add_message,
+        handlers::timeline, handlers::list_notifications, handlers::read_notification,
+        handlers::list_missions, handlers::create_mission, handlers::list_users, handlers::create_user,
+        handlers::update_user, openapi_json,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "requests"), (name = "notifications"), (name = "administration"), (name = "caller"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("personal access token")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI 3 document of this API.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "caller", security(()),
+    responses((status = 200, description = "The OpenAPI 3 document", content_type = "application/json")))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

@@ -1,0 +1,354 @@
+//! The JSON shapes of the API (SPEC § 8), with their OpenAPI schemas.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An error: `code` is stable, `message` is for people, `fields` names each field that broke a
+/// rule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "invalid")]
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<FieldErrorJson>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorJson {
+    #[schema(example = "measures[0].starts_on")]
+    pub field: String,
+    pub message: String,
+}
+
+/// The caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    #[schema(example = "mission_staff")]
+    pub role: String,
+    pub mission_id: Option<String>,
+    #[schema(example = "none")]
+    pub clearance: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContactBody {
+    #[schema(max_length = 200)]
+    pub name: String,
+    /// International format: + and 7–15 digits, spaces allowed.
+    #[schema(max_length = 40, example = "+47 22 00 00 00")]
+    pub phone: String,
+    #[schema(max_length = 254)]
+    pub email: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct MeasureBody {
+    #[schema(example = "static_guard")]
+    pub kind: String,
+    #[schema(example = "chancery")]
+    pub location: String,
+    /// Required when location is `other`.
+    #[schema(max_length = 500)]
+    pub address: Option<String>,
+    #[schema(example = "2026-12-01")]
+    pub starts_on: String,
+    /// Empty or absent: until further notice.
+    pub ends_on: Option<String>,
+    #[schema(max_length = 2000)]
+    pub description: String,
+}
+
+/// A request's content. For a draft every field may be missing; submission requires all of
+/// them: title 5–200 characters, justification 20–10,000, 1–20 measures.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestBody {
+    #[schema(max_length = 200)]
+    pub title: String,
+    #[schema(max_length = 10000)]
+    pub justification: String,
+    /// `routine` or `urgent`.
+    #[schema(example = "routine")]
+    pub urgency: String,
+    pub contact: ContactBody,
+    #[schema(max_items = 20)]
+    pub measures: Vec<MeasureBody>,
+}
+
+/// An edit: the content and the version it was read at.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestPatch {
+    pub version: i32,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub justification: String,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub contact: ContactBody,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub measures: Vec<MeasureBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactJson {
+    pub name: String,
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasureJson {
+    pub id: String,
+    pub kind: Option<String>,
+    pub location: Option<String>,
+    pub address: Option<String>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub description: String,
+    /// `approved`, `approved_with_conditions` or `declined`; for missions only after the reply.
+    pub outcome: Option<String>,
+    pub conditions: Option<String>,
+    pub implemented_on: Option<String>,
+    pub ended_on: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentJson {
+    pub id: String,
+    pub created_at: String,
+    /// Present when the caller may see the level.
+    pub threat_level: Option<String>,
+    /// Present when the caller may read the assessment in full.
+    pub summary: Option<String>,
+    pub classification: Option<String>,
+    pub declassify_on: Option<String>,
+}
+
+/// A request as the caller may see it: `status` is the internal state for authorities and the
+/// mission-facing code for mission staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestJson {
+    pub id: String,
+    pub reference: Option<String>,
+    pub mission_id: String,
+    #[schema(example = "under_assessment")]
+    pub status: String,
+    /// State this in every change (optimistic concurrency).
+    pub version: i32,
+    pub title: String,
+    pub justification: String,
+    pub urgency: String,
+    pub contact: ContactJson,
+    pub measures: Vec<MeasureJson>,
+    pub created_at: String,
+    pub submitted_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessments: Option<Vec<AssessmentJson>>,
+}
+
+/// A request in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestSummary {
+    pub id: String,
+    pub reference: Option<String>,
+    pub mission_id: String,
+    pub status: String,
+    pub title: String,
+    pub urgency: String,
+    pub created_at: String,
+    pub submitted_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestList {
+    pub items: Vec<RequestSummary>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    pub measure_id: String,
+    #[schema(example = "approved")]
+    pub outcome: String,
+    pub conditions: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImplementedBody {
+    pub measure_id: String,
+    #[schema(example = "2026-12-01")]
+    pub implemented_on: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentBody {
+    /// `very_low`, `low`, `moderate`, `high` or `very_high`.
+    pub threat_level: String,
+    #[schema(max_length = 10000)]
+    pub summary: String,
+    /// Default `restricted`; at most the installation's ceiling and the author's clearance.
+    pub classification: Option<String>,
+    pub declassify_on: Option<String>,
+}
+
+/// One action of the life cycle with what it needs (SPEC § 8).
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    #[schema(example = "take")]
+    pub action: String,
+    pub version: i32,
+    /// `take`: another MFA officer to assign (default: the caller).
+    pub assignee_id: Option<String>,
+    /// `request_information`, `provide_information`.
+    pub message: Option<String>,
+    /// `reject` (required), `withdraw`, `end_measures`.
+    pub reason: Option<String>,
+    /// `return_to_mfa`: the internal note.
+    pub note: Option<String>,
+    pub assessment: Option<AssessmentBody>,
+    pub outcomes: Option<Vec<OutcomeBody>>,
+    /// `communicate_decision`: the formal reply.
+    pub reply: Option<String>,
+    pub implemented: Option<Vec<ImplementedBody>>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    #[schema(max_length = 10000)]
+    pub body: String,
+    /// `external` (mission ↔ MFA) or `internal` (a note among authorities).
+    pub visibility: String,
+    /// Internal notes only; default `unclassified`.
+    pub classification: Option<String>,
+    pub declassify_on: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageJson {
+    pub id: String,
+    pub created_at: String,
+    pub author: String,
+    pub visibility: String,
+    pub classification: String,
+    pub declassify_on: Option<String>,
+    pub body: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineJson {
+    pub at: String,
+    pub action: String,
+    pub by: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationJson {
+    pub id: String,
+    pub kind: String,
+    pub request_id: Option<String>,
+    pub reference: Option<String>,
+    pub status: Option<String>,
+    pub created_at: String,
+    pub read: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub items: Vec<NotificationJson>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissionBody {
+    #[schema(min_length = 3, max_length = 200)]
+    pub name: String,
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "IS")]
+    pub country: String,
+    /// `embassy` (default), `consulate` or `international_organisation`.
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissionJson {
+    pub id: String,
+    pub name: String,
+    pub country: String,
+    pub kind: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    pub email: String,
+    pub name: String,
+    #[schema(example = "mfa_officer")]
+    pub role: String,
+    pub mission_id: Option<String>,
+    pub clearance: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// false deactivates (ending every session), true reactivates.
+    pub active: Option<bool>,
+    /// true removes the second factor; the person enrols again.
+    pub reset_second_factor: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserJson {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub mission_id: Option<String>,
+    pub clearance: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissionList {
+    pub items: Vec<MissionJson>,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserJson>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
