@@ -21,6 +21,9 @@ use super::layout;
 pub struct RequestId(pub String);
 
 const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// The bundled Swagger UI draws its icons from `data:` images and sets inline styles; its pages
+/// (and only they) allow those. Scripts stay 'self' only.
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 pub async fn frame(
     req: ServiceRequest,
@@ -36,6 +39,7 @@ pub async fn frame(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.settings.public_url_is_https())
         .unwrap_or(false);
+    let docs = path.starts_with("/api/docs");
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
 
@@ -53,7 +57,7 @@ pub async fn frame(
     if status.is_client_error() || status.is_server_error() {
         res = render_error(res, &request_id);
     }
-    set_security_headers(res.headers_mut(), https);
+    set_security_headers(res.headers_mut(), https, docs);
     res.headers_mut().insert(
         HeaderName::from_static("x-request-id"),
         HeaderValue::from_str(&request_id).expect("hex is a valid header value"),
@@ -70,9 +74,12 @@ pub async fn frame(
     Ok(res)
 }
 
-fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool) {
+fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool, docs: bool) {
     let fixed = [
-        (header::CONTENT_SECURITY_POLICY, CSP),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            if docs { DOCS_CSP } else { CSP },
+        ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),

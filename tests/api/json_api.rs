@@ -633,4 +633,20 @@ async fn the_openapi_document_describes_every_registered_route_and_nothing_else(
     }
     let docs = reqwest::get(app.url("/api/docs/")).await.unwrap();
     assert_eq!(docs.status(), 200);
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !csp.contains("script-src") && csp.contains("default-src 'self'"),
+        "scripts stay same-origin: {csp}"
+    );
+    assert!(csp.contains("img-src 'self' data:"));
+    assert!(
+        docs.text()
+            .await
+            .unwrap()
+            .contains("swagger-initializer.js"),
+        "served from the binary"
+    );
 }
