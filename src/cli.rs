@@ -57,6 +57,11 @@ pub enum Command {
     /// Deliver queued e-mail until stopped (SIGTERM/SIGINT), for deployments where the worker
     /// runs apart from `serve` (set worker.embedded = false there).
     Worker,
+    /// The security log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Manage personal access tokens for the API.
     Token {
         #[command(subcommand)]
@@ -98,6 +103,12 @@ pub enum UserCommand {
         #[arg(long, value_name = "LEVEL")]
         clearance: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the security log's hash chain: exit 0 if intact, 1 naming the first broken entry.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +155,23 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 settings.security.cookie_secure = false;
             }
             serve(settings, demo).await
+        }
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => {
+            let prepared = startup::prepare(settings).await?;
+            let outcome = db::run(&prepared.pool, |conn| {
+                crate::audit::verify(conn).map_err(AppError::from)
+            })
+            .await
+            .map_err(explain)?;
+            match outcome {
+                Ok(count) => {
+                    println!("Security log intact: {count} entries, hash chain verified.");
+                    Ok(())
+                }
+                Err(broken) => Err(anyhow::anyhow!("{broken}")),
+            }
         }
         Command::Worker => {
             let prepared = startup::prepare(settings).await?;

@@ -33,6 +33,7 @@ pub struct Prepared {
 /// Connects to the database and applies pending migrations.
 pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let database = settings.database.clone();
+    let ceiling = settings.max_classification()?;
     let (pool, key) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, String)> {
         let pool = db::build_pool(&database)?;
         let mut conn = pool.get()?;
@@ -40,6 +41,7 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         for version in applied {
             tracing::info!(%version, "migration applied");
         }
+        check_ceiling(&mut conn, &ceiling)?;
         let key = db::secrets::get_or_create(
             &mut conn,
             "session_cookie_key",
@@ -59,6 +61,31 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
         settings: Arc::new(settings),
         cookie_key,
     })
+}
+
+/// Refuses to start when the database holds anything classified above what this installation is
+/// approved for (Security Act § 13): lowering the ceiling must not leave such items in reach.
+fn check_ceiling(
+    conn: &mut db::DbConnection,
+    ceiling: &crate::domain::Classification,
+) -> anyhow::Result<()> {
+    let above: Vec<String> = db::requests::classifications_in_use(conn)?
+        .into_iter()
+        .filter(|c| {
+            c.parse::<crate::domain::Classification>()
+                .is_ok_and(|level| level > *ceiling)
+        })
+        .collect();
+    if above.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(
+            "the database holds information classified {} but security.max_classification is {}: \
+             move that information to an approved system, or correct the setting",
+            above.join(", "),
+            ceiling
+        ))
+    }
 }
 
 /// What `serve` prints once at start-up.

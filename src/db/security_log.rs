@@ -80,3 +80,31 @@ pub fn newest(
     }
     query.load(conn)
 }
+
+/// A page of the log, newest first, optionally of one event kind and one actor.
+pub fn page(
+    conn: &mut DbConnection,
+    event: Option<&str>,
+    actor: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<SecurityLogRow>, i64)> {
+    let filtered = || {
+        let mut q = security_log::table.into_boxed();
+        if let Some(e) = event {
+            q = q.filter(security_log::event.eq(e.to_owned()));
+        }
+        if let Some(a) = actor {
+            q = q.filter(security_log::actor_user_id.eq(a.to_owned()));
+        }
+        q
+    };
+    let rows = filtered()
+        .order(security_log::seq.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(SecurityLogRow::as_select())
+        .load(conn)?;
+    let total = filtered().count().get_result(conn)?;
+    Ok((rows, total))
+}

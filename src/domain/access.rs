@@ -31,10 +31,12 @@ pub enum Capability {
     AdministerDeliveries,
     /// The in-portal notifications about one's own requests.
     ReadNotifications,
+    /// Read the security log (who did what; never classified text).
+    ReadSecurityLog,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
@@ -42,6 +44,7 @@ impl Capability {
         Self::AdministerUsers,
         Self::AdministerDeliveries,
         Self::ReadNotifications,
+        Self::ReadSecurityLog,
     ];
 }
 
@@ -61,7 +64,8 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
         Capability::DraftRequests => actor.role == Role::MissionStaff,
         Capability::AdministerMissions
         | Capability::AdministerUsers
-        | Capability::AdministerDeliveries => actor.role == Role::Admin,
+        | Capability::AdministerDeliveries
+        | Capability::ReadSecurityLog => actor.role == Role::Admin,
         // Administrators are told nothing about requests.
         Capability::ReadNotifications => actor.role != Role::Admin,
     };
@@ -254,7 +258,8 @@ mod tests {
                     Capability::ReadNotifications => Err(Refusal::Forbidden),
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
-                    | Capability::AdministerDeliveries => {
+                    | Capability::AdministerDeliveries
+                    | Capability::ReadSecurityLog => {
                         if role == Role::Admin {
                             Ok(())
                         } else {

@@ -54,6 +54,7 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                         li { a href="/admin/users" { "Accounts" } }
                                         li { a href="/admin/missions" { "Missions" } }
                                         li { a href="/admin/deliveries" { "E-mail delivery" } }
+                                        li { a href="/admin/security-log" { "Security log" } }
                                     }
                                     @if me.role != Role::Admin {
                                         li {

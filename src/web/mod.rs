@@ -14,6 +14,7 @@ pub mod invitation;
 pub mod layout;
 pub mod notifications;
 pub mod requests;
+pub mod security_log;
 pub mod session;
 pub mod setup;
 pub mod sign_in;
@@ -91,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/notifications/read-all").post(notifications::mark_all_read))
         .service(web::resource("/notifications/{id}/read").post(notifications::mark_read))
         .service(web::resource("/admin/deliveries").get(deliveries::list))
+        .service(web::resource("/admin/security-log").get(security_log::list))
         .service(web::resource("/admin/deliveries/{id}/retry").post(deliveries::retry))
         .service(web::resource("/account/notifications").post(account::save_preferences))
         .service(web::resource("/account/tokens").post(account::create_token))

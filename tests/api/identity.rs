@@ -996,3 +996,20 @@ async fn the_client_address_comes_from_a_trusted_proxy_only() {
         "a header from an untrusted peer is ignored"
     );
 }
+
+#[actix_web::test]
+async fn administrators_read_the_security_log_and_nobody_else_does() {
+    let app = spawn_app().await;
+    let mut admin = app.add_person("admin", None, None).await;
+    let a = app.signed_in(&mut admin).await;
+    let page = a.get("/admin/security-log?event=sign_in").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<td>sign_in</td>"));
+    assert!(
+        !page.body.contains("<td>user_created</td>"),
+        "filtered by event"
+    );
+    let mut officer = app.add_person("mfa_officer", None, Some("secret")).await;
+    let o = app.signed_in(&mut officer).await;
+    assert_eq!(o.get("/admin/security-log").await.status, 403);
+}
