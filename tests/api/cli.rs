@@ -555,3 +555,53 @@ fn serve_refuses_to_start_when_the_database_holds_more_than_the_ceiling() {
         .arg("migrate");
     assert!(run(cmd, "").status.success());
 }
+
+#[test]
+fn the_worker_command_delivers_and_stops_cleanly_on_sigterm() {
+    use protection_portal::db::{self, outbox};
+    let db = TestDb::fresh();
+    let outbox_dir = tempfile::tempdir().unwrap();
+    let mut settings = crate::helpers::test_settings().database;
+    settings.url = secrecy::SecretString::from(db.url().to_owned());
+    let pool = db::build_pool(&settings).unwrap();
+    let mut conn = pool.get().unwrap();
+    db::migrate(&mut conn).unwrap();
+    let now = protection_portal::app::now();
+    let id = db::new_id();
+    outbox::insert(
+        &mut conn,
+        &outbox::NewOutboxRow {
+            id: &id,
+            kind: "second_factor_reset",
+            recipient_user_id: None,
+            recipient_email: "someone@example.org",
+            request_id: None,
+            payload: "{}",
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )
+    .unwrap();
+    let mut cmd = portal(&db);
+    cmd.env("APP__MAIL__FILE_DIR", outbox_dir.path())
+        .arg("worker");
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let file = outbox_dir.path().join(format!("{id}.eml"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !file.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(file.exists(), "the worker delivered the queued mail");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success(), "stops cleanly on SIGTERM");
+}
