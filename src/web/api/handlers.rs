@@ -558,11 +558,7 @@ pub async fn create_mission(
         country: b.country,
         kind: b.kind.unwrap_or_else(|| "embassy".into()),
     };
-    let acting = app::Acting {
-        user_id: Some(caller.actor.user_id.clone()),
-        org: Some("operator".into()),
-        client_addr: Some("api".into()),
-    };
+    let acting = app::Acting::person(&caller.actor, &caller.client_addr);
     let m = db::run(&state.pool, move |conn| {
         mission_app::create_mission(conn, &acting, &input, app::now())
     })
@@ -621,11 +617,7 @@ pub async fn create_user(
         mission_id: b.mission_id,
         clearance: b.clearance,
     };
-    let acting = app::Acting {
-        user_id: Some(caller.actor.user_id.clone()),
-        org: Some("operator".into()),
-        client_addr: Some("api".into()),
-    };
+    let acting = app::Acting::person(&caller.actor, &caller.client_addr);
     let base = state.settings.public_base().to_owned();
     let u = db::run(&state.pool, move |conn| {
         user_app::invite_user(conn, &acting, &input, &base, app::now())
@@ -645,11 +637,7 @@ pub async fn update_user(
 ) -> ApiResult {
     caller.require(Capability::AdministerUsers)?;
     let b = body.into_inner();
-    let acting = app::Acting {
-        user_id: Some(caller.actor.user_id.clone()),
-        org: Some("operator".into()),
-        client_addr: Some("api".into()),
-    };
+    let acting = app::Acting::person(&caller.actor, &caller.client_addr);
     let id = path.into_inner();
     let u = db::run(&state.pool, move |conn| {
         let mut user = user_app::find_user(conn, &id)?;

@@ -183,6 +183,8 @@ pub fn query_error(
 pub struct ApiCaller {
     pub actor: Actor,
     pub user: crate::db::users::UserRow,
+    /// Where the call came from (for the security log).
+    pub client_addr: String,
 }
 
 impl ApiCaller {
@@ -206,6 +208,7 @@ impl FromRequest for ApiCaller {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|t| t.trim().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let client_addr = super::session::client_addr(req);
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(ApiError::Unauthorized);
@@ -219,7 +222,11 @@ impl FromRequest for ApiCaller {
                 if let Some(wait) = tokens::throttle(conn, &row.id, limit, now)? {
                     return Ok(Err(ApiError::TooMany(wait)));
                 }
-                Ok(Ok(ApiCaller { actor, user }))
+                Ok(Ok(ApiCaller {
+                    actor,
+                    user,
+                    client_addr,
+                }))
             })
             .await?
         })
