@@ -145,6 +145,8 @@ pub struct RequestView {
     pub discardable: bool,
     /// The highest classification shown, with the latest declassification date among those items.
     pub marking: Option<(Classification, Option<NaiveDate>)>,
+    /// MFA officers the request can be assigned to, when the viewer may take it: (id, name).
+    pub assignable: Vec<(String, String)>,
 }
 
 pub fn status_for(actor: &Actor, state: State) -> (&'static str, &'static str) {
@@ -358,6 +360,21 @@ pub fn view(
     }
     let version = seen_version(conn, actor, &row)?;
     let f = facts(&row, state, &measures, version);
+    let available = workflow::available(&f, actor);
+    let assignable = if available.contains(&Action::Take) {
+        let officers: Vec<String> = store::recipients(conn, Role::MfaOfficer.code(), None)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let mut named: Vec<(String, String)> = store::names(conn, &officers)?
+            .into_iter()
+            .map(|(id, name, _)| (id, name))
+            .collect();
+        named.sort_by(|a, b| a.1.cmp(&b.1));
+        named
+    } else {
+        Vec::new()
+    };
     let own_mission = is_mission && actor.mission_id.as_deref() == Some(row.mission_id.as_str());
     Ok(RequestView {
         version,
@@ -367,7 +384,8 @@ pub fn view(
             .as_ref()
             .and_then(|i| people.get(i))
             .map(|p| p.0.clone()),
-        available: workflow::available(&f, actor),
+        available,
+        assignable,
         editable: own_mission && workflow::editable(state),
         discardable: own_mission && workflow::discardable(state),
         row,

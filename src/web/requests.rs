@@ -672,6 +672,13 @@ fn action_form(
         })
         .collect();
     let today = crate::domain::time::oslo_date(app::now()).to_string();
+    let mut assign_options: Vec<(&str, &str)> = vec![("", "Me")];
+    assign_options.extend(
+        view.assignable
+            .iter()
+            .filter(|(id, _)| *id != viewer.actor.user_id)
+            .map(|(id, name)| (id.as_str(), name.as_str())),
+    );
     html! {
         form method="post" action={ "/requests/" (id) "/transitions" } class="action-form" {
             (csrf_field(&viewer.csrf))
@@ -680,7 +687,7 @@ fn action_form(
             h3 { (action.label()) }
             @match action {
                 Action::Take => {
-                    p { "The request is assigned to you." }
+                    (select(errors, "assignee_id", "Assign to", &assign_options, "", Some("Take the request to start the triage, yourself or for a colleague.")))
                 }
                 Action::RequestInformation | Action::ProvideInformation => {
                     (textarea(errors, "message", "Message to send", "", None))

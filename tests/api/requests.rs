@@ -1132,3 +1132,41 @@ async fn automatically_ended_measures_end_on_their_own_dates() {
     let m = &store::measures_of(&mut conn, &id).unwrap()[0];
     assert_eq!(m.ended_on, m.ends_on);
 }
+
+#[actix_web::test]
+async fn an_officer_takes_a_request_for_a_colleague_who_is_told() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let colleague = app
+        .add_person("mfa_officer", None, Some("restricted"))
+        .await;
+    let a = app.signed_in(&mut c.a).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let id = file_request(&a, "Patrols during the visit", 1).await;
+    let page = mfa.get(&format!("/requests/{id}")).await;
+    assert!(
+        page.body.contains(&format!("value=\"{}\"", colleague.id)),
+        "colleagues are offered"
+    );
+    assert_eq!(
+        act(&mfa, &id, "take", &[("assignee_id", &colleague.id)])
+            .await
+            .status,
+        303
+    );
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        store::find(&mut conn, &id)
+            .unwrap()
+            .unwrap()
+            .assigned_officer_id
+            .as_deref(),
+        Some(colleague.id.as_str())
+    );
+    let kinds: Vec<String> = outbox::for_recipient(&mut conn, &colleague.email)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert!(kinds.contains(&"request_assigned".to_owned()), "{kinds:?}");
+}
