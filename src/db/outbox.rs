@@ -133,6 +133,19 @@ pub fn mark_sent(
     .map(|n| n == 1)
 }
 
+/// Empties the payload of a sent mail: an invitation's single-use link must not stay readable
+/// in the database once it has been delivered.
+pub fn forget_payload(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq(id))
+            .filter(outbox::status.eq("sent")),
+    )
+    .set(outbox::payload.eq("{}"))
+    .execute(conn)
+    .map(|_| ())
+}
+
 /// Records a failed attempt: retried at `next_attempt_at`, or dead when `dead`.
 pub fn mark_failed(
     conn: &mut DbConnection,

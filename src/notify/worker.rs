@@ -137,6 +137,8 @@ impl Worker {
             Ok(()) => {
                 if !outbox::mark_sent(conn, &row.id, &self.id, now())? {
                     tracing::warn!(outbox_id = %row.id, "mail sent after its lease passed to another worker");
+                } else if row.kind == "invitation" {
+                    outbox::forget_payload(conn, &row.id)?;
                 }
             }
             Err(error) => {

@@ -560,3 +560,36 @@ async fn administrators_see_delivery_without_content_and_retry_failed_mail() {
     // Nobody else sees this page.
     assert_eq!(a.get("/admin/deliveries").await.status, 403);
 }
+
+#[actix_web::test]
+async fn an_invitations_link_does_not_stay_in_the_database_once_sent() {
+    let app = spawn_app().await;
+    let server = SmtpServer::start().await;
+    let mut admin = app.add_person("admin", None, None).await;
+    let a = app.signed_in(&mut admin).await;
+    let res = a
+        .submit(
+            "/admin/users/new",
+            "/admin/users",
+            &[
+                ("email", "new.officer@mfa.example"),
+                ("name", "New Officer"),
+                ("role", "mfa_officer"),
+                ("mission", ""),
+                ("clearance", "restricted"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let _ = drain(worker(&app, smtp_settings(&app, &server))).await;
+    let mails = server.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].data.contains("/invitation?token="),
+        "the mail carries the link"
+    );
+    let mut conn = app.pool.get().unwrap();
+    let row = &outbox::for_recipient(&mut conn, "new.officer@mfa.example").unwrap()[0];
+    assert_eq!(row.status, "sent");
+    assert!(!row.payload.contains("token"), "{}", row.payload);
+}
