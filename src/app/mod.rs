@@ -38,12 +38,6 @@ pub enum AppError {
     Db(#[from] DbError),
 }
 
-impl From<diesel::result::Error> for AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        AppError::Db(DbError::Query(e))
-    }
-}
-
 impl From<FieldError> for AppError {
     fn from(e: FieldError) -> Self {
         AppError::Invalid(vec![e])

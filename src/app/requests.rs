@@ -42,11 +42,9 @@ const PAGE_MAX: i64 = 100;
 // ---- reading ---------------------------------------------------------------------------------
 
 fn state_of(row: &RequestRow) -> Result<State, AppError> {
-    row.state.parse().map_err(|e: String| {
-        AppError::Db(db::DbError::Query(
-            diesel::result::Error::DeserializationError(e.into()),
-        ))
-    })
+    row.state
+        .parse()
+        .map_err(|e: String| AppError::Db(db::DbError::Corrupt(e)))
 }
 
 fn scope_of(row: &RequestRow, state: State) -> RequestScope<'_> {

@@ -55,6 +55,16 @@ pub enum DbError {
     Unavailable(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    /// A stored value the program does not understand (a code no longer known).
+    #[error("stored data not understood: {0}")]
+    Corrupt(String),
+}
+
+/// Lets application functions use `?` on this module's queries (kept here: only `db` speaks diesel).
+impl From<diesel::result::Error> for crate::app::AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        crate::app::AppError::Db(DbError::Query(e))
+    }
 }
 
 impl DbError {

@@ -51,7 +51,9 @@ impl From<AppError> for WebError {
                 tracing::error!(error = %detail, "database unavailable");
                 WebError::Unavailable
             }
-            AppError::Db(DbError::Query(e)) => WebError::Internal(e.to_string()),
+            AppError::Db(e @ (DbError::Query(_) | DbError::Corrupt(_))) => {
+                WebError::Internal(e.to_string())
+            }
         }
     }
 }

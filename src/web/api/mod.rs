@@ -64,7 +64,9 @@ impl From<AppError> for ApiError {
                 tracing::error!(error = %detail, "database unavailable");
                 ApiError::Unavailable
             }
-            AppError::Db(DbError::Query(e)) => ApiError::Internal(e.to_string()),
+            AppError::Db(e @ (DbError::Query(_) | DbError::Corrupt(_))) => {
+                ApiError::Internal(e.to_string())
+            }
         }
     }
 }
