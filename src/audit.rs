@@ -78,6 +78,19 @@ pub fn chain_hash(row: &SecurityLogRow) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// A page of the log for administrators, newest first, optionally of one event kind and one
+/// person; with the number of matching entries.
+pub fn page(
+    conn: &mut DbConnection,
+    event: Option<&str>,
+    actor: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<SecurityLogRow>, i64), DbError> {
+    let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
+    Ok(security_log::page(conn, event, actor, per_page, offset)?)
+}
+
 /// Where the chain first breaks.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("security log broken at entry {seq}: {reason}")]

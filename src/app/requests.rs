@@ -180,17 +180,42 @@ pub fn seen_version(
     }
 }
 
+/// Whether the police approved a measure (with or without conditions).
+pub fn is_approved(m: &MeasureRow) -> bool {
+    m.outcome
+        .as_deref()
+        .and_then(|o| o.parse::<Outcome>().ok())
+        .is_some_and(Outcome::is_approval)
+}
+
+/// The one entry of `given` for a measure, or the message for a missing or repeated one.
+fn entry_for<'g, G>(
+    given: &'g [G],
+    measure_id: &str,
+    id_of: impl Fn(&G) -> &str,
+    missing: &str,
+) -> Result<&'g G, String> {
+    let mut found = given.iter().filter(|g| id_of(g) == measure_id);
+    match (found.next(), found.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => Err(missing.to_owned()),
+        (Some(_), Some(_)) => Err("was given more than once".to_owned()),
+    }
+}
+
+/// Whether `given` names a measure outside `measures`.
+fn names_other<G>(given: &[G], measures: &[&MeasureRow], id_of: impl Fn(&G) -> &str) -> bool {
+    given
+        .iter()
+        .any(|g| !measures.iter().any(|m| m.id == id_of(g)))
+}
+
 fn facts(row: &RequestRow, state: State, measures: &[MeasureRow], version: i32) -> Facts {
     Facts {
         state,
         version,
         mission_id: row.mission_id.clone(),
-        any_measure_approved: measures.iter().any(|m| {
-            m.outcome
-                .as_deref()
-                .and_then(|o| o.parse::<Outcome>().ok())
-                .is_some_and(Outcome::is_approval)
-        }),
+        any_measure_approved: measures.iter().any(is_approved),
     }
 }
 
@@ -1119,57 +1144,45 @@ pub fn perform(
             }
             Action::Decide => {
                 let mut decided = Vec::new();
-                for (i, m) in measures.iter().enumerate() {
-                    let given: Vec<&OutcomeInput> = input
-                        .outcomes
-                        .iter()
-                        .filter(|o| o.measure_id == m.id)
-                        .collect();
+                let all: Vec<&MeasureRow> = measures.iter().collect();
+                for (i, m) in all.iter().enumerate() {
                     let field = |name: &str| format!("outcomes[{i}].{name}");
-                    match given.as_slice() {
-                        [one] => match one.outcome.parse::<Outcome>() {
-                            Ok(outcome) => {
-                                let conditions = one
-                                    .conditions
-                                    .as_deref()
-                                    .map(str::trim)
-                                    .filter(|c| !c.is_empty());
-                                if let Some(c) = conditions
-                                    && let Err(e) = check_text("conditions", c, 1, 2_000, true)
-                                {
-                                    errors.push(FieldError::new(field("conditions"), e.message));
-                                }
-                                if outcome == Outcome::ApprovedWithConditions
-                                    && conditions.is_none()
-                                {
-                                    errors.push(FieldError::new(
-                                        field("conditions"),
-                                        "are required when approving with conditions",
-                                    ));
-                                }
-                                decided.push((
-                                    m.id.clone(),
-                                    outcome,
-                                    conditions.map(str::to_owned),
+                    let one = match entry_for(
+                        &input.outcomes,
+                        &m.id,
+                        |o| &o.measure_id,
+                        "is required for every measure",
+                    ) {
+                        Ok(one) => one,
+                        Err(message) => {
+                            errors.push(FieldError::new(field("outcome"), message));
+                            continue;
+                        }
+                    };
+                    match one.outcome.parse::<Outcome>() {
+                        Ok(outcome) => {
+                            let conditions = one
+                                .conditions
+                                .as_deref()
+                                .map(str::trim)
+                                .filter(|c| !c.is_empty());
+                            if let Some(c) = conditions
+                                && let Err(e) = check_text("conditions", c, 1, 2_000, true)
+                            {
+                                errors.push(FieldError::new(field("conditions"), e.message));
+                            }
+                            if outcome == Outcome::ApprovedWithConditions && conditions.is_none() {
+                                errors.push(FieldError::new(
+                                    field("conditions"),
+                                    "are required when approving with conditions",
                                 ));
                             }
-                            Err(e) => errors.push(FieldError::new(field("outcome"), e)),
-                        },
-                        [] => errors.push(FieldError::new(
-                            field("outcome"),
-                            "is required for every measure",
-                        )),
-                        _ => errors.push(FieldError::new(
-                            field("outcome"),
-                            "was given more than once",
-                        )),
+                            decided.push((m.id.clone(), outcome, conditions.map(str::to_owned)));
+                        }
+                        Err(e) => errors.push(FieldError::new(field("outcome"), e)),
                     }
                 }
-                if input
-                    .outcomes
-                    .iter()
-                    .any(|o| !measures.iter().any(|m| m.id == o.measure_id))
-                {
+                if names_other(&input.outcomes, &all, |o| &o.measure_id) {
                     errors.push(FieldError::new(
                         "outcomes",
                         "names a measure that is not part of this request",
@@ -1201,52 +1214,34 @@ pub fn perform(
                 ));
             }
             Action::ConfirmImplementation => {
-                let approved: Vec<&MeasureRow> = measures
-                    .iter()
-                    .filter(|m| {
-                        m.outcome
-                            .as_deref()
-                            .and_then(|o| o.parse::<Outcome>().ok())
-                            .is_some_and(Outcome::is_approval)
-                    })
-                    .collect();
+                let approved: Vec<&MeasureRow> =
+                    measures.iter().filter(|m| is_approved(m)).collect();
                 let mut dates = Vec::new();
                 for (i, m) in approved.iter().enumerate() {
-                    let field = |name: &str| format!("implemented[{i}].{name}");
-                    let given: Vec<&ImplementedInput> = input
-                        .implemented
-                        .iter()
-                        .filter(|x| x.measure_id == m.id)
-                        .collect();
-                    match given.as_slice() {
-                        [one] => {
-                            match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
-                                Ok(d) if d > today => errors.push(FieldError::new(
-                                    field("implemented_on"),
-                                    "must not be in the future",
-                                )),
-                                Ok(d) => dates.push((m.id.clone(), d)),
-                                Err(_) => errors.push(FieldError::new(
-                                    field("implemented_on"),
-                                    "must be a date written YYYY-MM-DD",
-                                )),
-                            }
+                    let field = format!("implemented[{i}].implemented_on");
+                    let one = match entry_for(
+                        &input.implemented,
+                        &m.id,
+                        |x| &x.measure_id,
+                        "is required for every approved measure",
+                    ) {
+                        Ok(one) => one,
+                        Err(message) => {
+                            errors.push(FieldError::new(field, message));
+                            continue;
                         }
-                        [] => errors.push(FieldError::new(
-                            field("implemented_on"),
-                            "is required for every approved measure",
-                        )),
-                        _ => errors.push(FieldError::new(
-                            field("implemented_on"),
-                            "was given more than once",
-                        )),
+                    };
+                    match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
+                        Ok(d) if d > today => {
+                            errors.push(FieldError::new(field, "must not be in the future"))
+                        }
+                        Ok(d) => dates.push((m.id.clone(), d)),
+                        Err(_) => {
+                            errors.push(FieldError::new(field, "must be a date written YYYY-MM-DD"))
+                        }
                     }
                 }
-                if input
-                    .implemented
-                    .iter()
-                    .any(|x| !approved.iter().any(|m| m.id == x.measure_id))
-                {
+                if names_other(&input.implemented, &approved, |x| &x.measure_id) {
                     errors.push(FieldError::new(
                         "implemented",
                         "names a measure that was not approved for this request",

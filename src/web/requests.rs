@@ -664,12 +664,7 @@ fn action_form(
     let approved: Vec<&MeasureRow> = view
         .measures
         .iter()
-        .filter(|m| {
-            m.outcome
-                .as_deref()
-                .and_then(|o| o.parse::<Outcome>().ok())
-                .is_some_and(Outcome::is_approval)
-        })
+        .filter(|m| req::is_approved(m))
         .collect();
     let today = crate::domain::time::oslo_date(app::now()).to_string();
     let mut assign_options: Vec<(&str, &str)> = vec![("", "Me")];

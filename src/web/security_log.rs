@@ -10,7 +10,8 @@ use super::AppState;
 use super::errors::WebError;
 use super::layout::{page, respond};
 use super::session::Viewer;
-use crate::db::{self, security_log};
+use crate::audit;
+use crate::db;
 use crate::domain::access::Capability;
 
 const PER_PAGE: i64 = 50;
@@ -34,14 +35,8 @@ pub async fn list(
     let actor = q.actor.filter(|a| !a.trim().is_empty());
     let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (e, a) = (event.clone(), actor.clone());
-    let (rows, total) = db::query(&state.pool, move |conn| {
-        security_log::page(
-            conn,
-            e.as_deref(),
-            a.as_deref(),
-            PER_PAGE,
-            (page_no - 1) * PER_PAGE,
-        )
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        audit::page(conn, e.as_deref(), a.as_deref(), page_no, PER_PAGE)
     })
     .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
