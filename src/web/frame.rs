@@ -58,6 +58,17 @@ pub async fn frame(
         res = render_error(res, &request_id);
     }
     set_security_headers(res.headers_mut(), https, docs);
+    // The API speaks JSON in UTF-8, and says so (SPEC § 8).
+    if res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct == "application/json")
+    {
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     res.headers_mut().insert(
         HeaderName::from_static("x-request-id"),
         HeaderValue::from_str(&request_id).expect("hex is a valid header value"),

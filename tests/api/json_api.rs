@@ -258,6 +258,10 @@ async fn errors_have_their_codes() {
     // 401: none, wrong, and a cookie instead of a token.
     let res = reqwest::get(app.url("/api/v1/me")).await.unwrap();
     assert_eq!(res.status(), 401);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
