@@ -233,11 +233,12 @@ impl Application {
                 .configure(|cfg| {
                     if docs {
                         cfg.service(
-                            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                            utoipa_swagger_ui::SwaggerUi::new(crate::web::DOCS_ROUTE.1)
                                 .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")),
                         );
                     }
                 })
+                .wrap(from_fn(crate::web::parameters::refuse_repeated))
                 .wrap(from_fn(csrf::protect))
                 .wrap(sessions)
                 .wrap(from_fn(frame::frame))

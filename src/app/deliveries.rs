@@ -52,7 +52,12 @@ pub fn retry(
 ) -> Result<(), AppError> {
     db::write(conn, |conn| {
         if !outbox::retry(conn, id, now)? {
-            return Err(AppError::NotFound);
+            return Err(match outbox::find(conn, id)? {
+                Some(_) => AppError::NotNow(
+                    "Only mail whose delivery failed can be put back in the queue.".into(),
+                ),
+                None => AppError::NotFound,
+            });
         }
         audit::record(
             conn,

@@ -99,6 +99,31 @@ impl Acting {
     }
 }
 
+/// Writes a refusal (403) to the security log: who was refused which method on which path. The
+/// refusals of requests that exist are answered 404 and logged where they are decided
+/// (`requests::visible`); this covers everything answered 403 — a role's missing capability, a
+/// cross-site or token-less form post.
+pub fn record_refusal(
+    conn: &mut crate::db::DbConnection,
+    acting: &Acting,
+    method: &str,
+    path: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    // Paths carry ids only; a long one is cut so a caller cannot fill the log through it.
+    let path: String = path.chars().take(200).collect();
+    let mut entry = acting.entry(
+        "access_denied",
+        "route",
+        &path,
+        serde_json::json!({ "answered": 403, "method": method }),
+    );
+    entry.outcome = "denied";
+    crate::db::write(conn, |conn| {
+        crate::audit::record(conn, &entry, now).map_err(AppError::from)
+    })
+}
+
 /// The current instant in UTC, as stored.
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()

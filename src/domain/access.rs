@@ -23,6 +23,9 @@ pub enum Capability {
     ViewOwnHome,
     /// Start a new request for their own mission.
     DraftRequests,
+    /// List and search the requests they may see (queues, the API's list). Administrators take
+    /// no part in case work and are refused rather than shown an empty list.
+    ListRequests,
     /// Register, rename, deactivate missions.
     AdministerMissions,
     /// Invite, deactivate, reactivate accounts; reset a second factor.
@@ -36,10 +39,11 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 9] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
+        Self::ListRequests,
         Self::AdministerMissions,
         Self::AdministerUsers,
         Self::AdministerDeliveries,
@@ -67,7 +71,7 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
         | Capability::AdministerDeliveries
         | Capability::ReadSecurityLog => actor.role == Role::Admin,
         // Administrators are told nothing about requests.
-        Capability::ReadNotifications => actor.role != Role::Admin,
+        Capability::ReadNotifications | Capability::ListRequests => actor.role != Role::Admin,
     };
     if allowed {
         Ok(())
@@ -254,8 +258,14 @@ mod tests {
                     Capability::ManageOwnAccount | Capability::ViewOwnHome => Ok(()),
                     Capability::DraftRequests if role == Role::MissionStaff => Ok(()),
                     Capability::DraftRequests => Err(Refusal::Forbidden),
-                    Capability::ReadNotifications if role != Role::Admin => Ok(()),
-                    Capability::ReadNotifications => Err(Refusal::Forbidden),
+                    Capability::ReadNotifications | Capability::ListRequests
+                        if role != Role::Admin =>
+                    {
+                        Ok(())
+                    }
+                    Capability::ReadNotifications | Capability::ListRequests => {
+                        Err(Refusal::Forbidden)
+                    }
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
                     | Capability::AdministerDeliveries

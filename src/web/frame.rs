@@ -15,6 +15,7 @@ use tracing::Instrument;
 use super::AppState;
 use super::errors::{PublicMessage, describe};
 use super::layout;
+use crate::app;
 
 /// The id that ties a request's log lines to what the person saw (the "correlation id").
 #[derive(Debug, Clone)]
@@ -54,6 +55,11 @@ pub async fn frame(
     };
 
     let status = res.status();
+    if status == actix_web::http::StatusCode::FORBIDDEN {
+        record_refusal(&res, method.as_str(), &path)
+            .instrument(span.clone())
+            .await;
+    }
     if status.is_client_error() || status.is_server_error() {
         res = render_error(res, &request_id);
     }
@@ -83,6 +89,31 @@ pub async fn frame(
         }
     });
     Ok(res)
+}
+
+/// Writes a 403 to the security log, with the person refused when the session or token named
+/// one (the extractors leave an `Acting` in the request), or the client address alone.
+async fn record_refusal(res: &ServiceResponse<BoxBody>, method: &str, path: &str) {
+    let req = res.request();
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return;
+    };
+    let acting = req
+        .extensions()
+        .get::<app::Acting>()
+        .cloned()
+        .unwrap_or_else(|| app::Acting {
+            client_addr: Some(super::session::client_addr(req)),
+            ..app::Acting::default()
+        });
+    let (method, path) = (method.to_owned(), path.to_owned());
+    let written = crate::db::run(&state.pool, move |conn| {
+        app::record_refusal(conn, &acting, &method, &path, app::now())
+    })
+    .await;
+    if let Err(e) = written {
+        tracing::error!(error = %e, "a refusal could not be written to the security log");
+    }
 }
 
 fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool, docs: bool) {

@@ -26,6 +26,7 @@ pub async fn show(
     if viewer.actor.role == Role::Admin {
         return Ok(see_other("/admin/users"));
     }
+    viewer.require(Capability::ListRequests)?;
     queues(&viewer, &state, query.into_inner()).await
 }
 

@@ -1,6 +1,24 @@
 //! The web interface: actix handlers and maud views, one file per area. Handlers parse input,
 //! call one application function and render; they hold no SQL and no rules.
 
+/// Declares routes once: the same table registers each handler and lists every (method, path),
+/// so no route can be served without appearing in `ROUTES` — the list the authorisation matrix
+/// and the OpenAPI test are checked against. Resources rather than bare routes, so that a wrong
+/// method is answered 405, not 404.
+macro_rules! route_table {
+    ($($path:literal => [$($method:ident => $handler:path),+ $(,)?]),* $(,)?) => {
+        /// Every (method, path) this table registers.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
+
+        /// Registers every route of this table.
+        pub fn register(cfg: &mut ::actix_web::web::ServiceConfig) {
+            $(cfg.service(
+                ::actix_web::web::resource($path)$(.route(::actix_web::web::$method().to($handler)))+
+            );)*
+        }
+    };
+}
+
 pub mod account;
 pub mod admin;
 pub mod api;
@@ -13,6 +31,7 @@ pub mod home;
 pub mod invitation;
 pub mod layout;
 pub mod notifications;
+pub mod parameters;
 pub mod requests;
 pub mod security_log;
 pub mod session;
@@ -43,84 +62,65 @@ impl AppState {
     }
 }
 
-/// Every route of the portal.
+/// The Swagger UI's route, registered by `startup` when `api.docs_enabled` is on.
+pub const DOCS_ROUTE: (&str, &str) = ("get", "/api/docs/{_:.*}");
+
+/// Every route of the portal: pages, the API and (when enabled) the API's documentation.
+pub fn all_routes(docs_enabled: bool) -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<_> = ROUTES.iter().chain(api::ROUTES).copied().collect();
+    if docs_enabled {
+        all.push(DOCS_ROUTE);
+    }
+    all
+}
+
+/// Every route of the portal's pages and API.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    api::routes(cfg);
-    // Resources rather than bare routes, so that a wrong method is answered 405, not 404.
-    cfg.service(web::resource("/").get(home::show))
-        .service(web::resource("/health/live").get(health::live))
-        .service(web::resource("/health/ready").get(health::ready))
-        .service(web::resource("/static/portal.css").get(layout::stylesheet))
-        .service(web::resource("/setup").get(setup::show).post(setup::create))
-        .service(
-            web::resource("/invitation")
-                .get(invitation::show)
-                .post(invitation::accept),
-        )
-        .service(
-            web::resource("/sign-in")
-                .get(sign_in::show)
-                .post(sign_in::submit_password),
-        )
-        .service(
-            web::resource("/sign-in/enrol")
-                .get(sign_in::show_enrolment)
-                .post(sign_in::submit_enrolment),
-        )
-        .service(
-            web::resource("/sign-in/code")
-                .get(sign_in::show_code)
-                .post(sign_in::submit_code),
-        )
-        .service(web::resource("/sign-out").post(sign_in::sign_out))
-        .service(
-            web::resource("/requests/new")
-                .get(requests::new_form)
-                .post(requests::create),
-        )
-        .service(web::resource("/requests/{id}").get(requests::show))
-        .service(
-            web::resource("/requests/{id}/edit")
-                .get(requests::edit_form)
-                .post(requests::update),
-        )
-        .service(web::resource("/requests/{id}/review").get(requests::review))
-        .service(web::resource("/requests/{id}/discard").post(requests::discard))
-        .service(web::resource("/requests/{id}/transitions").post(requests::transition))
-        .service(web::resource("/requests/{id}/messages").post(requests::message))
-        .service(web::resource("/notifications").get(notifications::show))
-        .service(web::resource("/notifications/read-all").post(notifications::mark_all_read))
-        .service(web::resource("/notifications/{id}/read").post(notifications::mark_read))
-        .service(web::resource("/admin/deliveries").get(deliveries::list))
-        .service(web::resource("/admin/security-log").get(security_log::list))
-        .service(web::resource("/admin/deliveries/{id}/retry").post(deliveries::retry))
-        .service(web::resource("/account/notifications").post(account::save_preferences))
-        .service(web::resource("/account/tokens").post(account::create_token))
-        .service(web::resource("/account/tokens/{id}/revoke").post(account::revoke_token))
-        .service(web::resource("/account").get(account::show))
-        .service(web::resource("/account/password").post(account::change_password))
-        .service(web::resource("/account/recovery-codes").post(account::regenerate_codes))
-        .service(web::resource("/account/sessions/{id}/revoke").post(account::revoke_session))
-        .service(
-            web::resource("/admin/missions")
-                .get(admin::list_missions)
-                .post(admin::create_mission),
-        )
-        .service(web::resource("/admin/missions/{id}").get(admin::show_mission))
-        .service(web::resource("/admin/missions/{id}/rename").post(admin::rename_mission))
-        .service(web::resource("/admin/missions/{id}/deactivate").post(admin::deactivate_mission))
-        .service(web::resource("/admin/missions/{id}/reactivate").post(admin::reactivate_mission))
-        .service(
-            web::resource("/admin/users")
-                .get(admin::list_users)
-                .post(admin::invite_user),
-        )
-        .service(web::resource("/admin/users/new").get(admin::new_user))
-        .service(web::resource("/admin/users/{id}").get(admin::show_user))
-        .service(web::resource("/admin/users/{id}/deactivate").post(admin::deactivate_user))
-        .service(web::resource("/admin/users/{id}/reactivate").post(admin::reactivate_user))
-        .service(
-            web::resource("/admin/users/{id}/second-factor/reset").post(admin::reset_second_factor),
-        )
-        .service(web::resource("/admin/users/{id}/invitation").post(admin::reinvite_user));
+    api::register(cfg);
+    register(cfg);
+}
+
+route_table! {
+    "/" => [get => home::show],
+    "/health/live" => [get => health::live],
+    "/health/ready" => [get => health::ready],
+    "/static/portal.css" => [get => layout::stylesheet],
+    "/setup" => [get => setup::show, post => setup::create],
+    "/invitation" => [get => invitation::show, post => invitation::accept],
+    "/sign-in" => [get => sign_in::show, post => sign_in::submit_password],
+    "/sign-in/enrol" => [get => sign_in::show_enrolment, post => sign_in::submit_enrolment],
+    "/sign-in/code" => [get => sign_in::show_code, post => sign_in::submit_code],
+    "/sign-out" => [post => sign_in::sign_out],
+    "/requests/new" => [get => requests::new_form, post => requests::create],
+    "/requests/{id}" => [get => requests::show],
+    "/requests/{id}/edit" => [get => requests::edit_form, post => requests::update],
+    "/requests/{id}/review" => [get => requests::review],
+    "/requests/{id}/discard" => [post => requests::discard],
+    "/requests/{id}/transitions" => [post => requests::transition],
+    "/requests/{id}/messages" => [post => requests::message],
+    "/notifications" => [get => notifications::show],
+    "/notifications/read-all" => [post => notifications::mark_all_read],
+    "/notifications/{id}/read" => [post => notifications::mark_read],
+    "/admin/deliveries" => [get => deliveries::list],
+    "/admin/security-log" => [get => security_log::list],
+    "/admin/deliveries/{id}/retry" => [post => deliveries::retry],
+    "/account/notifications" => [post => account::save_preferences],
+    "/account/tokens" => [post => account::create_token],
+    "/account/tokens/{id}/revoke" => [post => account::revoke_token],
+    "/account" => [get => account::show],
+    "/account/password" => [post => account::change_password],
+    "/account/recovery-codes" => [post => account::regenerate_codes],
+    "/account/sessions/{id}/revoke" => [post => account::revoke_session],
+    "/admin/missions" => [get => admin::list_missions, post => admin::create_mission],
+    "/admin/missions/{id}" => [get => admin::show_mission],
+    "/admin/missions/{id}/rename" => [post => admin::rename_mission],
+    "/admin/missions/{id}/deactivate" => [post => admin::deactivate_mission],
+    "/admin/missions/{id}/reactivate" => [post => admin::reactivate_mission],
+    "/admin/users" => [get => admin::list_users, post => admin::invite_user],
+    "/admin/users/new" => [get => admin::new_user],
+    "/admin/users/{id}" => [get => admin::show_user],
+    "/admin/users/{id}/deactivate" => [post => admin::deactivate_user],
+    "/admin/users/{id}/reactivate" => [post => admin::reactivate_user],
+    "/admin/users/{id}/second-factor/reset" => [post => admin::reset_second_factor],
+    "/admin/users/{id}/invitation" => [post => admin::reinvite_user],
 }

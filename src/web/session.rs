@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_session::{Session, SessionExt};
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use super::AppState;
 use super::errors::WebError;
@@ -96,6 +96,7 @@ impl FromRequest for Viewer {
         let session = req.get_session();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let client_addr = client_addr(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or(WebError::Internal("application state missing".into()))?;
             let stage = session.get::<String>(STAGE).ok().flatten();
@@ -129,6 +130,9 @@ impl FromRequest for Viewer {
                 mission_id: user.mission_id.clone(),
                 clearance,
             };
+            // Whoever is refused later in this request is named in the security log.
+            req.extensions_mut()
+                .insert(app::Acting::person(&actor, &client_addr));
             let for_count = actor.clone();
             let unread = db::run(&state.pool, move |conn| {
                 app::notifications::unread_count(conn, &for_count)

@@ -14,7 +14,7 @@ use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
 use crate::requests::{act, cast, file_request, measure_ids};
 use crate::smtp::SmtpServer;
 
-fn smtp_settings(app: &TestApp, server: &SmtpServer) -> Settings {
+pub(crate) fn smtp_settings(app: &TestApp, server: &SmtpServer) -> Settings {
     let mut s = app.settings.clone();
     s.mail.transport = MailTransport::Smtp;
     s.mail.smtp.host = "127.0.0.1".into();
@@ -24,13 +24,13 @@ fn smtp_settings(app: &TestApp, server: &SmtpServer) -> Settings {
     s
 }
 
-fn worker(app: &TestApp, settings: Settings) -> Worker {
+pub(crate) fn worker(app: &TestApp, settings: Settings) -> Worker {
     let mailer = Mailer::from_settings(&settings.mail).unwrap();
     Worker::new(app.pool.clone(), Arc::new(mailer), Arc::new(settings))
 }
 
 /// Runs `w` until nothing is due.
-async fn drain(w: Worker) -> Worker {
+pub(crate) async fn drain(w: Worker) -> Worker {
     tokio::task::spawn_blocking(move || {
         let stop = AtomicBool::new(false);
         while w.run_once(&stop).unwrap() > 0 {}

@@ -64,13 +64,13 @@ pub struct ListQuery {
 
 /// Requests the caller may see, urgent first, then oldest.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListQuery),
-    responses((status = 200, body = RequestList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = RequestList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn list_requests(
     caller: ApiCaller,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> ApiResult {
-    caller.require(Capability::ViewOwnHome)?;
+    caller.require(Capability::ListRequests)?;
     let q = query.into_inner();
     let per_page = q.per_page.unwrap_or(25);
     if !(1..=100).contains(&per_page) {

@@ -11,8 +11,8 @@ use std::pin::Pin;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{
-    FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, error::JsonPayloadError,
-    web,
+    FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError, dev::Payload,
+    error::JsonPayloadError, web,
 };
 use utoipa::OpenApi;
 
@@ -211,12 +211,13 @@ impl FromRequest for ApiCaller {
             .map(|t| t.trim().to_owned());
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let client_addr = super::session::client_addr(req);
+        let req = req.clone();
         Box::pin(async move {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(ApiError::Unauthorized);
             };
             let limit = state.settings.api.requests_per_minute;
-            db::run(&state.pool, move |conn| {
+            let caller = db::run(&state.pool, move |conn| {
                 let now = app::now();
                 let Some((actor, user, row)) = tokens::authenticate(conn, &token, now)? else {
                     return Ok::<_, AppError>(Err(ApiError::Unauthorized));
@@ -230,68 +231,36 @@ impl FromRequest for ApiCaller {
                     client_addr,
                 }))
             })
-            .await?
+            .await??;
+            // Whoever is refused later in this call is named in the security log.
+            req.extensions_mut()
+                .insert(app::Acting::person(&caller.actor, &caller.client_addr));
+            Ok(caller)
         })
     }
 }
 
-/// The routes of the API, as registered; the OpenAPI document must describe exactly these.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("get", "/api/v1/me"),
-    ("get", "/api/v1/requests"),
-    ("post", "/api/v1/requests"),
-    ("get", "/api/v1/requests/{id}"),
-    ("patch", "/api/v1/requests/{id}"),
-    ("delete", "/api/v1/requests/{id}"),
-    ("post", "/api/v1/requests/{id}/transitions"),
-    ("get", "/api/v1/requests/{id}/messages"),
-    ("post", "/api/v1/requests/{id}/messages"),
-    ("get", "/api/v1/requests/{id}/timeline"),
-    ("get", "/api/v1/notifications"),
-    ("post", "/api/v1/notifications/{id}/read"),
-    ("get", "/api/v1/missions"),
-    ("post", "/api/v1/missions"),
-    ("get", "/api/v1/users"),
-    ("post", "/api/v1/users"),
-    ("patch", "/api/v1/users/{id}"),
-    ("get", "/api/v1/openapi.json"),
-];
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    use handlers as h;
-    cfg.service(web::resource("/api/v1/me").get(h::me))
-        .service(
-            web::resource("/api/v1/requests")
-                .get(h::list_requests)
-                .post(h::create_request),
-        )
-        .service(
-            web::resource("/api/v1/requests/{id}")
-                .get(h::get_request)
-                .patch(h::update_request)
-                .delete(h::discard_request),
-        )
-        .service(web::resource("/api/v1/requests/{id}/transitions").post(h::transition))
-        .service(
-            web::resource("/api/v1/requests/{id}/messages")
-                .get(h::list_messages)
-                .post(h::add_message),
-        )
-        .service(web::resource("/api/v1/requests/{id}/timeline").get(h::timeline))
-        .service(web::resource("/api/v1/notifications").get(h::list_notifications))
-        .service(web::resource("/api/v1/notifications/{id}/read").post(h::read_notification))
-        .service(
-            web::resource("/api/v1/missions")
-                .get(h::list_missions)
-                .post(h::create_mission),
-        )
-        .service(
-            web::resource("/api/v1/users")
-                .get(h::list_users)
-                .post(h::create_user),
-        )
-        .service(web::resource("/api/v1/users/{id}").patch(h::update_user))
-        .service(web::resource("/api/v1/openapi.json").get(openapi_json));
+// The routes of the API; the OpenAPI document must describe exactly these (`ROUTES`).
+route_table! {
+    "/api/v1/me" => [get => handlers::me],
+    "/api/v1/requests" => [get => handlers::list_requests, post => handlers::create_request],
+    "/api/v1/requests/{id}" => [
+        get => handlers::get_request,
+        patch => handlers::update_request,
+        delete => handlers::discard_request,
+    ],
+    "/api/v1/requests/{id}/transitions" => [post => handlers::transition],
+    "/api/v1/requests/{id}/messages" => [
+        get => handlers::list_messages,
+        post => handlers::add_message,
+    ],
+    "/api/v1/requests/{id}/timeline" => [get => handlers::timeline],
+    "/api/v1/notifications" => [get => handlers::list_notifications],
+    "/api/v1/notifications/{id}/read" => [post => handlers::read_notification],
+    "/api/v1/missions" => [get => handlers::list_missions, post => handlers::create_mission],
+    "/api/v1/users" => [get => handlers::list_users, post => handlers::create_user],
+    "/api/v1/users/{id}" => [patch => handlers::update_user],
+    "/api/v1/openapi.json" => [get => openapi_json],
 }
 
 #[derive(OpenApi)]
