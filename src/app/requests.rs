@@ -38,6 +38,8 @@ impl Context {
 
 const MAX_DECLASSIFY_YEARS: i32 = 30;
 const PAGE_MAX: i64 = 100;
+/// The longest search text: a reference or words of a title (titles are at most 200).
+const SEARCH_MAX: usize = 200;
 
 // ---- reading ---------------------------------------------------------------------------------
 
@@ -450,6 +452,9 @@ pub fn list(
     page: i64,
     per_page: i64,
 ) -> Result<ListPage, AppError> {
+    if let Some(q) = filter.query.as_deref() {
+        check_text("q", q, 0, SEARCH_MAX, false)?;
+    }
     let per_page = per_page.clamp(1, PAGE_MAX);
     let page = page.clamp(1, 1_000_000);
     let scope = scope_for(actor);

@@ -944,7 +944,7 @@ async fn sessions_cannot_be_fixed_replayed_after_sign_out_or_ridden_from_another
 // ---- parameter pollution -------------------------------------------------------------------------
 
 #[actix_web::test]
-async fn a_parameter_sent_twice_is_refused_in_forms_queries_and_json() {
+async fn a_parameter_sent_twice_or_search_text_out_of_bounds_is_refused() {
     let app = spawn_app().await;
     let mut c = cast(&app).await;
     let a = app.signed_in(&mut c.a).await;
@@ -997,6 +997,21 @@ async fn a_parameter_sent_twice_is_refused_in_forms_queries_and_json() {
         "{body}"
     );
     assert_eq!(api.get("/api/v1/requests").await.1["total"], 0);
+
+    // Search text has a maximum and no control characters, like every other text field.
+    for q in ["x".repeat(201), "line%0Abreak".into(), "bell%07".into()] {
+        let (status, body) = api.get(&format!("/api/v1/requests?q={q}")).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["fields"][0]["field"], "q", "{body}");
+        let page = a.get(&format!("/?q={q}")).await;
+        assert_eq!(page.status, 422);
+    }
+    assert_eq!(
+        api.get(&format!("/api/v1/requests?q={}", "x".repeat(200)))
+            .await
+            .0,
+        200
+    );
 }
 
 // ---- injection -----------------------------------------------------------------------------------
