@@ -77,7 +77,16 @@ pub async fn protect(
     {
         return Ok(refuse(req, "sec-fetch-site").map_into_right_body());
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    // Under `Referrer-Policy: no-referrer` (SPEC § 10) browsers send `Origin: null` with every
+    // form post, their own site's included. Such a post is let through to the token check only
+    // when the browser vouches that it is same-origin; a sandboxed or data: page posting from
+    // elsewhere is cross-site by that header.
+    if origin == Some("null") && fetch_site != Some("same-origin") {
+        return Ok(refuse(req, "origin").map_into_right_body());
+    }
+    if let Some(origin) = origin.filter(|o| *o != "null") {
         let public_url = req
             .app_data::<web::Data<AppState>>()
             .map(|s| s.settings.public_url.clone())

@@ -401,10 +401,32 @@ async fn load(viewer: &Viewer, state: &AppState, id: &str) -> Result<RequestView
     Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?)
 }
 
+#[derive(Deserialize)]
+pub struct EditQuery {
+    /// Set when the form opens to finish a draft: what submission still needs is shown beside
+    /// each field.
+    check: Option<String>,
+}
+
+/// What a draft still lacks before it can be submitted (none for anything else).
+fn missing_for_submission(view: &RequestView) -> Vec<FieldError> {
+    if view.state != State::Draft {
+        return Vec::new();
+    }
+    crate::domain::request::validate(
+        &req::as_input(&view.row, &view.measures),
+        crate::domain::request::Strictness::Submission,
+        crate::domain::time::oslo_date(app::now()),
+    )
+    .err()
+    .unwrap_or_default()
+}
+
 pub async fn edit_form(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<EditQuery>,
 ) -> Result<HttpResponse, WebError> {
     let view = load(&viewer, &state, &path).await?;
     if !view.editable {
@@ -414,6 +436,11 @@ pub async fn edit_form(
     }
     let input = req::as_input(&view.row, &view.measures);
     let submitted = view.state != State::Draft;
+    let errors = if query.check.is_some() {
+        missing_for_submission(&view)
+    } else {
+        Vec::new()
+    };
     Ok(form_page(
         &viewer,
         StatusCode::OK,
@@ -424,7 +451,7 @@ pub async fn edit_form(
             submitted,
         },
         &input,
-        &[],
+        &errors,
     ))
 }
 
@@ -541,23 +568,17 @@ pub async fn review(
     if view.state != State::Draft || !view.available.contains(&Action::Submit) {
         return Ok(see_other(&format!("/requests/{}", view.row.id)));
     }
-    let today = crate::domain::time::oslo_date(app::now());
-    let errors = crate::domain::request::validate(
-        &req::as_input(&view.row, &view.measures),
-        crate::domain::request::Strictness::Submission,
-        today,
-    )
-    .err()
-    .unwrap_or_default();
-    Ok(review_page(&viewer, &view, &errors, StatusCode::OK))
+    // A draft that is not complete goes back to its form, with each problem beside its field.
+    if !missing_for_submission(&view).is_empty() {
+        return Ok(see_other(&format!(
+            "/requests/{}/edit?check=1",
+            view.row.id
+        )));
+    }
+    Ok(review_page(&viewer, &view, StatusCode::OK))
 }
 
-fn review_page(
-    viewer: &Viewer,
-    view: &RequestView,
-    errors: &[FieldError],
-    status: StatusCode,
-) -> HttpResponse {
+fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpResponse {
     let r = &view.row;
     let edit = format!("/requests/{}/edit", r.id);
     respond(
@@ -566,12 +587,6 @@ fn review_page(
             &viewer.chrome(),
             "Check your answers",
             html! {
-                @if !errors.is_empty() {
-                    div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                        h2 id="error-summary-title" { "The request is not complete yet" }
-                        ul { @for e in errors { li { a href={ (edit) "#" (e.field) } { (label_for(&e.field)) " " (e.message) } } } }
-                    }
-                }
                 h1 { "Check your answers before submitting" }
                 dl class="facts" {
                     dt { "Title" } dd { (r.title) }
@@ -581,14 +596,12 @@ fn review_page(
                 }
                 (measures_table(view, false))
                 p { a href=(edit) { "Change your answers" } }
-                @if errors.is_empty() {
-                    form method="post" action={ "/requests/" (r.id) "/transitions" } {
-                        (csrf_field(&viewer.csrf))
-                        input type="hidden" name="action" value="submit";
-                        input type="hidden" name="version" value=(view.version);
-                        p { "By submitting, your mission formally notifies the Ministry of Foreign Affairs of this request." }
-                        button type="submit" { "Submit the request" }
-                    }
+                form method="post" action={ "/requests/" (r.id) "/transitions" } {
+                    (csrf_field(&viewer.csrf))
+                    input type="hidden" name="action" value="submit";
+                    input type="hidden" name="version" value=(view.version);
+                    p { "By submitting, your mission formally notifies the Ministry of Foreign Affairs of this request." }
+                    button type="submit" { "Submit the request" }
                 }
             },
         ),
@@ -633,7 +646,9 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
 fn marking_banner(view: &RequestView) -> Markup {
     html! {
         @if let Some((level, until)) = view.marking {
-            div class="marking" role="note" {
+            // The level's class names the printed page style that repeats the marking at the
+            // top and bottom of every printed page (portal.css, @page).
+            div class={ "marking marking-" (level.code()) } role="note" {
                 (level.marking())
                 @if let Some(u) = until { " · declassify on " (u.format("%Y-%m-%d")) }
             }
@@ -968,11 +983,19 @@ pub async fn transition(
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
             if input.action == Action::Submit {
-                Ok(review_page(
+                // Something changed since the review (a start date passed): back to the form,
+                // with each problem beside its field.
+                Ok(form_page(
                     &viewer,
-                    &view,
-                    &errors,
                     StatusCode::UNPROCESSABLE_ENTITY,
+                    FormTarget {
+                        title: "Change the request",
+                        action: &format!("/requests/{id}/edit"),
+                        version: Some(view.version),
+                        submitted: false,
+                    },
+                    &req::as_input(&view.row, &view.measures),
+                    &errors,
                 ))
             } else {
                 Ok(request_page(

@@ -901,6 +901,18 @@ async fn sessions_cannot_be_fixed_replayed_after_sign_out_or_ridden_from_another
         post(vec![("sec-fetch-site", "cross-site")], csrf.clone()).await,
         403
     );
+    // `Origin: null` (a sandboxed frame, a data: page) is only accepted when the browser says
+    // the post is same-origin — as real browsers do for the portal's own forms, whose
+    // no-referrer policy makes them send `Origin: null`.
+    assert_eq!(post(vec![("origin", "null")], csrf.clone()).await, 403);
+    assert_eq!(
+        post(
+            vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
+            csrf.clone()
+        )
+        .await,
+        403
+    );
     assert_eq!(post(vec![], String::new()).await, 403, "no token");
     assert_eq!(
         post(vec![], "a".repeat(csrf.len())).await,

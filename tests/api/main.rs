@@ -2,8 +2,10 @@
 //! database — a new SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set.
 
 mod attack;
+mod browser;
 mod cli;
 mod db;
+mod e2e;
 mod health;
 mod helpers;
 mod identity;

@@ -276,7 +276,7 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
     let page = police.get(&format!("/requests/{id}")).await;
     assert!(page.body.contains("MARKER-ASSESSMENT") && page.body.contains("MARKER-NOTE"));
     assert!(
-        page.body.contains("class=\"marking\""),
+        page.body.contains("class=\"marking "),
         "a classified page is marked"
     );
     assert_eq!(
@@ -402,7 +402,7 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
             "pst_review",
             "Police review",
             "police_review",
-            "class=\"marking\"",
+            "class=\"marking ",
             &c.police.email,
         ] {
             assert!(!page.body.contains(secret), "{secret} shown to the mission");
@@ -692,12 +692,19 @@ async fn drafts_are_saved_incomplete_edited_and_discarded_and_text_round_trips()
     drop(conn);
     // Drafts do not exist for the MFA.
     assert_eq!(mfa.get(&format!("/requests/{id}")).await.status, 404);
-    // The review page lists what is missing.
+    // An incomplete draft is not reviewed: it goes back to its form, with what submission still
+    // needs beside each field.
     let review = a.get(&format!("/requests/{id}/review")).await;
+    assert_eq!(review.status, 303);
+    let form = a.get(review.location.as_deref().unwrap()).await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("There is a problem"), "{}", form.body);
     assert!(
-        review.body.contains("The request is not complete yet")
-            && !review.body.contains("value=\"submit\"")
+        form.body.contains("id=\"justification-error\""),
+        "{}",
+        form.body
     );
+    assert!(!form.body.contains("value=\"submit\""));
     // Discard.
     let res = a
         .submit(

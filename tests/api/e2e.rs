@@ -1,0 +1,663 @@
+//! Journeys in a real browser: each role signs in with its second factor; a mission files a
+//! request with three measures, fixes the errors shown next to the fields, checks its answers
+//! and submits; the MFA, the police and PST carry it to "measures in place"; the mission sees
+//! the outcome and its notification badge. Also: axe-core on every page of every role, the
+//! request form completed with the keyboard alone, and the printed request page.
+
+use anyhow::{Context, ensure};
+use fantoccini::Locator;
+use serde_json::json;
+
+use crate::browser::{Chrome, artifacts_dir, check};
+use crate::helpers::{Person, TestApp, crate_dir, spawn_app};
+use crate::json_api::{Api, request_body};
+use crate::requests::{cast, day};
+
+/// Unwraps a step's result, keeping a screenshot and the page source when it failed.
+async fn must<T>(chrome: &Chrome, result: anyhow::Result<T>) -> T {
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            let evidence = chrome.keep_evidence(&format!("{e:#}")).await;
+            for l in crate::helpers::captured_logs()
+                .lines()
+                .filter(|l| l.contains("refused"))
+            {
+                eprintln!("LOG {l}");
+            }
+            panic!("{evidence}")
+        }
+    }
+}
+
+/// Saves a screenshot of a key page (`target/e2e-artifacts/screens/`); with
+/// `UPDATE_SCREENSHOTS=1` also into `docs/screenshots/`, where the README shows them.
+async fn keep_screenshot(chrome: &Chrome, name: &str) -> anyhow::Result<()> {
+    let dir = artifacts_dir().join("screens");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("{name}.png"));
+    chrome.screenshot(&file).await?;
+    if std::env::var("UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let docs = crate_dir().join("docs/screenshots");
+        std::fs::create_dir_all(&docs)?;
+        std::fs::copy(&file, docs.join(format!("{name}.png")))?;
+    }
+    Ok(())
+}
+
+const TITLE: &str = "Guard during the national day reception";
+
+async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<String> {
+    c.sign_in(person).await?;
+    c.press("Start a new request").await?;
+    check(c.path().await? == "/requests/new", "the form opens")?;
+    c.fill("title", TITLE).await?;
+    c.fill("justification", "Threats").await?;
+    c.choose("urgency", "urgent").await?;
+    c.fill("contact.name", "Guðrún Jónsdóttir").await?;
+    c.fill("contact.phone", "+354 555 0100").await?;
+    c.fill("contact.email", "gudrun@iceland.example").await?;
+    c.choose("measures[0].kind", "static_guard").await?;
+    c.fill_date("measures[0].starts_on", &day(1)).await?;
+    c.fill_date("measures[0].ends_on", &day(10)).await?;
+    c.fill(
+        "measures[0].description",
+        "Around the clock at the chancery gate",
+    )
+    .await?;
+    c.press("Add another measure").await?;
+    c.choose("measures[1].kind", "increased_patrols").await?;
+    c.choose("measures[1].location", "residence").await?;
+    c.fill_date("measures[1].starts_on", &day(1)).await?;
+    c.fill("measures[1].description", "Evening patrols").await?;
+    c.press("Add another measure").await?;
+    c.choose("measures[2].kind", "other").await?;
+    c.choose("measures[2].location", "other").await?;
+    c.fill_date("measures[2].starts_on", &day(2)).await?;
+    c.fill("measures[2].description", "Escort of the ambassador's car")
+        .await?;
+    keep_screenshot(c, "request-form").await?;
+    c.press("Continue to check your answers").await?;
+
+    // The errors: the form again, a summary at the top linking to each field, and each message
+    // beside its field.
+    ensure!(
+        c.path().await?.ends_with("/edit?check=1"),
+        "back to the form"
+    );
+    let text = c.text().await?;
+    check(text.contains("There is a problem"), "an error summary")?;
+    for field in ["justification", "measures[2].address"] {
+        let link = c
+            .client
+            .find(Locator::Css(&format!(
+                ".error-summary a[href=\"#{field}\"]"
+            )))
+            .await
+            .with_context(|| format!("the summary links to {field}"))?;
+        ensure!(!link.text().await?.is_empty());
+        let message = c
+            .client
+            .find(Locator::XPath(&format!("//*[@id='{field}-error']")))
+            .await
+            .with_context(|| format!("the message beside {field}"))?
+            .text()
+            .await?;
+        ensure!(message.starts_with("Error:"), "{field}: {message}");
+        let input = c
+            .client
+            .find(Locator::XPath(&format!("//*[@id='{field}']")))
+            .await?;
+        ensure!(input.attr("aria-invalid").await?.as_deref() == Some("true"));
+        let described = input.attr("aria-describedby").await?.unwrap_or_default();
+        ensure!(described.contains(&format!("{field}-error")), "{described}");
+    }
+    // What was typed is still there.
+    let kept = c
+        .client
+        .find(Locator::Css("[name=\"measures[1].description\"]"))
+        .await?
+        .prop("value")
+        .await?;
+    ensure!(kept.as_deref() == Some("Evening patrols"), "{kept:?}");
+    keep_screenshot(c, "request-form-errors").await?;
+    c.fill(
+        "justification",
+        "Threats against the ambassador were received by e-mail this week.",
+    )
+    .await?;
+    c.fill("measures[2].address", "Drammensveien 1, Oslo")
+        .await?;
+    c.press("Continue to check your answers").await?;
+
+    let text = c.text().await?;
+    ensure!(text.contains("Check your answers"), "the review page");
+    for expected in [
+        "Static police guard",
+        "Increased police patrols",
+        "Drammensveien 1, Oslo",
+    ] {
+        ensure!(text.contains(expected), "the review shows {expected}");
+    }
+    keep_screenshot(c, "check-your-answers").await?;
+    c.press("Submit the request").await?;
+    let path = c.path().await?;
+    let id = path
+        .strip_prefix("/requests/")
+        .context("the request page after submitting")?
+        .to_owned();
+    let text = c.text().await?;
+    ensure!(text.contains("Received"), "the mission sees Received");
+    ensure!(
+        text.contains(&format!("{}/0000", &day(0)[..4])),
+        "a reference is shown"
+    );
+    Ok(id)
+}
+
+async fn open_from_queue(c: &Chrome) -> anyhow::Result<()> {
+    c.goto("/").await?;
+    // The queue's row for the request links its reference.
+    let link = c
+        .client
+        .find(Locator::XPath(&format!(
+            "//tr[td[normalize-space()='{TITLE}']]//a"
+        )))
+        .await
+        .context("the request's row in the queue")?;
+    c.activate(link).await?;
+    check(
+        c.path().await?.starts_with("/requests/"),
+        "the queue links to the request",
+    )
+}
+
+async fn status_is(c: &Chrome, label: &str) -> anyhow::Result<()> {
+    let status = c
+        .client
+        .find(Locator::Css("[data-status]"))
+        .await?
+        .text()
+        .await?;
+    ensure!(
+        status.contains(label),
+        "status {status:?}, expected {label:?}"
+    );
+    Ok(())
+}
+
+#[actix_web::test]
+async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real_browser() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let mission = Chrome::start(&app, "journey-mission").await;
+    let mfa = Chrome::start(&app, "journey-mfa").await;
+    let police = Chrome::start(&app, "journey-police").await;
+    let pst = Chrome::start(&app, "journey-pst").await;
+
+    let id = file_the_request(&mission, &mut c.a).await;
+    let id = must(&mission, id).await;
+    must(&mission, mission.sign_out().await).await;
+    let again = mission.sign_in(&mut c.a).await;
+    must(&mission, again).await;
+
+    let step = async {
+        mfa.sign_in(&mut c.mfa).await?;
+        keep_screenshot(&mfa, "mfa-queue").await?;
+        open_from_queue(&mfa).await?;
+        mfa.press("Take the request").await?;
+        mfa.press("Forward to Oslo Police District").await?;
+        status_is(&mfa, "Police review").await
+    };
+    must(&mfa, step.await).await;
+    let step = async {
+        police.sign_in(&mut c.police).await?;
+        open_from_queue(&police).await?;
+        police.press("Ask PST for a threat assessment").await?;
+        status_is(&police, "PST review").await
+    };
+    must(&police, step.await).await;
+    let step = async {
+        pst.sign_in(&mut c.pst).await?;
+        open_from_queue(&pst).await?;
+        pst.choose("assessment.threat_level", "high").await?;
+        pst.fill(
+            "assessment.summary",
+            "Credible threats against the chancery.",
+        )
+        .await?;
+        pst.press("Submit the threat assessment").await?;
+        status_is(&pst, "Police review").await
+    };
+    must(&pst, step.await).await;
+    let step = async {
+        police.goto(&format!("/requests/{id}")).await?;
+        police
+            .choose("outcomes[1].outcome", "approved_with_conditions")
+            .await?;
+        police
+            .fill("outcomes[1].conditions", "Only between 18:00 and 06:00")
+            .await?;
+        police.choose("outcomes[2].outcome", "declined").await?;
+        keep_screenshot(&police, "police-decision").await?;
+        police.press("Record the decision").await?;
+        status_is(&police, "Decided").await
+    };
+    must(&police, step.await).await;
+    let step = async {
+        mfa.goto(&format!("/requests/{id}")).await?;
+        mfa.fill(
+            "reply",
+            "The Ministry confirms the measures below, as decided by Oslo Police District.",
+        )
+        .await?;
+        mfa.press("Send the formal reply").await?;
+        status_is(&mfa, "Approved").await
+    };
+    must(&mfa, step.await).await;
+    let step = async {
+        police.goto(&format!("/requests/{id}")).await?;
+        police.press("Confirm measures in place").await?;
+        status_is(&police, "In effect").await
+    };
+    must(&police, step.await).await;
+
+    // The mission: a badge with its unread notifications, the outcome per measure, nothing of
+    // the internal routing.
+    let step = async {
+        mission.goto("/").await?;
+        let badge = mission
+            .client
+            .find(Locator::Css(".site-header .badge"))
+            .await
+            .context("the notification badge")?
+            .text()
+            .await?;
+        let unread: u32 = badge.trim().parse().context("a number on the badge")?;
+        ensure!(unread >= 3, "{unread} unread");
+        open_from_queue(&mission).await?;
+        status_is(&mission, "Measures in place").await?;
+        let text = mission.text().await?;
+        for expected in [
+            "Approved with conditions",
+            "Only between 18:00 and 06:00",
+            "Declined",
+            "The Ministry confirms the measures below",
+        ] {
+            ensure!(text.contains(expected), "the mission sees {expected:?}");
+        }
+        // (The footer names PST as one of the portal's operators; the request says nothing of it.)
+        let main = mission
+            .client
+            .find(Locator::Css("main"))
+            .await?
+            .text()
+            .await?;
+        for hidden in [
+            "PST",
+            "threat assessment",
+            "Threat level",
+            "Credible threats",
+        ] {
+            ensure!(
+                !main.contains(hidden),
+                "the mission must not see {hidden:?}"
+            );
+        }
+        keep_screenshot(&mission, "request-mission-view").await?;
+        mission.press("Notifications").await.ok();
+        mission.goto("/notifications").await?;
+        keep_screenshot(&mission, "notifications").await?;
+        ensure!(mission.text().await?.contains("Measures in place"));
+        Ok::<_, anyhow::Error>(())
+    };
+    must(&mission, step.await).await;
+    for chrome in [mission, mfa, police, pst] {
+        chrome.close().await;
+    }
+}
+
+// ---- accessibility --------------------------------------------------------------------------------
+
+/// Runs axe-core on the page shown and adds what it finds to `found`.
+async fn audit(c: &Chrome, what: &str, found: &mut Vec<String>) -> anyhow::Result<()> {
+    let title = c.title().await?;
+    ensure!(
+        title.ends_with("Protection portal"),
+        "{what}: title {title:?}"
+    );
+    let lang = c
+        .client
+        .execute("return document.documentElement.lang;", vec![])
+        .await?;
+    ensure!(lang.as_str().is_some_and(|l| !l.is_empty()), "{what}: lang");
+    for v in c.axe().await? {
+        found.push(format!("{what} ({}): {v}", c.path().await?));
+    }
+    Ok(())
+}
+
+async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    // Before anyone exists: the first-administrator page.
+    let anon = Chrome::start(app, "axe-anonymous").await;
+    let link = app
+        .notes
+        .first_admin_link
+        .clone()
+        .context("a first-administrator link")?;
+    anon.goto(&crate::helpers::path_of(&link)).await?;
+    audit(&anon, "first administrator", &mut found).await?;
+    anon.press("Create administrator").await?;
+    audit(&anon, "first administrator, with errors", &mut found).await?;
+
+    // A control: axe does find a violation where there is one (an unlabelled field).
+    anon.goto("/sign-in").await?;
+    anon.client
+        .execute(
+            "document.querySelector('label[for=email]').remove();",
+            vec![],
+        )
+        .await?;
+    let control = anon.axe().await?;
+    ensure!(
+        control.iter().any(|v| v.starts_with("label ")),
+        "axe reports an unlabelled field: {control:?}"
+    );
+
+    let mut c = cast(app).await;
+    let mut admin = app.add_person("admin", None, None).await;
+    for (path, what) in [
+        ("/", "start page"),
+        ("/sign-in", "sign-in"),
+        ("/no-such-page", "page not found"),
+        ("/invitation?token=unknown", "unknown invitation link"),
+    ] {
+        anon.goto(path).await?;
+        audit(&anon, what, &mut found).await?;
+    }
+    anon.goto("/sign-in").await?;
+    anon.fill("email", &c.b.email).await?;
+    anon.fill("password", "not the right password").await?;
+    anon.press("Continue").await?;
+    audit(&anon, "sign-in, refused", &mut found).await?;
+    anon.fill("email", &c.b.email).await?;
+    anon.fill("password", &c.b.password).await?;
+    anon.press("Continue").await?;
+    audit(&anon, "second-factor enrolment", &mut found).await?;
+    anon.fill("code", "000000").await?;
+    anon.press("Confirm").await?;
+    audit(&anon, "second-factor enrolment, refused code", &mut found).await?;
+    anon.close().await;
+
+    // Requests in the states each role has pages for, driven through the API.
+    let (staff_api, mfa_api, police_api) = (
+        Api::new(app, &c.a).await,
+        Api::new(app, &c.mfa).await,
+        Api::new(app, &c.police).await,
+    );
+    let (_, draft) = staff_api
+        .post("/api/v1/requests", request_body("A draft"))
+        .await;
+    let draft = draft["id"].as_str().unwrap().to_owned();
+    let mut at = Vec::new();
+    for title in ["In triage", "Police review", "PST review"] {
+        let (_, r) = staff_api
+            .post("/api/v1/requests", request_body(title))
+            .await;
+        let id = r["id"].as_str().unwrap().to_owned();
+        staff_api.act(&id, json!({ "action": "submit" })).await;
+        mfa_api.act(&id, json!({ "action": "take" })).await;
+        at.push(id);
+    }
+    for id in &at[1..] {
+        mfa_api
+            .act(id, json!({ "action": "forward_to_police" }))
+            .await;
+    }
+    police_api
+        .act(&at[2], json!({ "action": "refer_to_pst" }))
+        .await;
+    police_api
+        .post(
+            &format!("/api/v1/requests/{}/messages", at[1]),
+            json!({ "body": "Patrol route agreed.", "visibility": "internal", "classification": "restricted" }),
+        )
+        .await;
+
+    let staff = Chrome::start(app, "axe-mission").await;
+    staff.sign_in(&mut c.a).await?;
+    for (path, what) in [
+        ("/".to_owned(), "mission's requests"),
+        ("/requests/new".into(), "new request"),
+        (format!("/requests/{draft}/edit"), "draft"),
+        (format!("/requests/{draft}/review"), "check your answers"),
+        (format!("/requests/{}", at[0]), "request under assessment"),
+        ("/notifications".into(), "notifications"),
+        ("/account".into(), "account"),
+    ] {
+        staff.goto(&path).await?;
+        audit(&staff, what, &mut found).await?;
+    }
+    staff.goto("/requests/new").await?;
+    staff.press("Continue to check your answers").await?;
+    audit(&staff, "new request, with errors", &mut found).await?;
+    staff.goto("/account").await?;
+    staff.press("Change password").await?;
+    audit(&staff, "account, password refused", &mut found).await?;
+    staff.close().await;
+
+    for (person, name, pages) in [
+        (
+            &mut c.mfa,
+            "mfa",
+            vec![
+                "/".to_owned(),
+                format!("/requests/{}", at[0]),
+                format!("/requests/{}", at[1]),
+                "/notifications".into(),
+            ],
+        ),
+        (
+            &mut c.police,
+            "police",
+            vec!["/".to_owned(), format!("/requests/{}", at[1])],
+        ),
+        (
+            &mut c.pst,
+            "pst",
+            vec!["/".to_owned(), format!("/requests/{}", at[2])],
+        ),
+    ] {
+        let b = Chrome::start(app, &format!("axe-{name}")).await;
+        b.sign_in(person).await?;
+        for path in pages {
+            b.goto(&path).await?;
+            audit(&b, name, &mut found).await?;
+        }
+        // An action refused for a missing field: the errors on the request page.
+        let refused = match name {
+            "police" => Some((&at[1], "Record the decision")),
+            "pst" => Some((&at[2], "Submit the threat assessment")),
+            _ => None,
+        };
+        if let Some((id, label)) = refused {
+            b.goto(&format!("/requests/{id}")).await?;
+            if name == "police" {
+                // Conditions are required when approving with conditions.
+                b.choose("outcomes[0].outcome", "approved_with_conditions")
+                    .await?;
+            }
+            b.press(label).await?;
+            audit(&b, &format!("{name}, action refused"), &mut found).await?;
+        }
+        b.close().await;
+    }
+
+    let b = Chrome::start(app, "axe-admin").await;
+    b.sign_in(&mut admin).await?;
+    let mission_id = c.mission_a.clone();
+    for (path, what) in [
+        ("/admin/users".to_owned(), "accounts"),
+        ("/admin/users/new".into(), "invite"),
+        (format!("/admin/users/{}", c.a.id), "an account"),
+        ("/admin/missions".into(), "missions"),
+        (format!("/admin/missions/{mission_id}"), "a mission"),
+        ("/admin/security-log".into(), "security log"),
+        ("/admin/deliveries".into(), "e-mail delivery"),
+        ("/account".into(), "administrator's account"),
+    ] {
+        b.goto(&path).await?;
+        audit(&b, what, &mut found).await?;
+    }
+    b.goto("/admin/users/new").await?;
+    b.press("Send invitation").await?;
+    audit(&b, "invite, with errors", &mut found).await?;
+    b.close().await;
+    Ok(found)
+}
+
+#[actix_web::test]
+async fn every_page_of_every_role_passes_axe_at_wcag_2_1_aa() {
+    let app = spawn_app().await;
+    let found = every_page(&app).await;
+    let found = found.unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        found.is_empty(),
+        "accessibility violations (WCAG 2.1 AA):\n{}",
+        found.join("\n")
+    );
+}
+
+// ---- the keyboard alone ---------------------------------------------------------------------------
+
+/// Tabs forward until an element matching `is_target` (on its name or text) has focus.
+async fn tab_to(c: &Chrome, is_target: impl Fn(&str) -> bool) -> anyhow::Result<()> {
+    for _ in 0..80 {
+        let focused = c.client.active_element().await?;
+        let name = focused.attr("name").await?.unwrap_or_default();
+        let text = focused.text().await.unwrap_or_default();
+        if is_target(&name) || is_target(&text) {
+            // What has focus is visibly marked.
+            let outline = c
+                .client
+                .execute(
+                    "return getComputedStyle(document.activeElement).outlineStyle;",
+                    vec![],
+                )
+                .await?;
+            ensure!(
+                outline != json!("none"),
+                "{name}{text} has no visible focus"
+            );
+            return Ok(());
+        }
+        focused.send_keys("\u{e004}").await?;
+    }
+    anyhow::bail!("nothing matching was reached with the Tab key")
+}
+
+/// Presses Enter on what has focus, and waits for the page that leads to.
+async fn press_enter(c: &Chrome) -> anyhow::Result<()> {
+    let old = c.client.find(Locator::Css("html")).await?;
+    c.client
+        .active_element()
+        .await?
+        .send_keys("\u{e007}")
+        .await?;
+    c.wait_for_new_page(old).await
+}
+
+async fn type_into(c: &Chrome, name: &str, keys: &str) -> anyhow::Result<()> {
+    tab_to(c, |n| n == name).await?;
+    c.client.active_element().await?.send_keys(keys).await?;
+    Ok(())
+}
+
+#[actix_web::test]
+async fn the_request_form_can_be_completed_with_the_keyboard_alone() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let b = Chrome::start(&app, "keyboard").await;
+    let journey = async {
+        b.sign_in(&mut c.a).await?;
+        b.goto("/requests/new").await?;
+        let date = b.date_keys(&day(3)).await?;
+        type_into(&b, "title", "Patrols during the demonstration").await?;
+        type_into(
+            &b,
+            "justification",
+            "A demonstration is announced outside the chancery on Saturday.",
+        )
+        .await?;
+        type_into(&b, "urgency", "Urgent").await?;
+        type_into(&b, "contact.name", "Ana Pérez").await?;
+        type_into(&b, "contact.phone", "+56 2 2345 6789").await?;
+        type_into(&b, "contact.email", "ana@chile.example").await?;
+        type_into(&b, "measures[0].kind", "Increased").await?;
+        type_into(&b, "measures[0].starts_on", &date).await?;
+        type_into(&b, "measures[0].description", "Patrols on Saturday").await?;
+        tab_to(&b, |t| t == "Continue to check your answers").await?;
+        press_enter(&b).await?;
+        let text = b.text().await?;
+        ensure!(text.contains("Check your answers"), "the review page");
+        ensure!(
+            text.contains("Increased police patrols"),
+            "the kind chosen by typing"
+        );
+        tab_to(&b, |t| t == "Submit the request").await?;
+        press_enter(&b).await?;
+        status_is(&b, "Received").await
+    };
+    let result = journey.await;
+    must(&b, result).await;
+    b.close().await;
+}
+
+// ---- print ------------------------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn a_printed_request_page_carries_its_classification_marking_on_every_page() {
+    let app = spawn_app().await;
+    let mut c = cast(&app).await;
+    let (staff, mfa) = (Api::new(&app, &c.a).await, Api::new(&app, &c.mfa).await);
+    let mut body = request_body("A long request");
+    body["justification"] = json!("Incidents were reported at the gate. ".repeat(250));
+    let (_, r) = staff.post("/api/v1/requests", body).await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    staff.act(&id, json!({ "action": "submit" })).await;
+    mfa.act(&id, json!({ "action": "take" })).await;
+    let (status, _) = mfa
+        .post(
+            &format!("/api/v1/requests/{id}/messages"),
+            json!({ "body": "Handle with care.", "visibility": "internal", "classification": "restricted" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let b = Chrome::start(&app, "print").await;
+    let journey = async {
+        b.sign_in(&mut c.mfa).await?;
+        b.goto(&format!("/requests/{id}")).await?;
+        let pages = b.print_pages().await?;
+        ensure!(pages.len() >= 2, "a long request prints on several pages");
+        for (i, page) in pages.iter().enumerate() {
+            let marks = page.matches("RESTRICTED").count();
+            ensure!(
+                marks >= 2,
+                "printed page {} carries the marking at top and bottom ({marks} found)",
+                i + 1
+            );
+        }
+        // Forms and navigation are for the screen only.
+        let all = pages.concat();
+        ensure!(!all.contains("Sign out"), "no navigation in print");
+        ensure!(
+            !all.contains("Forward to Oslo Police District"),
+            "no action forms in print"
+        );
+        Ok::<_, anyhow::Error>(())
+    };
+    let result = journey.await;
+    must(&b, result).await;
+    b.close().await;
+}
