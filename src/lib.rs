@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod domain;
+pub mod i18n;
 pub mod notify;
 pub mod settings;
 pub mod startup;

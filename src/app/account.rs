@@ -159,3 +159,20 @@ pub fn revoke_session(
         Ok(())
     })
 }
+
+/// Sets the language the person reads the portal and its e-mails in.
+pub fn set_language(
+    conn: &mut DbConnection,
+    user_id: &str,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<crate::i18n::Lang, AppError> {
+    let lang = crate::i18n::Lang::parse(code)
+        .ok_or_else(|| FieldError::new("language", "must be one of: en, nb"))?;
+    db::write(conn, |conn| {
+        if !users::set_locale(conn, user_id, lang.code(), now)? {
+            return Err(AppError::NotFound);
+        }
+        Ok(lang)
+    })
+}

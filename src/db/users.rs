@@ -143,6 +143,19 @@ pub fn set_active(
         .map(|n| n == 1)
 }
 
+/// The language the person reads the portal and its e-mails in.
+pub fn set_locale(
+    conn: &mut DbConnection,
+    id: &str,
+    locale: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(users::table.find(id))
+        .set((users::locale.eq(locale), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 /// Stores a confirmed second factor and the time step of the code that confirmed it.
 pub fn confirm_totp(
     conn: &mut DbConnection,

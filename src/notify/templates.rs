@@ -3,6 +3,8 @@
 //! measure, name, message, note or assessment (SPEC § 7).
 
 use maud::{DOCTYPE, Markup, html};
+
+use crate::i18n::{Lang, tr_in, tr_text_in};
 use serde_json::Value;
 
 /// A rendered e-mail.
@@ -14,95 +16,126 @@ pub struct Rendered {
 }
 
 /// The words of one kind: what happened, and what the recipient should do now.
-fn words(kind: &str) -> Option<(&'static str, &'static str)> {
+fn words(lang: Lang, kind: &str) -> Option<(&'static str, &'static str)> {
     Some(match kind {
         "request_submitted" => (
-            "A mission has submitted a request.",
-            "Take it from the New queue to start the triage.",
+            tr_in(lang, "A mission has submitted a request."),
+            tr_in(lang, "Take it from the New queue to start the triage."),
         ),
         "submission_receipt" => (
-            "We have received your request.",
-            "The Ministry of Foreign Affairs will assess it; you can follow it in the portal.",
+            tr_in(lang, "We have received your request."),
+            tr_in(
+                lang,
+                "The Ministry of Foreign Affairs will assess it; you can follow it in the portal.",
+            ),
         ),
         "request_assigned" => (
-            "A request has been assigned to you.",
-            "Open it to continue the triage.",
+            tr_in(lang, "A request has been assigned to you."),
+            tr_in(lang, "Open it to continue the triage."),
         ),
         "information_requested" => (
-            "The Ministry of Foreign Affairs asks for more information about your request.",
-            "Open the request to read the question and answer it.",
+            tr_in(
+                lang,
+                "The Ministry of Foreign Affairs asks for more information about your request.",
+            ),
+            tr_in(lang, "Open the request to read the question and answer it."),
         ),
         "information_provided" => (
-            "The mission has sent the information you asked for.",
-            "Open the request to continue the triage.",
+            tr_in(lang, "The mission has sent the information you asked for."),
+            tr_in(lang, "Open the request to continue the triage."),
         ),
         "request_rejected" => (
-            "Your request was found not admissible.",
-            "Open the request to read the Ministry's reasons.",
+            tr_in(lang, "Your request was found not admissible."),
+            tr_in(lang, "Open the request to read the Ministry's reasons."),
         ),
         "forwarded_to_police" => (
-            "A request has been forwarded to Oslo Police District.",
-            "It is in your New for police queue.",
+            tr_in(
+                lang,
+                "A request has been forwarded to Oslo Police District.",
+            ),
+            tr_in(lang, "It is in your New for police queue."),
         ),
         "under_assessment" => (
-            "Your request is being assessed.",
-            "Nothing is needed from you now; you will be told when there is news.",
+            tr_in(lang, "Your request is being assessed."),
+            tr_in(
+                lang,
+                "Nothing is needed from you now; you will be told when there is news.",
+            ),
         ),
         "returned_to_mfa" => (
-            "Oslo Police District has returned a request to the Ministry.",
-            "Open it to read the police's note.",
+            tr_in(
+                lang,
+                "Oslo Police District has returned a request to the Ministry.",
+            ),
+            tr_in(lang, "Open it to read the police's note."),
         ),
         "referred_to_pst" => (
-            "A request awaits a threat assessment.",
-            "It is in your Awaiting assessment queue.",
+            tr_in(lang, "A request awaits a threat assessment."),
+            tr_in(lang, "It is in your Awaiting assessment queue."),
         ),
         "assessment_submitted" => (
-            "PST has submitted the threat assessment you asked for.",
-            "Open the request to continue the police review.",
+            tr_in(
+                lang,
+                "PST has submitted the threat assessment you asked for.",
+            ),
+            tr_in(lang, "Open the request to continue the police review."),
         ),
         "request_decided" => (
-            "Oslo Police District has decided on a request.",
-            "Send the formal reply to the mission.",
+            tr_in(lang, "Oslo Police District has decided on a request."),
+            tr_in(lang, "Send the formal reply to the mission."),
         ),
         "decision_communicated" => (
-            "The Ministry of Foreign Affairs has replied to your request.",
-            "Open the request to read the reply and the decision on each measure.",
+            tr_in(
+                lang,
+                "The Ministry of Foreign Affairs has replied to your request.",
+            ),
+            tr_in(
+                lang,
+                "Open the request to read the reply and the decision on each measure.",
+            ),
         ),
         "implementation_confirmed" => (
-            "The approved measures are in place.",
-            "Open the request to see them.",
+            tr_in(lang, "The approved measures are in place."),
+            tr_in(lang, "Open the request to see them."),
         ),
         "measures_ended" => (
-            "The measures for your request have ended.",
-            "Open the request for the details. Submit a new request if protection is needed again.",
+            tr_in(lang, "The measures for your request have ended."),
+            tr_in(
+                lang,
+                "Open the request for the details. Submit a new request if protection is needed again.",
+            ),
         ),
         "request_withdrawn" => (
-            "The mission has withdrawn a request.",
-            "No further action is needed.",
+            tr_in(lang, "The mission has withdrawn a request."),
+            tr_in(lang, "No further action is needed."),
         ),
         "message_from_mission" => (
-            "The mission has written about a request.",
-            "Open the request to read the message.",
+            tr_in(lang, "The mission has written about a request."),
+            tr_in(lang, "Open the request to read the message."),
         ),
         "message_from_mfa" => (
-            "The Ministry of Foreign Affairs has written about your request.",
-            "Open the request to read the message.",
+            tr_in(
+                lang,
+                "The Ministry of Foreign Affairs has written about your request.",
+            ),
+            tr_in(lang, "Open the request to read the message."),
         ),
         _ => return None,
     })
 }
 
-fn layout(heading: &str, body: Markup) -> String {
+fn layout(lang: Lang, heading: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.code()) {
             head { meta charset="utf-8"; title { (heading) } }
             body style="font-family: sans-serif; line-height: 1.5; color: #1b1f24;" {
                 (body)
                 hr;
                 p style="color: #4a535c; font-size: 0.9em;" {
-                    "This e-mail was sent by the protection portal of the Norwegian Ministry of Foreign Affairs. "
-                    "Replies to it are not read. Sign in to the portal to see the details."
+                    (tr_in(lang, "This e-mail was sent by the protection portal of the Norwegian Ministry of Foreign Affairs."))
+                    " "
+                    (tr_in(lang, "Replies to it are not read. Sign in to the portal to see the details."))
                 }
             }
         }
@@ -110,16 +143,30 @@ fn layout(heading: &str, body: Markup) -> String {
     .into_string()
 }
 
-const FOOTER: &str = "This e-mail was sent by the protection portal of the Norwegian Ministry of Foreign Affairs.\nReplies to it are not read. Sign in to the portal to see the details.\n";
+fn footer(lang: Lang) -> String {
+    format!(
+        "{}\n{}\n",
+        tr_in(
+            lang,
+            "This e-mail was sent by the protection portal of the Norwegian Ministry of Foreign Affairs."
+        ),
+        tr_in(
+            lang,
+            "Replies to it are not read. Sign in to the portal to see the details."
+        )
+    )
+}
 
-/// Renders an e-mail of `kind`. `payload` is the outbox row's (reference and status only, or a
-/// link for account e-mails); `request_id` makes the link. `None` for an unknown kind.
+/// Renders an e-mail of `kind` in `lang`. `payload` is the outbox row's (reference and status
+/// only, or a link for account e-mails); `request_id` makes the link. `None` for an unknown kind.
 pub fn render(
+    lang: Lang,
     kind: &str,
     payload: &Value,
     request_id: Option<&str>,
     public_base: &str,
 ) -> Option<Rendered> {
+    let t = |en: &'static str| tr_in(lang, en);
     let text_of = |key: &str| {
         payload
             .get(key)
@@ -127,6 +174,7 @@ pub fn render(
             .unwrap_or_default()
             .to_owned()
     };
+    let footer = footer(lang);
     match kind {
         "invitation" => {
             let link = text_of("link");
@@ -134,16 +182,20 @@ pub fn render(
                 .get("valid_hours")
                 .and_then(Value::as_i64)
                 .unwrap_or(72);
-            let subject = "Your account on the protection portal".to_owned();
-            let text = format!(
-                "An account has been created for you on the protection portal.\n\nSet your password within {hours} hours at:\n{link}\n\nAt your first sign-in you will set up an authenticator app for the second factor.\nIf you did not expect this e-mail, ignore it.\n\n{FOOTER}"
+            let subject = t("Your account on the protection portal").to_owned();
+            let created = t("An account has been created for you on the protection portal.");
+            let within = tr_text_in(lang, &format!("Set your password within {hours} hours:"));
+            let first = t(
+                "At your first sign-in you will set up an authenticator app for the second factor. If you did not expect this e-mail, ignore it.",
             );
+            let text = format!("{created}\n\n{within}\n{link}\n\n{first}\n\n{footer}");
             let html = layout(
+                lang,
                 &subject,
                 html! {
-                    p { "An account has been created for you on the protection portal." }
-                    p { "Set your password within " (hours) " hours: " a href=(link) { "set your password" } }
-                    p { "At your first sign-in you will set up an authenticator app for the second factor. If you did not expect this e-mail, ignore it." }
+                    p { (created) }
+                    p { (within) " " a href=(link) { (t("set your password")) } }
+                    p { (first) }
                 },
             );
             Some(Rendered {
@@ -155,22 +207,30 @@ pub fn render(
         "password_changed" | "second_factor_reset" => {
             let (subject, what, next) = if kind == "password_changed" {
                 (
-                    "Your password was changed",
-                    "The password of your protection portal account was changed, and every session was signed out.",
-                    "If you did not do this, contact the portal's administrators at once.",
+                    t("Your password was changed"),
+                    t(
+                        "The password of your protection portal account was changed, and every session was signed out.",
+                    ),
+                    t("If you did not do this, contact the portal's administrators at once."),
                 )
             } else {
                 (
-                    "Your second factor was reset",
-                    "An administrator reset the second factor of your protection portal account.",
-                    "At your next sign-in, set up your authenticator app again. If you did not ask for this, contact the portal's administrators at once.",
+                    t("Your second factor was reset"),
+                    t(
+                        "An administrator reset the second factor of your protection portal account.",
+                    ),
+                    t(
+                        "At your next sign-in, set up your authenticator app again. If you did not ask for this, contact the portal's administrators at once.",
+                    ),
                 )
             };
             let link = format!("{public_base}/sign-in");
-            let text = format!("{what}\n\n{next}\n\nSign in: {link}\n\n{FOOTER}");
+            let sign_in = t("Sign in");
+            let text = format!("{what}\n\n{next}\n\n{sign_in}: {link}\n\n{footer}");
             let html = layout(
+                lang,
                 subject,
-                html! { p { (what) } p { (next) } p { a href=(link) { "Sign in" } } },
+                html! { p { (what) } p { (next) } p { a href=(link) { (sign_in) } } },
             );
             Some(Rendered {
                 subject: subject.to_owned(),
@@ -179,29 +239,31 @@ pub fn render(
             })
         }
         _ => {
-            let (what, next) = words(kind)?;
+            let (what, next) = words(lang, kind)?;
             let reference = Some(text_of("reference"))
                 .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| "A request".to_owned());
-            let status = text_of("status_label");
+                .unwrap_or_else(|| t("A request").to_owned());
+            let status = tr_text_in(lang, &text_of("status_label"));
             let link = match request_id {
                 Some(id) => format!("{public_base}/requests/{id}"),
                 None => format!("{public_base}/"),
             };
             let subject = format!("{reference}: {}", what.trim_end_matches('.'));
+            let (reference_label, status_label) = (t("Reference"), t("Status"));
             let text = format!(
-                "{what}\n\nReference: {reference}\nStatus: {status}\n\n{next}\n{link}\n\n{FOOTER}"
+                "{what}\n\n{reference_label}: {reference}\n{status_label}: {status}\n\n{next}\n{link}\n\n{footer}"
             );
             let html = layout(
+                lang,
                 &subject,
                 html! {
                     p { (what) }
                     table {
-                        tr { th align="left" { "Reference" } td { (reference) } }
-                        tr { th align="left" { "Status" } td { (status) } }
+                        tr { th align="left" { (reference_label) } td { (reference) } }
+                        tr { th align="left" { (status_label) } td { (status) } }
                     }
                     p { (next) }
-                    p { a href=(link) { "Open the request" } }
+                    p { a href=(link) { (t("Open the request")) } }
                 },
             );
             Some(Rendered {
@@ -220,6 +282,10 @@ mod tests {
     use serde_json::json;
 
     fn sample(kind: &str) -> Rendered {
+        render_in(Lang::En, kind)
+    }
+
+    fn render_in(lang: Lang, kind: &str) -> Rendered {
         let payload = match kind {
             "invitation" => {
                 json!({ "link": "https://portal.example.no/invitation?token=REDACTED", "valid_hours": 72 })
@@ -230,6 +296,7 @@ mod tests {
             }
         };
         render(
+            lang,
             kind,
             &payload,
             Some("0190-request-id"),
@@ -262,7 +329,37 @@ mod tests {
                 );
             }
         }
-        assert!(render("no_such_kind", &json!({}), None, "x").is_none());
+        assert!(render(Lang::En, "no_such_kind", &json!({}), None, "x").is_none());
+    }
+
+    /// Every e-mail exists in Bokmål too, with nothing left in English.
+    #[test]
+    fn every_kind_is_written_in_bokmal() {
+        for k in KINDS {
+            let en = render_in(Lang::En, k.code);
+            let nb = render_in(Lang::Nb, k.code);
+            assert!(nb.html.contains("lang=\"nb\""), "{}", k.code);
+            assert!(
+                nb.text.contains("Svar på denne e-posten blir ikke lest"),
+                "{}",
+                k.code
+            );
+            assert_ne!(en.subject, nb.subject, "{}", k.code);
+            for english in [
+                "The ",
+                "Open the request",
+                "Reference:",
+                "Status: Under assessment",
+                "Sign in",
+            ] {
+                assert!(
+                    !nb.text.contains(english),
+                    "{}: {english:?} in {}",
+                    k.code,
+                    nb.text
+                );
+            }
+        }
     }
 
     /// The text of every template, as recipients read it (reviewed when a template changes).

@@ -109,7 +109,19 @@ impl Worker {
     /// Sends one claimed mail without recording the outcome (the first half of `deliver`).
     pub fn send(&self, row: &OutboxRow) -> Result<(), String> {
         let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
+        // In the language the recipient reads the portal in (as it is when the mail goes out).
+        let lang = match &row.recipient_user_id {
+            Some(id) => {
+                let mut conn = self.conn().map_err(|e| e.to_string())?;
+                crate::db::users::find(&mut conn, id)
+                    .map_err(|e| e.to_string())?
+                    .and_then(|u| crate::i18n::Lang::parse(&u.locale))
+                    .unwrap_or_default()
+            }
+            None => crate::i18n::Lang::En,
+        };
         let rendered = templates::render(
+            lang,
             &row.kind,
             &payload,
             row.request_id.as_deref(),

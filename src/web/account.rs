@@ -1,5 +1,6 @@
 //! The account page: who you are, change password, recovery codes, your sessions.
 
+use crate::i18n::{self, tr};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -87,67 +88,81 @@ async fn render_with(
     let user = &overview.user;
     let body: Markup = html! {
         (error_summary(errors, label))
-        h1 { "Your account" }
+        h1 { (tr("Your account")) }
         dl class="facts" {
-            dt { "Name" } dd { (user.name) }
-            dt { "E-mail" } dd { (user.email) }
-            dt { "Role" } dd { (viewer.actor.role.label()) }
-            @if let Some(m) = &mission { dt { "Mission" } dd { (m.name) } }
-            @if viewer.actor.role.is_authority() { dt { "Security clearance" } dd { (user.clearance) } }
+            dt { (tr("Name")) } dd { (user.name) }
+            dt { (tr("E-mail")) } dd { (user.email) }
+            dt { (tr("Role")) } dd { (tr(viewer.actor.role.label())) }
+            @if let Some(m) = &mission { dt { (tr("Mission")) } dd { (m.name) } }
+            @if viewer.actor.role.is_authority() { dt { (tr("Security clearance")) } dd { (user.clearance) } }
         }
 
-        h2 id="password-heading" { "Change your password" }
-        p { "At least 12 characters. All your sessions end when it is changed, this one too: you then sign in with the new password." }
+        h2 id="language-heading" { (tr("Language")) }
+        form method="post" action="/account/language" novalidate aria-labelledby="language-heading" {
+            (csrf_field(&viewer.csrf))
+            (crate::web::forms::select(
+                errors,
+                "language",
+                tr("Language of pages and e-mails"),
+                &i18n::Lang::ALL.iter().map(|l| (l.code().to_owned(), l.name().to_owned())).collect::<Vec<_>>(),
+                &viewer.user.locale,
+                None,
+            ))
+            button type="submit" class="secondary" { (tr("Save language")) }
+        }
+
+        h2 id="password-heading" { (tr("Change your password")) }
+        p { (tr("At least 12 characters. All your sessions end when it is changed, this one too: you then sign in with the new password.")) }
         form method="post" action="/account/password" novalidate aria-labelledby="password-heading" {
             (csrf_field(&viewer.csrf))
-            (Input::new("current_password", "Current password").kind("password").autocomplete("current-password").render(errors))
-            (Input::new("new_password", "New password").kind("password").autocomplete("new-password").render(errors))
-            (Input::new("new_password_confirmation", "Repeat the new password").kind("password").autocomplete("new-password").render(errors))
-            button type="submit" { "Change password" }
+            (Input::new("current_password", tr("Current password")).kind("password").autocomplete("current-password").render(errors))
+            (Input::new("new_password", tr("New password")).kind("password").autocomplete("new-password").render(errors))
+            (Input::new("new_password_confirmation", tr("Repeat the new password")).kind("password").autocomplete("new-password").render(errors))
+            button type="submit" { (tr("Change password")) }
         }
 
         @if !prefs.is_empty() {
-            h2 id="mail-heading" { "E-mail notifications" }
-            p { "You are always told by e-mail when something needs you to act. These you can choose:" }
+            h2 id="mail-heading" { (tr("E-mail notifications")) }
+            p { (tr("You are always told by e-mail when something needs you to act. These you can choose:")) }
             form method="post" action="/account/notifications" aria-labelledby="mail-heading" {
                 (csrf_field(&viewer.csrf))
                 fieldset {
-                    legend { "Send me an e-mail when" }
+                    legend { (tr("Send me an e-mail when")) }
                     @for (kind, on) in &prefs {
                         div class="checkbox" {
                             input type="checkbox" id={ "email." (kind.code) } name={ "email." (kind.code) } value="on" checked[*on];
-                            label for={ "email." (kind.code) } { (kind.label) }
+                            label for={ "email." (kind.code) } { (tr(kind.label)) }
                         }
                     }
                 }
-                button type="submit" class="secondary" { "Save e-mail choices" }
+                button type="submit" class="secondary" { (tr("Save e-mail choices")) }
             }
         }
 
-        h2 id="tokens-heading" { "Personal access tokens (API)" }
-        p { "A token lets a case system use the portal's API as you, with your role and access. See " a href="/api/docs/" { "the API documentation" } "." }
+        h2 id="tokens-heading" { (tr("Personal access tokens (API)")) }
+        p { (tr("A token lets a case system use the portal's API as you, with your role and access. See ")) a href="/api/docs/" { (tr("the API documentation")) } "." }
         @if let Some(token) = new_token {
             div class="notice" role="status" {
-                p { strong { "Your new token — copy it now; it is shown only once:" } }
+                p { strong { (tr("Your new token — copy it now; it is shown only once:")) } }
                 p class="secret" { (token) }
             }
         }
         @if !tokens.is_empty() {
             table {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Prefix" } th scope="col" { "Created (UTC)" } th scope="col" { "Expires" } th scope="col" { "Last used" } th scope="col" { span class="visually-hidden" { "Action" } } } }
+                thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("Prefix")) } th scope="col" { (tr("Created (UTC)")) } th scope="col" { (tr("Expires")) } th scope="col" { (tr("Last used")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
                 tbody {
                     @for t in &tokens {
                         tr {
                             td { (t.name) }
                             td { code { (t.prefix) } }
-                            td { (t.created_at.format("%Y-%m-%d %H:%M")) }
-                            td { (t.expires_at.map(|e| e.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "Never".into())) }
-                            td { (t.last_used_at.map(|e| e.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "–".into())) }
+                            td { (i18n::date_time(t.created_at)) }
+                            td { (t.expires_at.map(|e| i18n::short_date(e.date())).unwrap_or_else(|| tr("Never").into())) }
+                            td { (t.last_used_at.map(i18n::date_time).unwrap_or_else(|| "–".into())) }
                             td {
-                                @if t.revoked_at.is_some() { "Revoked" } @else {
+                                @if t.revoked_at.is_some() { (tr("Revoked")) } @else {
                                     form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
                                         (csrf_field(&viewer.csrf))
-                                        button type="submit" class="secondary" { "Revoke" }
+                                        button type="submit" class="secondary" { (tr("Revoke")) }
                                     }
                                 }
                             }
@@ -158,35 +173,35 @@ async fn render_with(
         }
         form method="post" action="/account/tokens" novalidate aria-labelledby="tokens-heading" {
             (csrf_field(&viewer.csrf))
-            (Input::new("token_name", "Name").hint("What the token is for, e.g. the case system's name.").render(errors))
-            (Input::new("expires_in_days", "Valid for (days)").optional().hint("1 to 366; empty for until revoked.").render(errors))
-            button type="submit" class="secondary" { "Create token" }
+            (Input::new("token_name", tr("Name")).hint(tr("What the token is for, e.g. the case system's name.")).render(errors))
+            (Input::new("expires_in_days", tr("Valid for (days)")).optional().hint(tr("1 to 366; empty for until revoked.")).render(errors))
+            button type="submit" class="secondary" { (tr("Create token")) }
         }
 
-        h2 id="codes-heading" { "Recovery codes" }
-        p { "You have " (overview.unused_recovery_codes) " unused recovery codes. New codes replace all the old ones." }
+        h2 id="codes-heading" { (tr("Recovery codes")) }
+        p { (tr("You have ")) (overview.unused_recovery_codes) (tr(" unused recovery codes. New codes replace all the old ones.")) }
         form method="post" action="/account/recovery-codes" novalidate aria-labelledby="codes-heading" {
             (csrf_field(&viewer.csrf))
-            (Input::new("current_password", "Current password").kind("password").autocomplete("current-password").render(&[]))
-            button type="submit" class="secondary" { "Make new recovery codes" }
+            (Input::new("current_password", tr("Current password")).kind("password").autocomplete("current-password").render(&[]))
+            button type="submit" class="secondary" { (tr("Make new recovery codes")) }
         }
 
-        h2 { "Where you are signed in" }
+        h2 { (tr("Where you are signed in")) }
         table {
-            thead { tr { th scope="col" { "Signed in" } th scope="col" { "Last active (UTC)" } th scope="col" { "From" } th scope="col" { "Browser" } th scope="col" { span class="visually-hidden" { "Action" } } } }
+            thead { tr { th scope="col" { (tr("Signed in")) } th scope="col" { (tr("Last active (UTC)")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Browser")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
             tbody {
                 @for s in &overview.sessions {
                     @let current = this_session.is_some() && session_label(&s.state) == this_session;
                     tr {
-                        td { (s.created_at.format("%Y-%m-%d %H:%M")) @if current { " (this session)" } }
-                        td { (s.last_seen_at.format("%Y-%m-%d %H:%M")) }
+                        td { (i18n::date_time(s.created_at)) @if current { (tr(" (this session)")) } }
+                        td { (i18n::date_time(s.last_seen_at)) }
                         td { (s.client_addr.as_deref().unwrap_or("–")) }
                         td { (s.user_agent.as_deref().unwrap_or("–")) }
                         td {
                             @if !current {
                                 form method="post" action={ "/account/sessions/" (s.id_hash) "/revoke" } {
                                     (csrf_field(&viewer.csrf))
-                                    button type="submit" class="secondary" { "Sign out this session" }
+                                    button type="submit" class="secondary" { (tr("Sign out this session")) }
                                 }
                             }
                         }
@@ -197,7 +212,7 @@ async fn render_with(
     };
     Ok(respond(
         status,
-        page(&viewer.chrome(), "Your account", body),
+        page(&viewer.chrome(), tr("Your account"), body),
     ))
 }
 
@@ -265,6 +280,36 @@ pub async fn regenerate_codes(
             StatusCode::OK,
             recovery_codes_page(&viewer.chrome(), &codes),
         )),
+        Err(AppError::Invalid(errors)) => {
+            render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageForm {
+    #[serde(rename = "csrf_token")]
+    _csrf: String,
+    language: String,
+}
+
+/// The person's language for pages and e-mails.
+pub async fn save_language(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    form: web::Form<LanguageForm>,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::ManageOwnAccount)?;
+    let user_id = viewer.user.id.clone();
+    let code = form.into_inner().language;
+    match db::run(&state.pool, move |conn| {
+        account::set_language(conn, &user_id, &code, app::now())
+    })
+    .await
+    {
+        Ok(_) => Ok(see_other("/account")),
         Err(AppError::Invalid(errors)) => {
             render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
         }

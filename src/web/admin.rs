@@ -1,5 +1,6 @@
 //! Administration: missions and accounts. Administrators see no request content.
 
+use crate::i18n::{self, tr};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -81,7 +82,7 @@ fn field_label(field: &str) -> String {
 
 fn active_label(active: bool) -> Markup {
     html! {
-        @if active { span class="status-active" { "Active" } } @else { span class="status-inactive" { "Deactivated" } }
+        @if active { span class="status-active" { (tr("Active")) } } @else { span class="status-inactive" { (tr("Deactivated")) } }
     }
 }
 
@@ -106,35 +107,38 @@ async fn missions_page(
     let list = db::run(&state.pool, mission_app::list_missions).await?;
     let kinds: Vec<(String, String)> = MissionKind::ALL
         .iter()
-        .map(|k| (k.code().to_owned(), k.label().to_owned()))
+        .map(|k| (k.code().to_owned(), tr(k.label()).to_owned()))
         .collect();
     let body = html! {
         (error_summary(errors, field_label))
-        h1 { "Missions" }
+        h1 { (tr("Missions")) }
         table {
-            thead { tr { th scope="col" { "Name" } th scope="col" { "Country" } th scope="col" { "Kind" } th scope="col" { "Status" } } }
+            thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("Country")) } th scope="col" { (tr("Kind")) } th scope="col" { (tr("Status")) } } }
             tbody {
                 @for m in &list {
                     tr {
                         td { a href={ "/admin/missions/" (m.id) } { (m.name) } }
                         td { (m.country) }
-                        td { (m.kind.parse::<MissionKind>().map(|k| k.label()).unwrap_or("")) }
+                        td { (m.kind.parse::<MissionKind>().map(|k| tr(k.label())).unwrap_or("")) }
                         td { (active_label(m.active)) }
                     }
                 }
             }
         }
-        @if list.is_empty() { p { "No missions are registered yet." } }
-        h2 id="new-mission" { "Register a mission" }
+        @if list.is_empty() { p { (tr("No missions are registered yet.")) } }
+        h2 id="new-mission" { (tr("Register a mission")) }
         form method="post" action="/admin/missions" novalidate aria-labelledby="new-mission" {
             (csrf_field(&viewer.csrf))
-            (Input::new("name", "Name").value(&form.name).hint("For example: Embassy of Iceland").render(errors))
-            (Input::new("country", "Country code").value(&form.country).hint("ISO 3166-1 alpha-2, for example IS").render(errors))
-            (select(errors, "kind", "Kind", &kinds, if form.kind.is_empty() { "embassy" } else { &form.kind }, None))
-            button type="submit" { "Register mission" }
+            (Input::new("name", tr("Name")).value(&form.name).hint(tr("For example: Embassy of Iceland")).render(errors))
+            (Input::new("country", tr("Country code")).value(&form.country).hint(tr("ISO 3166-1 alpha-2, for example IS")).render(errors))
+            (select(errors, "kind", tr("Kind"), &kinds, if form.kind.is_empty() { "embassy" } else { &form.kind }, None))
+            button type="submit" { (tr("Register mission")) }
         }
     };
-    Ok(respond(status, page(&viewer.chrome(), "Missions", body)))
+    Ok(respond(
+        status,
+        page(&viewer.chrome(), tr("Missions"), body),
+    ))
 }
 
 pub async fn list_missions(
@@ -203,30 +207,30 @@ async fn mission_page(
         (error_summary(errors, field_label))
         h1 { (mission.name) }
         dl class="facts" {
-            dt { "Country" } dd { (mission.country) }
-            dt { "Kind" } dd { (mission.kind.parse::<MissionKind>().map(|k| k.label()).unwrap_or("")) }
-            dt { "Status" } dd { (active_label(mission.active)) }
+            dt { (tr("Country")) } dd { (mission.country) }
+            dt { (tr("Kind")) } dd { (mission.kind.parse::<MissionKind>().map(|k| tr(k.label())).unwrap_or("")) }
+            dt { (tr("Status")) } dd { (active_label(mission.active)) }
         }
-        h2 id="rename" { "Rename" }
+        h2 id="rename" { (tr("Rename")) }
         form method="post" action={ "/admin/missions/" (mission.id) "/rename" } novalidate aria-labelledby="rename" {
             (csrf_field(&viewer.csrf))
-            (Input::new("name", "Name").value(name_value.unwrap_or(&mission.name)).render(errors))
-            button type="submit" { "Save name" }
+            (Input::new("name", tr("Name")).value(name_value.unwrap_or(&mission.name)).render(errors))
+            button type="submit" { (tr("Save name")) }
         }
-        h2 { "Staff" }
-        @if staff.is_empty() { p { "No accounts belong to this mission yet." } }
-        ul { @for u in &staff { li { a href={ "/admin/users/" (u.id) } { (u.name) } " (" (u.email) ")" @if !u.active { " — deactivated" } } } }
-        p { a href={ "/admin/users/new?mission=" (mission.id) } { "Invite staff for this mission" } }
+        h2 { (tr("Staff")) }
+        @if staff.is_empty() { p { (tr("No accounts belong to this mission yet.")) } }
+        ul { @for u in &staff { li { a href={ "/admin/users/" (u.id) } { (u.name) } " (" (u.email) ")" @if !u.active { (tr(" — deactivated")) } } } }
+        p { a href={ "/admin/users/new?mission=" (mission.id) } { (tr("Invite staff for this mission")) } }
         div class="actions" {
             @if mission.active {
                 (action_button(viewer, &format!("/admin/missions/{}/deactivate", mission.id), "Deactivate mission", "warning"))
-                p class="hint" { "Its staff are signed out at once and cannot sign in while it is deactivated." }
+                p class="hint" { (tr("Its staff are signed out at once and cannot sign in while it is deactivated.")) }
             } @else {
                 (action_button(viewer, &format!("/admin/missions/{}/reactivate", mission.id), "Reactivate mission", "secondary"))
             }
         }
     };
-    Ok(respond(status, page(&viewer.chrome(), "Mission", body)))
+    Ok(respond(status, page(&viewer.chrome(), tr("Mission"), body)))
 }
 
 pub async fn show_mission(
@@ -332,42 +336,42 @@ pub async fn list_users(
         .map(|r| format!("&role={r}"))
         .unwrap_or_default();
     let body = html! {
-        h1 { "Accounts" }
-        p { a class="button" href="/admin/users/new" { "Invite a person" } }
+        h1 { (tr("Accounts")) }
+        p { a class="button" href="/admin/users/new" { (tr("Invite a person")) } }
         form method="get" action="/admin/users" {
             div class="field" {
-                label for="role" { "Show role" }
+                label for="role" { (tr("Show role")) }
                 select id="role" name="role" {
-                    option value="" { "All roles" }
-                    @for r in Role::ALL { option value=(r.code()) selected[role.as_deref() == Some(r.code())] { (r.label()) } }
+                    option value="" { (tr("All roles")) }
+                    @for r in Role::ALL { option value=(r.code()) selected[role.as_deref() == Some(r.code())] { (tr(r.label())) } }
                 }
             }
-            button type="submit" class="secondary" { "Filter" }
+            button type="submit" class="secondary" { (tr("Filter")) }
         }
-        p { (total) " accounts" }
+        p { (total) (tr(" accounts")) }
         table {
-            thead { tr { th scope="col" { "Name" } th scope="col" { "E-mail" } th scope="col" { "Role" } th scope="col" { "Second factor" } th scope="col" { "Status" } } }
+            thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("E-mail")) } th scope="col" { (tr("Role")) } th scope="col" { (tr("Second factor")) } th scope="col" { (tr("Status")) } } }
             tbody {
                 @for u in &users {
                     tr {
                         td { a href={ "/admin/users/" (u.id) } { (u.name) } }
                         td { (u.email) }
-                        td { (u.role.parse::<Role>().map(|r| r.label()).unwrap_or("")) }
-                        td { @if u.password_hash.is_none() { "Invitation pending" } @else if u.totp_confirmed_at.is_some() { "Set up" } @else { "Not set up yet" } }
+                        td { (u.role.parse::<Role>().map(|r| tr(r.label())).unwrap_or("")) }
+                        td { @if u.password_hash.is_none() { (tr("Invitation pending")) } @else if u.totp_confirmed_at.is_some() { (tr("Set up")) } @else { (tr("Not set up yet")) } }
                         td { (active_label(u.active)) }
                     }
                 }
             }
         }
-        nav class="pager" aria-label="Pages" {
-            @if page_no > 1 { a href={ "/admin/users?page=" (page_no - 1) (role_q) } { "Previous page" } }
-            span { "Page " (page_no) " of " (pages) }
-            @if page_no < pages { a href={ "/admin/users?page=" (page_no + 1) (role_q) } { "Next page" } }
+        nav class="pager" aria-label=(tr("Pages")) {
+            @if page_no > 1 { a href={ "/admin/users?page=" (page_no - 1) (role_q) } { (tr("Previous page")) } }
+            span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
+            @if page_no < pages { a href={ "/admin/users?page=" (page_no + 1) (role_q) } { (tr("Next page")) } }
         }
     };
     Ok(respond(
         StatusCode::OK,
-        page(&viewer.chrome(), "Accounts", body),
+        page(&viewer.chrome(), tr("Accounts"), body),
     ))
 }
 
@@ -387,7 +391,7 @@ async fn invite_page(
     let missions = db::run(&state.pool, mission_app::list_missions).await?;
     let roles: Vec<(String, String)> = Role::ALL
         .iter()
-        .map(|r| (r.code().to_owned(), r.label().to_owned()))
+        .map(|r| (r.code().to_owned(), tr(r.label()).to_owned()))
         .collect();
     let mut mission_options = vec![(String::new(), "— not mission staff —".to_owned())];
     mission_options.extend(
@@ -402,22 +406,22 @@ async fn invite_page(
         .collect();
     let body = html! {
         (error_summary(errors, field_label))
-        h1 { "Invite a person" }
-        p class="lead" { "They receive an e-mail with a link, valid for 72 hours, to set their password. At their first sign-in they set up an authenticator app." }
+        h1 { (tr("Invite a person")) }
+        p class="lead" { (tr("They receive an e-mail with a link, valid for 72 hours, to set their password. At their first sign-in they set up an authenticator app.")) }
         form method="post" action="/admin/users" novalidate {
             (csrf_field(&viewer.csrf))
-            (Input::new("name", "Full name").value(&form.name).render(errors))
-            (Input::new("email", "E-mail address").kind("email").value(&form.email).render(errors))
-            (select(errors, "role", "Role", &roles, &form.role, None))
-            (select(errors, "mission", "Mission", &mission_options, &form.mission, Some("Mission staff only: the mission they work for.")))
-            (select(errors, "clearance", "Security clearance", &clearances, if form.clearance.is_empty() { "none" } else { &form.clearance },
-                Some("MFA, police and PST staff only: their personal clearance under the Security Act.")))
-            button type="submit" { "Send invitation" }
+            (Input::new("name", tr("Full name")).value(&form.name).render(errors))
+            (Input::new("email", tr("E-mail address")).kind("email").value(&form.email).render(errors))
+            (select(errors, "role", tr("Role"), &roles, &form.role, None))
+            (select(errors, "mission", tr("Mission"), &mission_options, &form.mission, Some(tr("Mission staff only: the mission they work for."))))
+            (select(errors, "clearance", tr("Security clearance"), &clearances, if form.clearance.is_empty() { "none" } else { &form.clearance },
+                Some(tr("MFA, police and PST staff only: their personal clearance under the Security Act."))))
+            button type="submit" { (tr("Send invitation")) }
         }
     };
     Ok(respond(
         status,
-        page(&viewer.chrome(), "Invite a person", body),
+        page(&viewer.chrome(), tr("Invite a person"), body),
     ))
 }
 
@@ -491,14 +495,14 @@ pub async fn show_user(
     let body = html! {
         h1 { (user.name) }
         dl class="facts" {
-            dt { "E-mail" } dd { (user.email) }
-            dt { "Role" } dd { (user.role.parse::<Role>().map(|r| r.label()).unwrap_or("")) }
-            @if let Some(m) = &mission { dt { "Mission" } dd { a href={ "/admin/missions/" (m.id) } { (m.name) } } }
-            dt { "Security clearance" } dd { (user.clearance) }
-            dt { "Status" } dd { (active_label(user.active)) }
-            dt { "Password" } dd { @if user.password_hash.is_some() { "Set" } @else { "Not set yet (invitation pending)" } }
-            dt { "Second factor" } dd { @if user.totp_confirmed_at.is_some() { "Set up" } @else { "Not set up yet" } }
-            dt { "Last sign-in (UTC)" } dd { (user.last_sign_in_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "Never".into())) }
+            dt { (tr("E-mail")) } dd { (user.email) }
+            dt { (tr("Role")) } dd { (user.role.parse::<Role>().map(|r| tr(r.label())).unwrap_or("")) }
+            @if let Some(m) = &mission { dt { (tr("Mission")) } dd { a href={ "/admin/missions/" (m.id) } { (m.name) } } }
+            dt { (tr("Security clearance")) } dd { (user.clearance) }
+            dt { (tr("Status")) } dd { (active_label(user.active)) }
+            dt { (tr("Password")) } dd { @if user.password_hash.is_some() { (tr("Set")) } @else { (tr("Not set yet (invitation pending)")) } }
+            dt { (tr("Second factor")) } dd { @if user.totp_confirmed_at.is_some() { (tr("Set up")) } @else { (tr("Not set up yet")) } }
+            dt { (tr("Last sign-in (UTC)")) } dd { (user.last_sign_in_at.map(i18n::date_time).unwrap_or_else(|| tr("Never").into())) }
         }
         div class="actions" {
             @if user.active {
@@ -518,7 +522,7 @@ pub async fn show_user(
     };
     Ok(respond(
         StatusCode::OK,
-        page(&viewer.chrome(), "Account", body),
+        page(&viewer.chrome(), tr("Account"), body),
     ))
 }
 

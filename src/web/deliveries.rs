@@ -1,6 +1,7 @@
 //! E-mail delivery for administrators: pending, sent and dead mails — recipient, kind, attempts,
 //! last error; never content — and "retry now" for dead ones.
 
+use crate::i18n::{self, tr};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -50,30 +51,30 @@ pub async fn list(
     .await?;
     let pages = ((overview.total + PER_PAGE - 1) / PER_PAGE).max(1);
     let body = html! {
-        h1 { "E-mail delivery" }
-        nav aria-label="Delivery status" class="tabs" {
+        h1 { (tr("E-mail delivery")) }
+        nav aria-label=(tr("Delivery status")) class="tabs" {
             ul {
-                @for (key, label, count) in [("pending", "Waiting", overview.pending), ("sent", "Sent", overview.sent), ("dead", "Failed", overview.dead)] {
+                @for (key, label, count) in [("pending", tr("Waiting"), overview.pending), ("sent", tr("Sent"), overview.sent), ("dead", tr("Failed"), overview.dead)] {
                     li { a href={ "/admin/deliveries?status=" (key) } aria-current=[(key == status).then_some("page")] { (label) " (" (count) ")" } }
                 }
             }
         }
-        @if overview.rows.is_empty() { p class="notice" { "No e-mails here." } } @else {
+        @if overview.rows.is_empty() { p class="notice" { (tr("No e-mails here.")) } } @else {
             table {
-                thead { tr { th scope="col" { "Queued (UTC)" } th scope="col" { "Recipient" } th scope="col" { "Kind" } th scope="col" { "Attempts" } th scope="col" { "Next attempt / sent (UTC)" } th scope="col" { "Last error" } @if status == "dead" { th scope="col" { span class="visually-hidden" { "Action" } } } } }
+                thead { tr { th scope="col" { (tr("Queued (UTC)")) } th scope="col" { (tr("Recipient")) } th scope="col" { (tr("Kind")) } th scope="col" { (tr("Attempts")) } th scope="col" { (tr("Next attempt / sent (UTC)")) } th scope="col" { (tr("Last error")) } @if status == "dead" { th scope="col" { span class="visually-hidden" { (tr("Action")) } } } } }
                 tbody {
                     @for r in &overview.rows {
                         tr {
-                            td { (r.created_at.format("%Y-%m-%d %H:%M:%S")) }
+                            td { (i18n::date_time(r.created_at)) }
                             td { (r.recipient_email) }
-                            td { (notification::find(&r.kind).map(|k| k.label).unwrap_or(&r.kind)) }
+                            td { (notification::find(&r.kind).map(|k| tr(k.label)).unwrap_or(&r.kind)) }
                             td { (r.attempts) }
-                            td { (r.sent_at.unwrap_or(r.next_attempt_at).format("%Y-%m-%d %H:%M:%S")) }
+                            td { (i18n::date_time(r.sent_at.unwrap_or(r.next_attempt_at))) }
                             td { (r.last_error.as_deref().unwrap_or("–")) }
                             @if status == "dead" {
                                 td { form method="post" action={ "/admin/deliveries/" (r.id) "/retry" } {
                                     (csrf_field(&viewer.csrf))
-                                    button type="submit" class="secondary" { "Retry now" }
+                                    button type="submit" class="secondary" { (tr("Retry now")) }
                                 } }
                             }
                         }
@@ -81,15 +82,15 @@ pub async fn list(
                 }
             }
         }
-        nav class="pager" aria-label="Pages" {
-            @if page_no > 1 { a href={ "/admin/deliveries?status=" (status) "&page=" (page_no - 1) } { "Previous page" } }
-            span { "Page " (page_no) " of " (pages) }
-            @if page_no < pages { a href={ "/admin/deliveries?status=" (status) "&page=" (page_no + 1) } { "Next page" } }
+        nav class="pager" aria-label=(tr("Pages")) {
+            @if page_no > 1 { a href={ "/admin/deliveries?status=" (status) "&page=" (page_no - 1) } { (tr("Previous page")) } }
+            span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
+            @if page_no < pages { a href={ "/admin/deliveries?status=" (status) "&page=" (page_no + 1) } { (tr("Next page")) } }
         }
     };
     Ok(respond(
         StatusCode::OK,
-        page(&viewer.chrome(), "E-mail delivery", body),
+        page(&viewer.chrome(), tr("E-mail delivery"), body),
     ))
 }
 

@@ -1,6 +1,7 @@
 //! Form building blocks shared by every page: labelled fields with their errors, the error
 //! summary, the CSRF field. Accessible by construction (labels, aria-describedby, aria-invalid).
 
+use crate::i18n::{tr, tr_text};
 use maud::{Markup, html};
 
 use crate::auth::csrf;
@@ -16,10 +17,10 @@ pub fn error_summary(errors: &[FieldError], label: impl Fn(&str) -> String) -> M
     html! {
         @if !errors.is_empty() {
             div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
-                h2 id="error-summary-title" { "There is a problem" }
+                h2 id="error-summary-title" { (tr("There is a problem")) }
                 ul {
                     @for e in errors {
-                        li { a href={ "#" (e.field) } { (label(&e.field)) " " (e.message) } }
+                        li { a href={ "#" (e.field) } { (tr_text(&label(&e.field))) " " (tr_text(&e.message)) } }
                     }
                 }
             }
@@ -92,10 +93,10 @@ impl<'a> Input<'a> {
         let (error, described) = describe(errors, self.field, self.hint);
         html! {
             div class={ "field" @if error.is_some() { " has-error" } } {
-                label for=(self.field) { (self.label) @if !self.required { " (optional)" } }
+                label for=(self.field) { (self.label) @if !self.required { (tr(" (optional)")) } }
                 @if let Some(h) = self.hint { span class="hint" id={ (self.field) "-hint" } { (h) } }
                 @if let Some(e) = error {
-                    span class="field-error" id={ (self.field) "-error" } { "Error: " (e.message) }
+                    span class="field-error" id={ (self.field) "-error" } { (tr("Error: ")) (tr_text(&e.message)) }
                 }
                 input type=(self.kind) id=(self.field) name=(self.field) value=(self.value)
                     autocomplete=(self.autocomplete)
@@ -121,7 +122,7 @@ pub fn select(
             label for=(field) { (label) }
             @if let Some(h) = hint { span class="hint" id={ (field) "-hint" } { (h) } }
             @if let Some(e) = error {
-                span class="field-error" id={ (field) "-error" } { "Error: " (e.message) }
+                span class="field-error" id={ (field) "-error" } { (tr("Error: ")) (tr_text(&e.message)) }
             }
             select id=(field) name=(field) aria-describedby=[described.as_deref()] aria-invalid=[error.map(|_| "true")] {
                 @for (value, text) in options {

@@ -2,6 +2,7 @@
 //! SPEC § 10, and an error page (or JSON error under /api) for every failure, so that no error
 //! from a handler or an extractor leaves without headers or shows internals.
 
+use crate::i18n::{self, tr};
 use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -46,7 +47,17 @@ pub async fn frame(
 
     // Layers inside this one answer with responses, not errors (an error returned here would
     // leave without the headers below); handlers' and extractors' errors are responses already.
-    let mut res = match next.call(req).instrument(span.clone()).await {
+    // The language of this request: the browser's until a signed-in person's own choice is read.
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let lang = std::rc::Rc::new(std::cell::Cell::new(i18n::Lang::from_accept_language(
+        accept,
+    )));
+    let served = i18n::scope(lang.clone(), next.call(req).instrument(span.clone())).await;
+    let mut res = match served {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
             span.in_scope(|| tracing::error!(error = %err, "a middleware failed"));
@@ -61,7 +72,7 @@ pub async fn frame(
             .await;
     }
     if status.is_client_error() || status.is_server_error() {
-        res = render_error(res, &request_id);
+        res = render_error(res, &request_id, lang.get());
     }
     set_security_headers(res.headers_mut(), https, docs);
     // The API speaks JSON in UTF-8, and says so (SPEC § 8).
@@ -150,7 +161,11 @@ fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https:
 
 /// Replaces the body of an error response that is not already a page of ours (HTML) or a JSON
 /// answer with the standard error page, keeping its status and headers.
-fn render_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceResponse<BoxBody> {
+fn render_error(
+    res: ServiceResponse<BoxBody>,
+    request_id: &str,
+    lang: i18n::Lang,
+) -> ServiceResponse<BoxBody> {
     let already_rendered = res
         .headers()
         .get(header::CONTENT_TYPE)
@@ -160,38 +175,43 @@ fn render_error(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceRespo
         return res;
     }
     let status = res.status();
-    let (heading, explanation) = describe(status);
+    let (english_heading, explanation) = describe(status);
+    let code = english_heading.to_lowercase().replace([' ', '-'], "_");
+    let heading = i18n::tr_in(lang, english_heading);
+    let explanation = i18n::tr_in(lang, explanation);
     let message = res
         .response()
         .extensions()
         .get::<PublicMessage>()
-        .map(|m| m.0.clone());
+        .map(|m| i18n::tr_text_in(lang, &m.0));
     let api = res.request().path().starts_with("/api/");
     let (req, old) = res.into_parts();
     let mut new = if api {
         HttpResponse::build(status).json(serde_json::json!({
             "error": {
-                "code": heading.to_lowercase().replace([' ', '-'], "_"),
+                "code": code,
                 "message": message.as_deref().unwrap_or(explanation),
                 "request_id": request_id,
             }
         }))
     } else {
-        layout::respond(
-            status,
-            layout::page(
-                &layout::Chrome::anonymous(),
-                heading,
-                html! {
-                    h1 { (heading) }
-                    p class="lead" { (message.as_deref().unwrap_or(explanation)) }
-                    @if status.is_server_error() {
-                        p { "Reference: " span class="correlation" { (request_id) } }
-                    }
-                    p { a href="/" { "Go to the start page" } }
-                },
-            ),
-        )
+        i18n::render_in(lang, || {
+            layout::respond(
+                status,
+                layout::page(
+                    &layout::Chrome::anonymous(),
+                    heading,
+                    html! {
+                        h1 { (heading) }
+                        p class="lead" { (message.as_deref().unwrap_or(explanation)) }
+                        @if status.is_server_error() {
+                            p { (tr("Reference: ")) span class="correlation" { (request_id) } }
+                        }
+                        p { a href="/" { (tr("Go to the start page")) } }
+                    },
+                ),
+            )
+        })
     };
     // Keep headers the failing layer set on purpose (Allow, Retry-After, Location, cookies).
     for (name, value) in old.headers() {

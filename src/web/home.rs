@@ -1,6 +1,7 @@
 //! The start page: for visitors, what the portal is and how to sign in; for people signed in,
 //! their role's start page.
 
+use crate::i18n::tr;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::{Markup, html};
@@ -33,26 +34,26 @@ pub async fn show(
 fn landing() -> Markup {
     page(
         &Chrome::anonymous(),
-        "Request external protection",
+        tr("Request external protection"),
         html! {
-            h1 { "Request external protection for a foreign mission in Norway" }
+            h1 { (tr("Request external protection for a foreign mission in Norway")) }
             p class="lead" {
-                "Norway, as receiving State, protects the premises of diplomatic missions. "
-                "Missions formally notify the Ministry of Foreign Affairs, through the Diplomatic Section, "
-                "when they need further external protection, or clearance for their own security measures "
-                "beyond their premises. This portal is that channel."
+                (tr("Norway, as receiving State, protects the premises of diplomatic missions. "))
+                (tr("Missions formally notify the Ministry of Foreign Affairs, through the Diplomatic Section, "))
+                (tr("when they need further external protection, or clearance for their own security measures "))
+                (tr("beyond their premises. This portal is that channel."))
             }
-            p { a class="button" href="/sign-in" { "Sign in" } }
-            h2 { "Who uses the portal" }
+            p { a class="button" href="/sign-in" { (tr("Sign in")) } }
+            h2 { (tr("Who uses the portal")) }
             ul class="cards" {
-                li { strong { "Mission staff" } br; "file and follow their mission's requests, and answer the Ministry." }
-                li { strong { "The MFA Diplomatic Section" } br; "triages requests and sends the formal reply." }
-                li { strong { "Oslo Police District" } br; "assesses, decides and carries out police measures." }
-                li { strong { "PST" } br; "writes threat assessments when the police ask for one." }
+                li { strong { (tr("Mission staff")) } br; (tr("file and follow their mission's requests, and answer the Ministry.")) }
+                li { strong { (tr("The MFA Diplomatic Section")) } br; (tr("triages requests and sends the formal reply.")) }
+                li { strong { (tr("Oslo Police District")) } br; (tr("assesses, decides and carries out police measures.")) }
+                li { strong { (tr("PST")) } br; (tr("writes threat assessments when the police ask for one.")) }
             }
             p class="notice" {
-                "Accounts are created by the portal's administrators. "
-                "Missions that need an account should contact the Diplomatic Section."
+                (tr("Accounts are created by the portal's administrators. "))
+                (tr("Missions that need an account should contact the Diplomatic Section."))
             }
         },
     )

@@ -1,5 +1,6 @@
 //! Accepting an invitation: set a password through the single-use link from the e-mail.
 
+use crate::i18n::tr;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
@@ -32,17 +33,17 @@ pub struct PasswordForm {
 fn form_page(token: &str, name: &str, errors: &[FieldError]) -> Markup {
     page(
         &Chrome::anonymous(),
-        "Set your password",
+        tr("Set your password"),
         html! {
             (error_summary(errors, |f| match f { "password" => "Password:".into(), _ => "Repeat the password:".into() }))
-            h1 { "Welcome, " (name) }
-            p class="lead" { "Choose a password for the protection portal. At your first sign-in you will also set up an authenticator app." }
+            h1 { (tr("Welcome, ")) (name) }
+            p class="lead" { (tr("Choose a password for the protection portal. At your first sign-in you will also set up an authenticator app.")) }
             form method="post" action="/invitation" novalidate {
                 input type="hidden" name="token" value=(token);
-                (Input::new("password", "Password").kind("password").autocomplete("new-password")
-                    .hint("At least 12 characters, not your name or e-mail address. A sentence you remember is a good password.").render(errors))
-                (Input::new("password_confirmation", "Repeat the password").kind("password").autocomplete("new-password").render(errors))
-                button type="submit" { "Set password" }
+                (Input::new("password", tr("Password")).kind("password").autocomplete("new-password")
+                    .hint(tr("At least 12 characters, not your name or e-mail address. A sentence you remember is a good password.")).render(errors))
+                (Input::new("password_confirmation", tr("Repeat the password")).kind("password").autocomplete("new-password").render(errors))
+                button type="submit" { (tr("Set password")) }
             }
         },
     )
@@ -86,11 +87,11 @@ pub async fn accept(
             StatusCode::OK,
             page(
                 &Chrome::anonymous(),
-                "Password set",
+                tr("Password set"),
                 html! {
-                    h1 { "Your password is set" }
-                    p class="lead" { "Sign in now; you will be asked to set up your authenticator app." }
-                    p { a class="button" href="/sign-in" { "Sign in" } }
+                    h1 { (tr("Your password is set")) }
+                    p class="lead" { (tr("Sign in now; you will be asked to set up your authenticator app.")) }
+                    p { a class="button" href="/sign-in" { (tr("Sign in")) } }
                 },
             ),
         )),

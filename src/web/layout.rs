@@ -1,6 +1,7 @@
 //! The page layout every page shares: header (with the signed-in person and sign-out), main,
 //! footer; and the stylesheet.
 
+use crate::i18n::{self, tr};
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use maud::{DOCTYPE, Markup, html};
@@ -34,51 +35,51 @@ impl Chrome {
 pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(i18n::current().code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Protection portal" }
+                title { (title) (tr(" – Protection portal")) }
                 link rel="stylesheet" href="/static/portal.css";
             }
             body {
-                a class="skip-link" href="#main" { "Skip to main content" }
+                a class="skip-link" href="#main" { (tr("Skip to main content")) }
                 header class="site-header" {
                     div class="inner" {
-                        a class="brand" href="/" { "Protection portal" }
+                        a class="brand" href="/" { (tr("Protection portal")) }
                         @if let Some(me) = &chrome.signed_in {
-                            nav aria-label="Main" {
+                            nav aria-label=(tr("Main")) {
                                 ul {
-                                    li { a href="/" { "Home" } }
+                                    li { a href="/" { (tr("Home")) } }
                                     @if me.role == Role::Admin {
-                                        li { a href="/admin/users" { "Accounts" } }
-                                        li { a href="/admin/missions" { "Missions" } }
-                                        li { a href="/admin/deliveries" { "E-mail delivery" } }
-                                        li { a href="/admin/security-log" { "Security log" } }
+                                        li { a href="/admin/users" { (tr("Accounts")) } }
+                                        li { a href="/admin/missions" { (tr("Missions")) } }
+                                        li { a href="/admin/deliveries" { (tr("E-mail delivery")) } }
+                                        li { a href="/admin/security-log" { (tr("Security log")) } }
                                     }
                                     @if me.role != Role::Admin {
                                         li {
                                             a href="/notifications" {
-                                                "Notifications"
+                                                (tr("Notifications"))
                                                 @if me.unread > 0 {
                                                     " " span class="badge" { (me.unread) }
-                                                    span class="visually-hidden" { " unread" }
+                                                    span class="visually-hidden" { (tr(" unread")) }
                                                 }
                                             }
                                         }
                                     }
-                                    li { a href="/account" { "Your account" } }
+                                    li { a href="/account" { (tr("Your account")) } }
                                 }
                             }
                             div class="who" {
-                                span { (me.name) " · " (me.role.label()) }
+                                span { (me.name) " · " (tr(me.role.label())) }
                                 form class="inline" method="post" action="/sign-out" {
                                     (csrf_field(&me.csrf))
-                                    button type="submit" class="link-button" { "Sign out" }
+                                    button type="submit" class="link-button" { (tr("Sign out")) }
                                 }
                             }
                         } @else {
-                            span class="who" { "Ministry of Foreign Affairs · Diplomatic Section" }
+                            span class="who" { (tr("Ministry of Foreign Affairs · Diplomatic Section")) }
                         }
                     }
                 }
@@ -86,8 +87,8 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                 footer class="site-footer" {
                     div class="inner" {
                         p {
-                            "The channel for foreign missions in Norway to request external protection, "
-                            "operated for the Ministry of Foreign Affairs, Oslo Police District and PST."
+                            (tr("The channel for foreign missions in Norway to request external protection, "))
+                            (tr("operated for the Ministry of Foreign Affairs, Oslo Police District and PST."))
                         }
                     }
                 }

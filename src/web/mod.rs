@@ -105,6 +105,7 @@ route_table! {
     "/admin/security-log" => [get => security_log::list],
     "/admin/deliveries/{id}/retry" => [post => deliveries::retry],
     "/account/notifications" => [post => account::save_preferences],
+    "/account/language" => [post => account::save_language],
     "/account/tokens" => [post => account::create_token],
     "/account/tokens/{id}/revoke" => [post => account::revoke_token],
     "/account" => [get => account::show],

@@ -1,5 +1,6 @@
 //! The notifications page: newest first, paged, each linking to its request; mark one or all read.
 
+use crate::i18n::{self, tr, tr_text};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -44,46 +45,46 @@ pub async fn show(
     .await?;
     let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
     let body = html! {
-        h1 { "Notifications" }
+        h1 { (tr("Notifications")) }
         @if viewer.unread > 0 {
             form method="post" action="/notifications/read-all" {
                 (csrf_field(&viewer.csrf))
-                button type="submit" class="secondary" { "Mark all as read" }
+                button type="submit" class="secondary" { (tr("Mark all as read")) }
             }
         }
-        @if list.items.is_empty() { p class="notice" { "You have no notifications." } }
+        @if list.items.is_empty() { p class="notice" { (tr("You have no notifications.")) } }
         ul class="notifications" {
             @for n in &list.items {
                 @let payload: serde_json::Value = serde_json::from_str(&n.payload).unwrap_or_default();
-                @let reference = payload["reference"].as_str().unwrap_or("A request");
-                @let status = payload["status_label"].as_str().unwrap_or("");
-                @let label = notification::find(&n.kind).map(|k| k.label).unwrap_or("Notification");
+                @let reference = payload["reference"].as_str().unwrap_or(tr("A request"));
+                @let status = tr_text(payload["status_label"].as_str().unwrap_or(""));
+                @let label = notification::find(&n.kind).map(|k| tr(k.label)).unwrap_or(tr("Notification"));
                 li class={ "panel" @if n.read_at.is_none() { " unread" } } {
                     p {
-                        @if n.read_at.is_none() { strong { "New: " } }
+                        @if n.read_at.is_none() { strong { (tr("New: ")) } }
                         (label) " — "
                         @if let Some(rid) = &n.request_id { a href={ "/requests/" (rid) } { (reference) } } @else { (reference) }
                         @if !status.is_empty() { " · " (status) }
                     }
-                    p class="hint" { (crate::domain::time::oslo_local(n.created_at).format("%-d %b %Y %H:%M")) }
+                    p class="hint" { (i18n::date_time(crate::domain::time::oslo_local(n.created_at))) }
                     @if n.read_at.is_none() {
                         form method="post" action={ "/notifications/" (n.id) "/read" } {
                             (csrf_field(&viewer.csrf))
-                            button type="submit" class="secondary" { "Mark as read" }
+                            button type="submit" class="secondary" { (tr("Mark as read")) }
                         }
                     }
                 }
             }
         }
-        nav class="pager" aria-label="Pages" {
-            @if page_no > 1 { a href={ "/notifications?page=" (page_no - 1) } { "Previous page" } }
-            span { "Page " (page_no) " of " (pages) }
-            @if page_no < pages { a href={ "/notifications?page=" (page_no + 1) } { "Next page" } }
+        nav class="pager" aria-label=(tr("Pages")) {
+            @if page_no > 1 { a href={ "/notifications?page=" (page_no - 1) } { (tr("Previous page")) } }
+            span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
+            @if page_no < pages { a href={ "/notifications?page=" (page_no + 1) } { (tr("Next page")) } }
         }
     };
     Ok(respond(
         StatusCode::OK,
-        page(&viewer.chrome(), "Notifications", body),
+        page(&viewer.chrome(), tr("Notifications"), body),
     ))
 }
 

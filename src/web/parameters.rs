@@ -24,6 +24,11 @@ pub fn repeated_name(encoded: &[u8]) -> Option<String> {
 
 fn refuse(req: ServiceRequest, name: &str, place: &str) -> ServiceResponse {
     let mut res = HttpResponse::BadRequest().finish();
+    let place = if place == "form" {
+        "form"
+    } else {
+        "web address"
+    };
     // The name is echoed escaped by the error page; it is capped so it cannot fill the page.
     let shown: String = name.chars().take(60).collect();
     res.extensions_mut().insert(PublicMessage(format!(

@@ -2,6 +2,7 @@
 //! your answers, the request page with the actions the viewer may take now, messages and notes,
 //! and the queues.
 
+use crate::i18n::{self, tr, tr_text};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -98,6 +99,10 @@ fn request_input(f: &HashMap<String, String>) -> RequestInput {
 }
 
 fn label_for(field: &str) -> String {
+    tr_text(&english_label_for(field))
+}
+
+fn english_label_for(field: &str) -> String {
     if let Some(rest) = field.strip_prefix("measures[") {
         let (n, name) = rest.split_once("].").unwrap_or(("0", rest));
         let n: usize = n.parse().unwrap_or(0);
@@ -145,7 +150,7 @@ fn field(
         div class={ "field" @if error.is_some() { " has-error" } } {
             label for=(id) { (label) }
             @if let Some(h) = hint { span class="hint" id={ (id) "-hint" } { (h) } }
-            @if let Some(e) = error { span class="field-error" id={ (id) "-error" } { "Error: " (e.message) } }
+            @if let Some(e) = error { span class="field-error" id={ (id) "-error" } { (tr("Error: ")) (tr_text(&e.message)) } }
             (control(described))
         }
     }
@@ -210,16 +215,16 @@ fn request_form(
     errors: &[FieldError],
     submitted: bool,
 ) -> Markup {
-    let kinds: Vec<(&str, &str)> = std::iter::once(("", "Choose a kind of measure"))
-        .chain(MeasureKind::ALL.iter().map(|k| (k.code(), k.label())))
+    let kinds: Vec<(&str, &str)> = std::iter::once(("", tr("Choose a kind of measure")))
+        .chain(MeasureKind::ALL.iter().map(|k| (k.code(), tr(k.label()))))
         .collect();
     let locations: Vec<(&str, &str)> = Location::ALL
         .iter()
-        .map(|l| (l.code(), l.label()))
+        .map(|l| (l.code(), tr(l.label())))
         .collect();
     let urgencies = [
-        (Urgency::Routine.code(), Urgency::Routine.label()),
-        (Urgency::Urgent.code(), Urgency::Urgent.label()),
+        (Urgency::Routine.code(), tr(Urgency::Routine.label())),
+        (Urgency::Urgent.code(), tr(Urgency::Urgent.label())),
     ];
     let measures: Vec<MeasureInput> = if input.measures.is_empty() {
         vec![MeasureInput::default()]
@@ -232,43 +237,43 @@ fn request_form(
             (csrf_field(&viewer.csrf))
             @if let Some(v) = version { input type="hidden" name="version" value=(v); }
             input type="hidden" name="measure_count" value=(measures.len());
-            (text_input(errors, "title", "Title", &input.title, "text", Some("5 to 200 characters, e.g. \u{201c}Guard during the national day reception\u{201d}.")))
-            (textarea(errors, "justification", "Justification", &input.justification,
-                Some("What prompts the request: threats received, incidents, planned demonstrations, an event. At least 20 characters.")))
-            (select(errors, "urgency", "Urgency", &urgencies, if input.urgency.is_empty() { "routine" } else { &input.urgency }, None))
+            (text_input(errors, "title", tr("Title"), &input.title, "text", Some(tr("5 to 200 characters, e.g. \u{201c}Guard during the national day reception\u{201d}."))))
+            (textarea(errors, "justification", tr("Justification"), &input.justification,
+                Some(tr("What prompts the request: threats received, incidents, planned demonstrations, an event. At least 20 characters."))))
+            (select(errors, "urgency", tr("Urgency"), &urgencies, if input.urgency.is_empty() { "routine" } else { &input.urgency }, None))
             fieldset {
-                legend { "Contact person at the mission" }
-                (text_input(errors, "contact.name", "Name", &input.contact_name, "text", None))
-                (text_input(errors, "contact.phone", "Phone", &input.contact_phone, "tel", Some("International format, e.g. +47 22 00 00 00.")))
-                (text_input(errors, "contact.email", "E-mail", &input.contact_email, "email", None))
+                legend { (tr("Contact person at the mission")) }
+                (text_input(errors, "contact.name", tr("Name"), &input.contact_name, "text", None))
+                (text_input(errors, "contact.phone", tr("Phone"), &input.contact_phone, "tel", Some(tr("International format, e.g. +47 22 00 00 00."))))
+                (text_input(errors, "contact.email", tr("E-mail"), &input.contact_email, "email", None))
             }
-            h2 { "Measures requested" }
-            @if let Some(e) = error_for(errors, "measures") { p class="field-error" id="measures" { "Error: " (e.message) } }
+            h2 { (tr("Measures requested")) }
+            @if let Some(e) = error_for(errors, "measures") { p class="field-error" id="measures" { (tr("Error: ")) (tr_text(&e.message)) } }
             @for (i, m) in measures.iter().enumerate() {
                 fieldset class="measure" {
-                    legend { "Measure " (i + 1) }
-                    (select(errors, &measure_field(i, "kind"), "Kind", &kinds, &m.kind,
-                        Some("Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance.")))
-                    (select(errors, &measure_field(i, "location"), "Location", &locations, if m.location.is_empty() { "chancery" } else { &m.location }, None))
-                    (text_input(errors, &measure_field(i, "address"), "Address (when another address)", &m.address, "text", None))
-                    (text_input(errors, &measure_field(i, "starts_on"), "Starts on", &m.starts_on, "date", Some("YYYY-MM-DD")))
-                    (text_input(errors, &measure_field(i, "ends_on"), "Ends on (optional)", &m.ends_on, "date", Some("Leave empty for until further notice.")))
-                    (textarea(errors, &measure_field(i, "description"), "Description", &m.description, Some("Up to 2,000 characters; required for other measures.")))
+                    legend { (tr("Measure ")) (i + 1) }
+                    (select(errors, &measure_field(i, "kind"), tr("Kind"), &kinds, &m.kind,
+                        Some(tr("Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance."))))
+                    (select(errors, &measure_field(i, "location"), tr("Location"), &locations, if m.location.is_empty() { "chancery" } else { &m.location }, None))
+                    (text_input(errors, &measure_field(i, "address"), tr("Address (when another address)"), &m.address, "text", None))
+                    (text_input(errors, &measure_field(i, "starts_on"), tr("Starts on"), &m.starts_on, "date", Some(tr("YYYY-MM-DD"))))
+                    (text_input(errors, &measure_field(i, "ends_on"), tr("Ends on (optional)"), &m.ends_on, "date", Some(tr("Leave empty for until further notice."))))
+                    (textarea(errors, &measure_field(i, "description"), tr("Description"), &m.description, Some(tr("Up to 2,000 characters; required for other measures."))))
                     @if measures.len() > 1 {
-                        button type="submit" name="op" value={ "remove_measure:" (i) } class="secondary" { "Remove measure " (i + 1) }
+                        button type="submit" name="op" value={ "remove_measure:" (i) } class="secondary" { (tr("Remove measure ")) (i + 1) }
                     }
                 }
             }
             @if measures.len() < MAX_MEASURES {
-                p { button type="submit" name="op" value="add_measure" class="secondary" { "Add another measure" } }
+                p { button type="submit" name="op" value="add_measure" class="secondary" { (tr("Add another measure")) } }
             }
             div class="actions" {
                 @if submitted {
-                    button type="submit" name="op" value="save" { "Save changes" }
+                    button type="submit" name="op" value="save" { (tr("Save changes")) }
                 } @else {
-                    button type="submit" name="op" value="review" { "Continue to check your answers" }
+                    button type="submit" name="op" value="review" { (tr("Continue to check your answers")) }
                     " "
-                    button type="submit" name="op" value="save" class="secondary" { "Save as draft" }
+                    button type="submit" name="op" value="save" class="secondary" { (tr("Save as draft")) }
                 }
             }
         }
@@ -339,7 +344,7 @@ pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
         &viewer,
         StatusCode::OK,
         FormTarget {
-            title: "New request",
+            title: tr("New request"),
             action: "/requests/new",
             version: None,
             submitted: false,
@@ -363,7 +368,7 @@ pub async fn create(
             &viewer,
             StatusCode::OK,
             FormTarget {
-                title: "New request",
+                title: tr("New request"),
                 action: "/requests/new",
                 version: None,
                 submitted: false,
@@ -384,7 +389,7 @@ pub async fn create(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
             FormTarget {
-                title: "New request",
+                title: tr("New request"),
                 action: "/requests/new",
                 version: None,
                 submitted: false,
@@ -445,7 +450,7 @@ pub async fn edit_form(
         &viewer,
         StatusCode::OK,
         FormTarget {
-            title: "Change the request",
+            title: tr("Change the request"),
             action: &format!("/requests/{}/edit", view.row.id),
             version: Some(view.version),
             submitted,
@@ -474,7 +479,7 @@ pub async fn update(
             &viewer,
             StatusCode::OK,
             FormTarget {
-                title: "Change the request",
+                title: tr("Change the request"),
                 action: &action,
                 version: Some(seen),
                 submitted,
@@ -500,7 +505,7 @@ pub async fn update(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
             FormTarget {
-                title: "Change the request",
+                title: tr("Change the request"),
                 action: &action,
                 version: Some(seen),
                 submitted,
@@ -532,8 +537,8 @@ pub async fn discard(
 
 fn kind_label(code: Option<&str>) -> &'static str {
     code.and_then(|c| c.parse::<MeasureKind>().ok())
-        .map(|k| k.label())
-        .unwrap_or("Not chosen yet")
+        .map(|k| tr(k.label()))
+        .unwrap_or(tr("Not chosen yet"))
 }
 
 fn location_label(m: &MeasureRow) -> String {
@@ -542,21 +547,22 @@ fn location_label(m: &MeasureRow) -> String {
         .as_deref()
         .and_then(|l| l.parse::<Location>().ok())
     {
-        Some(Location::Other) => format!("Another address: {}", m.address.as_deref().unwrap_or("")),
-        Some(l) => l.label().to_owned(),
-        None => "Not chosen yet".to_owned(),
+        Some(Location::Other) => format!(
+            "{}{}",
+            tr("Another address: "),
+            m.address.as_deref().unwrap_or("")
+        ),
+        Some(l) => tr(l.label()).to_owned(),
+        None => tr("Not chosen yet").to_owned(),
     }
 }
 
 fn date(d: Option<chrono::NaiveDate>, none: &str) -> String {
-    d.map(|d| d.format("%-d %B %Y").to_string())
-        .unwrap_or_else(|| none.to_owned())
+    d.map(i18n::date).unwrap_or_else(|| none.to_owned())
 }
 
 fn when(t: NaiveDateTime) -> String {
-    crate::domain::time::oslo_local(t)
-        .format("%-d %b %Y %H:%M")
-        .to_string()
+    i18n::date_time(crate::domain::time::oslo_local(t))
 }
 
 pub async fn review(
@@ -585,23 +591,23 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
         status,
         page(
             &viewer.chrome(),
-            "Check your answers",
+            tr("Check your answers"),
             html! {
-                h1 { "Check your answers before submitting" }
+                h1 { (tr("Check your answers before submitting")) }
                 dl class="facts" {
-                    dt { "Title" } dd { (r.title) }
-                    dt { "Justification" } dd class="multiline" { (r.justification) }
-                    dt { "Urgency" } dd { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
-                    dt { "Contact" } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                    dt { (tr("Title")) } dd { (r.title) }
+                    dt { (tr("Justification")) } dd class="multiline" { (r.justification) }
+                    dt { (tr("Urgency")) } dd { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
+                    dt { (tr("Contact")) } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
                 }
                 (measures_table(view, false))
-                p { a href=(edit) { "Change your answers" } }
+                p { a href=(edit) { (tr("Change your answers")) } }
                 form method="post" action={ "/requests/" (r.id) "/transitions" } {
                     (csrf_field(&viewer.csrf))
                     input type="hidden" name="action" value="submit";
                     input type="hidden" name="version" value=(view.version);
-                    p { "By submitting, your mission formally notifies the Ministry of Foreign Affairs of this request." }
-                    button type="submit" { "Submit the request" }
+                    p { (tr("By submitting, your mission formally notifies the Ministry of Foreign Affairs of this request.")) }
+                    button type="submit" { (tr("Submit the request")) }
                 }
             },
         ),
@@ -613,10 +619,10 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
 fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
     html! {
         table {
-            caption { "Measures" }
+            caption { (tr("Measures")) }
             thead { tr {
-                th scope="col" { "Measure" } th scope="col" { "Location" } th scope="col" { "From" } th scope="col" { "Until" } th scope="col" { "Description" }
-                @if show_outcomes { th scope="col" { "Decision" } th scope="col" { "In place" } }
+                th scope="col" { (tr("Measure")) } th scope="col" { (tr("Location")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Until")) } th scope="col" { (tr("Description")) }
+                @if show_outcomes { th scope="col" { (tr("Decision")) } th scope="col" { (tr("In place")) } }
             } }
             tbody {
                 @for m in &view.measures {
@@ -624,16 +630,16 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
                         td { (kind_label(m.kind.as_deref())) }
                         td { (location_label(m)) }
                         td { (date(m.starts_on, "–")) }
-                        td { (date(m.ends_on, "Until further notice")) }
+                        td { (date(m.ends_on, tr("Until further notice"))) }
                         td class="multiline" { (m.description) }
                         @if show_outcomes {
                             td {
-                                (m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).map(|o| o.label()).unwrap_or("–"))
-                                @if let Some(c) = &m.conditions { br; "Conditions: " (c) }
+                                (m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).map(|o| tr(o.label())).unwrap_or("–"))
+                                @if let Some(c) = &m.conditions { br; (tr("Conditions: ")) (c) }
                             }
                             td {
                                 (date(m.implemented_on, "–"))
-                                @if let Some(e) = m.ended_on { br; "Ended " (date(Some(e), "")) }
+                                @if let Some(e) = m.ended_on { br; (tr("Ended ")) (date(Some(e), "")) }
                             }
                         }
                     }
@@ -649,8 +655,8 @@ fn marking_banner(view: &RequestView) -> Markup {
             // The level's class names the printed page style that repeats the marking at the
             // top and bottom of every printed page (portal.css, @page).
             div class={ "marking marking-" (level.code()) } role="note" {
-                (level.marking())
-                @if let Some(u) = until { " · declassify on " (u.format("%Y-%m-%d")) }
+                (tr(level.marking()))
+                @if let Some(u) = until { (tr(" · declassify on ")) (i18n::short_date(u)) }
             }
         }
     }
@@ -663,7 +669,7 @@ fn classification_options(
     Classification::ALL
         .iter()
         .filter(|c| **c <= ceiling && viewer.actor.clearance.admits(**c))
-        .map(|c| (c.code(), c.marking()))
+        .map(|c| (c.code(), tr(c.marking())))
         .collect()
 }
 
@@ -682,7 +688,7 @@ fn action_form(
         .filter(|m| req::is_approved(m))
         .collect();
     let today = crate::domain::time::oslo_date(app::now()).to_string();
-    let mut assign_options: Vec<(&str, &str)> = vec![("", "Me")];
+    let mut assign_options: Vec<(&str, &str)> = vec![("", tr("Me"))];
     assign_options.extend(
         view.assignable
             .iter()
@@ -694,59 +700,59 @@ fn action_form(
             (csrf_field(&viewer.csrf))
             input type="hidden" name="action" value=(action.code());
             input type="hidden" name="version" value=(view.version);
-            h3 { (action.label()) }
+            h3 { (tr(action.label())) }
             @match action {
                 Action::Take => {
-                    (select(errors, "assignee_id", "Assign to", &assign_options, "", Some("Take the request to start the triage, yourself or for a colleague.")))
+                    (select(errors, "assignee_id", tr("Assign to"), &assign_options, "", Some(tr("Take the request to start the triage, yourself or for a colleague."))))
                 }
                 Action::RequestInformation | Action::ProvideInformation => {
-                    (textarea(errors, "message", "Message to send", "", None))
+                    (textarea(errors, "message", tr("Message to send"), "", None))
                 }
                 Action::Reject => {
-                    (textarea(errors, "reason", "Reason, sent to the mission", "", None))
+                    (textarea(errors, "reason", tr("Reason, sent to the mission"), "", None))
                 }
                 Action::Withdraw => {
-                    (textarea(errors, "reason", "Reason (optional)", "", None))
+                    (textarea(errors, "reason", tr("Reason (optional)"), "", None))
                 }
                 Action::EndMeasures => {
-                    (textarea(errors, "reason", "Reason (optional, internal)", "", None))
+                    (textarea(errors, "reason", tr("Reason (optional, internal)"), "", None))
                 }
                 Action::ReturnToMfa => {
-                    (textarea(errors, "note.body", "Internal note for the MFA", "", Some("For example: what the police need from the mission.")))
-                    (select(errors, "note.classification", "Classification", &classes, "unclassified", None))
+                    (textarea(errors, "note.body", tr("Internal note for the MFA"), "", Some(tr("For example: what the police need from the mission."))))
+                    (select(errors, "note.classification", tr("Classification"), &classes, "unclassified", None))
                 }
                 Action::SubmitAssessment => {
-                    @let levels: Vec<(&str, &str)> = ThreatLevel::ALL.iter().map(|l| (l.code(), l.label())).collect();
-                    (select(errors, "assessment.threat_level", "Threat level", &levels, "moderate", None))
-                    (textarea(errors, "assessment.summary", "Summary", "", None))
-                    (select(errors, "assessment.classification", "Classification", &classes, "restricted", None))
-                    (text_input(errors, "assessment.declassify_on", "Declassify on (optional)", "", "date", Some("At most 30 years from today; 30 years if left empty.")))
+                    @let levels: Vec<(&str, &str)> = ThreatLevel::ALL.iter().map(|l| (l.code(), tr(l.label()))).collect();
+                    (select(errors, "assessment.threat_level", tr("Threat level"), &levels, "moderate", None))
+                    (textarea(errors, "assessment.summary", tr("Summary"), "", None))
+                    (select(errors, "assessment.classification", tr("Classification"), &classes, "restricted", None))
+                    (text_input(errors, "assessment.declassify_on", tr("Declassify on (optional)"), "", "date", Some(tr("At most 30 years from today; 30 years if left empty."))))
                 }
                 Action::Decide => {
-                    @let outcomes: Vec<(&str, &str)> = Outcome::ALL.iter().map(|o| (o.code(), o.label())).collect();
+                    @let outcomes: Vec<(&str, &str)> = Outcome::ALL.iter().map(|o| (o.code(), tr(o.label()))).collect();
                     @for (i, m) in view.measures.iter().enumerate() {
                         fieldset {
-                            legend { "Measure " (i + 1) ": " (kind_label(m.kind.as_deref())) }
+                            legend { (tr("Measure ")) (i + 1) ": " (kind_label(m.kind.as_deref())) }
                             input type="hidden" name={ "outcomes[" (i) "].measure_id" } value=(m.id);
-                            (select(errors, &format!("outcomes[{i}].outcome"), "Decision", &outcomes, "approved", None))
-                            (textarea(errors, &format!("outcomes[{i}].conditions"), "Conditions (when approving with conditions)", "", None))
+                            (select(errors, &format!("outcomes[{i}].outcome"), tr("Decision"), &outcomes, "approved", None))
+                            (textarea(errors, &format!("outcomes[{i}].conditions"), tr("Conditions (when approving with conditions)"), "", None))
                         }
                     }
                     input type="hidden" name="outcome_count" value=(view.measures.len());
                 }
                 Action::CommunicateDecision => {
-                    (textarea(errors, "reply", "Formal reply to the mission", "", None))
+                    (textarea(errors, "reply", tr("Formal reply to the mission"), "", None))
                 }
                 Action::ConfirmImplementation => {
                     @for (i, m) in approved.iter().enumerate() {
                         input type="hidden" name={ "implemented[" (i) "].measure_id" } value=(m.id);
-                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind.as_deref())), &today, "date", None))
+                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind.as_deref()))), &today, "date", None))
                     }
                     input type="hidden" name="implemented_count" value=(approved.len());
                 }
                 Action::Submit | Action::ForwardToPolice | Action::ReferToPst => {}
             }
-            button type="submit" class=(if matches!(action, Action::Reject | Action::Withdraw) { "warning" } else { "" }) { (action.label()) }
+            button type="submit" class=(if matches!(action, Action::Reject | Action::Withdraw) { "warning" } else { "" }) { (tr(action.label())) }
         }
     }
 }
@@ -829,40 +835,40 @@ fn request_page(
             html! {
                 (marking_banner(view))
                 (error_summary(errors, label_for))
-                p class="caption" { (r.reference.as_deref().unwrap_or("Draft")) " · " (view.mission_name) }
+                p class="caption" { (r.reference.as_deref().unwrap_or(tr("Draft"))) " · " (view.mission_name) }
                 h1 { (r.title) }
                 dl class="facts" {
-                    dt { "Status" } dd { strong class="status" data-status=(view.status.0) { (view.status.1) } }
-                    dt { "Urgency" } dd { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
-                    @if let Some(t) = r.submitted_at { dt { "Submitted" } dd { (when(t)) } }
+                    dt { (tr("Status")) } dd { strong class="status" data-status=(view.status.0) { (tr_text(view.status.1)) } }
+                    dt { (tr("Urgency")) } dd { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
+                    @if let Some(t) = r.submitted_at { dt { (tr("Submitted")) } dd { (when(t)) } }
                     @if let Some(name) = &view.assigned_name {
-                        dt { @if is_mission { "Your contact at the Ministry" } @else { "Assigned MFA officer" } } dd { (name) }
+                        dt { @if is_mission { (tr("Your contact at the Ministry")) } @else { (tr("Assigned MFA officer")) } } dd { (name) }
                     }
-                    dt { "Contact at the mission" } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                    dt { (tr("Contact at the mission")) } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
                 }
                 @if let Some(reply) = &r.reply {
                     @if !is_mission || matches!(view.state, State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended) {
                         section class="panel" aria-labelledby="reply-heading" {
-                            h2 id="reply-heading" { "Formal reply from the Ministry of Foreign Affairs" }
+                            h2 id="reply-heading" { (tr("Formal reply from the Ministry of Foreign Affairs")) }
                             p class="multiline" { (reply) }
                         }
                     }
                 }
-                h2 { "Justification" }
+                h2 { (tr("Justification")) }
                 p class="multiline" { (r.justification) }
                 (measures_table(view, outcomes_visible))
 
                 @if view.editable || view.discardable {
                     div class="actions" {
-                        @if view.editable { a class="button secondary" href={ "/requests/" (r.id) "/edit" } { "Change the request" } }
+                        @if view.editable { a class="button secondary" href={ "/requests/" (r.id) "/edit" } { (tr("Change the request")) } }
                         @if view.state == State::Draft && view.available.contains(&Action::Submit) {
-                            " " a class="button" href={ "/requests/" (r.id) "/review" } { "Check and submit" }
+                            " " a class="button" href={ "/requests/" (r.id) "/review" } { (tr("Check and submit")) }
                         }
                         @if view.discardable {
                             form method="post" action={ "/requests/" (r.id) "/discard" } {
                                 (csrf_field(&viewer.csrf))
                                 input type="hidden" name="version" value=(view.version);
-                                button type="submit" class="warning" { "Discard the draft" }
+                                button type="submit" class="warning" { (tr("Discard the draft")) }
                             }
                         }
                     }
@@ -870,25 +876,25 @@ fn request_page(
                 @let actions: Vec<Action> = view.available.iter().copied().filter(|a| *a != Action::Submit).collect();
                 @if !actions.is_empty() {
                     section aria-labelledby="actions-heading" {
-                        h2 id="actions-heading" { "What you can do now" }
+                        h2 id="actions-heading" { (tr("What you can do now")) }
                         @for a in &actions { (action_form(viewer, view, *a, errors, ceiling)) }
                     }
                 }
 
                 @if !view.assessments.is_empty() {
                     section aria-labelledby="assessments-heading" {
-                        h2 id="assessments-heading" { "Threat assessments" }
+                        h2 id="assessments-heading" { (tr("Threat assessments")) }
                         @for a in &view.assessments {
                             div class="panel" {
-                                p { strong { "Threat assessment" } " · " (when(a.at))
-                                    @if a.view != AssessmentView::ExistenceOnly { " · " (a.classification.marking()) } }
+                                p { strong { (tr("Threat assessment")) } " · " (when(a.at))
+                                    @if a.view != AssessmentView::ExistenceOnly { " · " (tr(a.classification.marking())) } }
                                 @match a.view {
-                                    AssessmentView::ExistenceOnly => p { "An assessment exists; its content is above your clearance." },
+                                    AssessmentView::ExistenceOnly => p { (tr("An assessment exists; its content is above your clearance.")) },
                                     _ => {
-                                        @if let Some(level) = a.threat_level { p { "Threat level: " strong { (level.label()) } } }
+                                        @if let Some(level) = a.threat_level { p { (tr("Threat level: ")) strong { (tr(level.label())) } } }
                                         @if let Some(s) = &a.summary { p class="multiline" { (s) } }
-                                        @if let Some(by) = &a.by { p class="hint" { "By " (by) } }
-                                        @if a.view == AssessmentView::LevelOnly { p class="hint" { "The assessment's content is for the police." } }
+                                        @if let Some(by) = &a.by { p class="hint" { (tr("By ")) (by) } }
+                                        @if a.view == AssessmentView::LevelOnly { p class="hint" { (tr("The assessment's content is for the police.")) } }
                                     }
                                 }
                             }
@@ -897,41 +903,41 @@ fn request_page(
                 }
 
                 section aria-labelledby="messages-heading" {
-                    h2 id="messages-heading" { @if is_mission { "Messages" } @else { "Messages and internal notes" } }
-                    @if view.messages.is_empty() { p { "No messages yet." } }
+                    h2 id="messages-heading" { @if is_mission { (tr("Messages")) } @else { (tr("Messages and internal notes")) } }
+                    @if view.messages.is_empty() { p { (tr("No messages yet.")) } }
                     @for m in &view.messages {
                         div class={ "panel" @if m.internal { " internal" } } {
                             p { strong { (m.by) } " · " (when(m.at))
-                                @if m.internal { " · Internal note · " (m.classification.marking())
-                                    @if let Some(d) = m.declassify_on { " until " (d.format("%Y-%m-%d")) } } }
+                                @if m.internal { (tr(" · Internal note · ")) (tr(m.classification.marking()))
+                                    @if let Some(d) = m.declassify_on { (tr(" until ")) (i18n::short_date(d)) } } }
                             p class="multiline" { (m.body) }
                         }
                     }
                     @if external_allowed || internal_allowed {
                         form method="post" action={ "/requests/" (r.id) "/messages" } {
                             (csrf_field(&viewer.csrf))
-                            h3 { @if external_allowed && !internal_allowed { "Write to the Ministry" } @else { "Add a message or note" } }
-                            (textarea(errors, "body", "Text", "", None))
+                            h3 { @if external_allowed && !internal_allowed { (tr("Write to the Ministry")) } @else { (tr("Add a message or note")) } }
+                            (textarea(errors, "body", tr("Text"), "", None))
                             @if external_allowed && internal_allowed {
-                                (select(errors, "visibility", "Who sees it", &[("external", "The mission (external message)"), ("internal", "Norwegian authorities only (internal note)")], "internal", None))
+                                (select(errors, "visibility", tr("Who sees it"), &[("external", "The mission (external message)"), ("internal", "Norwegian authorities only (internal note)")], "internal", None))
                             } @else if internal_allowed {
                                 input type="hidden" name="visibility" value="internal";
                             } @else {
                                 input type="hidden" name="visibility" value="external";
                             }
                             @if internal_allowed {
-                                (select(errors, "classification", "Classification (internal notes)", &classification_options(viewer, ceiling), "unclassified", None))
+                                (select(errors, "classification", tr("Classification (internal notes)"), &classification_options(viewer, ceiling), "unclassified", None))
                             }
-                            button type="submit" class="secondary" { "Send" }
+                            button type="submit" class="secondary" { (tr("Send")) }
                         }
                     }
                 }
 
                 section aria-labelledby="timeline-heading" {
-                    h2 id="timeline-heading" { "History" }
+                    h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {
                         @for t in &view.timeline {
-                            li { span class="hint" { (when(t.at)) } " " strong { (t.action) } " by " (t.by) " — " (t.status) }
+                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (tr_text(&t.by)) " — " (tr_text(&t.status)) }
                         }
                     }
                 }
@@ -989,7 +995,7 @@ pub async fn transition(
                     &viewer,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     FormTarget {
-                        title: "Change the request",
+                        title: tr("Change the request"),
                         action: &format!("/requests/{id}/edit"),
                         version: Some(view.version),
                         submitted: false,
@@ -1061,11 +1067,11 @@ pub struct QueueQuery {
 fn age(from: NaiveDateTime) -> String {
     let d = app::now() - from;
     if d.num_days() >= 1 {
-        format!("{} d", d.num_days())
+        format!("{} {}", d.num_days(), tr("d"))
     } else if d.num_hours() >= 1 {
-        format!("{} h", d.num_hours())
+        format!("{} {}", d.num_hours(), tr("h"))
     } else {
-        format!("{} min", d.num_minutes().max(0))
+        format!("{} {}", d.num_minutes().max(0), tr("min"))
     }
 }
 
@@ -1114,13 +1120,13 @@ pub async fn queues(
     let statuses: Vec<(String, String)> = if is_mission {
         MissionStatus::ALL
             .iter()
-            .map(|s| (s.code().to_owned(), s.label().to_owned()))
+            .map(|s| (s.code().to_owned(), tr(s.label()).to_owned()))
             .collect()
     } else {
         State::ALL
             .iter()
             .filter(|s| **s != State::Draft)
-            .map(|s| (s.code().to_owned(), s.label().to_owned()))
+            .map(|s| (s.code().to_owned(), tr(s.label()).to_owned()))
             .collect()
     };
     let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -1147,7 +1153,8 @@ pub async fn queues(
     };
     let title = if is_mission {
         format!(
-            "Requests from {}",
+            "{}{}",
+            tr("Requests from "),
             viewer
                 .actor
                 .mission_id
@@ -1157,81 +1164,81 @@ pub async fn queues(
                 .unwrap_or_default()
         )
     } else {
-        current.label.to_owned()
+        tr(current.label).to_owned()
     };
     let body = html! {
         h1 { (title) }
         @if is_mission {
-            p { a class="button" href="/requests/new" { "Start a new request" } }
+            p { a class="button" href="/requests/new" { (tr("Start a new request")) } }
         } @else {
-            nav aria-label="Queues" class="tabs" {
+            nav aria-label=(tr("Queues")) class="tabs" {
                 ul { @for q in queues {
-                    li { a href={ "/?queue=" (q.key) } aria-current=[(q.key == current.key).then_some("page")] { (q.label) } }
+                    li { a href={ "/?queue=" (q.key) } aria-current=[(q.key == current.key).then_some("page")] { (tr(q.label)) } }
                 } }
             }
         }
         form method="get" action="/" class="filters" {
             input type="hidden" name="queue" value=(current.key);
             div class="field" {
-                label for="q" { "Search by reference or title" }
+                label for="q" { (tr("Search by reference or title")) }
                 input type="search" id="q" name="q" value=(query.q.clone().unwrap_or_default());
             }
             div class="field" {
-                label for="status" { "Status" }
+                label for="status" { (tr("Status")) }
                 select id="status" name="status" {
-                    option value="" { "Any status" }
+                    option value="" { (tr("Any status")) }
                     @for (code, label) in &statuses { option value=(code) selected[status.as_deref() == Some(code.as_str())] { (label) } }
                 }
             }
             @if !is_mission {
                 div class="field" {
-                    label for="mission" { "Mission" }
+                    label for="mission" { (tr("Mission")) }
                     select id="mission" name="mission" {
-                        option value="" { "All missions" }
+                        option value="" { (tr("All missions")) }
                         @for (id, name) in &sorted_missions { option value=(id) selected[query.mission.as_deref() == Some(id.as_str())] { (name) } }
                     }
                 }
             }
-            button type="submit" class="secondary" { "Filter" }
+            button type="submit" class="secondary" { (tr("Filter")) }
         }
-        p { (list.total) @if list.total == 1 { " request" } @else { " requests" } }
+        p { (list.total) @if list.total == 1 { (tr(" request")) } @else { (tr(" requests")) } }
         @if list.items.is_empty() {
-            p class="notice" { @if is_mission { "Your mission has no requests here." } @else { "No requests." } }
+            p class="notice" { @if is_mission { (tr("Your mission has no requests here.")) } @else { (tr("No requests.")) } }
         } @else {
             table {
                 thead { tr {
-                    th scope="col" { "Reference" } th scope="col" { "Title" }
-                    @if !is_mission { th scope="col" { "Mission" } }
-                    th scope="col" { "Urgency" } th scope="col" { "Status" } th scope="col" { "Age" }
-                    @if with_ends { th scope="col" { "Ends" } }
+                    th scope="col" { (tr("Reference")) } th scope="col" { (tr("Title")) }
+                    @if !is_mission { th scope="col" { (tr("Mission")) } }
+                    th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
+                    @if with_ends { th scope="col" { (tr("Ends")) } }
                 } }
                 tbody {
                     @for r in &list.items {
                         @let st = r.state.parse::<State>().unwrap_or(State::Draft);
                         tr {
-                            td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or("Draft")) } }
+                            td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
                             td { (r.title) }
                             @if !is_mission { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
-                            td { (r.urgency.parse::<Urgency>().map(|u| u.label()).unwrap_or("")) }
+                            td { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
                             td {
-                                @if is_mission && st == State::AwaitingMission { strong { "Action needed: " } }
-                                (req::status_for(&viewer.actor, st).1)
+                                @if is_mission && st == State::AwaitingMission { strong { (tr("Action needed: ")) } }
+                                (tr_text(req::status_for(&viewer.actor, st).1))
                             }
                             td { (age(r.submitted_at.unwrap_or(r.created_at))) }
                             @if with_ends {
                                 td { @match ends.get(&r.id) {
                                     Some(Some(d)) => (date(Some(*d), "")),
-                                    _ => "Until further notice",
+                                    _ => (tr("Until further notice")),
                                 } }
                             }
                         }
                     }
                 }
             }
-            nav class="pager" aria-label="Pages" {
-                @if page_no > 1 { a href=(keep(page_no - 1)) { "Previous page" } }
-                span { "Page " (page_no) " of " (pages) }
-                @if page_no < pages { a href=(keep(page_no + 1)) { "Next page" } }
+            nav class="pager" aria-label=(tr("Pages")) {
+                @if page_no > 1 { a href=(keep(page_no - 1)) { (tr("Previous page")) } }
+                span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
+                @if page_no < pages { a href=(keep(page_no + 1)) { (tr("Next page")) } }
             }
         }
     };

@@ -1,6 +1,7 @@
 //! The security log for administrators: who did what, when, from where — filtered by event and
 //! person, newest first. It holds identifiers and reasons only, never classified text.
 
+use crate::i18n::tr;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use maud::html;
@@ -56,40 +57,40 @@ pub async fn list(
         )
     };
     let body = html! {
-        h1 { "Security log" }
-        p { "Every sign-in, failure, lockout, refusal, administrator change, token, and read of classified information. Each entry is chained to the previous one by its hash; "
-            code { "protection-portal audit verify" } " checks the chain." }
+        h1 { (tr("Security log")) }
+        p { (tr("Every sign-in, failure, lockout, refusal, administrator change, token, and read of classified information. Each entry is chained to the previous one by its hash; "))
+            code { (tr("protection-portal audit verify")) } (tr(" checks the chain.")) }
         form method="get" action="/admin/security-log" class="filters" {
-            div class="field" { label for="event" { "Event" } input type="text" id="event" name="event" value=(event.clone().unwrap_or_default()); }
-            div class="field" { label for="actor" { "Person (account id)" } input type="text" id="actor" name="actor" value=(actor.clone().unwrap_or_default()); }
-            button type="submit" class="secondary" { "Filter" }
+            div class="field" { label for="event" { (tr("Event")) } input type="text" id="event" name="event" value=(event.clone().unwrap_or_default()); }
+            div class="field" { label for="actor" { (tr("Person (account id)")) } input type="text" id="actor" name="actor" value=(actor.clone().unwrap_or_default()); }
+            button type="submit" class="secondary" { (tr("Filter")) }
         }
-        p { (total) " entries" }
+        p { (total) (tr(" entries")) }
         table {
-            thead { tr { th scope="col" { "#" } th scope="col" { "When (UTC)" } th scope="col" { "Event" } th scope="col" { "Outcome" } th scope="col" { "Who" } th scope="col" { "From" } th scope="col" { "Concerning" } th scope="col" { "Detail" } } }
+            thead { tr { th scope="col" { "#" } th scope="col" { (tr("When (UTC)")) } th scope="col" { (tr("Event")) } th scope="col" { (tr("Outcome")) } th scope="col" { (tr("Who")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Concerning")) } th scope="col" { (tr("Detail")) } } }
             tbody {
                 @for r in &rows {
                     tr {
                         td { (r.seq) }
                         td { (r.at.format("%Y-%m-%d %H:%M:%S")) }
-                        td { (r.event) }
-                        td { (r.outcome) }
-                        td { (r.actor_org.as_deref().unwrap_or("–")) br; small { (r.actor_user_id.as_deref().unwrap_or("")) } }
+                        td { code { (r.event) } }
+                        td { code { (r.outcome) } }
+                        td { code { (r.actor_org.as_deref().unwrap_or("–")) } br; small { (r.actor_user_id.as_deref().unwrap_or("")) } }
                         td { (r.client_addr.as_deref().unwrap_or("–")) }
-                        td { (r.target_type.as_deref().unwrap_or("")) " " small { (r.target_id.as_deref().unwrap_or("")) } }
+                        td { code { (r.target_type.as_deref().unwrap_or("")) } " " small { (r.target_id.as_deref().unwrap_or("")) } }
                         td { code { (r.detail) } }
                     }
                 }
             }
         }
-        nav class="pager" aria-label="Pages" {
-            @if page_no > 1 { a href=(keep(page_no - 1)) { "Newer" } }
-            span { "Page " (page_no) " of " (pages) }
-            @if page_no < pages { a href=(keep(page_no + 1)) { "Older" } }
+        nav class="pager" aria-label=(tr("Pages")) {
+            @if page_no > 1 { a href=(keep(page_no - 1)) { (tr("Newer")) } }
+            span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
+            @if page_no < pages { a href=(keep(page_no + 1)) { (tr("Older")) } }
         }
     };
     Ok(respond(
         StatusCode::OK,
-        page(&viewer.chrome(), "Security log", body),
+        page(&viewer.chrome(), tr("Security log"), body),
     ))
 }

@@ -130,6 +130,8 @@ impl FromRequest for Viewer {
                 mission_id: user.mission_id.clone(),
                 clearance,
             };
+            // From here on the page speaks the person's own language.
+            crate::i18n::set_current(crate::i18n::Lang::parse(&user.locale).unwrap_or_default());
             // Whoever is refused later in this request is named in the security log.
             req.extensions_mut()
                 .insert(app::Acting::person(&actor, &client_addr));

@@ -1,6 +1,7 @@
 //! The first-administrator page, reached through the single-use link `serve` prints on an empty
 //! database.
 
+use crate::i18n::tr;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
@@ -87,11 +88,11 @@ pub async fn create(
             StatusCode::OK,
             page(
                 &Chrome::anonymous(),
-                "Administrator created",
+                tr("Administrator created"),
                 html! {
-                    h1 { "Administrator account created" }
-                    p class="lead" { "The portal now has its first administrator. This link no longer works." }
-                    p { a class="button" href="/sign-in" { "Sign in" } }
+                    h1 { (tr("Administrator account created")) }
+                    p class="lead" { (tr("The portal now has its first administrator. This link no longer works.")) }
+                    p { a class="button" href="/sign-in" { (tr("Sign in")) } }
                 },
             ),
         )),
@@ -106,21 +107,21 @@ pub async fn create(
 fn form_page(token: &str, email: &str, name: &str, errors: &[FieldError]) -> Markup {
     page(
         &Chrome::anonymous(),
-        "Create the first administrator",
+        tr("Create the first administrator"),
         html! {
             (error_summary(errors, |f| format!("{}:", label_of(f))))
-            h1 { "Create the first administrator" }
+            h1 { (tr("Create the first administrator")) }
             p class="lead" {
-                "Administrators manage missions and user accounts. They do not see any request's content."
+                (tr("Administrators manage missions and user accounts. They do not see any request's content."))
             }
             form method="post" action="/setup" novalidate {
                 input type="hidden" name="token" value=(token);
-                (Input::new("name", "Full name").value(name).autocomplete("name").render(errors))
-                (Input::new("email", "E-mail address").kind("email").value(email).autocomplete("email").render(errors))
-                (Input::new("password", "Password").kind("password").autocomplete("new-password")
-                    .hint("At least 12 characters. A sentence you remember is a good password.").render(errors))
-                (Input::new("password_confirmation", "Repeat the password").kind("password").autocomplete("new-password").render(errors))
-                button type="submit" { "Create administrator" }
+                (Input::new("name", tr("Full name")).value(name).autocomplete("name").render(errors))
+                (Input::new("email", tr("E-mail address")).kind("email").value(email).autocomplete("email").render(errors))
+                (Input::new("password", tr("Password")).kind("password").autocomplete("new-password")
+                    .hint(tr("At least 12 characters. A sentence you remember is a good password.")).render(errors))
+                (Input::new("password_confirmation", tr("Repeat the password")).kind("password").autocomplete("new-password").render(errors))
+                button type="submit" { (tr("Create administrator")) }
             }
         },
     )

@@ -1,5 +1,6 @@
 //! Signing in and out: password, then the second factor (enrolment at the first sign-in).
 
+use crate::i18n::tr;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -66,22 +67,22 @@ fn pending_user(session: &Session) -> Option<String> {
 fn password_page(csrf: &str, email: &str, refused: bool) -> Markup {
     page(
         &Chrome::anonymous(),
-        "Sign in",
+        tr("Sign in"),
         html! {
             @if refused {
                 div class="error-summary" role="alert" tabindex="-1" {
-                    h2 { "Sign-in failed" }
+                    h2 { (tr("Sign-in failed")) }
                     p { (REFUSED) }
                 }
             }
-            h1 { "Sign in" }
+            h1 { (tr("Sign in")) }
             form method="post" action="/sign-in" novalidate {
                 (csrf_field(csrf))
-                (Input::new("email", "E-mail address").kind("email").value(email).autocomplete("username").render(&[]))
-                (Input::new("password", "Password").kind("password").autocomplete("current-password").render(&[]))
-                button type="submit" { "Continue" }
+                (Input::new("email", tr("E-mail address")).kind("email").value(email).autocomplete("username").render(&[]))
+                (Input::new("password", tr("Password")).kind("password").autocomplete("current-password").render(&[]))
+                button type="submit" { (tr("Continue")) }
             }
-            p { "You will then be asked for a code from your authenticator app." }
+            p { (tr("You will then be asked for a code from your authenticator app.")) }
         },
     )
 }
@@ -164,27 +165,27 @@ fn enrol_page(csrf: &str, secret_b32: &str, account: &str, errors: &[FieldError]
     let svg = totp::qr_svg(&url).unwrap_or_default();
     page(
         &Chrome::anonymous(),
-        "Set up your authenticator",
+        tr("Set up your authenticator"),
         html! {
             (error_summary(errors, |_| "Code:".into()))
-            h1 { "Set up your authenticator app" }
+            h1 { (tr("Set up your authenticator app")) }
             p class="lead" {
-                "Every sign-in needs a code from an authenticator app on your phone as well as your password."
+                (tr("Every sign-in needs a code from an authenticator app on your phone as well as your password."))
             }
             ol {
-                li { "Open your authenticator app and add an account." }
+                li { (tr("Open your authenticator app and add an account.")) }
                 li {
-                    "Scan this code, or type in the key below."
+                    (tr("Scan this code, or type in the key below."))
                     // The SVG is drawn by the qrcode crate from our own otpauth URL: trusted markup.
-                    div class="qr" role="img" aria-label="QR code for your authenticator app" { (PreEscaped(svg)) }
-                    p { "Key: " span class="secret" { (secret_b32) } }
+                    div class="qr" role="img" aria-label=(tr("QR code for your authenticator app")) { (PreEscaped(svg)) }
+                    p { (tr("Key: ")) span class="secret" { (secret_b32) } }
                 }
-                li { "Enter the six-digit code the app shows." }
+                li { (tr("Enter the six-digit code the app shows.")) }
             }
             form method="post" action="/sign-in/enrol" novalidate {
                 (csrf_field(csrf))
-                (Input::new("code", "Six-digit code").autocomplete("one-time-code").hint("For example 123456").render(errors))
-                button type="submit" { "Confirm" }
+                (Input::new("code", tr("Six-digit code")).autocomplete("one-time-code").hint(tr("For example 123456")).render(errors))
+                button type="submit" { (tr("Confirm")) }
             }
         },
     )
@@ -290,13 +291,13 @@ pub fn recovery_codes_page(chrome: &Chrome, codes: &[String]) -> Markup {
         chrome,
         "Your recovery codes",
         html! {
-            h1 { "Save your recovery codes" }
+            h1 { (tr("Save your recovery codes")) }
             p class="lead" {
-                "If you lose your phone, each of these codes lets you sign in once instead of a code from the app. "
-                "Keep them somewhere safe, away from your phone. They are shown only now."
+                (tr("If you lose your phone, each of these codes lets you sign in once instead of a code from the app. "))
+                (tr("Keep them somewhere safe, away from your phone. They are shown only now."))
             }
             ul class="codes" { @for c in codes { li { (c) } } }
-            p { a class="button" href="/" { "I have saved them — continue" } }
+            p { a class="button" href="/" { (tr("I have saved them — continue")) } }
         },
     )
 }
@@ -304,17 +305,17 @@ pub fn recovery_codes_page(chrome: &Chrome, codes: &[String]) -> Markup {
 fn code_page(csrf: &str, errors: &[FieldError]) -> Markup {
     page(
         &Chrome::anonymous(),
-        "Enter your code",
+        tr("Enter your code"),
         html! {
             (error_summary(errors, |_| "Code:".into()))
-            h1 { "Enter the code from your authenticator app" }
+            h1 { (tr("Enter the code from your authenticator app")) }
             form method="post" action="/sign-in/code" novalidate {
                 (csrf_field(csrf))
-                (Input::new("code", "Code").autocomplete("one-time-code")
-                    .hint("The six-digit code from your app, or one of your recovery codes.").render(errors))
-                button type="submit" { "Sign in" }
+                (Input::new("code", tr("Code")).autocomplete("one-time-code")
+                    .hint(tr("The six-digit code from your app, or one of your recovery codes.")).render(errors))
+                button type="submit" { (tr("Sign in")) }
             }
-            p { "Lost your phone and your recovery codes? Ask the portal's administrators to reset your second factor." }
+            p { (tr("Lost your phone and your recovery codes? Ask the portal's administrators to reset your second factor.")) }
         },
     )
 }

@@ -97,6 +97,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
         | (
             "post",
             "/account/notifications"
+            | "/account/language"
             | "/account/tokens"
             | "/account/password"
             | "/account/recovery-codes",
@@ -209,6 +210,7 @@ fn form_for(path: &str, who: Who) -> Vec<(&'static str, String)> {
             ("body", String::new()),
             ("visibility", visibility(who).into()),
         ],
+        "/account/language" => vec![("language", "en".into())],
         "/account/tokens" => vec![
             ("token_name", "matrix".into()),
             ("expires_in_days", String::new()),

@@ -17,6 +17,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::helpers::{Person, TestApp, crate_dir};
+use protection_portal::i18n::{Lang, tr_in};
 
 /// The version of axe-core the accessibility checks run.
 const AXE_CORE: &str = "axe-core@4.14.1";
@@ -115,6 +116,8 @@ pub struct Chrome {
     base: String,
     /// Names the artifacts this browser leaves (screenshots).
     pub name: String,
+    /// The language the browser asks for (and so the sign-in pages are in).
+    pub lang: Lang,
 }
 
 impl Drop for Chrome {
@@ -192,6 +195,7 @@ impl Chrome {
                         _profile: profile,
                         base: app.address.clone(),
                         name: name.to_owned(),
+                        lang: Lang::from_accept_language(lang),
                     };
                 }
                 Err(e) => last = Some(e),
@@ -336,7 +340,7 @@ impl Chrome {
         self.goto("/sign-in").await?;
         self.fill("email", &person.email).await?;
         self.fill("password", &person.password).await?;
-        self.press("Continue").await?;
+        self.press(tr_in(self.lang, "Continue")).await?;
         match self.path().await?.as_str() {
             "/sign-in/enrol" => {
                 let secret = self
@@ -348,17 +352,20 @@ impl Chrome {
                 person.totp_secret = Some(secret);
                 let code = person.next_code().await;
                 self.fill("code", &code).await?;
-                self.press("Confirm").await?;
+                self.press(tr_in(self.lang, "Confirm")).await?;
                 ensure!(
-                    self.text().await?.contains("Save your recovery codes"),
+                    self.text()
+                        .await?
+                        .contains(tr_in(self.lang, "Save your recovery codes")),
                     "recovery codes shown after enrolment"
                 );
-                self.press("I have saved them — continue").await?;
+                self.press(tr_in(self.lang, "I have saved them — continue"))
+                    .await?;
             }
             "/sign-in/code" => {
                 let code = person.next_code().await;
                 self.fill("code", &code).await?;
-                self.press("Sign in").await?;
+                self.press(tr_in(self.lang, "Sign in")).await?;
             }
             other => bail!("after the password: {other}"),
         }

@@ -8,6 +8,8 @@ use anyhow::{Context, ensure};
 use fantoccini::Locator;
 use serde_json::json;
 
+use protection_portal::i18n::{Lang, tr_in};
+
 use crate::browser::{Chrome, artifacts_dir, check};
 use crate::helpers::{Person, TestApp, crate_dir, spawn_app};
 use crate::json_api::{Api, request_body};
@@ -323,7 +325,7 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
 async fn audit(c: &Chrome, what: &str, found: &mut Vec<String>) -> anyhow::Result<()> {
     let title = c.title().await?;
     ensure!(
-        title.ends_with("Protection portal"),
+        title.ends_with(tr_in(c.lang, "Protection portal")),
         "{what}: title {title:?}"
     );
     let lang = c
@@ -337,10 +339,15 @@ async fn audit(c: &Chrome, what: &str, found: &mut Vec<String>) -> anyhow::Resul
     Ok(())
 }
 
-async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
+async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
+    let t = |en: &'static str| tr_in(lang, en);
+    let accept = match lang {
+        Lang::En => "en-GB",
+        Lang::Nb => "nb-NO",
+    };
     let mut found = Vec::new();
     // Before anyone exists: the first-administrator page.
-    let anon = Chrome::start(app, "axe-anonymous").await;
+    let anon = Chrome::start_with(app, &format!("axe-anonymous-{}", lang.code()), accept).await;
     let link = app
         .notes
         .first_admin_link
@@ -348,7 +355,7 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
         .context("a first-administrator link")?;
     anon.goto(&crate::helpers::path_of(&link)).await?;
     audit(&anon, "first administrator", &mut found).await?;
-    anon.press("Create administrator").await?;
+    anon.press(t("Create administrator")).await?;
     audit(&anon, "first administrator, with errors", &mut found).await?;
 
     // A control: axe does find a violation where there is one (an unlabelled field).
@@ -367,6 +374,18 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
 
     let mut c = cast(app).await;
     let mut admin = app.add_person("admin", None, None).await;
+    for person in [&c.a, &c.b, &c.mfa, &c.police, &c.pst, &admin] {
+        let id = person.id.clone();
+        protection_portal::db::run(&app.pool, move |conn| {
+            protection_portal::app::account::set_language(
+                conn,
+                &id,
+                lang.code(),
+                protection_portal::app::now(),
+            )
+        })
+        .await?;
+    }
     for (path, what) in [
         ("/", "start page"),
         ("/sign-in", "sign-in"),
@@ -379,14 +398,14 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
     anon.goto("/sign-in").await?;
     anon.fill("email", &c.b.email).await?;
     anon.fill("password", "not the right password").await?;
-    anon.press("Continue").await?;
+    anon.press(t("Continue")).await?;
     audit(&anon, "sign-in, refused", &mut found).await?;
     anon.fill("email", &c.b.email).await?;
     anon.fill("password", &c.b.password).await?;
-    anon.press("Continue").await?;
+    anon.press(t("Continue")).await?;
     audit(&anon, "second-factor enrolment", &mut found).await?;
     anon.fill("code", "000000").await?;
-    anon.press("Confirm").await?;
+    anon.press(t("Confirm")).await?;
     audit(&anon, "second-factor enrolment, refused code", &mut found).await?;
     anon.close().await;
 
@@ -425,7 +444,7 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
         )
         .await;
 
-    let staff = Chrome::start(app, "axe-mission").await;
+    let staff = Chrome::start_with(app, &format!("axe-mission-{}", lang.code()), accept).await;
     staff.sign_in(&mut c.a).await?;
     for (path, what) in [
         ("/".to_owned(), "mission's requests"),
@@ -440,10 +459,10 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
         audit(&staff, what, &mut found).await?;
     }
     staff.goto("/requests/new").await?;
-    staff.press("Continue to check your answers").await?;
+    staff.press(t("Continue to check your answers")).await?;
     audit(&staff, "new request, with errors", &mut found).await?;
     staff.goto("/account").await?;
-    staff.press("Change password").await?;
+    staff.press(t("Change password")).await?;
     audit(&staff, "account, password refused", &mut found).await?;
     staff.close().await;
 
@@ -469,7 +488,7 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
             vec!["/".to_owned(), format!("/requests/{}", at[2])],
         ),
     ] {
-        let b = Chrome::start(app, &format!("axe-{name}")).await;
+        let b = Chrome::start_with(app, &format!("axe-{name}-{}", lang.code()), accept).await;
         b.sign_in(person).await?;
         for path in pages {
             b.goto(&path).await?;
@@ -488,13 +507,13 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
                 b.choose("outcomes[0].outcome", "approved_with_conditions")
                     .await?;
             }
-            b.press(label).await?;
+            b.press(t(label)).await?;
             audit(&b, &format!("{name}, action refused"), &mut found).await?;
         }
         b.close().await;
     }
 
-    let b = Chrome::start(app, "axe-admin").await;
+    let b = Chrome::start_with(app, &format!("axe-admin-{}", lang.code()), accept).await;
     b.sign_in(&mut admin).await?;
     let mission_id = c.mission_a.clone();
     for (path, what) in [
@@ -511,7 +530,7 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
         audit(&b, what, &mut found).await?;
     }
     b.goto("/admin/users/new").await?;
-    b.press("Send invitation").await?;
+    b.press(t("Send invitation")).await?;
     audit(&b, "invite, with errors", &mut found).await?;
     b.close().await;
     Ok(found)
@@ -520,11 +539,23 @@ async fn every_page(app: &TestApp) -> anyhow::Result<Vec<String>> {
 #[actix_web::test]
 async fn every_page_of_every_role_passes_axe_at_wcag_2_1_aa() {
     let app = spawn_app().await;
-    let found = every_page(&app).await;
+    let found = every_page(&app, Lang::En).await;
     let found = found.unwrap_or_else(|e| panic!("{e:#}"));
     assert!(
         found.is_empty(),
         "accessibility violations (WCAG 2.1 AA):\n{}",
+        found.join("\n")
+    );
+}
+
+#[actix_web::test]
+async fn every_page_of_every_role_passes_axe_in_bokmal_too() {
+    let app = spawn_app().await;
+    let found = every_page(&app, Lang::Nb).await;
+    let found = found.unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        found.is_empty(),
+        "accessibility violations (WCAG 2.1 AA, Bokmål):\n{}",
         found.join("\n")
     );
 }
@@ -655,6 +686,18 @@ async fn a_printed_request_page_carries_its_classification_marking_on_every_page
             !all.contains("Forward to Oslo Police District"),
             "no action forms in print"
         );
+        // In Bokmål the marking is the Norwegian one.
+        b.goto("/account").await?;
+        b.choose("language", "nb").await?;
+        b.press("Save language").await?;
+        b.goto(&format!("/requests/{id}")).await?;
+        for (i, page) in b.print_pages().await?.iter().enumerate() {
+            ensure!(
+                page.matches("BEGRENSET").count() >= 2,
+                "printed page {} in Bokmål carries BEGRENSET at top and bottom",
+                i + 1
+            );
+        }
         Ok::<_, anyhow::Error>(())
     };
     let result = journey.await;

@@ -1004,9 +1004,9 @@ async fn administrators_read_the_security_log_and_nobody_else_does() {
     let a = app.signed_in(&mut admin).await;
     let page = a.get("/admin/security-log?event=sign_in").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("<td>sign_in</td>"));
+    assert!(page.body.contains("<td><code>sign_in</code></td>"));
     assert!(
-        !page.body.contains("<td>user_created</td>"),
+        !page.body.contains("<td><code>user_created</code></td>"),
         "filtered by event"
     );
     let mut officer = app.add_person("mfa_officer", None, Some("secret")).await;

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod identity;
 mod json_api;
+mod language;
 mod migrations;
 mod notifications;
 mod pages;

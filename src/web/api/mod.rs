@@ -121,7 +121,7 @@ impl ResponseError for ApiError {
                 f.iter()
                     .map(|e| FieldErrorJson {
                         field: e.field.to_string(),
-                        message: e.message.clone(),
+                        message: crate::i18n::tr_text(&e.message),
                     })
                     .collect(),
             ),
@@ -129,9 +129,10 @@ impl ResponseError for ApiError {
         };
         let message = match self {
             ApiError::Internal(_) => {
-                "The request could not be completed; nothing was changed.".to_owned()
+                crate::i18n::tr("The request could not be completed; nothing was changed.")
+                    .to_owned()
             }
-            other => other.to_string(),
+            other => crate::i18n::tr_text(&other.to_string()),
         };
         let mut res = HttpResponse::build(self.status_code()).json(ErrorBody {
             error: ErrorDetail {
@@ -232,6 +233,10 @@ impl FromRequest for ApiCaller {
                 }))
             })
             .await??;
+            // Messages in the caller's own language.
+            crate::i18n::set_current(
+                crate::i18n::Lang::parse(&caller.user.locale).unwrap_or_default(),
+            );
             // Whoever is refused later in this call is named in the security log.
             req.extensions_mut()
                 .insert(app::Acting::person(&caller.actor, &caller.client_addr));
