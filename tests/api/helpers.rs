@@ -477,6 +477,15 @@ impl Browser {
         self.post(path, &form).await
     }
 
+    /// The same browser (its cookies) talking to another instance at `base`.
+    pub fn at(&self, base: &str) -> Browser {
+        Browser {
+            client: self.client.clone(),
+            base: base.to_owned(),
+            jar: self.jar.clone(),
+        }
+    }
+
     /// The session cookie as the browser would send it.
     pub fn cookie(&self) -> Option<String> {
         let url = url::Url::parse(&self.base).unwrap();

@@ -4,6 +4,7 @@
 mod attack;
 mod browser;
 mod cli;
+mod cluster;
 mod db;
 mod e2e;
 mod health;
