@@ -67,6 +67,20 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Development only: fill the database with missions, people and requests in every state
+    /// (for benchmarks). Refuses a database holding requests it did not seed.
+    #[command(hide = true)]
+    Seed {
+        /// How many requests.
+        #[arg(long, default_value_t = 10_000)]
+        requests: u64,
+        /// Over how many missions (one staff member each).
+        #[arg(long, default_value_t = 50)]
+        missions: usize,
+        /// Requests per transaction.
+        #[arg(long, default_value_t = 5_000)]
+        batch: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +261,50 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             .map_err(explain)?;
             println!("Created {} account for {}.", user.role, user.email);
             println!("{}", user.id);
+            Ok(())
+        }
+        Command::Seed {
+            requests,
+            missions,
+            batch,
+        } => {
+            if missions == 0 || batch == 0 {
+                eprintln!("missions and batch must be at least 1");
+                return Err(anyhow::anyhow!("invalid arguments"));
+            }
+            let prepared = startup::prepare(settings).await?;
+            let cost = crate::auth::password::HashCost::from_settings(&prepared.settings.security);
+            let started = std::time::Instant::now();
+            let seeded = db::run(&prepared.pool, move |conn| {
+                app::seed::seed(
+                    conn,
+                    requests,
+                    missions,
+                    batch,
+                    cost,
+                    app::now(),
+                    &mut |done| {
+                        eprintln!("{done} of {requests} requests");
+                    },
+                )
+            })
+            .await
+            .map_err(explain)?;
+            println!(
+                "Seeded {} requests over {} missions and {} people in {:.1} s; every password is \"password\".",
+                seeded.requests,
+                seeded.missions,
+                seeded.people,
+                started.elapsed().as_secs_f64()
+            );
+            for (email, role) in seeded
+                .sign_ins
+                .iter()
+                .filter(|(_, r)| *r != "mission_staff")
+                .chain(seeded.sign_ins.iter().take(1))
+            {
+                println!("  {role}: {email}");
+            }
             Ok(())
         }
         Command::Token {

@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod missions;
 pub mod notifications;
 pub mod requests;
+pub mod seed;
 pub mod setup;
 pub mod sign_in;
 pub mod tokens;

@@ -158,6 +158,15 @@ pub fn status_for(actor: &Actor, state: State) -> (&'static str, &'static str) {
     }
 }
 
+/// The organisations shown instead of a person's name where the name is not the viewer's to see.
+pub const ORG_LABELS: [&str; 5] = [
+    "The mission",
+    "Ministry of Foreign Affairs",
+    "Oslo Police District",
+    "PST",
+    "The portal",
+];
+
 fn org_label(role: &str) -> &'static str {
     match role {
         "mission_staff" => "The mission",

@@ -11,6 +11,7 @@ pub mod requests;
 pub mod schema;
 pub mod secrets;
 pub mod security_log;
+pub mod seed;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

@@ -439,6 +439,11 @@ pub fn list(
         .load(conn)
 }
 
+/// Every request, drafts included.
+pub fn count_all(conn: &mut DbConnection) -> QueryResult<i64> {
+    requests::table.count().get_result(conn)
+}
+
 pub fn count(conn: &mut DbConnection, scope: &Scope, filter: &ListFilter) -> QueryResult<i64> {
     filtered(scope, filter).count().get_result(conn)
 }

@@ -443,6 +443,7 @@ pub const NB: &[(&str, &str)] = &[
         "Messages can be exchanged once the request is submitted.",
         "Meldinger kan utveksles når anmodningen er sendt inn.",
     ),
+    ("Ministry of Foreign Affairs", "Utenriksdepartementet"),
     (
         "Ministry of Foreign Affairs · Diplomatic Section",
         "Utenriksdepartementet · Diplomatseksjonen",
@@ -490,6 +491,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Norway, as receiving State, protects the premises of diplomatic missions. ",
         "Norge beskytter som vertsstat lokalene til diplomatiske representasjoner. ",
+    ),
+    (
+        "Norwegian authorities only (internal note)",
+        "Bare norske myndigheter (internt notat)",
     ),
     ("Not admissible", "Avvist"),
     ("Not allowed", "Ikke tillatt"),
@@ -825,6 +830,11 @@ pub const NB: &[(&str, &str)] = &[
         "The measures for your request have ended.",
         "Tiltakene for anmodningen deres er avsluttet.",
     ),
+    ("The mission", "Representasjonen"),
+    (
+        "The mission (external message)",
+        "Representasjonen (ekstern melding)",
+    ),
     (
         "The mission has sent the information you asked for.",
         "Representasjonen har sendt opplysningene du ba om.",
@@ -842,8 +852,8 @@ pub const NB: &[(&str, &str)] = &[
         "Representasjonen sendte opplysningene det ble bedt om",
     ),
     (
-        "The parameter “{}” appears more than once in the {}; send each parameter once.",
-        "Parameteren «{}» forekommer mer enn én gang i {}; send hver parameter én gang.",
+        "The parameter {} appears more than once in the {}; send each parameter once.",
+        "Parameteren {} forekommer mer enn én gang i {}; send hver parameter én gang.",
     ),
     (
         "The password of your protection portal account was changed, and every session was signed out.",
@@ -857,6 +867,7 @@ pub const NB: &[(&str, &str)] = &[
         "The police returned a request to the Ministry",
         "Politiet sendte en anmodning tilbake til departementet",
     ),
+    ("The portal", "Portalen"),
     (
         "The portal cannot reach its database just now. Please try again in a few minutes.",
         "Portalen får ikke kontakt med databasen akkurat nå. Prøv igjen om noen minutter.",
@@ -1051,6 +1062,10 @@ pub const NB: &[(&str, &str)] = &[
         "a mission with this name already exists",
         "en representasjon med dette navnet finnes allerede",
     ),
+    (
+        "a valid personal access token is required",
+        "et gyldig personlig tilgangstoken kreves",
+    ),
     ("address", "adresse"),
     (
         "an account with this e-mail address already exists",
@@ -1090,6 +1105,7 @@ pub const NB: &[(&str, &str)] = &[
     ("in effect", "iverksatt"),
     ("in triage", "til førstevurdering"),
     ("information requested", "opplysninger etterspurt"),
+    ("internal error", "intern feil"),
     (
         "is above your security clearance",
         "er over sikkerhetsklareringen din",
@@ -1100,8 +1116,24 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("is required", "må fylles ut"),
     (
+        "is required for a measure of kind other",
+        "må fylles ut for tiltak av typen annet",
+    ),
+    (
+        "is required for every approved measure",
+        "må fylles ut for hvert innvilget tiltak",
+    ),
+    (
+        "is required for every measure",
+        "må fylles ut for hvert tiltak",
+    ),
+    (
         "is required for mission staff",
         "må fylles ut for ansatte ved representasjoner",
+    ),
+    (
+        "is required when the location is another address",
+        "må fylles ut når stedet er en annen adresse",
     ),
     (
         "is too common: it is on a list of passwords attackers try first; choose another",
@@ -1132,6 +1164,10 @@ pub const NB: &[(&str, &str)] = &[
         "must be an e-mail address like name@example.org",
         "må være en e-postadresse som navn@example.org",
     ),
+    (
+        "must be approved, approved_with_conditions or declined",
+        "må være approved, approved_with_conditions eller declined",
+    ),
     ("must be at least 1", "må være minst 1"),
     ("must be at least {} characters", "må ha minst {} tegn"),
     (
@@ -1151,24 +1187,62 @@ pub const NB: &[(&str, &str)] = &[
     ("must be between 1 and 100", "må være mellom 1 og 100"),
     ("must be between 1 and 366", "må være mellom 1 og 366"),
     (
+        "must be chancery, residence or other",
+        "må være chancery, residence eller other",
+    ),
+    (
         "must be external or internal",
         "må være ekstern eller intern",
+    ),
+    (
+        "must be one of embassy, consulate, international_organisation (got {})",
+        "må være en av embassy, consulate, international_organisation (fikk {})",
+    ),
+    (
+        "must be one of mission_staff, mfa_officer, police_liaison, pst_analyst, admin (got {})",
+        "må være en av mission_staff, mfa_officer, police_liaison, pst_analyst, admin (fikk {})",
+    ),
+    (
+        "must be one of none, restricted, confidential, secret, top_secret (got {})",
+        "må være en av none, restricted, confidential, secret, top_secret (fikk {})",
     ),
     (
         "must be one of the actions of the life cycle",
         "må være en av handlingene i saksgangen",
     ),
+    (
+        "must be one of the listed kinds of measure",
+        "må være en av de oppførte tiltakstypene",
+    ),
+    (
+        "must be one of unclassified, restricted, confidential, secret, top_secret (got {})",
+        "må være en av unclassified, restricted, confidential, secret, top_secret (fikk {})",
+    ),
     ("must be one of: en, nb", "må være en av: en, nb"),
+    ("must be routine or urgent", "må være routine eller urgent"),
     (
         "must be the same as the new password",
         "må være likt det nye passordet",
     ),
     ("must be the same as the password", "må være likt passordet"),
     (
+        "must be very_low, low, moderate, high or very_high",
+        "må være very_low, low, moderate, high eller very_high",
+    ),
+    (
+        "must have between 7 and 15 digits",
+        "må ha mellom 7 og 15 sifre",
+    ),
+    (
         "must include at least one measure",
         "må inneholde minst ett tiltak",
     ),
+    (
+        "must not be before the start date",
+        "kan ikke være før startdatoen",
+    ),
     ("must not be in the future", "kan ikke være fram i tid"),
+    ("must not be in the past", "kan ikke være tilbake i tid"),
     (
         "must not contain control characters (found U+{})",
         "kan ikke inneholde kontrolltegn (fant U+{})",
@@ -1176,6 +1250,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "must not contain your name or e-mail address",
         "kan ikke inneholde navnet eller e-postadressen din",
+    ),
+    (
+        "must start with + and the country code",
+        "må begynne med + og landskoden",
     ),
     (
         "names a measure that is not part of this request",
@@ -1194,6 +1272,7 @@ pub const NB: &[(&str, &str)] = &[
         "ingen representasjon har denne id-en",
     ),
     ("not admissible", "avvist"),
+    ("not found", "ikke funnet"),
     (
         "only MFA, police and PST staff hold a security clearance",
         "bare ansatte i UD, politiet og PST har sikkerhetsklarering",
@@ -1226,11 +1305,18 @@ pub const NB: &[(&str, &str)] = &[
     ("set your password", "velg passordet ditt"),
     ("starts on", "starter"),
     ("submitted", "sendt inn"),
+    ("temporarily unavailable", "midlertidig utilgjengelig"),
     ("the API documentation", "API-dokumentasjonen"),
+    (
+        "the body must be JSON (Content-Type: application/json)",
+        "innholdet må være JSON (Content-Type: application/json)",
+    ),
     (
         "this mission is deactivated",
         "denne representasjonen er deaktivert",
     ),
+    ("too large", "for stort"),
+    ("too many requests", "for mange forespørsler"),
     (
         "triages requests and sends the formal reply.",
         "gjør førstevurderingen av anmodninger og sender det formelle svaret.",
@@ -1245,6 +1331,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "writes threat assessments when the police ask for one.",
         "skriver trusselvurderinger når politiet ber om det.",
+    ),
+    (
+        "your role may not do this",
+        "rollen din har ikke lov til dette",
     ),
     (
         "{} information must not be entered in this portal, which is approved up to {}; handle it through approved channels",

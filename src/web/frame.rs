@@ -117,6 +117,22 @@ async fn record_refusal(res: &ServiceResponse<BoxBody>, method: &str, path: &str
             client_addr: Some(super::session::client_addr(req)),
             ..app::Acting::default()
         });
+    // Anyone can provoke refusals (a token-less form post costs nothing), and each entry is a
+    // serialised write to the hash chain: each address gets a bounded number of entries a
+    // minute, and what goes beyond is counted in the operator's log instead.
+    let key = acting
+        .user_id
+        .clone()
+        .or_else(|| acting.client_addr.clone())
+        .unwrap_or_default();
+    if !refusals_may_be_logged(&key, std::time::Instant::now()) {
+        tracing::warn!(
+            method,
+            path,
+            "refusal not written to the security log: too many from one source"
+        );
+        return;
+    }
     let (method, path) = (method.to_owned(), path.to_owned());
     let written = crate::db::run(&state.pool, move |conn| {
         app::record_refusal(conn, &acting, &method, &path, app::now())
@@ -125,6 +141,33 @@ async fn record_refusal(res: &ServiceResponse<BoxBody>, method: &str, path: &str
     if let Err(e) = written {
         tracing::error!(error = %e, "a refusal could not be written to the security log");
     }
+}
+
+/// Refusal entries one source may add to the security log per minute.
+const REFUSALS_PER_MINUTE: u32 = 30;
+
+/// Whether another refusal from `source` may be written now (at most
+/// `REFUSALS_PER_MINUTE` a minute). Kept per process: it only bounds the log's growth, and
+/// several instances together allow that many each.
+fn refusals_may_be_logged(source: &str, now: std::time::Instant) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::Duration;
+    static WINDOWS: OnceLock<Mutex<HashMap<String, (std::time::Instant, u32)>>> = OnceLock::new();
+    let mut windows = WINDOWS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let minute = Duration::from_secs(60);
+    if windows.len() > 10_000 {
+        windows.retain(|_, (start, _)| now.duration_since(*start) < minute);
+    }
+    let entry = windows.entry(source.to_owned()).or_insert((now, 0));
+    if now.duration_since(entry.0) >= minute {
+        *entry = (now, 0);
+    }
+    entry.1 += 1;
+    entry.1 <= REFUSALS_PER_MINUTE
 }
 
 fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https: bool, docs: bool) {
@@ -220,4 +263,25 @@ fn render_error(
         }
     }
     ServiceResponse::new(req, new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_from_one_source_are_logged_a_bounded_number_of_times_a_minute() {
+        let start = std::time::Instant::now();
+        let source = "198.51.100.7-refusal-test";
+        let logged = (0..100)
+            .filter(|_| refusals_may_be_logged(source, start))
+            .count();
+        assert_eq!(logged, REFUSALS_PER_MINUTE as usize);
+        assert!(refusals_may_be_logged("another source", start));
+        let later = start + std::time::Duration::from_secs(61);
+        assert!(
+            refusals_may_be_logged(source, later),
+            "a new minute, a new allowance"
+        );
+    }
 }

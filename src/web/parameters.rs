@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
@@ -29,10 +29,11 @@ fn refuse(req: ServiceRequest, name: &str, place: &str) -> ServiceResponse {
     } else {
         "web address"
     };
-    // The name is echoed escaped by the error page; it is capped so it cannot fill the page.
+    // The name is echoed escaped by the error page, quoted as sent (so that no translation
+    // touches it), and capped so it cannot fill the page.
     let shown: String = name.chars().take(60).collect();
     res.extensions_mut().insert(PublicMessage(format!(
-        "The parameter \u{201c}{shown}\u{201d} appears more than once in the {place}; send each parameter once."
+        "The parameter {shown:?} appears more than once in the {place}; send each parameter once."
     )));
     req.into_response(res)
 }
@@ -44,12 +45,11 @@ pub async fn refuse_repeated(
     if let Some(name) = repeated_name(req.query_string().as_bytes()) {
         return Ok(refuse(req, &name, "address").map_into_right_body());
     }
-    let is_form = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-    if is_form && !matches!(*req.method(), Method::GET | Method::HEAD) {
+    // Every page body is read as a form, whatever content type it claims (the handlers that
+    // read raw bodies do); the API's JSON has its own duplicate check in serde.
+    let page_body = !req.path().starts_with("/api/")
+        && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if page_body {
         let body = match req.extract::<web::Bytes>().await {
             Ok(body) => body,
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),

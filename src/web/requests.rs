@@ -907,7 +907,7 @@ fn request_page(
                     @if view.messages.is_empty() { p { (tr("No messages yet.")) } }
                     @for m in &view.messages {
                         div class={ "panel" @if m.internal { " internal" } } {
-                            p { strong { (m.by) } " · " (when(m.at))
+                            p { strong { (who(&m.by)) } " · " (when(m.at))
                                 @if m.internal { (tr(" · Internal note · ")) (tr(m.classification.marking()))
                                     @if let Some(d) = m.declassify_on { (tr(" until ")) (i18n::short_date(d)) } } }
                             p class="multiline" { (m.body) }
@@ -919,7 +919,7 @@ fn request_page(
                             h3 { @if external_allowed && !internal_allowed { (tr("Write to the Ministry")) } @else { (tr("Add a message or note")) } }
                             (textarea(errors, "body", tr("Text"), "", None))
                             @if external_allowed && internal_allowed {
-                                (select(errors, "visibility", tr("Who sees it"), &[("external", "The mission (external message)"), ("internal", "Norwegian authorities only (internal note)")], "internal", None))
+                                (select(errors, "visibility", tr("Who sees it"), &[("external", tr("The mission (external message)")), ("internal", tr("Norwegian authorities only (internal note)"))], "internal", None))
                             } @else if internal_allowed {
                                 input type="hidden" name="visibility" value="internal";
                             } @else {
@@ -937,7 +937,7 @@ fn request_page(
                     h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {
                         @for t in &view.timeline {
-                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (tr_text(&t.by)) " — " (tr_text(&t.status)) }
+                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " — " (tr_text(&t.status)) }
                         }
                     }
                 }
@@ -1062,6 +1062,16 @@ pub struct QueueQuery {
     mission: Option<String>,
     q: Option<String>,
     page: Option<i64>,
+}
+
+/// Who did something: a person's name as it is, or an organisation's name in the reader's
+/// language (names are never translated).
+fn who(by: &str) -> String {
+    if req::ORG_LABELS.contains(&by) {
+        tr_text(by)
+    } else {
+        by.to_owned()
+    }
 }
 
 fn age(from: NaiveDateTime) -> String {

@@ -85,6 +85,29 @@ fn untranslated(path: &str, status: u16, html: &str) -> Vec<String> {
             found.push(format!("{path} ({status}): {en:?}"));
         }
     }
+    // Texts missing from the catalogue altogether show as English words no Norwegian text
+    // has (the test's own data is written in Norwegian).
+    let lower = text.to_lowercase();
+    for word in ["the", "your", "and", "of", "with", "this", "please", "you"] {
+        if has_words(&lower, word) {
+            let at = lower.match_indices(word).find(|(i, _)| {
+                !lower[..*i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+                    && !lower[i + word.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric)
+            });
+            let context: String = at
+                .map(|(i, _)| lower[i.saturating_sub(40)..].chars().take(90).collect())
+                .unwrap_or_default();
+            found.push(format!(
+                "{path} ({status}): English word {word:?} in …{context}…"
+            ));
+        }
+    }
     found
 }
 

@@ -16,5 +16,6 @@ mod migrations;
 mod notifications;
 mod pages;
 mod requests;
+mod seed;
 mod setup;
 mod smtp;

@@ -1,0 +1,337 @@
+//! Development only: fills a database with many missions, people and requests spread over
+//! every state of the life cycle, with their measures, timelines and messages — for
+//! benchmarks and for trying the queues at scale (`protection-portal seed`, hidden from
+//! `--help`). It refuses a database that already holds requests it did not make.
+
+use chrono::{Datelike, Duration, NaiveDateTime};
+use secrecy::SecretString;
+
+use crate::app::missions::{MissionInput, create_mission};
+use crate::app::{Acting, AppError};
+use crate::auth::password::HashCost;
+use crate::db::seed::{self, SeedEvent, SeedMeasure, SeedMessage, SeedRequest};
+use crate::db::{self, DbConnection};
+use crate::domain::workflow::State;
+
+/// What was made.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub missions: usize,
+    pub people: usize,
+    pub requests: u64,
+    /// Sign-ins for trying it out: (e-mail, role); every password is `password`.
+    pub sign_ins: Vec<(String, &'static str)>,
+}
+
+/// The path each state's requests took, as (action, to-state) after `create` — so that
+/// timelines, versions and flags agree with the state.
+fn path_to(state: State) -> &'static [(&'static str, State)] {
+    use State::*;
+    const SUBMIT: (&str, State) = ("submit", Submitted);
+    const TAKE: (&str, State) = ("take", InTriage);
+    const FORWARD: (&str, State) = ("forward_to_police", PoliceReview);
+    const DECIDE: (&str, State) = ("decide", Decided);
+    match state {
+        Draft => &[],
+        Submitted => &[SUBMIT],
+        InTriage => &[SUBMIT, TAKE],
+        AwaitingMission => &[SUBMIT, TAKE, ("request_information", AwaitingMission)],
+        PoliceReview => &[SUBMIT, TAKE, FORWARD],
+        PstReview => &[SUBMIT, TAKE, FORWARD, ("refer_to_pst", PstReview)],
+        Decided => &[SUBMIT, TAKE, FORWARD, DECIDE],
+        Approved => &[
+            SUBMIT,
+            TAKE,
+            FORWARD,
+            DECIDE,
+            ("communicate_decision", Approved),
+        ],
+        Declined => &[
+            SUBMIT,
+            TAKE,
+            FORWARD,
+            DECIDE,
+            ("communicate_decision", Declined),
+        ],
+        Rejected => &[SUBMIT, TAKE, ("reject", Rejected)],
+        Withdrawn => &[SUBMIT, ("withdraw", Withdrawn)],
+        InEffect => &[
+            SUBMIT,
+            TAKE,
+            FORWARD,
+            DECIDE,
+            ("communicate_decision", Approved),
+            ("confirm_implementation", InEffect),
+        ],
+        Ended => &[
+            SUBMIT,
+            TAKE,
+            FORWARD,
+            DECIDE,
+            ("communicate_decision", Approved),
+            ("confirm_implementation", InEffect),
+            ("end_measures", Ended),
+        ],
+    }
+}
+
+/// Which role acts each step (for the timeline's actor).
+fn actor_for<'a>(action: &str, p: &'a People, mission: usize, i: u64) -> &'a str {
+    let pick = |list: &'a [String]| list[(i as usize) % list.len()].as_str();
+    match action {
+        "submit" | "withdraw" | "provide_information" => p.staff[mission].as_str(),
+        "take" | "request_information" | "reject" | "communicate_decision" => pick(&p.mfa),
+        "submit_assessment" => pick(&p.pst),
+        _ => pick(&p.police),
+    }
+}
+
+struct People {
+    missions: Vec<String>,
+    staff: Vec<String>,
+    mfa: Vec<String>,
+    police: Vec<String>,
+    pst: Vec<String>,
+}
+
+/// Seeds `requests` requests over `missions` missions (one staff member each) and five MFA
+/// officers, three police liaisons and three PST analysts, in batches of `batch` requests per
+/// transaction. Requests are spread over the years before `now`, so that references stay
+/// within five digits a year.
+pub fn seed(
+    conn: &mut DbConnection,
+    requests: u64,
+    missions: usize,
+    batch: u64,
+    cost: HashCost,
+    now: NaiveDateTime,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Seeded, AppError> {
+    let existing = db::requests::count_all(conn)?;
+    let seeded_before = db::missions::find_by_name(conn, "Seeded mission 1")?.is_some();
+    if existing > 0 && !seeded_before {
+        return Err(AppError::Conflict(
+            "this database holds requests that were not seeded; seed an empty one".into(),
+        ));
+    }
+    let run = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
+    let acting = Acting::command_line();
+    let password = SecretString::from("password".to_owned());
+    let mut people = People {
+        missions: Vec::new(),
+        staff: Vec::new(),
+        mfa: Vec::new(),
+        police: Vec::new(),
+        pst: Vec::new(),
+    };
+    let mut sign_ins = Vec::new();
+    // One hash for every seeded account (the password is "password", which the common-password
+    // list refuses for real accounts: these are inserted directly, not through the rules).
+    let hash = crate::auth::password::hash(&password, cost);
+    let mut add_user = |conn: &mut DbConnection,
+                        role: &'static str,
+                        mission: Option<&str>,
+                        n: usize|
+     -> Result<String, AppError> {
+        let id = db::new_id();
+        let email = format!("{}.{n}.{run}@seed.example", role.replace('_', "-"));
+        let name = format!("Seeded {} {n}", role.replace('_', " "));
+        db::users::insert(
+            conn,
+            &db::users::NewUser {
+                id: &id,
+                email: &email,
+                name: &name,
+                role,
+                mission_id: mission,
+                clearance: if role == "mission_staff" {
+                    "none"
+                } else {
+                    "secret"
+                },
+                password_hash: Some(&hash),
+                password_changed_at: Some(now),
+                active: true,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        sign_ins.push((email, role));
+        Ok(id)
+    };
+    for m in 0..missions {
+        let mission = create_mission(
+            conn,
+            &acting,
+            &MissionInput {
+                name: format!("Seeded mission {} ({run})", m + 1),
+                country: "IS".into(),
+                kind: "embassy".into(),
+            },
+            now,
+        )?;
+        people
+            .staff
+            .push(add_user(conn, "mission_staff", Some(&mission.id), m + 1)?);
+        people.missions.push(mission.id);
+    }
+    for n in 1..=5 {
+        people.mfa.push(add_user(conn, "mfa_officer", None, n)?);
+    }
+    for n in 1..=3 {
+        people
+            .police
+            .push(add_user(conn, "police_liaison", None, n)?);
+        people.pst.push(add_user(conn, "pst_analyst", None, n)?);
+    }
+
+    // Spread over up to twelve years back, at most 90,000 a year.
+    let years = requests.div_ceil(90_000).clamp(1, 12) as i64;
+    let span_minutes = years * 365 * 24 * 60;
+    let mut counters: std::collections::BTreeMap<i32, i32> = std::collections::BTreeMap::new();
+    let mut done = 0u64;
+    while done < requests {
+        let n = batch.min(requests - done);
+        let mut rows = Vec::with_capacity(n as usize);
+        let mut measures = Vec::with_capacity(2 * n as usize);
+        let mut events = Vec::new();
+        let mut messages = Vec::new();
+        for k in 0..n {
+            let i = done + k;
+            let state = State::ALL[(i % State::ALL.len() as u64) as usize];
+            let mission = (i as usize) % missions;
+            let created = now
+                - Duration::minutes(span_minutes * (requests - i) as i64 / requests as i64)
+                - Duration::days(1);
+            let id = db::new_id();
+            let steps = path_to(state);
+            let year = created.year();
+            let reference = if state == State::Draft {
+                None
+            } else {
+                let seq = match counters.entry(year) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(seed::reference_counter(conn, year)?)
+                    }
+                };
+                *seq += 1;
+                Some(format!("{year}/{:05}", *seq))
+            };
+            let at = |step: usize| created + Duration::hours(step as i64);
+            events.push(SeedEvent {
+                id: db::new_id(),
+                request_id: id.clone(),
+                at: created,
+                actor_id: Some(people.staff[mission].clone()),
+                action: "create",
+                from_state: None,
+                to_state: State::Draft.code(),
+                mission_visible: true,
+            });
+            let mut from: Option<&'static str> = Some(State::Draft.code());
+            for (s, (action, to)) in steps.iter().enumerate() {
+                events.push(SeedEvent {
+                    id: db::new_id(),
+                    request_id: id.clone(),
+                    at: at(s + 1),
+                    actor_id: Some(actor_for(action, &people, mission, i).to_owned()),
+                    action,
+                    from_state: from,
+                    to_state: to.code(),
+                    mission_visible: from
+                        .and_then(|f| f.parse::<State>().ok())
+                        .is_none_or(|f| f.mission_status() != to.mission_status()),
+                });
+                from = Some(to.code());
+            }
+            let went = |a: &str| steps.iter().any(|(x, _)| *x == a);
+            let decided = went("decide");
+            let approved = matches!(state, State::Approved | State::InEffect | State::Ended);
+            rows.push(SeedRequest {
+                id: id.clone(),
+                mission_id: people.missions[mission].clone(),
+                reference,
+                state: state.code(),
+                version: 1 + steps.len() as i32,
+                title: format!("Seeded request {i} — guard during the visit"),
+                justification: "Threats against the chancery were received this week by e-mail.",
+                urgency: if i % 5 == 0 { "urgent" } else { "routine" },
+                contact_name: "Guðrún Jónsdóttir",
+                contact_phone: "+354 555 0100",
+                contact_email: "contact@seed.example",
+                created_by: people.staff[mission].clone(),
+                assigned_officer_id: went("take")
+                    .then(|| people.mfa[(i as usize) % people.mfa.len()].clone()),
+                reached_police: went("forward_to_police"),
+                referred_to_pst: went("refer_to_pst"),
+                referred_by: went("refer_to_pst")
+                    .then(|| people.police[(i as usize) % people.police.len()].clone()),
+                reply: went("communicate_decision")
+                    .then_some("The Ministry confirms the measures."),
+                created_at: created,
+                updated_at: at(steps.len()),
+                submitted_at: went("submit").then(|| at(1)),
+                decided_at: decided.then(|| at(4)),
+                closed_at: state.is_final().then(|| at(steps.len())),
+            });
+            let day = created.date() + Duration::days(2);
+            for (position, (kind, location)) in [
+                ("static_guard", "chancery"),
+                ("increased_patrols", "residence"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                measures.push(SeedMeasure {
+                    id: db::new_id(),
+                    request_id: id.clone(),
+                    position: position as i32,
+                    kind: Some(kind),
+                    location: Some(location),
+                    starts_on: Some(day),
+                    ends_on: Some(day + Duration::days(30)),
+                    description: "Around the clock during the visit",
+                    outcome: decided.then_some(if state == State::Declined {
+                        "declined"
+                    } else {
+                        "approved"
+                    }),
+                    implemented_on: (approved && state != State::Approved).then_some(day),
+                });
+            }
+            if went("take") {
+                messages.push(SeedMessage {
+                    id: db::new_id(),
+                    request_id: id.clone(),
+                    author_id: people.staff[mission].clone(),
+                    visibility: "external",
+                    classification: "unclassified",
+                    body: "The visit has been confirmed for next week.",
+                    created_at: at(2),
+                });
+            }
+        }
+        db::write(conn, |conn| {
+            seed::insert_requests(conn, &rows)?;
+            seed::insert_measures(conn, &measures)?;
+            seed::insert_events(conn, &events)?;
+            seed::insert_messages(conn, &messages)?;
+            Ok::<_, AppError>(())
+        })?;
+        done += n;
+        progress(done);
+    }
+    db::write(conn, |conn| {
+        for (year, last) in &counters {
+            seed::advance_reference_counter(conn, *year, *last)?;
+        }
+        Ok::<_, AppError>(())
+    })?;
+    Ok(Seeded {
+        missions,
+        people: people.staff.len() + people.mfa.len() + people.police.len() + people.pst.len(),
+        requests,
+        sign_ins,
+    })
+}

@@ -1,0 +1,101 @@
+//! The development seeder: requests in every state whose flags, timelines and references agree
+//! with the life cycle, so that the pages and queues work on them as on real ones.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::helpers::{crate_dir, spawn_app, text_rows};
+use crate::json_api::{Api, request_body};
+use crate::requests::cast;
+
+#[actix_web::test]
+async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
+    let app = spawn_app().await;
+    let c = cast(&app).await;
+    // A database with real requests is refused.
+    let staff = Api::new(&app, &c.a).await;
+    let (_, real) = staff
+        .post("/api/v1/requests", request_body("Real one"))
+        .await;
+    let seed = |n: &str| {
+        Command::new(env!("CARGO_BIN_EXE_protection-portal"))
+            .arg("--config")
+            .arg(crate_dir().join("config"))
+            .args(["seed", "--requests", n, "--missions", "4", "--batch", "50"])
+            .env("APP_ENVIRONMENT", "test")
+            .env("APP__DATABASE__URL", app.db.url())
+            .output()
+            .unwrap()
+    };
+    let refused = seed("26");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not seeded"));
+    staff
+        .call(
+            reqwest::Method::DELETE,
+            &format!(
+                "/api/v1/requests/{}?version={}",
+                real["id"].as_str().unwrap(),
+                real["version"]
+            ),
+            None,
+        )
+        .await;
+
+    let out = seed("130");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_state = text_rows(
+        &app,
+        "SELECT state || ' ' || CAST(COUNT(*) AS TEXT) AS line FROM requests GROUP BY state ORDER BY state",
+    );
+    assert_eq!(by_state.len(), 13, "{by_state:?}");
+    assert!(by_state.iter().all(|l| l.ends_with(" 10")), "{by_state:?}");
+    let references = text_rows(
+        &app,
+        "SELECT reference AS line FROM requests WHERE reference IS NOT NULL",
+    );
+    let unique: std::collections::HashSet<_> = references.iter().collect();
+    assert_eq!(references.len(), 120);
+    assert_eq!(unique.len(), 120, "references are unique");
+    // Flags agree with the states: only what reached the police is visible to them.
+    let police_rows = text_rows(
+        &app,
+        "SELECT state AS line FROM requests WHERE reached_police = TRUE",
+    );
+    assert!(
+        police_rows.iter().all(|s| ![
+            "draft",
+            "submitted",
+            "in_triage",
+            "awaiting_mission",
+            "rejected",
+            "withdrawn"
+        ]
+        .contains(&s.as_str())),
+        "{police_rows:?}"
+    );
+    assert_eq!(police_rows.len(), 70);
+
+    // The MFA sees every submitted request; a real submission continues the references.
+    let mfa = Api::new(&app, &c.mfa).await;
+    let (_, list) = mfa.get("/api/v1/requests").await;
+    assert_eq!(list["total"], 120);
+    let seeded = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let (status, one) = mfa.get(&format!("/api/v1/requests/{seeded}")).await;
+    assert_eq!(status, 200, "{one}");
+    let (_, fresh) = staff
+        .post("/api/v1/requests", request_body("After seeding"))
+        .await;
+    let (status, fresh) = staff
+        .act(fresh["id"].as_str().unwrap(), json!({ "action": "submit" }))
+        .await;
+    assert_eq!(status, 200, "{fresh}");
+    assert!(!references.contains(&fresh["reference"].as_str().unwrap().to_owned()));
+    let mut conn = app.pool.get().unwrap();
+    assert!(protection_portal::audit::verify(&mut conn).unwrap().is_ok());
+}
