@@ -16,7 +16,7 @@ use anyhow::{Context, anyhow, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-use crate::helpers::{Person, TestApp, crate_dir};
+use crate::helpers::{Person, TestApp, crate_dir, free_port};
 use protection_portal::i18n::{Lang, tr_in};
 
 /// The version of axe-core the accessibility checks run.
@@ -98,14 +98,6 @@ pub fn tools() -> &'static Tools {
              could not be installed: {e}"
         ),
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One headless Chromium with a fresh profile, driven by its own chromedriver.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, crate_dir, spawn_app, text_rows};
+use crate::helpers::{TestApp, crate_dir, free_port, spawn_app, text_rows};
 use crate::json_api::{request_body, token_for};
 use crate::requests::cast;
 use crate::smtp::SmtpServer;
@@ -39,14 +39,6 @@ fn portal(app: &TestApp, args: &[&str], env: &[(&str, String)]) -> Process {
         cmd.env(k, v);
     }
     Process(cmd.spawn().expect("protection-portal starts"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A `serve` process on a port of its own; returns it with its address once it is ready.

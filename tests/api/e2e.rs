@@ -375,16 +375,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
     let mut c = cast(app).await;
     let mut admin = app.add_person("admin", None, None).await;
     for person in [&c.a, &c.b, &c.mfa, &c.police, &c.pst, &admin] {
-        let id = person.id.clone();
-        protection_portal::db::run(&app.pool, move |conn| {
-            protection_portal::app::account::set_language(
-                conn,
-                &id,
-                lang.code(),
-                protection_portal::app::now(),
-            )
-        })
-        .await?;
+        app.set_language(person, lang).await;
     }
     for (path, what) in [
         ("/", "start page"),

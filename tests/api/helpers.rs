@@ -629,3 +629,29 @@ pub fn execute(app: &TestApp, sql: &str) {
     conn.batch_execute(sql)
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
+
+/// A port nothing listens on just now (for processes the tests start).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl TestApp {
+    /// Sets the language `person` reads the portal and its e-mails in.
+    pub async fn set_language(&self, person: &Person, lang: protection_portal::i18n::Lang) {
+        let id = person.id.clone();
+        protection_portal::db::run(&self.pool, move |conn| {
+            protection_portal::app::account::set_language(
+                conn,
+                &id,
+                lang.code(),
+                protection_portal::app::now(),
+            )
+        })
+        .await
+        .expect("language set");
+    }
+}

@@ -5,7 +5,7 @@
 use protection_portal::i18n::{self, Lang};
 use serde_json::json;
 
-use crate::helpers::{Browser, Person, TestApp, spawn_app};
+use crate::helpers::{Browser, spawn_app};
 use crate::json_api::Api;
 use crate::requests::cast;
 
@@ -109,20 +109,6 @@ fn untranslated(path: &str, status: u16, html: &str) -> Vec<String> {
         }
     }
     found
-}
-
-async fn set_language(app: &TestApp, person: &Person, lang: Lang) {
-    let id = person.id.clone();
-    protection_portal::db::run(&app.pool, move |conn| {
-        protection_portal::app::account::set_language(
-            conn,
-            &id,
-            lang.code(),
-            protection_portal::app::now(),
-        )
-    })
-    .await
-    .unwrap();
 }
 
 async fn norwegian_get(b: &Browser, path: &str) -> (u16, String) {
@@ -294,7 +280,7 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
         refused.body
     );
     for person in [&c.mfa, &c.police, &c.pst, &admin] {
-        set_language(&app, person, Lang::Nb).await;
+        app.set_language(person, Lang::Nb).await;
     }
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
@@ -407,12 +393,12 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
         "a time like 23.11.2026 kl. 18.16"
     );
     // An English speaker sees the same request in English.
-    set_language(&app, &c.a, Lang::En).await;
+    app.set_language(&c.a, Lang::En).await;
     let english = a.get(&format!("/requests/{id}")).await.body;
     assert!(english.contains("<html lang=\"en\">") && english.contains("Approved with conditions"));
 
     // The API answers in the caller's language too.
-    set_language(&app, &c.a, Lang::Nb).await;
+    app.set_language(&c.a, Lang::Nb).await;
     let (status, body) = staff_api
         .post("/api/v1/requests", json!({ "title": "x".repeat(201) }))
         .await;
@@ -433,7 +419,7 @@ async fn e_mails_go_out_in_the_recipients_language() {
     let app = spawn_app().await;
     let server = crate::smtp::SmtpServer::start().await;
     let c = cast(&app).await;
-    set_language(&app, &c.a, Lang::Nb).await;
+    app.set_language(&c.a, Lang::Nb).await;
     let staff = Api::new(&app, &c.a).await;
     let (_, r) = staff
         .post("/api/v1/requests", request_body("Vakthold"))
