@@ -7,6 +7,7 @@
 //! Steps return `anyhow::Result` rather than panicking, so that a failed journey can still take
 //! its screenshot and page source (under `target/e2e-artifacts/`) before the test fails.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -113,7 +114,12 @@ pub struct Chrome {
 }
 
 impl Drop for Chrome {
+    /// Ends the driver and the browser it started (they share a process group), also when a
+    /// test failed before closing its session.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -136,6 +142,8 @@ impl Chrome {
         let port = free_port();
         let driver = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
+            // A process group of its own, so that dropping the browser ends all of it.
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
