@@ -291,11 +291,12 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             .await
             .map_err(explain)?;
             println!(
-                "Seeded {} requests over {} missions and {} people in {:.1} s; every password is \"password\".",
+                "Seeded {} requests over {} missions and {} people in {:.1} s; every password is \"password\", every authenticator key {}.",
                 seeded.requests,
                 seeded.missions,
                 seeded.people,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                app::seed::SEEDED_TOTP_SECRET
             );
             for (email, role) in seeded
                 .sign_ins

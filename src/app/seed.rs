@@ -13,13 +13,17 @@ use crate::db::seed::{self, SeedEvent, SeedMeasure, SeedMessage, SeedRequest};
 use crate::db::{self, DbConnection};
 use crate::domain::workflow::State;
 
+/// The authenticator key of every seeded account (RFC 6238's well-known test key, base32).
+pub const SEEDED_TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
 /// What was made.
 #[derive(Debug, Clone)]
 pub struct Seeded {
     pub missions: usize,
     pub people: usize,
     pub requests: u64,
-    /// Sign-ins for trying it out: (e-mail, role); every password is `password`.
+    /// Sign-ins for trying it out: (e-mail, role); every password is `password`, every
+    /// authenticator key `SEEDED_TOTP_SECRET`.
     pub sign_ins: Vec<(String, &'static str)>,
 }
 
@@ -156,6 +160,9 @@ pub fn seed(
                 updated_at: now,
             },
         )?;
+        // The second factor is set up with a published key, so that benchmarks can sign in
+        // without enrolling: another reason these accounts are for development only.
+        db::users::confirm_totp(conn, &id, SEEDED_TOTP_SECRET, 0, now)?;
         sign_ins.push((email, role));
         Ok(id)
     };

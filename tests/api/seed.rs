@@ -49,6 +49,22 @@ async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Seeded people sign in with "password" and a code from the published seeded key.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let email = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("mfa_officer: "))
+        .expect("a seeded MFA officer is printed")
+        .to_owned();
+    let mut seeded_officer = crate::helpers::Person {
+        id: String::new(),
+        email,
+        password: "password".into(),
+        totp_secret: Some(protection_portal::app::seed::SEEDED_TOTP_SECRET.into()),
+        last_step: 0,
+    };
+    let browser = app.signed_in(&mut seeded_officer).await;
+    assert_eq!(browser.get("/").await.status, 200);
     let by_state = text_rows(
         &app,
         "SELECT state || ' ' || CAST(COUNT(*) AS TEXT) AS line FROM requests GROUP BY state ORDER BY state",
