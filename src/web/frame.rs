@@ -45,8 +45,6 @@ pub async fn frame(
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
 
-    // Layers inside this one answer with responses, not errors (an error returned here would
-    // leave without the headers below); handlers' and extractors' errors are responses already.
     // The language of this request: the browser's until a signed-in person's own choice is read.
     let accept = req
         .headers()
@@ -56,6 +54,8 @@ pub async fn frame(
     let lang = std::rc::Rc::new(std::cell::Cell::new(i18n::Lang::from_accept_language(
         accept,
     )));
+    // Layers inside this one answer with responses, not errors (an error returned here would
+    // leave without the headers below); handlers' and extractors' errors are responses already.
     let served = i18n::scope(lang.clone(), next.call(req).instrument(span.clone())).await;
     let mut res = match served {
         Ok(res) => res.map_into_boxed_body(),
