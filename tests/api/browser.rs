@@ -7,7 +7,6 @@
 //! Steps return `anyhow::Result` rather than panicking, so that a failed journey can still take
 //! its screenshot and page source (under `target/e2e-artifacts/`) before the test fails.
 
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -113,13 +112,48 @@ pub struct Chrome {
     pub lang: Lang,
 }
 
+/// The processes descended from `root` (read from /proc), children before their parents' end.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after ')'.
+            if let Ok(stat) = std::fs::read_to_string(entry.path().join("stat"))
+                && let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r)
+                && let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok())
+            {
+                parent_of.push((pid, ppid));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for (pid, _) in parent_of.iter().filter(|(_, ppid)| *ppid == parent) {
+            found.push(*pid);
+            frontier.push(*pid);
+        }
+    }
+    found
+}
+
 impl Drop for Chrome {
-    /// Ends the driver and the browser it started (they share a process group), also when a
-    /// test failed before closing its session.
+    /// Ends the driver and every browser process it started, also when a test failed before
+    /// closing its session (killing the driver alone leaves Chromium running). Each process is
+    /// named by its own id: never a process group, never a negative id.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
-            .status();
+        for pid in descendants(self.driver.id()) {
+            if pid > 1 {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -142,8 +176,6 @@ impl Chrome {
         let port = free_port();
         let driver = Command::new(&tools.chromedriver)
             .arg(format!("--port={port}"))
-            // A process group of its own, so that dropping the browser ends all of it.
-            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
