@@ -98,11 +98,8 @@ fn request_input(f: &HashMap<String, String>) -> RequestInput {
     }
 }
 
+/// A field's label in English; `error_summary` shows it in the reader's language.
 fn label_for(field: &str) -> String {
-    tr_text(&english_label_for(field))
-}
-
-fn english_label_for(field: &str) -> String {
     if let Some(rest) = field.strip_prefix("measures[") {
         let (n, name) = rest.split_once("].").unwrap_or(("0", rest));
         let n: usize = n.parse().unwrap_or(0);
