@@ -11,13 +11,17 @@ use crate::domain::access::Actor;
 use crate::domain::notification;
 
 pub fn unread_count(conn: &mut DbConnection, actor: &Actor) -> Result<i64, AppError> {
-    Ok(store::count_visible_notifications(
+    Ok(store::count_unread_up_to(
         conn,
         &actor.user_id,
         &scope_for(actor),
-        true,
+        UNREAD_CAP,
     )?)
 }
+
+/// The header's badge counts unread notifications up to this and shows "99+" beyond: it is on
+/// every page, and must not count through thousands.
+pub const UNREAD_CAP: i64 = 99;
 
 pub struct NotificationPage {
     pub items: Vec<NotificationRow>,

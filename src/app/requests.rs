@@ -437,9 +437,89 @@ pub fn view(
 #[derive(Debug, Clone)]
 pub struct ListPage {
     pub items: Vec<RequestRow>,
+    /// How many requests the list holds, counted up to `COUNT_CAP`.
     pub total: i64,
+    /// The list holds more than `total` requests (the count stopped at `COUNT_CAP`).
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
+    /// Reads the page after this one (`PageAt::After`), when there is one.
+    pub next: Option<String>,
+    /// Reads the page before this one (`PageAt::Before`), when there is one.
+    pub previous: Option<String>,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    /// By number, within the first `OFFSET_MAX` requests.
+    Number(i64),
+    /// The page after a cursor from `ListPage::next`; `page` is the number to show.
+    After { cursor: String, page: i64 },
+    /// The page before a cursor from `ListPage::previous`.
+    Before { cursor: String, page: i64 },
+}
+
+/// Lists count no further than this: "more than 1,000" is all a reader needs to know, and a page
+/// view never counts through the whole table.
+pub const COUNT_CAP: i64 = 1_000;
+/// Pages by number reach this far into a list; beyond, a list is read on from a cursor.
+pub const OFFSET_MAX: i64 = 10_000;
+
+/// A cursor names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>` for the
+/// authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's.
+fn cursor_of(position: &store::Position) -> Option<String> {
+    let (kind, flag, at, id) = match position {
+        store::Position::Queue {
+            urgent,
+            submitted_at,
+            id,
+        } => ("q", *urgent, submitted_at, id),
+        store::Position::Mission {
+            needs_action,
+            created_at,
+            id,
+        } => ("m", *needs_action, created_at, id),
+    };
+    let nanos = at.and_utc().timestamp_nanos_opt()?;
+    Some(format!("{kind}.{}.{nanos}.{id}", u8::from(flag)))
+}
+
+fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, AppError> {
+    let bad = || AppError::from(FieldError::new(field, "is not a cursor this list gave out"));
+    let mut parts = cursor.splitn(4, '.');
+    let (Some(kind), Some(flag), Some(nanos), Some(id)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let flag = match flag {
+        "1" => true,
+        "0" => false,
+        _ => return Err(bad()),
+    };
+    let at = nanos
+        .parse::<i64>()
+        .map(|n| chrono::DateTime::from_timestamp_nanos(n).naive_utc())
+        .map_err(|_| bad())?;
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(bad());
+    }
+    let id = id.to_owned();
+    match kind {
+        "q" => Ok(store::Position::Queue {
+            urgent: flag,
+            submitted_at: at,
+            id,
+        }),
+        "m" => Ok(store::Position::Mission {
+            needs_action: flag,
+            created_at: at,
+            id,
+        }),
+        _ => Err(bad()),
+    }
 }
 
 /// What the viewer's need to know lets a list contain at all.
@@ -458,22 +538,72 @@ pub fn list(
     conn: &mut DbConnection,
     actor: &Actor,
     filter: &ListFilter,
-    page: i64,
+    at: &PageAt,
     per_page: i64,
 ) -> Result<ListPage, AppError> {
     if let Some(q) = filter.query.as_deref() {
         check_text("q", q, 0, SEARCH_MAX, false)?;
     }
     let per_page = per_page.clamp(1, PAGE_MAX);
-    let page = page.clamp(1, 1_000_000);
     let scope = scope_for(actor);
-    let items = store::list(conn, &scope, filter, per_page, (page - 1) * per_page)?;
-    let total = store::count(conn, &scope, filter)?;
+    let (start, page) = match at {
+        PageAt::Number(page) => {
+            let page = (*page).max(1);
+            let offset = (page - 1) * per_page;
+            if offset >= OFFSET_MAX {
+                return Err(FieldError::new(
+                    "page",
+                    format!("reaches only the first {OFFSET_MAX} requests; read on from a cursor"),
+                )
+                .into());
+            }
+            (store::Start::Offset(offset), page)
+        }
+        PageAt::After { cursor, page } => (
+            store::Start::After(position_of("after", cursor)?),
+            (*page).max(2),
+        ),
+        PageAt::Before { cursor, page } => (
+            store::Start::Before(position_of("before", cursor)?),
+            (*page).max(1),
+        ),
+    };
+    // One row more than the page shows whether the list goes on in the direction of reading.
+    let mut items = store::list(conn, &scope, filter, per_page + 1, &start)?;
+    let beyond = items.len() as i64 > per_page;
+    let (more_after, more_before) = match &start {
+        store::Start::Before(_) => {
+            if beyond {
+                items.remove(0);
+            }
+            (true, beyond)
+        }
+        store::Start::Offset(offset) => {
+            items.truncate(per_page as usize);
+            (beyond, *offset > 0)
+        }
+        store::Start::After(_) => {
+            items.truncate(per_page as usize);
+            (beyond, true)
+        }
+    };
+    // Coming back to the first page by cursor shows it as the first page.
+    let page = if more_before { page.max(2) } else { 1 };
+    let cursor_at = |row: Option<&RequestRow>| {
+        row.and_then(|r| store::Position::of(&scope, r))
+            .and_then(|p| cursor_of(&p))
+    };
+    let next = more_after.then(|| cursor_at(items.last())).flatten();
+    let previous = more_before.then(|| cursor_at(items.first())).flatten();
+    let counted = store::count_up_to(conn, &scope, filter, COUNT_CAP)?;
     Ok(ListPage {
+        total: counted.min(COUNT_CAP),
+        total_capped: counted > COUNT_CAP,
         items,
-        total,
         page,
         per_page,
+        next,
+        previous,
     })
 }
 

@@ -148,7 +148,13 @@ impl SessionStore for DbSessionStore {
         let ttl = ttl(ttl_);
         db::query(&self.pool, move |conn| {
             let now = now();
-            sessions::touch(conn, &hash, now, now + ttl, Duration::seconds(30))
+            // A read first: on SQLite even an UPDATE that changes nothing takes the write
+            // lock, and this runs on every signed-in request.
+            let granularity = Duration::seconds(30);
+            if sessions::seen_since(conn, &hash, now - granularity)? {
+                return Ok(());
+            }
+            sessions::touch(conn, &hash, now, now + ttl, granularity)
         })
         .await
         .map_err(|e| e.into())

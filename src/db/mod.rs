@@ -175,6 +175,9 @@ fn backend_name(backend: DatabaseBackend) -> &'static str {
     }
 }
 
+/// Serialises this process's SQLite write transactions (see `write`).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs database work on the blocking thread pool, never on the async threads.
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
@@ -219,6 +222,19 @@ where
             .transaction_depth()
             .map_err(E::from)?
             .is_none();
+    // SQLite has one writer at a time. Writers of this process queue here and each starts the
+    // moment the one before commits; left to SQLite's busy handler, they would sleep and poll
+    // (1 ms, 2 ms, 5 ms, … 100 ms), which under load costs more than the writes themselves.
+    // Other processes on the same file (the worker) still wait in the busy handler. Work never
+    // takes a second connection, so holding this while it runs cannot deadlock.
+    let _one_writer = match conn {
+        DbConnection::Sqlite(_) if outermost => Some(
+            SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ),
+        _ => None,
+    };
     match conn {
         DbConnection::Sqlite(c) if outermost => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?

@@ -2,8 +2,11 @@
 //! in-portal notifications, and the reference counter.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::backend::Backend;
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
 use super::DbConnection;
 use super::schema::{
@@ -368,18 +371,27 @@ pub struct ListFilter {
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
+/// The need-to-know scope as a condition. Written as constant SQL, not bound parameters, so
+/// that the planner can match it against the partial index of the scope (migration
+/// `queue_indexes`).
+fn scope_condition(scope: &Scope) -> Condition<'_> {
+    match scope {
+        Scope::Mission(id) => Box::new(requests::mission_id.eq(id.clone())),
+        Scope::Submitted => Box::new(sql::<Bool>("requests.state <> 'draft'")),
+        Scope::ReachedPolice => Box::new(sql::<Bool>("requests.reached_police")),
+        Scope::ReferredToPst => Box::new(sql::<Bool>("requests.referred_to_pst")),
+        Scope::Nothing => Box::new(sql::<Bool>("1 = 0")),
+    }
+}
+
+type Condition<'a> =
+    Box<dyn BoxableExpression<requests::table, super::MultiBackend, SqlType = Bool> + 'a>;
+
 fn filtered<'a>(
     scope: &'a Scope,
     filter: &'a ListFilter,
 ) -> requests::BoxedQuery<'a, super::MultiBackend> {
-    let mut q = requests::table.into_boxed();
-    q = match scope {
-        Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
-        Scope::Submitted => q.filter(requests::state.ne("draft")),
-        Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
-        Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
-        Scope::Nothing => q.filter(requests::id.eq("").and(requests::id.ne(""))),
-    };
+    let mut q = requests::table.into_boxed().filter(scope_condition(scope));
     if let Some(states) = &filter.states {
         q = q.filter(requests::state.eq_any(states.clone()));
     }
@@ -412,31 +424,222 @@ fn filtered<'a>(
     q
 }
 
-/// One page of a list, urgent first, then oldest first (missions: requests needing their action
-/// first).
+/// A mission's list puts the requests needing its action first; the same expression is indexed
+/// (`requests_mission_queue_idx`), so it must be written exactly like this.
+const NEEDS_MISSION: &str = "(CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END)";
+
+/// A row's place in a list's order. A page can start right after one, or end right before one
+/// (keyset paging): the database then reads the next rows from an index instead of counting
+/// its way past every row before them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Position {
+    /// The authorities' order: urgent first, then oldest submission, then id.
+    Queue {
+        urgent: bool,
+        submitted_at: NaiveDateTime,
+        id: String,
+    },
+    /// A mission's order: needing its action first, then newest, then id.
+    Mission {
+        needs_action: bool,
+        created_at: NaiveDateTime,
+        id: String,
+    },
+}
+
+impl Position {
+    /// Where `row` stands in the lists of `scope`; `None` for a row without a place there (a
+    /// draft has no submission time and is in no authority's list).
+    pub fn of(scope: &Scope, row: &RequestRow) -> Option<Self> {
+        match scope {
+            Scope::Mission(_) => Some(Self::Mission {
+                needs_action: row.state == "awaiting_mission",
+                created_at: row.created_at,
+                id: row.id.clone(),
+            }),
+            Scope::Nothing => None,
+            _ => Some(Self::Queue {
+                urgent: row.urgency == "urgent",
+                submitted_at: row.submitted_at?,
+                id: row.id.clone(),
+            }),
+        }
+    }
+
+    fn fits(&self, scope: &Scope) -> bool {
+        matches!(
+            (self, scope),
+            (Self::Mission { .. }, Scope::Mission(_))
+                | (
+                    Self::Queue { .. },
+                    Scope::Submitted | Scope::ReachedPolice | Scope::ReferredToPst
+                )
+        )
+    }
+}
+
+/// Where a page of a list starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// After this many rows (bounded by the caller).
+    Offset(i64),
+    /// Right after a row.
+    After(Position),
+    /// The page that ends right before a row.
+    Before(Position),
+}
+
+/// The list in its order (`forward`) or in the reverse order. `by_rank` leaves out the rank
+/// (urgency, or needing the mission's action) when a keyset read stays within one: the planner
+/// then reads the index range in order instead of sorting it.
+fn ordered<'a>(
+    scope: &'a Scope,
+    filter: &'a ListFilter,
+    forward: bool,
+    by_rank: bool,
+) -> diesel::dsl::Select<
+    requests::BoxedQuery<'a, super::MultiBackend>,
+    diesel::dsl::AsSelect<RequestRow, super::MultiBackend>,
+> {
+    let mut q = filtered(scope, filter).select(RequestRow::as_select());
+    let mission = matches!(scope, Scope::Mission(_));
+    if by_rank {
+        q = match (mission, forward) {
+            (true, true) => q.then_order_by(sql::<Integer>(NEEDS_MISSION).asc()),
+            (true, false) => q.then_order_by(sql::<Integer>(NEEDS_MISSION).desc()),
+            (false, true) => q.then_order_by(requests::urgency.desc()),
+            (false, false) => q.then_order_by(requests::urgency.asc()),
+        };
+    }
+    match (mission, forward) {
+        // Newest first by creation: ordering by the last change would move a request up the
+        // mission's list on internal steps it must not learn of.
+        (true, true) => q
+            .then_order_by(requests::created_at.desc())
+            .then_order_by(requests::id.asc()),
+        (true, false) => q
+            .then_order_by(requests::created_at.asc())
+            .then_order_by(requests::id.desc()),
+        (false, true) => q
+            .then_order_by(requests::submitted_at.asc())
+            .then_order_by(requests::id.asc()),
+        (false, false) => q
+            .then_order_by(requests::submitted_at.desc())
+            .then_order_by(requests::id.desc()),
+    }
+}
+
+/// Rows of the same rank (urgency, or needing the mission's action) as `at`, on its far side in
+/// the direction of reading; then the ranks beyond it. Each is one index range.
+fn beyond(at: &Position, forward: bool) -> (Condition<'static>, Condition<'static>) {
+    match at.clone() {
+        Position::Queue {
+            urgent,
+            submitted_at,
+            id,
+        } => {
+            let urgency = if urgent { "urgent" } else { "routine" };
+            let same: Condition<'static> = if forward {
+                Box::new(
+                    requests::urgency
+                        .eq(urgency)
+                        .and(requests::submitted_at.assume_not_null().ge(submitted_at))
+                        .and(
+                            requests::submitted_at
+                                .assume_not_null()
+                                .gt(submitted_at)
+                                .or(requests::id.gt(id)),
+                        ),
+                )
+            } else {
+                Box::new(
+                    requests::urgency
+                        .eq(urgency)
+                        .and(requests::submitted_at.assume_not_null().le(submitted_at))
+                        .and(
+                            requests::submitted_at
+                                .assume_not_null()
+                                .lt(submitted_at)
+                                .or(requests::id.lt(id)),
+                        ),
+                )
+            };
+            // Urgent comes first: reading on from urgent goes to routine.
+            let next: Condition<'static> = if forward {
+                Box::new(requests::urgency.lt(urgency))
+            } else {
+                Box::new(requests::urgency.gt(urgency))
+            };
+            (same, next)
+        }
+        Position::Mission {
+            needs_action,
+            created_at,
+            id,
+        } => {
+            let rank = if needs_action { 0 } else { 1 };
+            let rank_is = sql::<Bool>(&format!("{NEEDS_MISSION} = {rank}"));
+            let same: Condition<'static> = if forward {
+                Box::new(
+                    rank_is
+                        .and(requests::created_at.le(created_at))
+                        .and(requests::created_at.lt(created_at).or(requests::id.gt(id))),
+                )
+            } else {
+                Box::new(
+                    rank_is
+                        .and(requests::created_at.ge(created_at))
+                        .and(requests::created_at.gt(created_at).or(requests::id.lt(id))),
+                )
+            };
+            let op = if forward { ">" } else { "<" };
+            let next: Condition<'static> =
+                Box::new(sql::<Bool>(&format!("{NEEDS_MISSION} {op} {rank}")));
+            (same, next)
+        }
+    }
+}
+
+/// One page of a list, in the list's order: urgent first, then oldest first (missions: requests
+/// needing their action first, then newest).
 pub fn list(
     conn: &mut DbConnection,
     scope: &Scope,
     filter: &ListFilter,
     limit: i64,
-    offset: i64,
+    start: &Start,
 ) -> QueryResult<Vec<RequestRow>> {
-    let needs_mission =
-        diesel::dsl::sql::<Integer>("CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END");
-    let mut q = filtered(scope, filter).select(RequestRow::as_select());
-    if matches!(scope, Scope::Mission(_)) {
-        q = q.order_by(needs_mission.asc());
-        // Newest first by creation: ordering by the last change would move a request up the
-        // mission's list on internal steps it must not learn of.
-        q = q.then_order_by(requests::created_at.desc());
-    } else {
-        q = q.order_by(requests::urgency.desc());
-        q = q.then_order_by(requests::submitted_at.asc());
+    let (at, forward) = match start {
+        Start::Offset(offset) => {
+            return ordered(scope, filter, true, true)
+                .limit(limit)
+                .offset(*offset)
+                .load(conn);
+        }
+        Start::After(at) => (at, true),
+        Start::Before(at) => (at, false),
+    };
+    if !at.fits(scope) {
+        return Ok(Vec::new());
     }
-    q.then_order_by(requests::id.asc())
+    let (same, next) = beyond(at, forward);
+    let mut rows = ordered(scope, filter, forward, false)
+        .filter(same)
         .limit(limit)
-        .offset(offset)
-        .load(conn)
+        .load(conn)?;
+    let missing = limit - rows.len() as i64;
+    if missing > 0 {
+        rows.extend(
+            ordered(scope, filter, forward, true)
+                .filter(next)
+                .limit(missing)
+                .load(conn)?,
+        );
+    }
+    if !forward {
+        rows.reverse();
+    }
+    Ok(rows)
 }
 
 /// Every request, drafts included.
@@ -444,8 +647,38 @@ pub fn count_all(conn: &mut DbConnection) -> QueryResult<i64> {
     requests::table.count().get_result(conn)
 }
 
-pub fn count(conn: &mut DbConnection, scope: &Scope, filter: &ListFilter) -> QueryResult<i64> {
-    filtered(scope, filter).count().get_result(conn)
+/// How many requests a list holds, counting no further than `cap` + 1: a page view never counts
+/// through the whole table, and "more than `cap`" is all a reader learns beyond it.
+pub fn count_up_to(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &ListFilter,
+    cap: i64,
+) -> QueryResult<i64> {
+    CountOf(filtered(scope, filter).select(requests::id).limit(cap + 1)).get_result(conn)
+}
+
+/// `SELECT COUNT(*) FROM (query)`: diesel has no subqueries in FROM.
+#[derive(Debug, Clone, Copy, QueryId)]
+struct CountOf<Q>(Q);
+
+impl<Q> Query for CountOf<Q> {
+    type SqlType = BigInt;
+}
+
+impl<Q> RunQueryDsl<DbConnection> for CountOf<Q> {}
+
+impl<Q, DB> QueryFragment<DB> for CountOf<Q>
+where
+    DB: Backend,
+    Q: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("SELECT COUNT(*) FROM (");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(") AS counted");
+        Ok(())
+    }
 }
 
 /// Requests in effect whose every approved measure has an end date before `today`.
@@ -694,6 +927,23 @@ pub fn count_visible_notifications(
         q = q.filter(notifications::read_at.is_null());
     }
     q.count().get_result(conn)
+}
+
+/// A person's unread notifications about requests they may still see, counted no further than
+/// `cap` + 1 (the badge in every page's header).
+pub fn count_unread_up_to(
+    conn: &mut DbConnection,
+    user_id: &str,
+    scope: &Scope,
+    cap: i64,
+) -> QueryResult<i64> {
+    CountOf(
+        visible_notifications!(user_id, scope)
+            .filter(notifications::read_at.is_null())
+            .select(notifications::id)
+            .limit(cap + 1),
+    )
+    .get_result(conn)
 }
 
 /// Marks one of a person's notifications read; false if it is not theirs.

@@ -98,12 +98,13 @@ pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
     .map(|_| ())
 }
 
-/// Counts one API call in a fixed one-minute window kept in the database (so the limit holds
-/// across instances); returns the calls made in the current window, this one included, and
+/// Counts `calls` API calls in a fixed one-minute window kept in the database (so the limit
+/// holds across instances); returns the calls made in the current window, these included, and
 /// when the window started.
-pub fn count_call(
+pub fn count_calls(
     conn: &mut DbConnection,
     key: &str,
+    calls: i32,
     now: NaiveDateTime,
 ) -> QueryResult<(i32, NaiveDateTime)> {
     super::write(conn, |conn| {
@@ -116,8 +117,8 @@ pub fn count_call(
             .first(conn)
             .optional()?;
         let (count, start) = match current {
-            Some((n, start)) if now - start < chrono::Duration::minutes(1) => (n + 1, start),
-            _ => (1, now),
+            Some((n, start)) if now - start < chrono::Duration::minutes(1) => (n + calls, start),
+            _ => (calls, now),
         };
         let updated = diesel::update(sign_in_throttle::table.find(key))
             .set((

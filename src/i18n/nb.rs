@@ -10,6 +10,10 @@ pub const NB: &[(&str, &str)] = &[
     (" entries", " oppføringer"),
     (" of ", " av "),
     (" request", " anmodning"),
+    (
+        " requests: narrow the list with search or the filters",
+        " anmodninger: avgrens listen med søk eller filtrene",
+    ),
     (" requests", " anmodninger"),
     (" unread", " uleste"),
     (" until ", " til "),
@@ -590,6 +594,7 @@ pub const NB: &[(&str, &str)] = &[
         "PST submitted a threat assessment",
         "PST leverte en trusselvurdering",
     ),
+    ("More than ", "Mer enn "),
     ("Page ", "Side "),
     ("Page not found", "Fant ikke siden"),
     ("Pages", "Sider"),
@@ -1285,7 +1290,23 @@ pub const NB: &[(&str, &str)] = &[
         "operated for the Ministry of Foreign Affairs, Oslo Police District and PST.",
         "drevet for Utenriksdepartementet, Oslo politidistrikt og PST.",
     ),
+    (
+        "after cannot be combined with page",
+        "after kan ikke kombineres med page",
+    ),
+    (
+        "cannot be combined with page",
+        "kan ikke kombineres med page",
+    ),
+    (
+        "is not a cursor this list gave out",
+        "er ikke en markør fra denne listen",
+    ),
     ("page must be at least 1", "page må være minst 1"),
+    (
+        "reaches only the first {} requests; read on from a cursor",
+        "når bare de første {} anmodningene; les videre fra en markør",
+    ),
     (
         "page must be at least 1 and per_page between 1 and 100",
         "page må være minst 1 og per_page mellom 1 og 100",

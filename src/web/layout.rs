@@ -62,7 +62,9 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                             a href="/notifications" {
                                                 (tr("Notifications"))
                                                 @if me.unread > 0 {
-                                                    " " span class="badge" { (me.unread) }
+                                                    " " span class="badge" {
+                                                        @if me.unread > crate::app::notifications::UNREAD_CAP { (crate::app::notifications::UNREAD_CAP) "+" } @else { (me.unread) }
+                                                    }
                                                     span class="visually-hidden" { (tr(" unread")) }
                                                 }
                                             }

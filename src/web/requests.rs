@@ -17,7 +17,7 @@ use super::forms::{csrf_field, error_summary};
 use super::layout::{page, respond, see_other};
 use super::session::Viewer;
 use crate::app::requests::{
-    self as req, Context, ListPage, MessageInput, RequestView, TransitionInput,
+    self as req, Context, ListPage, MessageInput, PageAt, RequestView, TransitionInput,
 };
 use crate::app::{self, AppError};
 use crate::db;
@@ -1059,6 +1059,9 @@ pub struct QueueQuery {
     mission: Option<String>,
     q: Option<String>,
     page: Option<i64>,
+    /// Cursors of the pager's links (keyset paging).
+    after: Option<String>,
+    before: Option<String>,
 }
 
 /// Who did something: a person's name as it is, or an organisation's name in the reader's
@@ -1107,10 +1110,24 @@ pub async fn queues(
         .filter(|m| !m.is_empty() && role != Role::MissionStaff);
     filter.query = query.q.clone().filter(|q| !q.trim().is_empty());
     let page_no = query.page.unwrap_or(1).max(1);
+    let at = match (
+        query.after.clone().filter(|c| !c.is_empty()),
+        query.before.clone().filter(|c| !c.is_empty()),
+    ) {
+        (Some(cursor), _) => PageAt::After {
+            cursor,
+            page: page_no,
+        },
+        (None, Some(cursor)) => PageAt::Before {
+            cursor,
+            page: page_no,
+        },
+        (None, None) => PageAt::Number(page_no),
+    };
     let actor = viewer.actor.clone();
     let with_ends = current.key == "in_effect";
     let (list, missions, ends) = db::run(&state.pool, move |conn| {
-        let list: ListPage = req::list(conn, &actor, &filter, page_no, PER_PAGE)?;
+        let list: ListPage = req::list(conn, &actor, &filter, &at, PER_PAGE)?;
         let names: HashMap<String, String> = req::mission_names(conn)?;
         let ids: Vec<String> = list.items.iter().map(|r| r.id.clone()).collect();
         let ends = if with_ends {
@@ -1136,12 +1153,17 @@ pub async fn queues(
             .map(|s| (s.code().to_owned(), tr(s.label()).to_owned()))
             .collect()
     };
-    let pages = ((list.total + PER_PAGE - 1) / PER_PAGE).max(1);
-    let keep = |page: i64| {
-        let mut params = vec![
-            ("queue", current.key.to_owned()),
-            ("page", page.to_string()),
-        ];
+    let page_no = list.page;
+    // "Page 3 of 7" while the count is exact; "Page 3" once it stopped at the cap.
+    let pages = (!list.total_capped).then(|| ((list.total + PER_PAGE - 1) / PER_PAGE).max(1));
+    let keep = |page: i64, cursor: Option<(&str, &str)>| {
+        let mut params = vec![("queue", current.key.to_owned())];
+        if page > 1 {
+            params.push(("page", page.to_string()));
+            if let Some((name, value)) = cursor {
+                params.push((name, value.to_owned()));
+            }
+        }
         if let Some(s) = &status {
             params.push(("status", s.clone()));
         }
@@ -1158,6 +1180,14 @@ pub async fn queues(
                 .finish()
         )
     };
+    let previous_link = list
+        .previous
+        .as_deref()
+        .map(|c| keep(page_no - 1, Some(("before", c))));
+    let next_link = list
+        .next
+        .as_deref()
+        .map(|c| keep(page_no + 1, Some(("after", c))));
     let title = if is_mission {
         format!(
             "{}{}",
@@ -1208,7 +1238,10 @@ pub async fn queues(
             }
             button type="submit" class="secondary" { (tr("Filter")) }
         }
-        p { (list.total) @if list.total == 1 { (tr(" request")) } @else { (tr(" requests")) } }
+        p {
+            @if list.total_capped { (tr("More than ")) (list.total) (tr(" requests: narrow the list with search or the filters")) }
+            @else { (list.total) @if list.total == 1 { (tr(" request")) } @else { (tr(" requests")) } }
+        }
         @if list.items.is_empty() {
             p class="notice" { @if is_mission { (tr("Your mission has no requests here.")) } @else { (tr("No requests.")) } }
         } @else {
@@ -1243,9 +1276,9 @@ pub async fn queues(
                 }
             }
             nav class="pager" aria-label=(tr("Pages")) {
-                @if page_no > 1 { a href=(keep(page_no - 1)) { (tr("Previous page")) } }
-                span { (tr("Page ")) (page_no) (tr(" of ")) (pages) }
-                @if page_no < pages { a href=(keep(page_no + 1)) { (tr("Next page")) } }
+                @if let Some(href) = &previous_link { a href=(href) rel="prev" { (tr("Previous page")) } }
+                span { (tr("Page ")) (page_no) @if let Some(pages) = pages { (tr(" of ")) (pages) } }
+                @if let Some(href) = &next_link { a href=(href) rel="next" { (tr("Next page")) } }
             }
         }
     };

@@ -15,6 +15,7 @@ mod language;
 mod migrations;
 mod notifications;
 mod pages;
+mod paging;
 mod requests;
 mod seed;
 mod setup;

@@ -56,13 +56,18 @@ pub struct ListQuery {
     mission_id: Option<String>,
     /// A reference (exact) or words of the title.
     q: Option<String>,
+    /// A page by number, within the first 10,000 requests of the list.
     #[param(minimum = 1)]
     page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     per_page: Option<i64>,
+    /// The `next` cursor of the page before: reads on from there (keyset paging, any depth).
+    /// Not together with `page`.
+    after: Option<String>,
 }
 
-/// Requests the caller may see, urgent first, then oldest.
+/// Requests the caller may see, urgent first, then oldest. `total` counts up to 1,000;
+/// `total_capped` says the list holds more. Follow `next` to read a list to its end.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListQuery),
     responses((status = 200, body = RequestList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn list_requests(
@@ -86,6 +91,16 @@ pub async fn list_requests(
             vec![FieldError::new("page", "must be at least 1")],
         ));
     }
+    let at = match q.after.filter(|c| !c.is_empty()) {
+        Some(_) if q.page.is_some() => {
+            return Err(ApiError::Invalid(
+                "after cannot be combined with page".into(),
+                vec![FieldError::new("after", "cannot be combined with page")],
+            ));
+        }
+        Some(cursor) => req::PageAt::After { cursor, page: 2 },
+        None => req::PageAt::Number(page),
+    };
     let mut filter = crate::db::requests::ListFilter::default();
     if let Some(s) = q.status.filter(|s| !s.is_empty()) {
         filter = req::with_status(&caller.actor, filter, &s);
@@ -94,7 +109,7 @@ pub async fn list_requests(
     filter.query = q.q.filter(|t| !t.trim().is_empty());
     let actor = caller.actor.clone();
     let list = db::run(&state.pool, move |conn| {
-        req::list(conn, &actor, &filter, page, per_page)
+        req::list(conn, &actor, &filter, &at, per_page)
     })
     .await?;
     let items = list
@@ -117,8 +132,10 @@ pub async fn list_requests(
     Ok(HttpResponse::Ok().json(RequestList {
         items,
         total: list.total,
+        total_capped: list.total_capped,
         page: list.page,
         per_page: list.per_page,
+        next: list.next,
     }))
 }
 

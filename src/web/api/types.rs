@@ -181,9 +181,15 @@ pub struct RequestSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RequestList {
     pub items: Vec<RequestSummary>,
+    /// How many requests the list holds, counted up to 1,000.
     pub total: i64,
+    /// True when the list holds more than `total` (the count stops at 1,000).
+    pub total_capped: bool,
+    /// The page's number; pages read from a cursor count on from 2.
     pub page: i64,
     pub per_page: i64,
+    /// Pass as `after` to read the next page; absent on the last page.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

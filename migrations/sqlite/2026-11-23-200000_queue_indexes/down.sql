@@ -1,0 +1,10 @@
+DROP INDEX requests_state_queue_idx;
+DROP INDEX requests_submitted_queue_idx;
+DROP INDEX requests_police_queue_idx;
+DROP INDEX requests_pst_queue_idx;
+DROP INDEX requests_mission_queue_idx;
+CREATE INDEX requests_state_idx ON requests (state, urgency, submitted_at);
+CREATE INDEX requests_mission_idx ON requests (mission_id, updated_at);
+CREATE INDEX requests_updated_idx ON requests (updated_at);
+CREATE INDEX requests_police_idx ON requests (reached_police, state, updated_at);
+CREATE INDEX requests_pst_idx ON requests (referred_to_pst, state, updated_at);
