@@ -2,9 +2,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
 
 use super::DbConnection;
-use super::schema::{api_tokens, sign_in_throttle};
+use super::schema::api_tokens;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -107,36 +108,38 @@ pub fn count_calls(
     calls: i32,
     now: NaiveDateTime,
 ) -> QueryResult<(i32, NaiveDateTime)> {
-    super::write(conn, |conn| {
-        let current: Option<(i32, NaiveDateTime)> = sign_in_throttle::table
-            .find(key)
-            .select((
-                sign_in_throttle::failures,
-                sign_in_throttle::first_failure_at,
-            ))
-            .first(conn)
-            .optional()?;
-        let (count, start) = match current {
-            Some((n, start)) if now - start < chrono::Duration::minutes(1) => (n + calls, start),
-            _ => (calls, now),
-        };
-        let updated = diesel::update(sign_in_throttle::table.find(key))
-            .set((
-                sign_in_throttle::failures.eq(count),
-                sign_in_throttle::first_failure_at.eq(start),
-                sign_in_throttle::last_failure_at.eq(now),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(sign_in_throttle::table)
-                .values((
-                    sign_in_throttle::throttle_key.eq(key),
-                    sign_in_throttle::failures.eq(count),
-                    sign_in_throttle::first_failure_at.eq(start),
-                    sign_in_throttle::last_failure_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        Ok((count, start))
-    })
+    #[derive(QueryableByName)]
+    struct Window {
+        #[diesel(sql_type = Integer)]
+        failures: i32,
+        #[diesel(sql_type = Timestamp)]
+        first_failure_at: NaiveDateTime,
+    }
+    // One statement, so that two instances counting the first call of a window at once cannot
+    // both insert. (SET sees the row as it was before the update.)
+    const UPSERT: &str = "INSERT INTO sign_in_throttle \
+        (throttle_key, failures, first_failure_at, last_failure_at) VALUES (?1, ?2, ?3, ?3) \
+        ON CONFLICT (throttle_key) DO UPDATE SET \
+        failures = CASE WHEN sign_in_throttle.first_failure_at > ?4 \
+            THEN sign_in_throttle.failures + excluded.failures ELSE excluded.failures END, \
+        first_failure_at = CASE WHEN sign_in_throttle.first_failure_at > ?4 \
+            THEN sign_in_throttle.first_failure_at ELSE excluded.first_failure_at END, \
+        last_failure_at = excluded.last_failure_at \
+        RETURNING failures, first_failure_at";
+    let window_open_since = now - chrono::Duration::minutes(1);
+    let row: Window = match conn {
+        DbConnection::Postgres(pg) => diesel::sql_query(UPSERT.replace('?', "$"))
+            .bind::<Text, _>(key)
+            .bind::<Integer, _>(calls)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(window_open_since)
+            .get_result(pg)?,
+        DbConnection::Sqlite(lite) => diesel::sql_query(UPSERT)
+            .bind::<Text, _>(key)
+            .bind::<Integer, _>(calls)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(window_open_since)
+            .get_result(lite)?,
+    };
+    Ok((row.failures, row.first_failure_at))
 }

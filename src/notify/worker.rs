@@ -3,8 +3,9 @@
 //! marked dead. A worker that dies mid-send loses nothing: its lease runs out and another worker
 //! sends the mail again (with the same Message-ID).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
@@ -13,6 +14,7 @@ use super::mailer::{self, Mailer};
 use super::templates;
 use crate::db::outbox::{self, OutboxRow};
 use crate::db::{self, DbConnection, DbError, Pool};
+use crate::i18n::Lang;
 use crate::settings::Settings;
 
 pub struct Worker {
@@ -73,18 +75,71 @@ impl Worker {
         tracing::info!(worker = %self.id, "notification worker stopped");
     }
 
-    /// Claims one batch and delivers it; returns how many mails were claimed.
+    /// Claims one batch and delivers it; returns how many mails were claimed. Up to
+    /// `mail.smtp.pool_size` mails are sent at once, one per relay connection: each send waits
+    /// for the relay's answer, and one connection at a time caps a worker at a few dozen mails
+    /// a second. The outcomes are recorded together, in one transaction, when the batch is
+    /// through; a worker that dies before that sends the batch's mails again after the lease
+    /// (same Message-IDs), as it would a single one.
     pub fn run_once(&self, stop: &AtomicBool) -> Result<usize, DbError> {
         let claimed = self.claim()?;
         let n = claimed.len();
-        for row in claimed {
-            if stop.load(Ordering::SeqCst) {
-                // Not started: the lease runs out and this mail is taken up again.
-                break;
-            }
-            self.deliver(row)?;
+        if n == 0 {
+            return Ok(0);
         }
+        let languages = self.languages(&claimed)?;
+        let parallel = (self.settings.mail.smtp.pool_size as usize).clamp(1, n);
+        let queue = Mutex::new(claimed.into_iter());
+        let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+        let outcomes = Mutex::new(Vec::with_capacity(n));
+        std::thread::scope(|scope| {
+            for _ in 0..parallel {
+                scope.spawn(|| {
+                    while let Some(row) = next() {
+                        if stop.load(Ordering::SeqCst) {
+                            // Not started: the lease runs out and this mail is taken up again.
+                            break;
+                        }
+                        let lang = row
+                            .recipient_user_id
+                            .as_ref()
+                            .and_then(|id| languages.get(id))
+                            .copied()
+                            .unwrap_or_default();
+                        let outcome = self.send(&row, lang);
+                        outcomes
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((row, outcome));
+                    }
+                });
+            }
+        });
+        let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut conn = self.conn()?;
+        db::write(&mut conn, |conn| {
+            for (row, outcome) in outcomes {
+                self.record(conn, &row, outcome)?;
+            }
+            Ok::<(), DbError>(())
+        })?;
         Ok(n)
+    }
+
+    /// The language each recipient reads the portal in, as it is when the mail goes out.
+    fn languages(&self, rows: &[OutboxRow]) -> Result<HashMap<String, Lang>, DbError> {
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.recipient_user_id.clone())
+            .collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut conn = self.conn()?;
+        Ok(crate::db::users::locales(&mut conn, &ids)?
+            .into_iter()
+            .map(|(id, locale)| (id, Lang::parse(&locale).unwrap_or_default()))
+            .collect())
     }
 
     pub fn claim(&self) -> Result<Vec<OutboxRow>, DbError> {
@@ -106,20 +161,9 @@ impl Worker {
             .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
-    /// Sends one claimed mail without recording the outcome (the first half of `deliver`).
-    pub fn send(&self, row: &OutboxRow) -> Result<(), String> {
+    /// Sends one claimed mail, in the recipient's language, without recording the outcome.
+    pub fn send(&self, row: &OutboxRow, lang: Lang) -> Result<(), String> {
         let payload: serde_json::Value = serde_json::from_str(&row.payload).unwrap_or_default();
-        // In the language the recipient reads the portal in (as it is when the mail goes out).
-        let lang = match &row.recipient_user_id {
-            Some(id) => {
-                let mut conn = self.conn().map_err(|e| e.to_string())?;
-                crate::db::users::find(&mut conn, id)
-                    .map_err(|e| e.to_string())?
-                    .and_then(|u| crate::i18n::Lang::parse(&u.locale))
-                    .unwrap_or_default()
-            }
-            None => crate::i18n::Lang::En,
-        };
         let rendered = templates::render(
             lang,
             &row.kind,
@@ -140,11 +184,13 @@ impl Worker {
             .map_err(|e| e.to_string())
     }
 
-    /// Sends one claimed mail and records the outcome.
-    pub fn deliver(&self, row: OutboxRow) -> Result<(), DbError> {
-        let outcome = self.send(&row);
-        let mut conn: db::PooledConnection = self.conn()?;
-        let conn: &mut DbConnection = &mut conn;
+    /// Records what became of one sent mail: sent, or failed and due again later (or dead).
+    fn record(
+        &self,
+        conn: &mut DbConnection,
+        row: &OutboxRow,
+        outcome: Result<(), String>,
+    ) -> Result<(), DbError> {
         match outcome {
             Ok(()) => {
                 if !outbox::mark_sent(conn, &row.id, &self.id, now())? {

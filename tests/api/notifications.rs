@@ -299,7 +299,7 @@ async fn a_worker_killed_between_send_and_mark_causes_at_most_one_duplicate_with
     let claimed = tokio::task::spawn_blocking(move || {
         let rows = dying.claim().unwrap();
         for row in &rows {
-            dying.send(row).unwrap();
+            dying.send(row, protection_portal::i18n::Lang::En).unwrap();
         }
         rows.len()
         // The worker "dies" here: nothing is marked sent.
