@@ -465,6 +465,9 @@ pub enum PageAt {
 pub const COUNT_CAP: i64 = 1_000;
 /// Pages by number reach this far into a list; beyond, a list is read on from a cursor.
 pub const OFFSET_MAX: i64 = 10_000;
+/// The largest page number shown (cursor pages carry theirs for display only); keeps the
+/// arithmetic on a number from the address bar from overflowing.
+const PAGE_NUMBER_MAX: i64 = 1_000_000_000;
 
 /// A cursor names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>` for the
 /// authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's.
@@ -548,7 +551,7 @@ pub fn list(
     let scope = scope_for(actor);
     let (start, page) = match at {
         PageAt::Number(page) => {
-            let page = (*page).max(1);
+            let page = (*page).clamp(1, PAGE_NUMBER_MAX);
             let offset = (page - 1) * per_page;
             if offset >= OFFSET_MAX {
                 return Err(FieldError::new(
@@ -561,11 +564,11 @@ pub fn list(
         }
         PageAt::After { cursor, page } => (
             store::Start::After(position_of("after", cursor)?),
-            (*page).max(2),
+            (*page).clamp(2, PAGE_NUMBER_MAX),
         ),
         PageAt::Before { cursor, page } => (
             store::Start::Before(position_of("before", cursor)?),
-            (*page).max(1),
+            (*page).clamp(1, PAGE_NUMBER_MAX),
         ),
     };
     // One row more than the page shows whether the list goes on in the direction of reading.

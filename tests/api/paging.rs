@@ -124,6 +124,11 @@ async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
     let (status, body) = mfa.get("/api/v1/requests?per_page=100&page=101").await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["fields"][0]["field"], "page", "{body}");
+    let (status, body) = mfa
+        .get(&format!("/api/v1/requests?page={}", i64::MAX))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["fields"][0]["field"], "page", "{body}");
     let next = first["next"].as_str().unwrap();
     let (status, body) = mfa
         .get(&format!("/api/v1/requests?page=2&after={next}"))
@@ -197,6 +202,20 @@ async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
     let page2 = browser.get(&link(&page1.body, "next").unwrap()).await;
     assert!(page2.body.contains("Page 2</span>"), "{}", page2.body);
     assert_eq!(rows_of(&page2.body), expected[25..50]);
+    // A page number from the address bar is only shown; the largest one does not overflow.
+    let far = browser
+        .get(&format!(
+            "/?queue=all&page={}&after={}",
+            i64::MAX,
+            link(&page1.body, "next")
+                .unwrap()
+                .split("after=")
+                .nth(1)
+                .unwrap()
+        ))
+        .await;
+    assert_eq!(far.status, 200);
+    assert_eq!(rows_of(&far.body), expected[25..50]);
     let page3 = browser.get(&link(&page2.body, "next").unwrap()).await;
     assert_eq!(rows_of(&page3.body), expected[50..75]);
     let back2 = browser.get(&link(&page3.body, "prev").unwrap()).await;
