@@ -38,7 +38,7 @@ pub fn page(
     let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
     Ok(NotificationPage {
         items: store::visible_notifications_page(conn, &actor.user_id, &scope, per_page, offset)?,
-        total: store::count_visible_notifications(conn, &actor.user_id, &scope, false)?,
+        total: store::count_visible_notifications(conn, &actor.user_id, &scope)?,
     })
 }
 

@@ -920,13 +920,10 @@ pub fn count_visible_notifications(
     conn: &mut DbConnection,
     user_id: &str,
     scope: &Scope,
-    unread_only: bool,
 ) -> QueryResult<i64> {
-    let mut q = visible_notifications!(user_id, scope);
-    if unread_only {
-        q = q.filter(notifications::read_at.is_null());
-    }
-    q.count().get_result(conn)
+    visible_notifications!(user_id, scope)
+        .count()
+        .get_result(conn)
 }
 
 /// A person's unread notifications about requests they may still see, counted no further than
