@@ -13,10 +13,7 @@ use protection_portal::settings::Settings;
 
 async fn row(pool: web::Data<Pool>, id: web::Data<String>) -> HttpResponse {
     let id = id.get_ref().clone();
-    let found = db::run(pool.get_ref(), move |conn| {
-        db::requests::find(conn, &id).map_err(db::DbError::from)
-    })
-    .await;
+    let found = db::run(pool.get_ref(), move |conn| db::requests::find(conn, &id)).await;
     match found {
         Ok(Some(r)) => HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")

@@ -4,10 +4,10 @@
 use chrono::NaiveDateTime;
 
 use crate::app::AppError;
-use crate::app::requests::scope_for;
 use crate::db::requests::{self as store, NotificationRow};
 use crate::db::{self, DbConnection, preferences};
 use crate::domain::access::Actor;
+use crate::domain::disclosure::list_scope as scope_for;
 use crate::domain::notification;
 
 pub fn unread_count(conn: &mut DbConnection, actor: &Actor) -> Result<i64, AppError> {
@@ -71,11 +71,11 @@ pub fn mark_all_read(
 pub fn preferences(
     conn: &mut DbConnection,
     actor: &Actor,
-) -> Result<Vec<(&'static notification::Kind, bool)>, AppError> {
+) -> Result<Vec<(notification::Notice, bool)>, AppError> {
     let off = preferences::switched_off(conn, &actor.user_id)?;
     Ok(notification::optional_for(actor.role)
         .into_iter()
-        .map(|k| (k, !off.iter().any(|o| o == k.code)))
+        .map(|k| (k, !off.iter().any(|o| o == k.code())))
         .collect())
 }
 
@@ -91,8 +91,8 @@ pub fn set_preferences(
             preferences::set(
                 conn,
                 &actor.user_id,
-                kind.code,
-                on.iter().any(|c| c == kind.code),
+                kind.code(),
+                on.iter().any(|c| c == kind.code()),
             )?;
         }
         Ok(())

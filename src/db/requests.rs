@@ -8,22 +8,30 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
 
-use super::DbConnection;
+use super::{DbConnection, DbError};
+
+type DbResult<T> = Result<T, DbError>;
 use super::schema::{
     assessments, measures, messages, notifications, requests, timeline_events, users,
 };
+use crate::domain::disclosure::ListScope;
+use crate::domain::ids::{MeasureId, RequestId};
+use crate::domain::request::{Location, MeasureKind, Outcome, ThreatLevel, Urgency};
+use crate::domain::workflow::State;
+use crate::domain::{Classification, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = requests)]
 pub struct RequestRow {
-    pub id: String,
+    #[diesel(deserialize_as = String)]
+    pub id: RequestId,
     pub mission_id: String,
     pub reference: Option<String>,
-    pub state: String,
+    pub state: State,
     pub version: i32,
     pub title: String,
     pub justification: String,
-    pub urgency: String,
+    pub urgency: Urgency,
     pub contact_name: String,
     pub contact_phone: String,
     pub contact_email: String,
@@ -73,16 +81,18 @@ pub struct RequestContent<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = measures)]
 pub struct MeasureRow {
-    pub id: String,
-    pub request_id: String,
+    #[diesel(deserialize_as = String)]
+    pub id: MeasureId,
+    #[diesel(deserialize_as = String)]
+    pub request_id: RequestId,
     pub position: i32,
-    pub kind: Option<String>,
-    pub location: Option<String>,
+    pub kind: Option<MeasureKind>,
+    pub location: Option<Location>,
     pub address: Option<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub description: String,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
     pub conditions: Option<String>,
     pub implemented_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
@@ -110,8 +120,8 @@ pub struct EventRow {
     pub at: NaiveDateTime,
     pub actor_id: Option<String>,
     pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<State>,
+    pub to_state: State,
     pub mission_visible: bool,
 }
 
@@ -135,7 +145,7 @@ pub struct MessageRow {
     pub request_id: String,
     pub author_id: String,
     pub visibility: String,
-    pub classification: String,
+    pub classification: Classification,
     pub declassify_on: Option<NaiveDate>,
     pub body: String,
     pub created_at: NaiveDateTime,
@@ -160,9 +170,9 @@ pub struct AssessmentRow {
     pub id: String,
     pub request_id: String,
     pub author_id: String,
-    pub threat_level: String,
+    pub threat_level: ThreatLevel,
     pub summary: String,
-    pub classification: String,
+    pub classification: Classification,
     pub declassify_on: NaiveDate,
     pub created_at: NaiveDateTime,
 }
@@ -205,31 +215,34 @@ pub struct NewNotification<'a> {
 
 // ---- requests -------------------------------------------------------------------------------
 
-pub fn insert(conn: &mut DbConnection, request: &NewRequest<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, request: &NewRequest<'_>) -> DbResult<()> {
     diesel::insert_into(requests::table)
         .values(request)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<RequestRow>> {
     requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
 /// Reads a request for changing it. On PostgreSQL the row is locked until the transaction
 /// ends; on SQLite the write transaction already holds the database's write lock.
-pub fn find_for_update(conn: &mut DbConnection, id: &str) -> QueryResult<Option<RequestRow>> {
+pub fn find_for_update(conn: &mut DbConnection, id: &str) -> DbResult<Option<RequestRow>> {
     match conn {
         DbConnection::Postgres(pg) => requests::table
             .find(id)
             .select(RequestRow::as_select())
             .for_update()
             .first(pg)
-            .optional(),
+            .optional()
+            .map_err(DbError::from),
         DbConnection::Sqlite(_) => find(conn, id),
     }
 }
@@ -241,7 +254,7 @@ pub fn update_content(
     seen_version: i32,
     content: &RequestContent<'_>,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         requests::table
             .find(id)
@@ -254,18 +267,19 @@ pub fn update_content(
     ))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 /// The fields a state change may set besides state and version.
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = requests)]
-pub struct StateChange<'a> {
-    pub reference: Option<&'a str>,
-    pub assigned_officer_id: Option<&'a str>,
+pub struct StateChange {
+    pub reference: Option<String>,
+    pub assigned_officer_id: Option<String>,
     pub reached_police: Option<bool>,
     pub referred_to_pst: Option<bool>,
-    pub referred_by: Option<&'a str>,
-    pub reply: Option<&'a str>,
+    pub referred_by: Option<String>,
+    pub reply: Option<String>,
     pub submitted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
@@ -277,9 +291,9 @@ pub fn change_state(
     id: &str,
     seen_version: i32,
     to: &str,
-    extra: &StateChange<'_>,
+    extra: &StateChange,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     let target = requests::table
         .find(id)
         .filter(requests::version.eq(seen_version));
@@ -296,7 +310,7 @@ pub fn change_state(
     Ok(n == 1)
 }
 
-fn has_changes(c: &StateChange<'_>) -> bool {
+fn has_changes(c: &StateChange) -> bool {
     c.reference.is_some()
         || c.assigned_officer_id.is_some()
         || c.reached_police.is_some()
@@ -308,15 +322,16 @@ fn has_changes(c: &StateChange<'_>) -> bool {
         || c.closed_at.is_some()
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
     diesel::delete(requests::table.find(id))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }
 
 /// The next number of `year`'s reference sequence. The counter row stays locked until the
 /// transaction ends, so concurrent submissions queue and never share a number.
-pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> QueryResult<i32> {
+pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> DbResult<i32> {
     #[derive(QueryableByName)]
     struct Next {
         #[diesel(sql_type = Integer)]
@@ -343,20 +358,9 @@ pub fn next_reference_number(conn: &mut DbConnection, year: i32) -> QueryResult<
 
 // ---- lists ----------------------------------------------------------------------------------
 
-/// Which requests a list may contain at all: the viewer's need to know, as a query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// One mission's requests, drafts included.
-    Mission(String),
-    /// Everything but drafts (the MFA).
-    Submitted,
-    /// Requests that have ever reached police review.
-    ReachedPolice,
-    /// Requests that have ever been referred to PST.
-    ReferredToPst,
-    /// Nothing (administrators).
-    Nothing,
-}
+/// Which requests a list may contain at all: the viewer's need to know (decided in
+/// `domain::disclosure`), here as a query.
+pub type Scope = ListScope;
 
 /// A list's filters, all optional, all applied within the scope.
 #[derive(Debug, Clone, Default)]
@@ -453,15 +457,15 @@ impl Position {
     pub fn of(scope: &Scope, row: &RequestRow) -> Option<Self> {
         match scope {
             Scope::Mission(_) => Some(Self::Mission {
-                needs_action: row.state == "awaiting_mission",
+                needs_action: row.state == State::AwaitingMission,
                 created_at: row.created_at,
-                id: row.id.clone(),
+                id: row.id.to_string(),
             }),
             Scope::Nothing => None,
             _ => Some(Self::Queue {
-                urgent: row.urgency == "urgent",
+                urgent: row.urgency == Urgency::Urgent,
                 submitted_at: row.submitted_at?,
-                id: row.id.clone(),
+                id: row.id.to_string(),
             }),
         }
     }
@@ -608,13 +612,14 @@ pub fn list(
     filter: &ListFilter,
     limit: i64,
     start: &Start,
-) -> QueryResult<Vec<RequestRow>> {
+) -> DbResult<Vec<RequestRow>> {
     let (at, forward) = match start {
         Start::Offset(offset) => {
             return ordered(scope, filter, true, true)
                 .limit(limit)
                 .offset(*offset)
-                .load(conn);
+                .load(conn)
+                .map_err(DbError::from);
         }
         Start::After(at) => (at, true),
         Start::Before(at) => (at, false),
@@ -643,8 +648,11 @@ pub fn list(
 }
 
 /// Every request, drafts included.
-pub fn count_all(conn: &mut DbConnection) -> QueryResult<i64> {
-    requests::table.count().get_result(conn)
+pub fn count_all(conn: &mut DbConnection) -> DbResult<i64> {
+    requests::table
+        .count()
+        .get_result(conn)
+        .map_err(DbError::from)
 }
 
 /// How many requests a list holds, counting no further than `cap` + 1: a page view never counts
@@ -654,8 +662,10 @@ pub fn count_up_to(
     scope: &Scope,
     filter: &ListFilter,
     cap: i64,
-) -> QueryResult<i64> {
-    CountOf(filtered(scope, filter).select(requests::id).limit(cap + 1)).get_result(conn)
+) -> DbResult<i64> {
+    CountOf(filtered(scope, filter).select(requests::id).limit(cap + 1))
+        .get_result(conn)
+        .map_err(DbError::from)
 }
 
 /// `SELECT COUNT(*) FROM (query)`: diesel has no subqueries in FROM.
@@ -682,7 +692,7 @@ where
 }
 
 /// Requests in effect whose every approved measure has an end date before `today`.
-pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<String>> {
+pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> DbResult<Vec<String>> {
     let open_ended = measures::table
         .filter(measures::request_id.eq(requests::id))
         .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
@@ -692,35 +702,38 @@ pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> QueryResult<Vec<
         .filter(diesel::dsl::not(diesel::dsl::exists(open_ended)))
         .select(requests::id)
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// (request id, end date) of the approved measures of some requests.
 pub fn end_dates(
     conn: &mut DbConnection,
     ids: &[String],
-) -> QueryResult<Vec<(String, Option<NaiveDate>)>> {
+) -> DbResult<Vec<(String, Option<NaiveDate>)>> {
     measures::table
         .filter(measures::request_id.eq_any(ids.to_vec()))
         .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
         .select((measures::request_id, measures::ends_on))
         .load(conn)
+        .map_err(DbError::from)
 }
 
 // ---- measures -------------------------------------------------------------------------------
 
-pub fn measures_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MeasureRow>> {
+pub fn measures_of(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<MeasureRow>> {
     measures::table
         .filter(measures::request_id.eq(request_id))
         .order(measures::position.asc())
         .select(MeasureRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 pub fn replace_measures(
     conn: &mut DbConnection,
     request_id: &str,
     new: &[NewMeasure<'_>],
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::delete(measures::table.filter(measures::request_id.eq(request_id))).execute(conn)?;
     for m in new {
         diesel::insert_into(measures::table)
@@ -735,7 +748,7 @@ pub fn set_outcome(
     measure_id: &str,
     outcome: &str,
     conditions: Option<&str>,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(measures::table.find(measure_id))
         .set((
             measures::outcome.eq(Some(outcome)),
@@ -743,21 +756,19 @@ pub fn set_outcome(
         ))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn set_implemented(
-    conn: &mut DbConnection,
-    measure_id: &str,
-    on: NaiveDate,
-) -> QueryResult<()> {
+pub fn set_implemented(conn: &mut DbConnection, measure_id: &str, on: NaiveDate) -> DbResult<()> {
     diesel::update(measures::table.find(measure_id))
         .set(measures::implemented_on.eq(Some(on)))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Marks every measure in effect of a request as ended on `on`.
-pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) -> QueryResult<()> {
+pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) -> DbResult<()> {
     diesel::update(
         measures::table
             .filter(measures::request_id.eq(request_id))
@@ -767,10 +778,11 @@ pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) ->
     .set(measures::ended_on.eq(Some(on)))
     .execute(conn)
     .map(|_| ())
+    .map_err(DbError::from)
 }
 
 /// Marks each measure in effect as ended on its own end date (the automatic end).
-pub fn end_measures_on_their_dates(conn: &mut DbConnection, request_id: &str) -> QueryResult<()> {
+pub fn end_measures_on_their_dates(conn: &mut DbConnection, request_id: &str) -> DbResult<()> {
     diesel::update(
         measures::table
             .filter(measures::request_id.eq(request_id))
@@ -780,69 +792,74 @@ pub fn end_measures_on_their_dates(conn: &mut DbConnection, request_id: &str) ->
     .set(measures::ended_on.eq(measures::ends_on))
     .execute(conn)
     .map(|_| ())
+    .map_err(DbError::from)
 }
 
 // ---- timeline, messages, assessments --------------------------------------------------------
 
-pub fn insert_event(conn: &mut DbConnection, event: &NewEvent<'_>) -> QueryResult<()> {
+pub fn insert_event(conn: &mut DbConnection, event: &NewEvent<'_>) -> DbResult<()> {
     diesel::insert_into(timeline_events::table)
         .values(event)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn events_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<EventRow>> {
+pub fn events_of(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<EventRow>> {
     timeline_events::table
         .filter(timeline_events::request_id.eq(request_id))
         .order((timeline_events::at.asc(), timeline_events::id.asc()))
         .select(EventRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// How many steps of a request's history its mission sees (the mission-facing version).
-pub fn mission_visible_events(conn: &mut DbConnection, request_id: &str) -> QueryResult<i64> {
+pub fn mission_visible_events(conn: &mut DbConnection, request_id: &str) -> DbResult<i64> {
     timeline_events::table
         .filter(timeline_events::request_id.eq(request_id))
         .filter(timeline_events::mission_visible.eq(true))
         .count()
         .get_result(conn)
+        .map_err(DbError::from)
 }
 
-pub fn insert_message(conn: &mut DbConnection, message: &NewMessage<'_>) -> QueryResult<()> {
+pub fn insert_message(conn: &mut DbConnection, message: &NewMessage<'_>) -> DbResult<()> {
     diesel::insert_into(messages::table)
         .values(message)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn messages_of(conn: &mut DbConnection, request_id: &str) -> QueryResult<Vec<MessageRow>> {
+pub fn messages_of(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<MessageRow>> {
     messages::table
         .filter(messages::request_id.eq(request_id))
         .order((messages::created_at.asc(), messages::id.asc()))
         .select(MessageRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
-pub fn insert_assessment(conn: &mut DbConnection, a: &NewAssessment<'_>) -> QueryResult<()> {
+pub fn insert_assessment(conn: &mut DbConnection, a: &NewAssessment<'_>) -> DbResult<()> {
     diesel::insert_into(assessments::table)
         .values(a)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn assessments_of(
-    conn: &mut DbConnection,
-    request_id: &str,
-) -> QueryResult<Vec<AssessmentRow>> {
+pub fn assessments_of(conn: &mut DbConnection, request_id: &str) -> DbResult<Vec<AssessmentRow>> {
     assessments::table
         .filter(assessments::request_id.eq(request_id))
         .order((assessments::created_at.asc(), assessments::id.asc()))
         .select(AssessmentRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// The highest classification of anything stored (the start-up check against the ceiling).
-pub fn classifications_in_use(conn: &mut DbConnection) -> QueryResult<Vec<String>> {
+pub fn classifications_in_use(conn: &mut DbConnection) -> DbResult<Vec<String>> {
     let mut levels: Vec<String> = messages::table
         .select(messages::classification)
         .distinct()
@@ -863,7 +880,7 @@ pub fn recipients(
     conn: &mut DbConnection,
     role: &str,
     mission_id: Option<&str>,
-) -> QueryResult<Vec<(String, String)>> {
+) -> DbResult<Vec<(String, String)>> {
     let mut q = users::table
         .filter(users::role.eq(role.to_owned()))
         .filter(users::active.eq(true))
@@ -872,14 +889,15 @@ pub fn recipients(
     if let Some(m) = mission_id {
         q = q.filter(users::mission_id.eq(m.to_owned()));
     }
-    q.order(users::id.asc()).load(conn)
+    q.order(users::id.asc()).load(conn).map_err(DbError::from)
 }
 
-pub fn insert_notification(conn: &mut DbConnection, n: &NewNotification<'_>) -> QueryResult<()> {
+pub fn insert_notification(conn: &mut DbConnection, n: &NewNotification<'_>) -> DbResult<()> {
     diesel::insert_into(notifications::table)
         .values(n)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// A person's notifications, limited to requests they may still see. (Every in-portal
@@ -907,23 +925,25 @@ pub fn visible_notifications_page(
     scope: &Scope,
     limit: i64,
     offset: i64,
-) -> QueryResult<Vec<NotificationRow>> {
+) -> DbResult<Vec<NotificationRow>> {
     visible_notifications!(user_id, scope)
         .order((notifications::created_at.desc(), notifications::id.desc()))
         .limit(limit)
         .offset(offset)
         .select(NotificationRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 pub fn count_visible_notifications(
     conn: &mut DbConnection,
     user_id: &str,
     scope: &Scope,
-) -> QueryResult<i64> {
+) -> DbResult<i64> {
     visible_notifications!(user_id, scope)
         .count()
         .get_result(conn)
+        .map_err(DbError::from)
 }
 
 /// A person's unread notifications about requests they may still see, counted no further than
@@ -933,7 +953,7 @@ pub fn count_unread_up_to(
     user_id: &str,
     scope: &Scope,
     cap: i64,
-) -> QueryResult<i64> {
+) -> DbResult<i64> {
     CountOf(
         visible_notifications!(user_id, scope)
             .filter(notifications::read_at.is_null())
@@ -941,6 +961,7 @@ pub fn count_unread_up_to(
             .limit(cap + 1),
     )
     .get_result(conn)
+    .map_err(DbError::from)
 }
 
 /// Marks one of a person's notifications read; false if it is not theirs.
@@ -949,7 +970,7 @@ pub fn mark_notification_read(
     user_id: &str,
     id: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         notifications::table
             .filter(notifications::id.eq(id))
@@ -958,13 +979,14 @@ pub fn mark_notification_read(
     .set(notifications::read_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 pub fn mark_all_notifications_read(
     conn: &mut DbConnection,
     user_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<usize> {
+) -> DbResult<usize> {
     diesel::update(
         notifications::table
             .filter(notifications::user_id.eq(user_id))
@@ -972,28 +994,67 @@ pub fn mark_all_notifications_read(
     )
     .set(notifications::read_at.eq(Some(now)))
     .execute(conn)
+    .map_err(DbError::from)
 }
 
 pub fn notifications_for(
     conn: &mut DbConnection,
     user_id: &str,
     limit: i64,
-) -> QueryResult<Vec<NotificationRow>> {
+) -> DbResult<Vec<NotificationRow>> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
         .order(notifications::created_at.desc())
         .limit(limit)
         .select(NotificationRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// Names of accounts by id (for timelines and messages).
-pub fn names(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> QueryResult<Vec<(String, String, String)>> {
+pub fn names(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, String, String)>> {
     users::table
         .filter(users::id.eq_any(ids.to_vec()))
         .select((users::id, users::name, users::role))
         .load(conn)
+        .map_err(DbError::from)
 }
+
+/// Columns holding codes are read as their enums; an unknown code is a corrupt row
+/// (`DbError::Corrupt`), the same error wherever it is read.
+macro_rules! code_columns {
+    ($($t:ty),+ $(,)?) => {$(
+        impl<DB> diesel::deserialize::FromSql<Text, DB> for $t
+        where
+            DB: Backend,
+            String: diesel::deserialize::FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let code = <String as diesel::deserialize::FromSql<Text, DB>>::from_sql(bytes)?;
+                Ok(<$t>::try_from(code)?)
+            }
+        }
+
+        impl<DB> diesel::deserialize::Queryable<Text, DB> for $t
+        where
+            DB: Backend,
+            String: diesel::deserialize::FromSql<Text, DB>,
+        {
+            type Row = Self;
+            fn build(row: Self) -> diesel::deserialize::Result<Self> {
+                Ok(row)
+            }
+        }
+    )+};
+}
+
+code_columns!(
+    State,
+    Urgency,
+    MeasureKind,
+    Location,
+    Outcome,
+    ThreatLevel,
+    Classification,
+    Role
+);

@@ -1,18 +1,8 @@
 //! The one authorisation policy: may this person do this? Every handler asks here; whatever is
 //! not allowed explicitly is refused (deny by default).
 
-use super::workflow::State;
-use super::{Classification, Clearance, Role};
-
-/// The person acting, as the session or token established them. The mission comes from here,
-/// never from what a request says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: String,
-    pub role: Role,
-    pub mission_id: Option<String>,
-    pub clearance: Clearance,
-}
+pub use super::actor::Actor;
+use super::{Classification, Role};
 
 /// Things a person can ask to do that do not concern one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,33 +71,6 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
     }
 }
 
-/// What decides who may know a request exists (SPEC § 6).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestScope<'a> {
-    pub mission_id: &'a str,
-    pub state: State,
-    pub reached_police: bool,
-    pub referred_to_pst: bool,
-}
-
-/// Whether `actor` may know the request exists. Everything else about a request is asked only
-/// after this says yes; a no is answered exactly as for a request that does not exist.
-pub fn may_see_request(actor: &Actor, r: &RequestScope<'_>) -> bool {
-    match actor.role {
-        Role::MissionStaff => actor.mission_id.as_deref() == Some(r.mission_id),
-        Role::MfaOfficer => r.state != State::Draft,
-        Role::PoliceLiaison => r.reached_police,
-        Role::PstAnalyst => r.referred_to_pst,
-        Role::Admin => false,
-    }
-}
-
-/// Whether `actor` may read an internal note of this classification (authorities only, within
-/// their clearance).
-pub fn may_read_note(actor: &Actor, classification: Classification) -> bool {
-    actor.role.is_authority() && actor.clearance.admits(classification)
-}
-
 /// May `actor` write an item of this classification? Not above their own clearance, nor above
 /// what the installation is approved for.
 pub fn may_mark(
@@ -132,32 +95,10 @@ pub enum MarkingRefusal {
     AboveClearance,
 }
 
-/// How much of a threat assessment `actor` may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssessmentView {
-    /// Everything: level, summary, author (police and PST within clearance).
-    Full,
-    /// That one exists and its threat level (MFA cleared to its level).
-    LevelOnly,
-    /// That one exists (MFA below its level).
-    ExistenceOnly,
-    /// Nothing: it is absent.
-    Absent,
-}
-
-pub fn assessment_view(actor: &Actor, classification: Classification) -> AssessmentView {
-    let cleared = actor.clearance.admits(classification);
-    match actor.role {
-        Role::PoliceLiaison | Role::PstAnalyst if cleared => AssessmentView::Full,
-        Role::MfaOfficer if cleared => AssessmentView::LevelOnly,
-        Role::MfaOfficer => AssessmentView::ExistenceOnly,
-        _ => AssessmentView::Absent,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Clearance;
 
     fn actor(role: Role) -> Actor {
         Actor {
@@ -169,65 +110,9 @@ mod tests {
     }
 
     #[test]
-    fn who_may_know_a_request_exists() {
-        let scope = |state, police, pst| RequestScope {
-            mission_id: "m",
-            state,
-            reached_police: police,
-            referred_to_pst: pst,
-        };
-        let mut other = actor(Role::MissionStaff);
-        other.mission_id = Some("other".into());
-        for state in State::ALL {
-            for police in [false, true] {
-                for pst in [false, true] {
-                    let r = scope(state, police, pst);
-                    assert!(may_see_request(&actor(Role::MissionStaff), &r));
-                    assert!(!may_see_request(&other, &r));
-                    assert_eq!(
-                        may_see_request(&actor(Role::MfaOfficer), &r),
-                        state != State::Draft
-                    );
-                    assert_eq!(may_see_request(&actor(Role::PoliceLiaison), &r), police);
-                    assert_eq!(may_see_request(&actor(Role::PstAnalyst), &r), pst);
-                    assert!(!may_see_request(&actor(Role::Admin), &r));
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn notes_assessments_and_markings_follow_clearance() {
-        let mut mfa = actor(Role::MfaOfficer);
-        mfa.clearance = Clearance::Restricted;
-        assert!(may_read_note(&mfa, Classification::Restricted));
-        assert!(!may_read_note(&mfa, Classification::Confidential));
-        assert!(!may_read_note(
-            &actor(Role::MissionStaff),
-            Classification::Unclassified
-        ));
-        assert_eq!(
-            assessment_view(&mfa, Classification::Restricted),
-            AssessmentView::LevelOnly
-        );
-        assert_eq!(
-            assessment_view(&mfa, Classification::Secret),
-            AssessmentView::ExistenceOnly
-        );
+    fn markings_follow_clearance_and_the_ceiling() {
         let mut police = actor(Role::PoliceLiaison);
         police.clearance = Clearance::Confidential;
-        assert_eq!(
-            assessment_view(&police, Classification::Restricted),
-            AssessmentView::Full
-        );
-        assert_eq!(
-            assessment_view(&police, Classification::Secret),
-            AssessmentView::Absent
-        );
-        assert_eq!(
-            assessment_view(&actor(Role::MissionStaff), Classification::Unclassified),
-            AssessmentView::Absent
-        );
         assert_eq!(
             may_mark(
                 &police,

@@ -1,46 +1,24 @@
 //! Security classification of information and personal security clearance (Security Act §§ 11–13, 19–23).
 
-use std::fmt;
-use std::str::FromStr;
-
-/// How sensitive a piece of information is, lowest to highest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Classification {
-    Unclassified,
-    Restricted,
-    Confidential,
-    Secret,
-    TopSecret,
+crate::codes! {
+    /// How sensitive a piece of information is, lowest to highest. The label is the marking
+    /// printed on pages and documents.
+    pub enum Classification {
+        Unclassified = "unclassified", "UNCLASSIFIED";
+        Restricted = "restricted", "RESTRICTED";
+        Confidential = "confidential", "CONFIDENTIAL";
+        Secret = "secret", "SECRET";
+        TopSecret = "top_secret", "TOP SECRET";
+    }
+    else |s| format!(
+        "must be one of unclassified, restricted, confidential, secret, top_secret (got {s:?})"
+    )
 }
 
 impl Classification {
-    pub const ALL: [Classification; 5] = [
-        Self::Unclassified,
-        Self::Restricted,
-        Self::Confidential,
-        Self::Secret,
-        Self::TopSecret,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Unclassified => "unclassified",
-            Self::Restricted => "restricted",
-            Self::Confidential => "confidential",
-            Self::Secret => "secret",
-            Self::TopSecret => "top_secret",
-        }
-    }
-
     /// The marking printed on pages and documents.
     pub fn marking(self) -> &'static str {
-        match self {
-            Self::Unclassified => "UNCLASSIFIED",
-            Self::Restricted => "RESTRICTED",
-            Self::Confidential => "CONFIDENTIAL",
-            Self::Secret => "SECRET",
-            Self::TopSecret => "TOP SECRET",
-        }
+        self.label()
     }
 
     fn rank(self) -> u8 {
@@ -48,79 +26,25 @@ impl Classification {
     }
 }
 
-impl fmt::Display for Classification {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+crate::codes! {
+    /// A person's security clearance. Mission staff, being foreign nationals, hold `None`.
+    pub enum Clearance {
+        None = "none", "No clearance";
+        Restricted = "restricted", "RESTRICTED";
+        Confidential = "confidential", "CONFIDENTIAL";
+        Secret = "secret", "SECRET";
+        TopSecret = "top_secret", "TOP SECRET";
     }
-}
-
-impl FromStr for Classification {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or_else(|| {
-                format!(
-                    "must be one of unclassified, restricted, confidential, secret, top_secret (got {s:?})"
-                )
-            })
-    }
-}
-
-/// A person's security clearance. Mission staff, being foreign nationals, hold `None`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Clearance {
-    None,
-    Restricted,
-    Confidential,
-    Secret,
-    TopSecret,
+    else |s| format!(
+        "must be one of none, restricted, confidential, secret, top_secret (got {s:?})"
+    )
 }
 
 impl Clearance {
-    pub const ALL: [Clearance; 5] = [
-        Self::None,
-        Self::Restricted,
-        Self::Confidential,
-        Self::Secret,
-        Self::TopSecret,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Restricted => "restricted",
-            Self::Confidential => "confidential",
-            Self::Secret => "secret",
-            Self::TopSecret => "top_secret",
-        }
-    }
-
     /// Whether this clearance admits information of the given classification.
     /// Unclassified information needs no clearance.
     pub fn admits(self, classification: Classification) -> bool {
         self as u8 >= classification.rank()
-    }
-}
-
-impl fmt::Display for Clearance {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for Clearance {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or_else(|| {
-                format!(
-                    "must be one of none, restricted, confidential, secret, top_secret (got {s:?})"
-                )
-            })
     }
 }
 

@@ -1,58 +1,15 @@
 //! A foreign mission in Norway: its name, its country and what kind of office it is.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::FieldError;
 use super::text::check_text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MissionKind {
-    Embassy,
-    Consulate,
-    InternationalOrganisation,
-}
-
-impl MissionKind {
-    pub const ALL: [MissionKind; 3] = [
-        Self::Embassy,
-        Self::Consulate,
-        Self::InternationalOrganisation,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Embassy => "embassy",
-            Self::Consulate => "consulate",
-            Self::InternationalOrganisation => "international_organisation",
-        }
+crate::codes! {
+    pub enum MissionKind {
+        Embassy = "embassy", "Embassy";
+        Consulate = "consulate", "Consulate";
+        InternationalOrganisation = "international_organisation", "International organisation office";
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Embassy => "Embassy",
-            Self::Consulate => "Consulate",
-            Self::InternationalOrganisation => "International organisation office",
-        }
-    }
-}
-
-impl fmt::Display for MissionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for MissionKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| {
-                format!("must be one of embassy, consulate, international_organisation (got {s:?})")
-            })
-    }
+    else |s| format!("must be one of embassy, consulate, international_organisation (got {s:?})")
 }
 
 /// The name a mission is known by, e.g. "Embassy of Iceland".

@@ -1,7 +1,11 @@
 //! Pure rules of the portal: no web framework, database, clock or randomness in here.
 
 pub mod access;
+pub mod actor;
 pub mod classification;
+pub mod codes;
+pub mod disclosure;
+pub mod ids;
 pub mod mission;
 pub mod notification;
 pub mod request;

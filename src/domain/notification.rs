@@ -1,182 +1,153 @@
-//! The kinds of notification (SPEC § 7) and which of them ask the recipient to act. Those that
-//! do are always e-mailed; the others each recipient may switch off on the account page.
+//! The notices the portal sends (SPEC § 7): for each, whom it goes to (its audience, decided
+//! here and checked exhaustively by the compiler), whether it asks the recipient to act — those
+//! are always e-mailed; the others each recipient may switch off on the account page — and how
+//! the account page names it. The label is that name.
 
 use super::Role;
 use Role::*;
 
-/// One kind of notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Kind {
-    pub code: &'static str,
-    /// The recipient has something to do: the e-mail cannot be switched off.
-    pub action_required: bool,
-    /// How the account page names it.
-    pub label: &'static str,
-    /// Who receives it.
-    pub roles: &'static [Role],
+crate::codes! {
+    pub enum Notice {
+        RequestSubmitted = "request_submitted", "A mission submitted a request";
+        SubmissionReceipt = "submission_receipt", "Receipt for a request you submitted";
+        RequestAssigned = "request_assigned", "A request was assigned to you";
+        InformationRequested = "information_requested", "The Ministry asks for information";
+        InformationProvided = "information_provided", "The mission sent the information asked for";
+        RequestRejected = "request_rejected", "A request was found not admissible";
+        ForwardedToPolice = "forwarded_to_police", "A request was forwarded to the police";
+        UnderAssessment = "under_assessment", "Your request is being assessed";
+        ReturnedToMfa = "returned_to_mfa", "The police returned a request to the Ministry";
+        ReferredToPst = "referred_to_pst", "A request was referred to PST";
+        AssessmentSubmitted = "assessment_submitted", "PST submitted a threat assessment";
+        RequestDecided = "request_decided", "The police decided on a request";
+        DecisionCommunicated = "decision_communicated", "The Ministry's formal reply";
+        ImplementationConfirmed = "implementation_confirmed", "Measures are in place";
+        MeasuresEnded = "measures_ended", "Measures have ended";
+        RequestWithdrawn = "request_withdrawn", "A request was withdrawn";
+        MessageFromMission = "message_from_mission", "A message from a mission";
+        MessageFromMfa = "message_from_mfa", "A message from the Ministry";
+        Invitation = "invitation", "Invitation to the portal";
+        PasswordChanged = "password_changed", "Your password was changed";
+        SecondFactorReset = "second_factor_reset", "Your second factor was reset";
+    }
+    else |s| format!("unknown notice {s:?}")
 }
 
-const fn kind(
-    code: &'static str,
-    action_required: bool,
-    label: &'static str,
-    roles: &'static [Role],
-) -> Kind {
-    Kind {
-        code,
-        action_required,
-        label,
-        roles,
+/// Whom a notice goes to, resolved against the request after the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every active person of a role (all MFA officers, all police liaisons, all PST analysts).
+    AllOf(Role),
+    /// The staff of the request's mission.
+    MissionStaff,
+    /// The MFA officer assigned to the request.
+    AssignedOfficer,
+    /// The assigned MFA officer, or every MFA officer while none is assigned.
+    AssignedOfficerOrMfa,
+    /// The officer a request was just assigned to, unless they took it themselves.
+    NewAssignee,
+    /// The person who took the step (a receipt).
+    Performer,
+    /// The police liaison who asked PST for the assessment.
+    Referrer,
+    /// Everyone who had the request: the assigned officer, the police if it reached them, PST
+    /// if it was referred.
+    Handlers,
+    /// The owner of an account (account e-mails, sent by the account's own functions).
+    AccountOwner,
+}
+
+const EVERYONE: &[Role] = &[MissionStaff, MfaOfficer, PoliceLiaison, PstAnalyst, Admin];
+
+impl Notice {
+    /// Whom it goes to.
+    pub fn audience(self) -> Audience {
+        match self {
+            Self::RequestSubmitted => Audience::AllOf(MfaOfficer),
+            Self::SubmissionReceipt => Audience::Performer,
+            Self::RequestAssigned => Audience::NewAssignee,
+            Self::InformationRequested
+            | Self::RequestRejected
+            | Self::UnderAssessment
+            | Self::DecisionCommunicated
+            | Self::ImplementationConfirmed
+            | Self::MeasuresEnded
+            | Self::MessageFromMfa => Audience::MissionStaff,
+            Self::InformationProvided | Self::ReturnedToMfa | Self::RequestDecided => {
+                Audience::AssignedOfficer
+            }
+            Self::ForwardedToPolice => Audience::AllOf(PoliceLiaison),
+            Self::ReferredToPst => Audience::AllOf(PstAnalyst),
+            Self::AssessmentSubmitted => Audience::Referrer,
+            Self::RequestWithdrawn => Audience::Handlers,
+            Self::MessageFromMission => Audience::AssignedOfficerOrMfa,
+            Self::Invitation | Self::PasswordChanged | Self::SecondFactorReset => {
+                Audience::AccountOwner
+            }
+        }
+    }
+
+    /// The recipient has something to do: the e-mail cannot be switched off.
+    pub fn action_required(self) -> bool {
+        match self {
+            Self::RequestSubmitted
+            | Self::RequestAssigned
+            | Self::InformationRequested
+            | Self::InformationProvided
+            | Self::ForwardedToPolice
+            | Self::ReturnedToMfa
+            | Self::ReferredToPst
+            | Self::AssessmentSubmitted
+            | Self::RequestDecided
+            | Self::MessageFromMission
+            | Self::MessageFromMfa
+            | Self::Invitation
+            | Self::PasswordChanged
+            | Self::SecondFactorReset => true,
+            Self::SubmissionReceipt
+            | Self::RequestRejected
+            | Self::UnderAssessment
+            | Self::DecisionCommunicated
+            | Self::ImplementationConfirmed
+            | Self::MeasuresEnded
+            | Self::RequestWithdrawn => false,
+        }
+    }
+
+    /// The roles that can receive it (for the account page's choices).
+    pub fn roles(self) -> &'static [Role] {
+        match self.audience() {
+            Audience::AllOf(MfaOfficer)
+            | Audience::AssignedOfficer
+            | Audience::AssignedOfficerOrMfa
+            | Audience::NewAssignee => &[MfaOfficer],
+            Audience::AllOf(PoliceLiaison) | Audience::Referrer => &[PoliceLiaison],
+            Audience::AllOf(PstAnalyst) => &[PstAnalyst],
+            Audience::AllOf(MissionStaff) | Audience::MissionStaff => &[MissionStaff],
+            // Receipts go to whoever submits: mission staff.
+            Audience::Performer => &[MissionStaff],
+            Audience::Handlers => &[MfaOfficer, PoliceLiaison, PstAnalyst],
+            Audience::AllOf(Admin) | Audience::AccountOwner => EVERYONE,
+        }
+    }
+
+    /// Whether it is about a request (and carries its reference and status).
+    pub fn about_a_request(self) -> bool {
+        self.audience() != Audience::AccountOwner
     }
 }
 
-pub const KINDS: &[Kind] = &[
-    kind(
-        "request_submitted",
-        true,
-        "A mission submitted a request",
-        &[MfaOfficer],
-    ),
-    kind(
-        "submission_receipt",
-        false,
-        "Receipt for a request you submitted",
-        &[MissionStaff],
-    ),
-    kind(
-        "request_assigned",
-        true,
-        "A request was assigned to you",
-        &[MfaOfficer],
-    ),
-    kind(
-        "information_requested",
-        true,
-        "The Ministry asks for information",
-        &[MissionStaff],
-    ),
-    kind(
-        "information_provided",
-        true,
-        "The mission sent the information asked for",
-        &[MfaOfficer],
-    ),
-    kind(
-        "request_rejected",
-        false,
-        "A request was found not admissible",
-        &[MissionStaff],
-    ),
-    kind(
-        "forwarded_to_police",
-        true,
-        "A request was forwarded to the police",
-        &[PoliceLiaison],
-    ),
-    kind(
-        "under_assessment",
-        false,
-        "Your request is being assessed",
-        &[MissionStaff],
-    ),
-    kind(
-        "returned_to_mfa",
-        true,
-        "The police returned a request to the Ministry",
-        &[MfaOfficer],
-    ),
-    kind(
-        "referred_to_pst",
-        true,
-        "A request was referred to PST",
-        &[PstAnalyst],
-    ),
-    kind(
-        "assessment_submitted",
-        true,
-        "PST submitted a threat assessment",
-        &[PoliceLiaison],
-    ),
-    kind(
-        "request_decided",
-        true,
-        "The police decided on a request",
-        &[MfaOfficer],
-    ),
-    kind(
-        "decision_communicated",
-        false,
-        "The Ministry's formal reply",
-        &[MissionStaff],
-    ),
-    kind(
-        "implementation_confirmed",
-        false,
-        "Measures are in place",
-        &[MissionStaff],
-    ),
-    kind(
-        "measures_ended",
-        false,
-        "Measures have ended",
-        &[MissionStaff],
-    ),
-    kind(
-        "request_withdrawn",
-        false,
-        "A request was withdrawn",
-        &[MfaOfficer, PoliceLiaison, PstAnalyst],
-    ),
-    kind(
-        "message_from_mission",
-        true,
-        "A message from a mission",
-        &[MfaOfficer],
-    ),
-    kind(
-        "message_from_mfa",
-        true,
-        "A message from the Ministry",
-        &[MissionStaff],
-    ),
-    kind(
-        "invitation",
-        true,
-        "Invitation to the portal",
-        &[MissionStaff, MfaOfficer, PoliceLiaison, PstAnalyst, Admin],
-    ),
-    kind(
-        "password_changed",
-        true,
-        "Your password was changed",
-        &[MissionStaff, MfaOfficer, PoliceLiaison, PstAnalyst, Admin],
-    ),
-    kind(
-        "second_factor_reset",
-        true,
-        "Your second factor was reset",
-        &[MissionStaff, MfaOfficer, PoliceLiaison, PstAnalyst, Admin],
-    ),
-];
-
-/// The kinds `role` receives that it may switch off.
-pub fn optional_for(role: Role) -> Vec<&'static Kind> {
-    KINDS
-        .iter()
-        .filter(|k| !k.action_required && k.roles.contains(&role))
+/// The notices `role` receives that it may switch off.
+pub fn optional_for(role: Role) -> Vec<Notice> {
+    Notice::ALL
+        .into_iter()
+        .filter(|k| !k.action_required() && k.roles().contains(&role))
         .collect()
 }
 
-pub fn find(code: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.code == code)
-}
-
-/// Whether an e-mail of `code` is sent to someone with these switched-off kinds.
-pub fn wants_email(code: &str, switched_off: &[String]) -> bool {
-    match find(code) {
-        Some(k) if k.action_required => true,
-        _ => !switched_off.iter().any(|s| s == code),
-    }
+/// Whether an e-mail of this notice is sent to someone with these switched-off codes.
+pub fn wants_email(notice: Notice, switched_off: &[String]) -> bool {
+    notice.action_required() || !switched_off.iter().any(|s| s == notice.code())
 }
 
 #[cfg(test)]
@@ -186,12 +157,45 @@ mod tests {
     #[test]
     fn action_required_mail_cannot_be_switched_off() {
         let off = vec!["request_submitted".to_owned(), "measures_ended".to_owned()];
-        assert!(wants_email("request_submitted", &off));
-        assert!(!wants_email("measures_ended", &off));
-        assert!(wants_email("decision_communicated", &off));
-        let mut codes: Vec<&str> = KINDS.iter().map(|k| k.code).collect();
+        assert!(wants_email(Notice::RequestSubmitted, &off));
+        assert!(!wants_email(Notice::MeasuresEnded, &off));
+        assert!(wants_email(Notice::DecisionCommunicated, &off));
+        let mut codes: Vec<&str> = Notice::ALL.iter().map(|k| k.code()).collect();
         codes.sort();
         codes.dedup();
-        assert_eq!(codes.len(), KINDS.len());
+        assert_eq!(codes.len(), Notice::ALL.len());
+    }
+
+    #[test]
+    fn who_receives_what_as_before() {
+        // The roles each notice reaches (SPEC § 7), written out independently of `audience`.
+        let expected: &[(Notice, &[Role])] = &[
+            (Notice::RequestSubmitted, &[MfaOfficer]),
+            (Notice::SubmissionReceipt, &[MissionStaff]),
+            (Notice::RequestAssigned, &[MfaOfficer]),
+            (Notice::InformationRequested, &[MissionStaff]),
+            (Notice::InformationProvided, &[MfaOfficer]),
+            (Notice::RequestRejected, &[MissionStaff]),
+            (Notice::ForwardedToPolice, &[PoliceLiaison]),
+            (Notice::UnderAssessment, &[MissionStaff]),
+            (Notice::ReturnedToMfa, &[MfaOfficer]),
+            (Notice::ReferredToPst, &[PstAnalyst]),
+            (Notice::AssessmentSubmitted, &[PoliceLiaison]),
+            (Notice::RequestDecided, &[MfaOfficer]),
+            (Notice::DecisionCommunicated, &[MissionStaff]),
+            (Notice::ImplementationConfirmed, &[MissionStaff]),
+            (Notice::MeasuresEnded, &[MissionStaff]),
+            (
+                Notice::RequestWithdrawn,
+                &[MfaOfficer, PoliceLiaison, PstAnalyst],
+            ),
+            (Notice::MessageFromMission, &[MfaOfficer]),
+            (Notice::MessageFromMfa, &[MissionStaff]),
+        ];
+        for (notice, roles) in expected {
+            assert_eq!(notice.roles(), *roles, "{notice}");
+            assert!(notice.about_a_request());
+        }
+        assert_eq!(expected.len() + 3, Notice::ALL.len());
     }
 }

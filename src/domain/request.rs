@@ -1,9 +1,6 @@
 //! A request as typed (forms, API) and the rules it must meet: loosely for a draft, fully at
 //! submission (SPEC § 4). Text is kept exactly as typed; only its rules are checked here.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::NaiveDate;
 
 use super::FieldError;
@@ -12,36 +9,12 @@ use super::user::Email;
 
 pub const MAX_MEASURES: usize = 20;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Urgency {
-    Routine,
-    Urgent,
-}
-
-impl Urgency {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Routine => "routine",
-            Self::Urgent => "urgent",
-        }
+crate::codes! {
+    pub enum Urgency {
+        Routine = "routine", "Routine";
+        Urgent = "urgent", "Urgent";
     }
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Routine => "Routine",
-            Self::Urgent => "Urgent",
-        }
-    }
-}
-
-impl FromStr for Urgency {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "routine" => Ok(Self::Routine),
-            "urgent" => Ok(Self::Urgent),
-            _ => Err("must be routine or urgent".into()),
-        }
-    }
+    else |s| "must be routine or urgent".to_owned()
 }
 
 /// Who carries a measure out, which decides who decides on it.
@@ -54,62 +27,22 @@ pub enum Category {
     Other,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MeasureKind {
-    IncreasedPatrols,
-    StaticGuard,
-    PersonalProtection,
-    EventSecurity,
-    TrafficRestriction,
-    PhysicalBarriers,
-    CctvPublicArea,
-    PrivateGuardsOutsidePremises,
-    Other,
+crate::codes! {
+    pub enum MeasureKind {
+        IncreasedPatrols = "increased_patrols", "Increased police patrols";
+        StaticGuard = "static_guard", "Static police guard";
+        PersonalProtection = "personal_protection", "Personal protection";
+        EventSecurity = "event_security", "Security for an event";
+        TrafficRestriction = "traffic_restriction", "Traffic restriction";
+        PhysicalBarriers = "physical_barriers", "Physical barriers (own measure)";
+        CctvPublicArea = "cctv_public_area", "CCTV covering public space (own measure)";
+        PrivateGuardsOutsidePremises = "private_guards_outside_premises", "Private guards outside the premises (own measure)";
+        Other = "other", "Other";
+    }
+    else |s| "must be one of the listed kinds of measure".to_owned()
 }
 
 impl MeasureKind {
-    pub const ALL: [MeasureKind; 9] = [
-        Self::IncreasedPatrols,
-        Self::StaticGuard,
-        Self::PersonalProtection,
-        Self::EventSecurity,
-        Self::TrafficRestriction,
-        Self::PhysicalBarriers,
-        Self::CctvPublicArea,
-        Self::PrivateGuardsOutsidePremises,
-        Self::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::IncreasedPatrols => "increased_patrols",
-            Self::StaticGuard => "static_guard",
-            Self::PersonalProtection => "personal_protection",
-            Self::EventSecurity => "event_security",
-            Self::TrafficRestriction => "traffic_restriction",
-            Self::PhysicalBarriers => "physical_barriers",
-            Self::CctvPublicArea => "cctv_public_area",
-            Self::PrivateGuardsOutsidePremises => "private_guards_outside_premises",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::IncreasedPatrols => "Increased police patrols",
-            Self::StaticGuard => "Static police guard",
-            Self::PersonalProtection => "Personal protection",
-            Self::EventSecurity => "Security for an event",
-            Self::TrafficRestriction => "Traffic restriction",
-            Self::PhysicalBarriers => "Physical barriers (own measure)",
-            Self::CctvPublicArea => "CCTV covering public space (own measure)",
-            Self::PrivateGuardsOutsidePremises => {
-                "Private guards outside the premises (own measure)"
-            }
-            Self::Other => "Other",
-        }
-    }
-
     pub fn category(self) -> Category {
         match self {
             Self::IncreasedPatrols
@@ -125,142 +58,41 @@ impl MeasureKind {
     }
 }
 
-impl FromStr for MeasureKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| "must be one of the listed kinds of measure".into())
+crate::codes! {
+    pub enum Location {
+        Chancery = "chancery", "The chancery";
+        Residence = "residence", "The residence of the head of mission";
+        Other = "other", "Another address";
     }
+    else |s| "must be chancery, residence or other".to_owned()
 }
 
-impl fmt::Display for MeasureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+crate::codes! {
+    /// Per-measure decision by the police.
+    pub enum Outcome {
+        Approved = "approved", "Approved";
+        ApprovedWithConditions = "approved_with_conditions", "Approved with conditions";
+        Declined = "declined", "Declined";
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Location {
-    Chancery,
-    Residence,
-    Other,
-}
-
-impl Location {
-    pub const ALL: [Location; 3] = [Self::Chancery, Self::Residence, Self::Other];
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Chancery => "chancery",
-            Self::Residence => "residence",
-            Self::Other => "other",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Chancery => "The chancery",
-            Self::Residence => "The residence of the head of mission",
-            Self::Other => "Another address",
-        }
-    }
-}
-
-impl FromStr for Location {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| "must be chancery, residence or other".into())
-    }
-}
-
-/// Per-measure decision by the police.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    Approved,
-    ApprovedWithConditions,
-    Declined,
+    else |s| "must be approved, approved_with_conditions or declined".to_owned()
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 3] = [Self::Approved, Self::ApprovedWithConditions, Self::Declined];
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Approved => "approved",
-            Self::ApprovedWithConditions => "approved_with_conditions",
-            Self::Declined => "declined",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Approved => "Approved",
-            Self::ApprovedWithConditions => "Approved with conditions",
-            Self::Declined => "Declined",
-        }
-    }
     pub fn is_approval(self) -> bool {
         self != Self::Declined
     }
 }
 
-impl FromStr for Outcome {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| "must be approved, approved_with_conditions or declined".into())
+crate::codes! {
+    /// PST's threat levels, 1 (very low) to 5 (very high).
+    pub enum ThreatLevel {
+        VeryLow = "very_low", "1 – Very low";
+        Low = "low", "2 – Low";
+        Moderate = "moderate", "3 – Moderate";
+        High = "high", "4 – High";
+        VeryHigh = "very_high", "5 – Very high";
     }
-}
-
-/// PST's threat levels, 1 (very low) to 5 (very high).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ThreatLevel {
-    VeryLow,
-    Low,
-    Moderate,
-    High,
-    VeryHigh,
-}
-
-impl ThreatLevel {
-    pub const ALL: [ThreatLevel; 5] = [
-        Self::VeryLow,
-        Self::Low,
-        Self::Moderate,
-        Self::High,
-        Self::VeryHigh,
-    ];
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::VeryLow => "very_low",
-            Self::Low => "low",
-            Self::Moderate => "moderate",
-            Self::High => "high",
-            Self::VeryHigh => "very_high",
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::VeryLow => "1 – Very low",
-            Self::Low => "2 – Low",
-            Self::Moderate => "3 – Moderate",
-            Self::High => "4 – High",
-            Self::VeryHigh => "5 – Very high",
-        }
-    }
-}
-
-impl FromStr for ThreatLevel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.code() == s)
-            .ok_or_else(|| "must be very_low, low, moderate, high or very_high".into())
-    }
+    else |s| "must be very_low, low, moderate, high or very_high".to_owned()
 }
 
 /// One measure as typed.

@@ -1,46 +1,19 @@
 //! The roles a person can hold in the portal (SPEC § 2).
 
-use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    MissionStaff,
-    MfaOfficer,
-    PoliceLiaison,
-    PstAnalyst,
-    Admin,
+crate::codes! {
+    pub enum Role {
+        MissionStaff = "mission_staff", "Mission staff";
+        MfaOfficer = "mfa_officer", "MFA Diplomatic Section officer";
+        PoliceLiaison = "police_liaison", "Oslo Police District liaison";
+        PstAnalyst = "pst_analyst", "PST analyst";
+        Admin = "admin", "Portal administrator";
+    }
+    else |s| format!(
+        "must be one of mission_staff, mfa_officer, police_liaison, pst_analyst, admin (got {s:?})"
+    )
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Self::MissionStaff,
-        Self::MfaOfficer,
-        Self::PoliceLiaison,
-        Self::PstAnalyst,
-        Self::Admin,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::MissionStaff => "mission_staff",
-            Self::MfaOfficer => "mfa_officer",
-            Self::PoliceLiaison => "police_liaison",
-            Self::PstAnalyst => "pst_analyst",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::MissionStaff => "Mission staff",
-            Self::MfaOfficer => "MFA Diplomatic Section officer",
-            Self::PoliceLiaison => "Oslo Police District liaison",
-            Self::PstAnalyst => "PST analyst",
-            Self::Admin => "Portal administrator",
-        }
-    }
-
     /// The organisation a person in this role works for, as written in the security log.
     pub fn organisation(self) -> &'static str {
         match self {
@@ -63,23 +36,6 @@ impl Role {
             self,
             Self::MfaOfficer | Self::PoliceLiaison | Self::PstAnalyst
         )
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|r| r.code() == s).ok_or_else(|| {
-            format!(
-                "must be one of mission_staff, mfa_officer, police_liaison, pst_analyst, admin (got {s:?})"
-            )
-        })
     }
 }
 

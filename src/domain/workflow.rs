@@ -1,84 +1,33 @@
-//! The life cycle of a request (SPEC § 5) as one table, the status missions see, and `decide`:
-//! given a request, the person acting and the action, the change to make or why not.
-
-use std::fmt;
-use std::str::FromStr;
+//! The life cycle of a request (SPEC § 5) as one table — who may take which step from which
+//! state, what the step carries and whom it tells — and `decide`: given a request, who acts and
+//! the action, the change to make or why not. Adding a step is a row here, a payload variant
+//! and an effect in `app::requests::transition`, and a notice in `notification`.
 
 use super::Role;
-use super::access::Actor;
+use super::actor::{Actor, Performer};
+use super::notification::Notice;
 
-/// Internal states of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum State {
-    Draft,
-    Submitted,
-    InTriage,
-    AwaitingMission,
-    PoliceReview,
-    PstReview,
-    Decided,
-    Approved,
-    Declined,
-    Rejected,
-    Withdrawn,
-    InEffect,
-    Ended,
+crate::codes! {
+    /// Internal states of a request. The label is how authorities see the state named.
+    pub enum State {
+        Draft = "draft", "Draft";
+        Submitted = "submitted", "Submitted";
+        InTriage = "in_triage", "In triage";
+        AwaitingMission = "awaiting_mission", "Awaiting the mission";
+        PoliceReview = "police_review", "Police review";
+        PstReview = "pst_review", "PST review";
+        Decided = "decided", "Decided";
+        Approved = "approved", "Approved";
+        Declined = "declined", "Declined";
+        Rejected = "rejected", "Rejected";
+        Withdrawn = "withdrawn", "Withdrawn";
+        InEffect = "in_effect", "In effect";
+        Ended = "ended", "Ended";
+    }
+    else |s| format!("unknown state {s:?}")
 }
 
 impl State {
-    pub const ALL: [State; 13] = [
-        Self::Draft,
-        Self::Submitted,
-        Self::InTriage,
-        Self::AwaitingMission,
-        Self::PoliceReview,
-        Self::PstReview,
-        Self::Decided,
-        Self::Approved,
-        Self::Declined,
-        Self::Rejected,
-        Self::Withdrawn,
-        Self::InEffect,
-        Self::Ended,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Submitted => "submitted",
-            Self::InTriage => "in_triage",
-            Self::AwaitingMission => "awaiting_mission",
-            Self::PoliceReview => "police_review",
-            Self::PstReview => "pst_review",
-            Self::Decided => "decided",
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-            Self::Rejected => "rejected",
-            Self::Withdrawn => "withdrawn",
-            Self::InEffect => "in_effect",
-            Self::Ended => "ended",
-        }
-    }
-
-    /// How authorities see the state named.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "Draft",
-            Self::Submitted => "Submitted",
-            Self::InTriage => "In triage",
-            Self::AwaitingMission => "Awaiting the mission",
-            Self::PoliceReview => "Police review",
-            Self::PstReview => "PST review",
-            Self::Decided => "Decided",
-            Self::Approved => "Approved",
-            Self::Declined => "Declined",
-            Self::Rejected => "Rejected",
-            Self::Withdrawn => "Withdrawn",
-            Self::InEffect => "In effect",
-            Self::Ended => "Ended",
-        }
-    }
-
     /// No further action is possible.
     pub fn is_final(self) -> bool {
         matches!(
@@ -106,81 +55,24 @@ impl State {
     }
 }
 
-impl fmt::Display for State {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+crate::codes! {
+    /// The coarse status missions see: never the internal routing.
+    pub enum MissionStatus {
+        Draft = "draft", "Draft";
+        Received = "received", "Received";
+        UnderAssessment = "under_assessment", "Under assessment";
+        InformationRequested = "information_requested", "Information requested";
+        Approved = "approved", "Approved";
+        Declined = "declined", "Declined";
+        NotAdmissible = "not_admissible", "Not admissible";
+        Withdrawn = "withdrawn", "Withdrawn";
+        MeasuresInPlace = "measures_in_place", "Measures in place";
+        Ended = "ended", "Ended";
     }
-}
-
-impl FromStr for State {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.code() == s)
-            .ok_or_else(|| format!("unknown state {s:?}"))
-    }
-}
-
-/// The coarse status missions see: never the internal routing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MissionStatus {
-    Draft,
-    Received,
-    UnderAssessment,
-    InformationRequested,
-    Approved,
-    Declined,
-    NotAdmissible,
-    Withdrawn,
-    MeasuresInPlace,
-    Ended,
+    else |s| format!("unknown status {s:?}")
 }
 
 impl MissionStatus {
-    pub const ALL: [MissionStatus; 10] = [
-        Self::Draft,
-        Self::Received,
-        Self::UnderAssessment,
-        Self::InformationRequested,
-        Self::Approved,
-        Self::Declined,
-        Self::NotAdmissible,
-        Self::Withdrawn,
-        Self::MeasuresInPlace,
-        Self::Ended,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Received => "received",
-            Self::UnderAssessment => "under_assessment",
-            Self::InformationRequested => "information_requested",
-            Self::Approved => "approved",
-            Self::Declined => "declined",
-            Self::NotAdmissible => "not_admissible",
-            Self::Withdrawn => "withdrawn",
-            Self::MeasuresInPlace => "measures_in_place",
-            Self::Ended => "ended",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "Draft",
-            Self::Received => "Received",
-            Self::UnderAssessment => "Under assessment",
-            Self::InformationRequested => "Information requested",
-            Self::Approved => "Approved",
-            Self::Declined => "Declined",
-            Self::NotAdmissible => "Not admissible",
-            Self::Withdrawn => "Withdrawn",
-            Self::MeasuresInPlace => "Measures in place",
-            Self::Ended => "Ended",
-        }
-    }
-
     /// The internal states a mission-facing status stands for (for filtering missions' lists).
     pub fn states(self) -> Vec<State> {
         State::ALL
@@ -188,97 +80,39 @@ impl MissionStatus {
             .filter(|s| s.mission_status() == self)
             .collect()
     }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
 }
 
-/// Every action of SPEC § 5 that moves a request from one state to another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    Submit,
-    Take,
-    RequestInformation,
-    ProvideInformation,
-    Reject,
-    ForwardToPolice,
-    ReturnToMfa,
-    ReferToPst,
-    SubmitAssessment,
-    Decide,
-    CommunicateDecision,
-    ConfirmImplementation,
-    EndMeasures,
-    Withdraw,
+crate::codes! {
+    /// Every action of SPEC § 5 that moves a request from one state to another. The label
+    /// names the action on buttons and in the timeline.
+    pub enum Action {
+        Submit = "submit", "Submit the request";
+        Take = "take", "Take the request";
+        RequestInformation = "request_information", "Ask the mission for information";
+        ProvideInformation = "provide_information", "Send the information";
+        Reject = "reject", "Reject as not admissible";
+        ForwardToPolice = "forward_to_police", "Forward to Oslo Police District";
+        ReturnToMfa = "return_to_mfa", "Return to the MFA";
+        ReferToPst = "refer_to_pst", "Ask PST for a threat assessment";
+        SubmitAssessment = "submit_assessment", "Submit the threat assessment";
+        Decide = "decide", "Record the decision";
+        CommunicateDecision = "communicate_decision", "Send the formal reply";
+        ConfirmImplementation = "confirm_implementation", "Confirm measures in place";
+        EndMeasures = "end_measures", "End the measures";
+        Withdraw = "withdraw", "Withdraw the request";
+    }
+    else |s| format!("unknown action {s:?}")
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
-        Self::Submit,
-        Self::Take,
-        Self::RequestInformation,
-        Self::ProvideInformation,
-        Self::Reject,
-        Self::ForwardToPolice,
-        Self::ReturnToMfa,
-        Self::ReferToPst,
-        Self::SubmitAssessment,
-        Self::Decide,
-        Self::CommunicateDecision,
-        Self::ConfirmImplementation,
-        Self::EndMeasures,
-        Self::Withdraw,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Submit => "submit",
-            Self::Take => "take",
-            Self::RequestInformation => "request_information",
-            Self::ProvideInformation => "provide_information",
-            Self::Reject => "reject",
-            Self::ForwardToPolice => "forward_to_police",
-            Self::ReturnToMfa => "return_to_mfa",
-            Self::ReferToPst => "refer_to_pst",
-            Self::SubmitAssessment => "submit_assessment",
-            Self::Decide => "decide",
-            Self::CommunicateDecision => "communicate_decision",
-            Self::ConfirmImplementation => "confirm_implementation",
-            Self::EndMeasures => "end_measures",
-            Self::Withdraw => "withdraw",
-        }
+    /// The rows of the table for this action (one per kind of performer).
+    pub fn rules(self) -> impl Iterator<Item = &'static Rule> {
+        RULES.iter().filter(move |r| r.action == self)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Submit => "Submit the request",
-            Self::Take => "Take the request",
-            Self::RequestInformation => "Ask the mission for information",
-            Self::ProvideInformation => "Send the information",
-            Self::Reject => "Reject as not admissible",
-            Self::ForwardToPolice => "Forward to Oslo Police District",
-            Self::ReturnToMfa => "Return to the MFA",
-            Self::ReferToPst => "Ask PST for a threat assessment",
-            Self::SubmitAssessment => "Submit the threat assessment",
-            Self::Decide => "Record the decision",
-            Self::CommunicateDecision => "Send the formal reply",
-            Self::ConfirmImplementation => "Confirm measures in place",
-            Self::EndMeasures => "End the measures",
-            Self::Withdraw => "Withdraw the request",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.code() == code)
-    }
-
-    /// This action's row of the table.
-    pub fn rule(self) -> &'static Rule {
-        RULES
-            .iter()
-            .find(|r| r.action == self)
-            .expect("every action has a rule")
+    /// Whether the mission's own staff take this step (their steps are always theirs to see).
+    pub fn taken_by_the_mission(self) -> bool {
+        self.rules().any(|r| r.by == By::Role(Role::MissionStaff))
     }
 }
 
@@ -314,124 +148,96 @@ pub enum Target {
     ApprovedOrDeclined,
 }
 
+/// Who may take a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Role(Role),
+    /// The portal itself, on time running out.
+    Portal,
+}
+
+impl By {
+    fn admits(self, performer: Performer<'_>) -> bool {
+        match (self, performer) {
+            (By::Role(role), Performer::Person(actor)) => actor.role == role,
+            (By::Portal, Performer::Portal) => true,
+            _ => false,
+        }
+    }
+}
+
 /// One row of the life-cycle table.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Rule {
     pub action: Action,
     pub from: &'static [State],
     pub to: Target,
-    pub role: Role,
+    pub by: By,
     pub payload: Payload,
+    /// Whom the step tells (SPEC § 7), each notice with its own audience.
+    pub notices: &'static [Notice],
 }
 
 use State::*;
 
+const fn row(
+    action: Action,
+    from: &'static [State],
+    to: Target,
+    by: By,
+    payload: Payload,
+    notices: &'static [Notice],
+) -> Rule {
+    Rule {
+        action,
+        from,
+        to,
+        by,
+        payload,
+        notices,
+    }
+}
+
+const MISSION: By = By::Role(Role::MissionStaff);
+const MFA: By = By::Role(Role::MfaOfficer);
+const POLICE: By = By::Role(Role::PoliceLiaison);
+const PST: By = By::Role(Role::PstAnalyst);
+
 /// The life cycle (SPEC § 5). Anything not in this table is refused.
-pub const RULES: [Rule; 14] = [
-    Rule {
-        action: Action::Submit,
-        from: &[Draft],
-        to: Target::To(Submitted),
-        role: Role::MissionStaff,
-        payload: Payload::None,
-    },
-    Rule {
-        action: Action::Take,
-        from: &[Submitted],
-        to: Target::To(InTriage),
-        role: Role::MfaOfficer,
-        payload: Payload::Assignee,
-    },
-    Rule {
-        action: Action::RequestInformation,
-        from: &[InTriage],
-        to: Target::To(AwaitingMission),
-        role: Role::MfaOfficer,
-        payload: Payload::Message,
-    },
-    Rule {
-        action: Action::ProvideInformation,
-        from: &[AwaitingMission],
-        to: Target::To(InTriage),
-        role: Role::MissionStaff,
-        payload: Payload::Message,
-    },
-    Rule {
-        action: Action::Reject,
-        from: &[InTriage],
-        to: Target::To(Rejected),
-        role: Role::MfaOfficer,
-        payload: Payload::Reason,
-    },
-    Rule {
-        action: Action::ForwardToPolice,
-        from: &[InTriage],
-        to: Target::To(PoliceReview),
-        role: Role::MfaOfficer,
-        payload: Payload::None,
-    },
-    Rule {
-        action: Action::ReturnToMfa,
-        from: &[PoliceReview],
-        to: Target::To(InTriage),
-        role: Role::PoliceLiaison,
-        payload: Payload::Note,
-    },
-    Rule {
-        action: Action::ReferToPst,
-        from: &[PoliceReview],
-        to: Target::To(PstReview),
-        role: Role::PoliceLiaison,
-        payload: Payload::None,
-    },
-    Rule {
-        action: Action::SubmitAssessment,
-        from: &[PstReview],
-        to: Target::To(PoliceReview),
-        role: Role::PstAnalyst,
-        payload: Payload::Assessment,
-    },
-    Rule {
-        action: Action::Decide,
-        from: &[PoliceReview],
-        to: Target::To(Decided),
-        role: Role::PoliceLiaison,
-        payload: Payload::Outcomes,
-    },
-    Rule {
-        action: Action::CommunicateDecision,
-        from: &[Decided],
-        to: Target::ApprovedOrDeclined,
-        role: Role::MfaOfficer,
-        payload: Payload::Reply,
-    },
-    Rule {
-        action: Action::ConfirmImplementation,
-        from: &[Approved],
-        to: Target::To(InEffect),
-        role: Role::PoliceLiaison,
-        payload: Payload::Implemented,
-    },
-    Rule {
-        action: Action::EndMeasures,
-        from: &[InEffect],
-        to: Target::To(Ended),
-        role: Role::PoliceLiaison,
-        payload: Payload::OptionalReason,
-    },
-    Rule {
-        action: Action::Withdraw,
-        from: &[
-            Submitted,
-            InTriage,
-            AwaitingMission,
-            PoliceReview,
-            PstReview,
-        ],
-        to: Target::To(Withdrawn),
-        role: Role::MissionStaff,
-        payload: Payload::OptionalReason,
-    },
+#[rustfmt::skip]
+pub const RULES: [Rule; 15] = [
+    row(Action::Submit, &[Draft], Target::To(Submitted), MISSION, Payload::None,
+        &[Notice::RequestSubmitted, Notice::SubmissionReceipt]),
+    row(Action::Take, &[Submitted], Target::To(InTriage), MFA, Payload::Assignee,
+        &[Notice::RequestAssigned]),
+    row(Action::RequestInformation, &[InTriage], Target::To(AwaitingMission), MFA, Payload::Message,
+        &[Notice::InformationRequested]),
+    row(Action::ProvideInformation, &[AwaitingMission], Target::To(InTriage), MISSION, Payload::Message,
+        &[Notice::InformationProvided]),
+    row(Action::Reject, &[InTriage], Target::To(Rejected), MFA, Payload::Reason,
+        &[Notice::RequestRejected]),
+    row(Action::ForwardToPolice, &[InTriage], Target::To(PoliceReview), MFA, Payload::None,
+        &[Notice::ForwardedToPolice, Notice::UnderAssessment]),
+    row(Action::ReturnToMfa, &[PoliceReview], Target::To(InTriage), POLICE, Payload::Note,
+        &[Notice::ReturnedToMfa]),
+    row(Action::ReferToPst, &[PoliceReview], Target::To(PstReview), POLICE, Payload::None,
+        &[Notice::ReferredToPst]),
+    row(Action::SubmitAssessment, &[PstReview], Target::To(PoliceReview), PST, Payload::Assessment,
+        &[Notice::AssessmentSubmitted]),
+    row(Action::Decide, &[PoliceReview], Target::To(Decided), POLICE, Payload::Outcomes,
+        &[Notice::RequestDecided]),
+    row(Action::CommunicateDecision, &[Decided], Target::ApprovedOrDeclined, MFA, Payload::Reply,
+        &[Notice::DecisionCommunicated]),
+    row(Action::ConfirmImplementation, &[Approved], Target::To(InEffect), POLICE, Payload::Implemented,
+        &[Notice::ImplementationConfirmed]),
+    row(Action::EndMeasures, &[InEffect], Target::To(Ended), POLICE, Payload::OptionalReason,
+        &[Notice::MeasuresEnded]),
+    // The portal ends the measures once every end date has passed.
+    row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal, Payload::None,
+        &[Notice::MeasuresEnded]),
+    row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview],
+        Target::To(Withdrawn), MISSION, Payload::OptionalReason,
+        &[Notice::RequestWithdrawn]),
 ];
 
 /// The facts about a request that the rules look at.
@@ -459,33 +265,36 @@ pub enum Refusal {
     StaleVersion,
 }
 
-/// The change an allowed action makes.
+/// The change an allowed action makes, with the row of the table that allowed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
     pub action: Action,
     pub from: State,
     pub to: State,
     pub new_version: i32,
+    pub rule: &'static Rule,
 }
 
-/// Decides an action: the actor must be of the request's mission when acting for a mission,
-/// their role the rule's, `seen_version` the version they may see (`Facts::version`), and the
+/// Decides an action: a person acting for a mission must be of the request's mission, the
+/// performer the rule's, `seen_version` the version they may see (`Facts::version`), and the
 /// request in one of the rule's states.
-pub fn decide(
+pub fn decide<'a>(
     facts: &Facts,
-    actor: &Actor,
+    by: impl Into<Performer<'a>>,
     action: Action,
     seen_version: i32,
 ) -> Result<Change, Refusal> {
-    let rule = action.rule();
-    if actor.role == Role::MissionStaff
+    let by = by.into();
+    if let Performer::Person(actor) = by
+        && actor.role == Role::MissionStaff
         && actor.mission_id.as_deref() != Some(facts.mission_id.as_str())
     {
         return Err(Refusal::NotVisible);
     }
-    if actor.role != rule.role {
-        return Err(Refusal::WrongRole);
-    }
+    let rule = action
+        .rules()
+        .find(|r| r.by.admits(by))
+        .ok_or(Refusal::WrongRole)?;
     // A stale version first: whoever acted in between is the reason the state moved.
     if seen_version != facts.version {
         return Err(Refusal::StaleVersion);
@@ -503,6 +312,7 @@ pub fn decide(
         from: facts.state,
         to,
         new_version: facts.version + 1,
+        rule,
     })
 }
 
@@ -652,6 +462,25 @@ mod tests {
     }
 
     #[test]
+    fn the_portal_only_ends_measures_in_effect() {
+        for state in State::ALL {
+            for action in Action::ALL {
+                let got = decide(&facts(state), Performer::Portal, action, 3).map(|c| c.to);
+                let expected = match (action, state) {
+                    (Action::EndMeasures, InEffect) => Ok(Ended),
+                    (Action::EndMeasures, _) => Err(Refusal::WrongState),
+                    _ => Err(Refusal::WrongRole),
+                };
+                assert_eq!(got, expected, "{state} {action:?}");
+            }
+        }
+        // Every row tells someone, and each notice has an audience.
+        for rule in &RULES {
+            assert!(!rule.notices.is_empty(), "{:?}", rule.action);
+        }
+    }
+
+    #[test]
     fn another_missions_staff_cannot_see_the_request_and_stale_versions_are_refused() {
         let other = actor(Role::MissionStaff, Some("m2"));
         assert_eq!(
@@ -732,10 +561,10 @@ mod tests {
                 let seen = if stale { f.version - 1 } else { f.version };
                 if let Ok(change) = decide(&f, &a, action, seen) {
                     {
-                        let rule = action.rule();
+                        let rule = change.rule;
                         prop_assert!(!stale);
                         prop_assert!(rule.from.contains(&f.state));
-                        prop_assert_eq!(rule.role, role);
+                        prop_assert_eq!(rule.by, By::Role(role));
                         prop_assert_eq!(change.new_version, f.version + 1);
                         prop_assert!(!f.state.is_final());
                         f.state = change.to;

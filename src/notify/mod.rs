@@ -73,7 +73,7 @@ pub struct Recipient {
 /// recipient may see it* — the mission-facing status for mission staff — and nothing else.
 pub fn request_event(
     conn: &mut DbConnection,
-    kind: &str,
+    notice: crate::domain::notification::Notice,
     recipients: &[Recipient],
     request_id: &str,
     reference: Option<&str>,
@@ -81,24 +81,20 @@ pub fn request_event(
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     use crate::db::requests::{self, NewNotification};
-    use crate::domain::Role;
+    let kind = notice.code();
     let mut seen = std::collections::HashSet::new();
     for r in recipients {
         if !seen.insert(r.user_id.clone()) {
             continue;
         }
         let switched_off = crate::db::preferences::switched_off(conn, &r.user_id)?;
-        let email = crate::domain::notification::wants_email(kind, &switched_off);
-        let (status, label) = if r.role == Role::MissionStaff {
-            let s = state.mission_status();
-            (s.code(), s.label())
-        } else {
-            (state.code(), state.label())
-        };
+        let email = crate::domain::notification::wants_email(notice, &switched_off);
+        // The status as this recipient may see it (mission-facing for mission staff).
+        let status = crate::domain::disclosure::status(r.role, state);
         let payload = serde_json::json!({
             "reference": reference,
-            "status": status,
-            "status_label": label,
+            "status": status.code,
+            "status_label": status.label,
         })
         .to_string();
         if email {

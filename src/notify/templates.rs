@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::domain::notification::Notice;
 use crate::i18n::{Lang, tr_in, tr_text_in};
 use serde_json::Value;
 
@@ -16,75 +17,75 @@ pub struct Rendered {
 }
 
 /// The words of one kind: what happened, and what the recipient should do now.
-fn words(lang: Lang, kind: &str) -> Option<(&'static str, &'static str)> {
-    Some(match kind {
-        "request_submitted" => (
+fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
+    Some(match notice {
+        Notice::RequestSubmitted => (
             tr_in(lang, "A mission has submitted a request."),
             tr_in(lang, "Take it from the New queue to start the triage."),
         ),
-        "submission_receipt" => (
+        Notice::SubmissionReceipt => (
             tr_in(lang, "We have received your request."),
             tr_in(
                 lang,
                 "The Ministry of Foreign Affairs will assess it; you can follow it in the portal.",
             ),
         ),
-        "request_assigned" => (
+        Notice::RequestAssigned => (
             tr_in(lang, "A request has been assigned to you."),
             tr_in(lang, "Open it to continue the triage."),
         ),
-        "information_requested" => (
+        Notice::InformationRequested => (
             tr_in(
                 lang,
                 "The Ministry of Foreign Affairs asks for more information about your request.",
             ),
             tr_in(lang, "Open the request to read the question and answer it."),
         ),
-        "information_provided" => (
+        Notice::InformationProvided => (
             tr_in(lang, "The mission has sent the information you asked for."),
             tr_in(lang, "Open the request to continue the triage."),
         ),
-        "request_rejected" => (
+        Notice::RequestRejected => (
             tr_in(lang, "Your request was found not admissible."),
             tr_in(lang, "Open the request to read the Ministry's reasons."),
         ),
-        "forwarded_to_police" => (
+        Notice::ForwardedToPolice => (
             tr_in(
                 lang,
                 "A request has been forwarded to Oslo Police District.",
             ),
             tr_in(lang, "It is in your New for police queue."),
         ),
-        "under_assessment" => (
+        Notice::UnderAssessment => (
             tr_in(lang, "Your request is being assessed."),
             tr_in(
                 lang,
                 "Nothing is needed from you now; you will be told when there is news.",
             ),
         ),
-        "returned_to_mfa" => (
+        Notice::ReturnedToMfa => (
             tr_in(
                 lang,
                 "Oslo Police District has returned a request to the Ministry.",
             ),
             tr_in(lang, "Open it to read the police's note."),
         ),
-        "referred_to_pst" => (
+        Notice::ReferredToPst => (
             tr_in(lang, "A request awaits a threat assessment."),
             tr_in(lang, "It is in your Awaiting assessment queue."),
         ),
-        "assessment_submitted" => (
+        Notice::AssessmentSubmitted => (
             tr_in(
                 lang,
                 "PST has submitted the threat assessment you asked for.",
             ),
             tr_in(lang, "Open the request to continue the police review."),
         ),
-        "request_decided" => (
+        Notice::RequestDecided => (
             tr_in(lang, "Oslo Police District has decided on a request."),
             tr_in(lang, "Send the formal reply to the mission."),
         ),
-        "decision_communicated" => (
+        Notice::DecisionCommunicated => (
             tr_in(
                 lang,
                 "The Ministry of Foreign Affairs has replied to your request.",
@@ -94,33 +95,34 @@ fn words(lang: Lang, kind: &str) -> Option<(&'static str, &'static str)> {
                 "Open the request to read the reply and the decision on each measure.",
             ),
         ),
-        "implementation_confirmed" => (
+        Notice::ImplementationConfirmed => (
             tr_in(lang, "The approved measures are in place."),
             tr_in(lang, "Open the request to see them."),
         ),
-        "measures_ended" => (
+        Notice::MeasuresEnded => (
             tr_in(lang, "The measures for your request have ended."),
             tr_in(
                 lang,
                 "Open the request for the details. Submit a new request if protection is needed again.",
             ),
         ),
-        "request_withdrawn" => (
+        Notice::RequestWithdrawn => (
             tr_in(lang, "The mission has withdrawn a request."),
             tr_in(lang, "No further action is needed."),
         ),
-        "message_from_mission" => (
+        Notice::MessageFromMission => (
             tr_in(lang, "The mission has written about a request."),
             tr_in(lang, "Open the request to read the message."),
         ),
-        "message_from_mfa" => (
+        Notice::MessageFromMfa => (
             tr_in(
                 lang,
                 "The Ministry of Foreign Affairs has written about your request.",
             ),
             tr_in(lang, "Open the request to read the message."),
         ),
-        _ => return None,
+        // Account e-mails have their own templates.
+        Notice::Invitation | Notice::PasswordChanged | Notice::SecondFactorReset => return None,
     })
 }
 
@@ -175,8 +177,9 @@ pub fn render(
             .to_owned()
     };
     let footer = footer(lang);
-    match kind {
-        "invitation" => {
+    let notice = Notice::parse(kind)?;
+    match notice {
+        Notice::Invitation => {
             let link = text_of("link");
             let hours = payload
                 .get("valid_hours")
@@ -204,8 +207,8 @@ pub fn render(
                 html,
             })
         }
-        "password_changed" | "second_factor_reset" => {
-            let (subject, what, next) = if kind == "password_changed" {
+        Notice::PasswordChanged | Notice::SecondFactorReset => {
+            let (subject, what, next) = if notice == Notice::PasswordChanged {
                 (
                     t("Your password was changed"),
                     t(
@@ -239,7 +242,7 @@ pub fn render(
             })
         }
         _ => {
-            let (what, next) = words(lang, kind)?;
+            let (what, next) = words(lang, notice)?;
             let reference = Some(text_of("reference"))
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| t("A request").to_owned());
@@ -278,7 +281,7 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::notification::KINDS;
+    use crate::domain::notification::Notice;
     use serde_json::json;
 
     fn sample(kind: &str) -> Rendered {
@@ -307,25 +310,25 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_template_in_text_and_html() {
-        for k in KINDS {
-            let r = sample(k.code);
+        for k in Notice::ALL {
+            let r = sample(k.code());
             assert!(
                 !r.subject.is_empty() && r.text.contains("Replies to it are not read"),
                 "{}",
-                k.code
+                k.code()
             );
-            assert!(r.html.starts_with("<!DOCTYPE html>"), "{}", k.code);
+            assert!(r.html.starts_with("<!DOCTYPE html>"), "{}", k.code());
             if !matches!(
-                k.code,
+                k.code(),
                 "invitation" | "password_changed" | "second_factor_reset"
             ) {
-                assert!(r.subject.starts_with("2026/00042: "), "{}", k.code);
-                assert!(r.text.contains("Status: Under assessment"), "{}", k.code);
+                assert!(r.subject.starts_with("2026/00042: "), "{}", k.code());
+                assert!(r.text.contains("Status: Under assessment"), "{}", k.code());
                 assert!(
                     r.text
                         .contains("https://portal.example.no/requests/0190-request-id"),
                     "{}",
-                    k.code
+                    k.code()
                 );
             }
         }
@@ -335,16 +338,16 @@ mod tests {
     /// Every e-mail exists in Bokmål too, with nothing left in English.
     #[test]
     fn every_kind_is_written_in_bokmal() {
-        for k in KINDS {
-            let en = render_in(Lang::En, k.code);
-            let nb = render_in(Lang::Nb, k.code);
-            assert!(nb.html.contains("lang=\"nb\""), "{}", k.code);
+        for k in Notice::ALL {
+            let en = render_in(Lang::En, k.code());
+            let nb = render_in(Lang::Nb, k.code());
+            assert!(nb.html.contains("lang=\"nb\""), "{}", k.code());
             assert!(
                 nb.text.contains("Svar på denne e-posten blir ikke lest"),
                 "{}",
-                k.code
+                k.code()
             );
-            assert_ne!(en.subject, nb.subject, "{}", k.code);
+            assert_ne!(en.subject, nb.subject, "{}", k.code());
             for english in [
                 "The ",
                 "Open the request",
@@ -355,7 +358,7 @@ mod tests {
                 assert!(
                     !nb.text.contains(english),
                     "{}: {english:?} in {}",
-                    k.code,
+                    k.code(),
                     nb.text
                 );
             }
@@ -365,10 +368,10 @@ mod tests {
     /// The text of every template, as recipients read it (reviewed when a template changes).
     #[test]
     fn snapshots() {
-        for k in KINDS {
-            let r = sample(k.code);
+        for k in Notice::ALL {
+            let r = sample(k.code());
             insta::assert_snapshot!(
-                k.code,
+                k.code(),
                 format!("Subject: {}\n\n{}\n---\n{}", r.subject, r.text, r.html)
             );
         }

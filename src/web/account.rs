@@ -130,8 +130,8 @@ async fn render_with(
                     legend { (tr("Send me an e-mail when")) }
                     @for (kind, on) in &prefs {
                         div class="checkbox" {
-                            input type="checkbox" id={ "email." (kind.code) } name={ "email." (kind.code) } value="on" checked[*on];
-                            label for={ "email." (kind.code) } { (tr(kind.label)) }
+                            input type="checkbox" id={ "email." (kind.code()) } name={ "email." (kind.code()) } value="on" checked[*on];
+                            label for={ "email." (kind.code()) } { (tr(kind.label())) }
                         }
                     }
                 }

@@ -67,7 +67,7 @@ pub async fn list(
                         tr {
                             td { (i18n::date_time(r.created_at)) }
                             td { (r.recipient_email) }
-                            td { (notification::find(&r.kind).map(|k| tr(k.label)).unwrap_or(&r.kind)) }
+                            td { (notification::Notice::parse(&r.kind).map(|k| tr(k.label())).unwrap_or(&r.kind)) }
                             td { (r.attempts) }
                             td { (i18n::date_time(r.sent_at.unwrap_or(r.next_attempt_at))) }
                             td { (r.last_error.as_deref().unwrap_or("–")) }

@@ -58,7 +58,7 @@ pub async fn show(
                 @let payload: serde_json::Value = serde_json::from_str(&n.payload).unwrap_or_default();
                 @let reference = payload["reference"].as_str().unwrap_or(tr("A request"));
                 @let status = tr_text(payload["status_label"].as_str().unwrap_or(""));
-                @let label = notification::find(&n.kind).map(|k| tr(k.label)).unwrap_or(tr("Notification"));
+                @let label = notification::Notice::parse(&n.kind).map(|k| tr(k.label())).unwrap_or(tr("Notification"));
                 li class={ "panel" @if n.read_at.is_none() { " unread" } } {
                     p {
                         @if n.read_at.is_none() { strong { (tr("New: ")) } }

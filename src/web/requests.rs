@@ -17,18 +17,21 @@ use super::forms::{csrf_field, error_summary};
 use super::layout::{page, respond, see_other};
 use super::session::Viewer;
 use crate::app::requests::{
-    self as req, Context, ListPage, MessageInput, PageAt, RequestView, TransitionInput,
+    self as req, Context, ListPage, MeasureView, MessageInput, Name, PageAt, RequestView,
+    TransitionFields, TransitionInput,
 };
 use crate::app::{self, AppError};
 use crate::db;
-use crate::db::requests::{ListFilter, MeasureRow};
-use crate::domain::access::{AssessmentView, Capability};
+use crate::db::requests::ListFilter;
+use crate::domain::access::Capability;
+use crate::domain::disclosure::{self, AssessmentView};
+use crate::domain::ids::RequestId;
 use crate::domain::request::{
     Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, ThreatLevel, Urgency,
     measure_field,
 };
-use crate::domain::workflow::{Action, MissionStatus, State};
-use crate::domain::{Classification, FieldError, Role};
+use crate::domain::workflow::Action;
+use crate::domain::{Classification, FieldError};
 
 const PER_PAGE: i64 = 25;
 
@@ -399,8 +402,8 @@ pub async fn create(
 }
 
 async fn load(viewer: &Viewer, state: &AppState, id: &str) -> Result<RequestView, WebError> {
-    let (actor, id, now) = (viewer.actor.clone(), id.to_owned(), app::now());
-    Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?)
+    let (actor, id, ctx) = (viewer.actor.clone(), RequestId::from(id), context(state));
+    Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, &ctx)).await?)
 }
 
 #[derive(Deserialize)]
@@ -408,20 +411,6 @@ pub struct EditQuery {
     /// Set when the form opens to finish a draft: what submission still needs is shown beside
     /// each field.
     check: Option<String>,
-}
-
-/// What a draft still lacks before it can be submitted (none for anything else).
-fn missing_for_submission(view: &RequestView) -> Vec<FieldError> {
-    if view.state != State::Draft {
-        return Vec::new();
-    }
-    crate::domain::request::validate(
-        &req::as_input(&view.row, &view.measures),
-        crate::domain::request::Strictness::Submission,
-        crate::domain::time::oslo_date(app::now()),
-    )
-    .err()
-    .unwrap_or_default()
 }
 
 pub async fn edit_form(
@@ -436,10 +425,10 @@ pub async fn edit_form(
             "This request cannot be changed now.".into(),
         ));
     }
-    let input = req::as_input(&view.row, &view.measures);
-    let submitted = view.state != State::Draft;
+    let input = view.as_input();
+    let submitted = !view.is_draft;
     let errors = if query.check.is_some() {
-        missing_for_submission(&view)
+        view.missing_for_submission.clone()
     } else {
         Vec::new()
     };
@@ -448,7 +437,7 @@ pub async fn edit_form(
         StatusCode::OK,
         FormTarget {
             title: tr("Change the request"),
-            action: &format!("/requests/{}/edit", view.row.id),
+            action: &format!("/requests/{}/edit", view.id),
             version: Some(view.version),
             submitted,
         },
@@ -470,7 +459,7 @@ pub async fn update(
     let op = get(&f, "op");
     let action = format!("/requests/{id}/edit");
     let view = load(&viewer, &state, &id).await?;
-    let submitted = view.state != State::Draft;
+    let submitted = !view.is_draft;
     if rearrange(&op, &mut input) {
         return Ok(form_page(
             &viewer,
@@ -489,7 +478,7 @@ pub async fn update(
         viewer.actor.clone(),
         context(&state),
         input.clone(),
-        id.clone(),
+        RequestId::from(id.as_str()),
     );
     match db::run(&state.pool, move |conn| {
         req::update(conn, &actor, &rid, seen, &typed, &ctx)
@@ -522,7 +511,11 @@ pub async fn discard(
 ) -> Result<HttpResponse, WebError> {
     let f = parse_form(&body)?;
     let seen = version(&f)?;
-    let (actor, ctx, id) = (viewer.actor.clone(), context(&state), path.into_inner());
+    let (actor, ctx, id) = (
+        viewer.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
     db::run(&state.pool, move |conn| {
         req::discard(conn, &actor, &id, seen, &ctx)
     })
@@ -532,18 +525,12 @@ pub async fn discard(
 
 // ---- check your answers ----------------------------------------------------------------------
 
-fn kind_label(code: Option<&str>) -> &'static str {
-    code.and_then(|c| c.parse::<MeasureKind>().ok())
-        .map(|k| tr(k.label()))
-        .unwrap_or(tr("Not chosen yet"))
+fn kind_label(kind: Option<MeasureKind>) -> &'static str {
+    kind.map(|k| tr(k.label())).unwrap_or(tr("Not chosen yet"))
 }
 
-fn location_label(m: &MeasureRow) -> String {
-    match m
-        .location
-        .as_deref()
-        .and_then(|l| l.parse::<Location>().ok())
-    {
+fn location_label(m: &MeasureView) -> String {
+    match m.location {
         Some(Location::Other) => format!(
             "{}{}",
             tr("Another address: "),
@@ -568,21 +555,18 @@ pub async fn review(
     path: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let view = load(&viewer, &state, &path).await?;
-    if view.state != State::Draft || !view.available.contains(&Action::Submit) {
-        return Ok(see_other(&format!("/requests/{}", view.row.id)));
+    if !view.is_draft || !view.actions.contains(&Action::Submit) {
+        return Ok(see_other(&format!("/requests/{}", view.id)));
     }
     // A draft that is not complete goes back to its form, with each problem beside its field.
-    if !missing_for_submission(&view).is_empty() {
-        return Ok(see_other(&format!(
-            "/requests/{}/edit?check=1",
-            view.row.id
-        )));
+    if !view.missing_for_submission.is_empty() {
+        return Ok(see_other(&format!("/requests/{}/edit?check=1", view.id)));
     }
     Ok(review_page(&viewer, &view, StatusCode::OK))
 }
 
 fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpResponse {
-    let r = &view.row;
+    let r = view;
     let edit = format!("/requests/{}/edit", r.id);
     respond(
         status,
@@ -594,8 +578,8 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
                 dl class="facts" {
                     dt { (tr("Title")) } dd { (r.title) }
                     dt { (tr("Justification")) } dd class="multiline" { (r.justification) }
-                    dt { (tr("Urgency")) } dd { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
-                    dt { (tr("Contact")) } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                    dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
+                    dt { (tr("Contact")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
                 }
                 (measures_table(view, false))
                 p { a href=(edit) { (tr("Change your answers")) } }
@@ -624,15 +608,17 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
             tbody {
                 @for m in &view.measures {
                     tr {
-                        td { (kind_label(m.kind.as_deref())) }
+                        td { (kind_label(m.kind)) }
                         td { (location_label(m)) }
                         td { (date(m.starts_on, "–")) }
                         td { (date(m.ends_on, tr("Until further notice"))) }
                         td class="multiline" { (m.description) }
                         @if show_outcomes {
                             td {
-                                (m.outcome.as_deref().and_then(|o| o.parse::<Outcome>().ok()).map(|o| tr(o.label())).unwrap_or("–"))
-                                @if let Some(c) = &m.conditions { br; (tr("Conditions: ")) (c) }
+                                @if let Some(d) = &m.decision {
+                                    (tr(d.outcome.label()))
+                                    @if let Some(c) = &d.conditions { br; (tr("Conditions: ")) (c) }
+                                } @else { "–" }
                             }
                             td {
                                 (date(m.implemented_on, "–"))
@@ -659,13 +645,9 @@ fn marking_banner(view: &RequestView) -> Markup {
     }
 }
 
-fn classification_options(
-    viewer: &Viewer,
-    ceiling: Classification,
-) -> Vec<(&'static str, &'static str)> {
-    Classification::ALL
+fn classification_options(view: &RequestView) -> Vec<(&'static str, &'static str)> {
+    view.classification_choices
         .iter()
-        .filter(|c| **c <= ceiling && viewer.actor.clearance.admits(**c))
         .map(|c| (c.code(), tr(c.marking())))
         .collect()
 }
@@ -675,15 +657,10 @@ fn action_form(
     view: &RequestView,
     action: Action,
     errors: &[FieldError],
-    ceiling: Classification,
 ) -> Markup {
-    let id = &view.row.id;
-    let classes = classification_options(viewer, ceiling);
-    let approved: Vec<&MeasureRow> = view
-        .measures
-        .iter()
-        .filter(|m| req::is_approved(m))
-        .collect();
+    let id = &view.id;
+    let classes = classification_options(view);
+    let approved: Vec<&MeasureView> = view.measures.iter().filter(|m| m.is_approved()).collect();
     let today = crate::domain::time::oslo_date(app::now()).to_string();
     let mut assign_options: Vec<(&str, &str)> = vec![("", tr("Me"))];
     assign_options.extend(
@@ -729,7 +706,7 @@ fn action_form(
                     @let outcomes: Vec<(&str, &str)> = Outcome::ALL.iter().map(|o| (o.code(), tr(o.label()))).collect();
                     @for (i, m) in view.measures.iter().enumerate() {
                         fieldset {
-                            legend { (tr("Measure ")) (i + 1) ": " (kind_label(m.kind.as_deref())) }
+                            legend { (tr("Measure ")) (i + 1) ": " (kind_label(m.kind)) }
                             input type="hidden" name={ "outcomes[" (i) "].measure_id" } value=(m.id);
                             (select(errors, &format!("outcomes[{i}].outcome"), tr("Decision"), &outcomes, "approved", None))
                             (textarea(errors, &format!("outcomes[{i}].conditions"), tr("Conditions (when approving with conditions)"), "", None))
@@ -743,7 +720,7 @@ fn action_form(
                 Action::ConfirmImplementation => {
                     @for (i, m) in approved.iter().enumerate() {
                         input type="hidden" name={ "implemented[" (i) "].measure_id" } value=(m.id);
-                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind.as_deref()))), &today, "date", None))
+                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind))), &today, "date", None))
                     }
                     input type="hidden" name="implemented_count" value=(approved.len());
                 }
@@ -757,11 +734,14 @@ fn action_form(
 fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebError> {
     let action = Action::parse(&get(f, "action"))
         .ok_or_else(|| WebError::BadRequest("Unknown action.".into()))?;
-    let mut input = TransitionInput::new(action, version(f)?);
-    input.assignee_id = opt(f, "assignee_id");
-    input.message = opt(f, "message");
-    input.reason = opt(f, "reason");
-    input.reply = opt(f, "reply");
+    let version = version(f)?;
+    let mut input = TransitionFields {
+        assignee_id: opt(f, "assignee_id"),
+        message: opt(f, "message"),
+        reason: opt(f, "reason"),
+        reply: opt(f, "reply"),
+        ..TransitionFields::default()
+    };
     if f.contains_key("note.body") {
         input.note = Some(req::NoteInput {
             body: get(f, "note.body"),
@@ -798,32 +778,23 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
             implemented_on: get(f, &format!("implemented[{i}].implemented_on")),
         })
         .collect();
-    Ok(input)
+    Ok(TransitionInput::new(action, version, input))
 }
 
 fn request_page(
     viewer: &Viewer,
     view: &RequestView,
     errors: &[FieldError],
-    ceiling: Classification,
     status: StatusCode,
 ) -> HttpResponse {
-    let r = &view.row;
-    let is_mission = viewer.actor.role == Role::MissionStaff;
-    let outcomes_visible = !is_mission
-        || matches!(
-            view.state,
-            State::Approved | State::Declined | State::InEffect | State::Ended
-        );
+    let r = view;
+    let is_mission = view.addressed_as_mission;
     let title = r
         .reference
         .clone()
         .unwrap_or_else(|| "Draft request".to_owned());
-    let can_message_external = !is_mission || view.state != State::Draft;
-    let external_allowed = matches!(viewer.actor.role, Role::MissionStaff | Role::MfaOfficer)
-        && view.state != State::Draft
-        && can_message_external;
-    let internal_allowed = viewer.actor.role.is_authority();
+    let external_allowed = view.message_rights.external;
+    let internal_allowed = view.message_rights.internal;
     respond(
         status,
         page(
@@ -835,30 +806,28 @@ fn request_page(
                 p class="caption" { (r.reference.as_deref().unwrap_or(tr("Draft"))) " · " (view.mission_name) }
                 h1 { (r.title) }
                 dl class="facts" {
-                    dt { (tr("Status")) } dd { strong class="status" data-status=(view.status.0) { (tr_text(view.status.1)) } }
-                    dt { (tr("Urgency")) } dd { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
+                    dt { (tr("Status")) } dd { strong class="status" data-status=(view.status.code) { (tr_text(view.status.label)) } }
+                    dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
                     @if let Some(t) = r.submitted_at { dt { (tr("Submitted")) } dd { (when(t)) } }
-                    @if let Some(name) = &view.assigned_name {
+                    @if let Some((_, name)) = &view.assigned_officer {
                         dt { @if is_mission { (tr("Your contact at the Ministry")) } @else { (tr("Assigned MFA officer")) } } dd { (name) }
                     }
-                    dt { (tr("Contact at the mission")) } dd { (r.contact_name) ", " (r.contact_phone) ", " (r.contact_email) }
+                    dt { (tr("Contact at the mission")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
                 }
                 @if let Some(reply) = &r.reply {
-                    @if !is_mission || matches!(view.state, State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended) {
-                        section class="panel" aria-labelledby="reply-heading" {
-                            h2 id="reply-heading" { (tr("Formal reply from the Ministry of Foreign Affairs")) }
-                            p class="multiline" { (reply) }
-                        }
+                    section class="panel" aria-labelledby="reply-heading" {
+                        h2 id="reply-heading" { (tr("Formal reply from the Ministry of Foreign Affairs")) }
+                        p class="multiline" { (reply) }
                     }
                 }
                 h2 { (tr("Justification")) }
                 p class="multiline" { (r.justification) }
-                (measures_table(view, outcomes_visible))
+                (measures_table(view, view.outcomes_visible))
 
                 @if view.editable || view.discardable {
                     div class="actions" {
                         @if view.editable { a class="button secondary" href={ "/requests/" (r.id) "/edit" } { (tr("Change the request")) } }
-                        @if view.state == State::Draft && view.available.contains(&Action::Submit) {
+                        @if view.is_draft && view.actions.contains(&Action::Submit) {
                             " " a class="button" href={ "/requests/" (r.id) "/review" } { (tr("Check and submit")) }
                         }
                         @if view.discardable {
@@ -870,27 +839,27 @@ fn request_page(
                         }
                     }
                 }
-                @let actions: Vec<Action> = view.available.iter().copied().filter(|a| *a != Action::Submit).collect();
+                @let actions: Vec<Action> = view.actions.iter().copied().filter(|a| *a != Action::Submit).collect();
                 @if !actions.is_empty() {
                     section aria-labelledby="actions-heading" {
                         h2 id="actions-heading" { (tr("What you can do now")) }
-                        @for a in &actions { (action_form(viewer, view, *a, errors, ceiling)) }
+                        @for a in &actions { (action_form(viewer, view, *a, errors)) }
                     }
                 }
 
-                @if !view.assessments.is_empty() {
+                @if let Some(assessments) = view.assessments.as_ref().filter(|a| !a.is_empty()) {
                     section aria-labelledby="assessments-heading" {
                         h2 id="assessments-heading" { (tr("Threat assessments")) }
-                        @for a in &view.assessments {
+                        @for a in assessments {
                             div class="panel" {
                                 p { strong { (tr("Threat assessment")) } " · " (when(a.at))
-                                    @if a.view != AssessmentView::ExistenceOnly { " · " (tr(a.classification.marking())) } }
+                                    @if let Some(c) = a.classification { " · " (tr(c.marking())) } }
                                 @match a.view {
                                     AssessmentView::ExistenceOnly => p { (tr("An assessment exists; its content is above your clearance.")) },
                                     _ => {
                                         @if let Some(level) = a.threat_level { p { (tr("Threat level: ")) strong { (tr(level.label())) } } }
                                         @if let Some(s) = &a.summary { p class="multiline" { (s) } }
-                                        @if let Some(by) = &a.by { p class="hint" { (tr("By ")) (by) } }
+                                        @if let Some(by) = &a.by { p class="hint" { (tr("By ")) (who(by)) } }
                                         @if a.view == AssessmentView::LevelOnly { p class="hint" { (tr("The assessment's content is for the police.")) } }
                                     }
                                 }
@@ -923,7 +892,7 @@ fn request_page(
                                 input type="hidden" name="visibility" value="external";
                             }
                             @if internal_allowed {
-                                (select(errors, "classification", tr("Classification (internal notes)"), &classification_options(viewer, ceiling), "unclassified", None))
+                                (select(errors, "classification", tr("Classification (internal notes)"), &classification_options(view), "unclassified", None))
                             }
                             button type="submit" class="secondary" { (tr("Send")) }
                         }
@@ -934,7 +903,7 @@ fn request_page(
                     h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {
                         @for t in &view.timeline {
-                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " — " (tr_text(&t.status)) }
+                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " — " (tr_text(t.status)) }
                         }
                     }
                 }
@@ -950,13 +919,7 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let view = load(&viewer, &state, &path).await?;
-    Ok(request_page(
-        &viewer,
-        &view,
-        &[],
-        context(&state).ceiling,
-        StatusCode::OK,
-    ))
+    Ok(request_page(&viewer, &view, &[], StatusCode::OK))
 }
 
 pub async fn transition(
@@ -971,7 +934,7 @@ pub async fn transition(
     let (actor, ctx, rid, typed) = (
         viewer.actor.clone(),
         context(&state),
-        id.clone(),
+        RequestId::from(id.as_str()),
         input.clone(),
     );
     match db::run(&state.pool, move |conn| {
@@ -979,13 +942,13 @@ pub async fn transition(
     })
     .await
     {
-        Ok(_) if input.action == Action::Submit => {
+        Ok(_) if input.action() == Action::Submit => {
             Ok(see_other(&format!("/requests/{id}?submitted=1")))
         }
         Ok(_) => Ok(see_other(&format!("/requests/{id}"))),
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
-            if input.action == Action::Submit {
+            if input.action() == Action::Submit {
                 // Something changed since the review (a start date passed): back to the form,
                 // with each problem beside its field.
                 Ok(form_page(
@@ -997,7 +960,7 @@ pub async fn transition(
                         version: Some(view.version),
                         submitted: false,
                     },
-                    &req::as_input(&view.row, &view.measures),
+                    &view.as_input(),
                     &errors,
                 ))
             } else {
@@ -1005,7 +968,6 @@ pub async fn transition(
                     &viewer,
                     &view,
                     &errors,
-                    context(&state).ceiling,
                     StatusCode::UNPROCESSABLE_ENTITY,
                 ))
             }
@@ -1028,7 +990,11 @@ pub async fn message(
         classification: get(&f, "classification"),
         declassify_on: opt(&f, "declassify_on"),
     };
-    let (actor, ctx, rid) = (viewer.actor.clone(), context(&state), id.clone());
+    let (actor, ctx, rid) = (
+        viewer.actor.clone(),
+        context(&state),
+        RequestId::from(id.as_str()),
+    );
     match db::run(&state.pool, move |conn| {
         req::add_message(conn, &actor, &rid, &input, &ctx)
     })
@@ -1041,7 +1007,6 @@ pub async fn message(
                 &viewer,
                 &view,
                 &errors,
-                context(&state).ceiling,
                 StatusCode::UNPROCESSABLE_ENTITY,
             ))
         }
@@ -1066,11 +1031,10 @@ pub struct QueueQuery {
 
 /// Who did something: a person's name as it is, or an organisation's name in the reader's
 /// language (names are never translated).
-fn who(by: &str) -> String {
-    if req::ORG_LABELS.contains(&by) {
-        tr_text(by)
-    } else {
-        by.to_owned()
+fn who(by: &Name) -> String {
+    match by {
+        Name::Organisation(org) => tr_text(org),
+        Name::Person(name) => name.clone(),
     }
 }
 
@@ -1107,7 +1071,7 @@ pub async fn queues(
     filter.mission_id = query
         .mission
         .clone()
-        .filter(|m| !m.is_empty() && role != Role::MissionStaff);
+        .filter(|m| !m.is_empty() && disclosure::may_filter_by_mission(&viewer.actor));
     filter.query = query.q.clone().filter(|q| !q.trim().is_empty());
     let page_no = query.page.unwrap_or(1).max(1);
     let at = match (
@@ -1129,7 +1093,7 @@ pub async fn queues(
     let (list, missions, ends) = db::run(&state.pool, move |conn| {
         let list: ListPage = req::list(conn, &actor, &filter, &at, PER_PAGE)?;
         let names: HashMap<String, String> = req::mission_names(conn)?;
-        let ids: Vec<String> = list.items.iter().map(|r| r.id.clone()).collect();
+        let ids: Vec<String> = list.items.iter().map(|r| r.id.to_string()).collect();
         let ends = if with_ends {
             req::end_dates(conn, &ids)?
         } else {
@@ -1138,21 +1102,13 @@ pub async fn queues(
         Ok::<_, AppError>((list, names, ends))
     })
     .await?;
-    let is_mission = role == Role::MissionStaff;
+    let is_mission = disclosure::addressed_as_mission(&viewer.actor);
     let mut sorted_missions: Vec<(&String, &String)> = missions.iter().collect();
     sorted_missions.sort_by(|a, b| a.1.cmp(b.1));
-    let statuses: Vec<(String, String)> = if is_mission {
-        MissionStatus::ALL
-            .iter()
-            .map(|s| (s.code().to_owned(), tr(s.label()).to_owned()))
-            .collect()
-    } else {
-        State::ALL
-            .iter()
-            .filter(|s| **s != State::Draft)
-            .map(|s| (s.code().to_owned(), tr(s.label()).to_owned()))
-            .collect()
-    };
+    let statuses: Vec<(String, String)> = disclosure::status_choices(&viewer.actor)
+        .into_iter()
+        .map(|s| (s.code.to_owned(), tr(s.label).to_owned()))
+        .collect();
     let page_no = list.page;
     // "Page 3 of 7" while the count is exact; "Page 3" once it stopped at the cap.
     let pages = (!list.total_capped).then(|| ((list.total + PER_PAGE - 1) / PER_PAGE).max(1));
@@ -1254,19 +1210,18 @@ pub async fn queues(
                 } }
                 tbody {
                     @for r in &list.items {
-                        @let st = r.state.parse::<State>().unwrap_or(State::Draft);
                         tr {
                             td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
                             td { (r.title) }
                             @if !is_mission { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
-                            td { (r.urgency.parse::<Urgency>().map(|u| tr(u.label())).unwrap_or("")) }
+                            td { (tr(r.urgency.label())) }
                             td {
-                                @if is_mission && st == State::AwaitingMission { strong { (tr("Action needed: ")) } }
-                                (tr_text(req::status_for(&viewer.actor, st).1))
+                                @if r.needs_action { strong { (tr("Action needed: ")) } }
+                                (tr_text(r.status.label))
                             }
                             td { (age(r.submitted_at.unwrap_or(r.created_at))) }
                             @if with_ends {
-                                td { @match ends.get(&r.id) {
+                                td { @match ends.get(r.id.as_str()) {
                                     Some(Some(d)) => (date(Some(*d), "")),
                                     _ => (tr("Until further notice")),
                                 } }

@@ -534,8 +534,8 @@ async fn refused_actions_change_nothing() {
         422
     );
     assert_eq!(version_of(), after_take);
-    assert_eq!(before.0, "submitted");
-    assert_eq!(after_take.0, "in_triage");
+    assert_eq!(before.0.code(), "submitted");
+    assert_eq!(after_take.0.code(), "in_triage");
     // Withdrawn: nothing more can happen.
     assert_eq!(
         act(&a, &id, "withdraw", &[("reason", "No longer needed")])
@@ -832,7 +832,10 @@ async fn measures_end_by_themselves_once_their_end_dates_have_passed() {
     );
     assert_eq!(end_expired(&mut conn, &ctx(4)).unwrap(), 1);
     assert_eq!(end_expired(&mut conn, &ctx(5)).unwrap(), 0, "idempotent");
-    assert_eq!(store::find(&mut conn, &id).unwrap().unwrap().state, "ended");
+    assert_eq!(
+        store::find(&mut conn, &id).unwrap().unwrap().state.code(),
+        "ended"
+    );
     let kinds: Vec<String> = outbox::for_recipient(&mut conn, &c.a.email)
         .unwrap()
         .into_iter()

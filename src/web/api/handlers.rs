@@ -6,13 +6,14 @@ use utoipa::IntoParams;
 
 use super::types::*;
 use super::{ApiCaller, ApiError};
-use crate::app::requests::{self as req, Context, RequestView};
+use crate::app::requests::{self as req, Context, RequestView, TransitionFields};
 use crate::app::{self, AppError, missions as mission_app, notifications, users as user_app};
 use crate::db;
-use crate::domain::access::{AssessmentView, Capability};
+use crate::domain::access::Capability;
+use crate::domain::ids::RequestId;
 use crate::domain::request::{MeasureInput, RequestInput};
-use crate::domain::workflow::{Action, State};
-use crate::domain::{Classification, FieldError, Role};
+use crate::domain::workflow::Action;
+use crate::domain::{Classification, FieldError};
 use crate::web::AppState;
 
 type ApiResult = Result<HttpResponse, ApiError>;
@@ -115,18 +116,15 @@ pub async fn list_requests(
     let items = list
         .items
         .iter()
-        .map(|r| {
-            let st = r.state.parse::<State>().unwrap_or(State::Draft);
-            RequestSummary {
-                id: r.id.clone(),
-                reference: r.reference.clone(),
-                mission_id: r.mission_id.clone(),
-                status: req::status_for(&caller.actor, st).0.to_owned(),
-                title: r.title.clone(),
-                urgency: r.urgency.clone(),
-                created_at: ts(r.created_at),
-                submitted_at: r.submitted_at.map(ts),
-            }
+        .map(|r| RequestSummary {
+            id: r.id.to_string(),
+            reference: r.reference.clone(),
+            mission_id: r.mission_id.clone(),
+            status: r.status.code.to_owned(),
+            title: r.title.clone(),
+            urgency: r.urgency.code().to_owned(),
+            created_at: ts(r.created_at),
+            submitted_at: r.submitted_at.map(ts),
         })
         .collect();
     Ok(HttpResponse::Ok().json(RequestList {
@@ -167,84 +165,73 @@ fn input_of(
     }
 }
 
-fn request_json(caller: &ApiCaller, v: RequestView) -> RequestJson {
-    let is_mission = caller.actor.role == Role::MissionStaff;
-    let decided_visible = !is_mission
-        || matches!(
-            v.state,
-            State::Approved | State::Declined | State::InEffect | State::Ended
-        );
-    let reply_visible = !is_mission
-        || matches!(
-            v.state,
-            State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended
-        );
-    let assessments = (!is_mission).then(|| {
-        v.assessments
-            .iter()
-            .map(|a| {
-                let shown = a.view != AssessmentView::ExistenceOnly;
-                AssessmentJson {
-                    id: a.id.clone(),
-                    created_at: ts(a.at),
-                    threat_level: a.threat_level.map(|l| l.code().to_owned()),
-                    summary: a.summary.clone(),
-                    classification: shown.then(|| a.classification.code().to_owned()),
-                    declassify_on: shown.then(|| a.declassify_on.to_string()),
-                }
+fn request_json(v: RequestView) -> RequestJson {
+    let assessments = v.assessments.map(|list| {
+        list.into_iter()
+            .map(|a| AssessmentJson {
+                id: a.id,
+                created_at: ts(a.at),
+                threat_level: a.threat_level.map(|l| l.code().to_owned()),
+                summary: a.summary,
+                classification: a.classification.map(|c| c.code().to_owned()),
+                declassify_on: a.declassify_on.map(|d| d.to_string()),
             })
             .collect()
     });
-    let r = v.row;
     RequestJson {
-        status: v.status.0.to_owned(),
+        status: v.status.code.to_owned(),
         version: v.version,
         measures: v
             .measures
             .into_iter()
             .map(|m| MeasureJson {
-                id: m.id,
-                kind: m.kind,
-                location: m.location,
+                id: m.id.into_string(),
+                kind: m.kind.map(|k| k.code().to_owned()),
+                location: m.location.map(|l| l.code().to_owned()),
                 address: m.address,
                 starts_on: m.starts_on.map(|d| d.to_string()),
                 ends_on: m.ends_on.map(|d| d.to_string()),
                 description: m.description,
-                outcome: m.outcome.filter(|_| decided_visible),
-                conditions: m.conditions.filter(|_| decided_visible),
-                implemented_on: m
-                    .implemented_on
-                    .filter(|_| decided_visible)
-                    .map(|d| d.to_string()),
-                ended_on: m
-                    .ended_on
-                    .filter(|_| decided_visible)
-                    .map(|d| d.to_string()),
+                outcome: m.decision.as_ref().map(|d| d.outcome.code().to_owned()),
+                conditions: m.decision.and_then(|d| d.conditions),
+                implemented_on: m.implemented_on.map(|d| d.to_string()),
+                ended_on: m.ended_on.map(|d| d.to_string()),
             })
             .collect(),
         contact: ContactJson {
-            name: r.contact_name,
-            phone: r.contact_phone,
-            email: r.contact_email,
+            name: v.contact.name,
+            phone: v.contact.phone,
+            email: v.contact.email,
         },
-        assigned_to: r.assigned_officer_id,
-        reply: r.reply.filter(|_| reply_visible),
+        assigned_to: v.assigned_officer.map(|(id, _)| id),
+        reply: v.reply,
         assessments,
-        created_at: ts(r.created_at),
-        submitted_at: r.submitted_at.map(ts),
-        id: r.id,
-        reference: r.reference,
-        mission_id: r.mission_id,
-        title: r.title,
-        justification: r.justification,
-        urgency: r.urgency,
+        created_at: ts(v.created_at),
+        submitted_at: v.submitted_at.map(ts),
+        id: v.id.into_string(),
+        reference: v.reference,
+        mission_id: v.mission_id,
+        title: v.title,
+        justification: v.justification,
+        urgency: v.urgency.code().to_owned(),
     }
 }
 
-async fn load(caller: &ApiCaller, state: &AppState, id: String) -> Result<RequestJson, ApiError> {
-    let (actor, now) = (caller.actor.clone(), app::now());
-    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
-    Ok(request_json(caller, view))
+async fn view(
+    caller: &ApiCaller,
+    state: &AppState,
+    id: RequestId,
+) -> Result<RequestView, ApiError> {
+    let (actor, ctx) = (caller.actor.clone(), context(state));
+    Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, &ctx)).await?)
+}
+
+async fn load(
+    caller: &ApiCaller,
+    state: &AppState,
+    id: RequestId,
+) -> Result<RequestJson, ApiError> {
+    Ok(request_json(view(caller, state, id).await?))
 }
 
 /// Starts a draft for the caller's own mission (mission staff).
@@ -274,7 +261,7 @@ pub async fn get_request(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult {
-    Ok(HttpResponse::Ok().json(load(&caller, &state, path.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(load(&caller, &state, RequestId::from(path.into_inner())).await?))
 }
 
 /// Changes a draft, or a request the MFA asked for information on (mission staff).
@@ -289,7 +276,11 @@ pub async fn update_request(
     let b = body.into_inner();
     let version = b.version;
     let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
-    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
+    let (actor, ctx, id) = (
+        caller.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
     let row = db::run(&state.pool, move |conn| {
         req::update(conn, &actor, &id, version, &input, &ctx)
     })
@@ -316,7 +307,7 @@ pub async fn discard_request(
     let (actor, ctx, id, version) = (
         caller.actor.clone(),
         context(&state),
-        path.into_inner(),
+        RequestId::from(path.into_inner()),
         query.version,
     );
     db::run(&state.pool, move |conn| {
@@ -345,47 +336,53 @@ pub async fn transition(
             )],
         )
     })?;
-    let mut input = req::TransitionInput::new(action, b.version);
-    input.assignee_id = b.assignee_id;
-    input.message = b.message;
-    input.reason = b.reason;
-    input.reply = b.reply;
-    input.note = b.note.map(|body| req::NoteInput {
-        body,
-        classification: String::new(),
-        declassify_on: None,
-    });
-    input.assessment = b.assessment.map(|a| req::AssessmentInput {
-        threat_level: a.threat_level,
-        summary: a.summary,
-        classification: a.classification.unwrap_or_default(),
-        declassify_on: a.declassify_on,
-    });
-    input.outcomes = b
-        .outcomes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| req::OutcomeInput {
-            measure_id: o.measure_id,
-            outcome: o.outcome,
-            conditions: o.conditions,
-        })
-        .collect();
-    input.implemented = b
-        .implemented
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| req::ImplementedInput {
-            measure_id: i.measure_id,
-            implemented_on: i.implemented_on,
-        })
-        .collect();
-    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
-    let row = db::run(&state.pool, move |conn| {
+    let fields = TransitionFields {
+        assignee_id: b.assignee_id,
+        message: b.message,
+        reason: b.reason,
+        reply: b.reply,
+        note: b.note.map(|body| req::NoteInput {
+            body,
+            classification: String::new(),
+            declassify_on: None,
+        }),
+        assessment: b.assessment.map(|a| req::AssessmentInput {
+            threat_level: a.threat_level,
+            summary: a.summary,
+            classification: a.classification.unwrap_or_default(),
+            declassify_on: a.declassify_on,
+        }),
+        outcomes: b
+            .outcomes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| req::OutcomeInput {
+                measure_id: o.measure_id,
+                outcome: o.outcome,
+                conditions: o.conditions,
+            })
+            .collect(),
+        implemented: b
+            .implemented
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| req::ImplementedInput {
+                measure_id: i.measure_id,
+                implemented_on: i.implemented_on,
+            })
+            .collect(),
+    };
+    let input = req::TransitionInput::new(action, b.version, fields);
+    let (actor, ctx, id) = (
+        caller.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
+    let id = db::run(&state.pool, move |conn| {
         req::perform(conn, &actor, &id, &input, &ctx)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(load(&caller, &state, row.id).await?))
+    Ok(HttpResponse::Ok().json(load(&caller, &state, id).await?))
 }
 
 /// External messages, and internal notes within the caller's clearance (authorities).
@@ -396,15 +393,14 @@ pub async fn list_messages(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult {
-    let (actor, now, id) = (caller.actor.clone(), app::now(), path.into_inner());
-    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
+    let view = view(&caller, &state, RequestId::from(path.into_inner())).await?;
     let items: Vec<MessageJson> = view
         .messages
         .into_iter()
         .map(|m| MessageJson {
             id: m.id,
             created_at: ts(m.at),
-            author: m.by,
+            author: m.by.text().to_owned(),
             visibility: if m.internal { "internal" } else { "external" }.into(),
             classification: m.classification.code().into(),
             declassify_on: m.declassify_on.map(|d| d.to_string()),
@@ -430,7 +426,11 @@ pub async fn add_message(
         classification: b.classification.unwrap_or_default(),
         declassify_on: b.declassify_on,
     };
-    let (actor, ctx, id) = (caller.actor.clone(), context(&state), path.into_inner());
+    let (actor, ctx, id) = (
+        caller.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
     db::run(&state.pool, move |conn| {
         req::add_message(conn, &actor, &id, &input, &ctx)
     })
@@ -446,16 +446,15 @@ pub async fn timeline(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> ApiResult {
-    let (actor, now, id) = (caller.actor.clone(), app::now(), path.into_inner());
-    let view = db::run(&state.pool, move |conn| req::view(conn, &actor, &id, now)).await?;
+    let view = view(&caller, &state, RequestId::from(path.into_inner())).await?;
     let items: Vec<TimelineJson> = view
         .timeline
         .into_iter()
         .map(|t| TimelineJson {
             at: ts(t.at),
             action: t.action,
-            by: t.by,
-            status: t.status,
+            by: t.by.text().to_owned(),
+            status: t.status.to_owned(),
         })
         .collect();
     Ok(HttpResponse::Ok().json(items))

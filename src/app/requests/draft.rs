@@ -1,0 +1,203 @@
+//! Drafting: a mission starts a request, changes it while it is a draft or while the MFA waits
+//! for more information, and discards a draft.
+
+use chrono::NaiveDateTime;
+
+use super::{Context, invalid, stale, visible};
+use crate::app::AppError;
+use crate::db::requests::{
+    self as store, NewEvent, NewMeasure, NewRequest, RequestContent, RequestRow,
+};
+use crate::db::{self, DbConnection};
+use crate::domain::Role;
+use crate::domain::access::Actor;
+use crate::domain::ids::RequestId;
+use crate::domain::request::{self, RequestInput, Strictness, ValidRequest};
+use crate::domain::workflow::{self, State};
+
+fn new_measures<'a>(
+    request_id: &'a str,
+    valid: &'a ValidRequest,
+    ids: &'a [String],
+) -> Vec<NewMeasure<'a>> {
+    valid
+        .measures
+        .iter()
+        .zip(ids)
+        .enumerate()
+        .map(|(i, (m, id))| NewMeasure {
+            id,
+            request_id,
+            position: i as i32,
+            kind: m.kind.map(|k| k.code()),
+            location: m.location.map(|l| l.code()),
+            address: m.address.as_deref(),
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            description: &m.description,
+        })
+        .collect()
+}
+
+/// Appends a step to the request's history; `(from, to)` are the states around it.
+pub(super) fn event(
+    conn: &mut DbConnection,
+    request_id: &str,
+    actor_id: Option<&str>,
+    action: &str,
+    (from, to): (Option<State>, State),
+    mission_visible: bool,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    store::insert_event(
+        conn,
+        &NewEvent {
+            id: &db::new_id(),
+            request_id,
+            at: now,
+            actor_id,
+            action,
+            from_state: from.map(State::code),
+            to_state: to.code(),
+            mission_visible,
+        },
+    )?;
+    Ok(())
+}
+
+/// Starts a draft for the actor's own mission (the mission comes from the actor, never the input).
+pub fn create_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &RequestInput,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    if actor.role != Role::MissionStaff {
+        return Err(AppError::Forbidden);
+    }
+    let mission_id = actor.mission_id.clone().ok_or(AppError::Forbidden)?;
+    let valid = request::validate(input, Strictness::Draft, ctx.today()).map_err(invalid)?;
+    let id = db::new_id();
+    let measure_ids: Vec<String> = valid.measures.iter().map(|_| db::new_id()).collect();
+    db::write(conn, |conn| {
+        store::insert(
+            conn,
+            &NewRequest {
+                id: &id,
+                mission_id: &mission_id,
+                state: State::Draft.code(),
+                version: 1,
+                title: &valid.title,
+                justification: &valid.justification,
+                urgency: valid.urgency.code(),
+                contact_name: &valid.contact_name,
+                contact_phone: &valid.contact_phone,
+                contact_email: &valid.contact_email,
+                created_by: &actor.user_id,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+            },
+        )?;
+        store::replace_measures(conn, &id, &new_measures(&id, &valid, &measure_ids))?;
+        event(
+            conn,
+            &id,
+            Some(actor.user_id.as_str()),
+            "create",
+            (None, State::Draft),
+            true,
+            ctx.now,
+        )?;
+        store::find(conn, &id)?.ok_or(AppError::NotFound)
+    })
+}
+
+/// Changes a request's content: a draft (loosely checked), or one the MFA asked for more
+/// information on (fully checked, since it has been submitted).
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    seen_version: i32,
+    input: &RequestInput,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    let found = store::find(conn, id.as_str())?;
+    let state = visible(conn, actor, found, ctx.now)?.state;
+    if actor.role != Role::MissionStaff {
+        return Err(AppError::Forbidden);
+    }
+    if !workflow::editable(state) {
+        return Err(AppError::NotNow(format!(
+            "A request that is {} cannot be changed.",
+            state.mission_status().label().to_lowercase()
+        )));
+    }
+    let strictness = if state == State::Draft {
+        Strictness::Draft
+    } else {
+        Strictness::Submission
+    };
+    let valid = request::validate(input, strictness, ctx.today()).map_err(invalid)?;
+    let measure_ids: Vec<String> = valid.measures.iter().map(|_| db::new_id()).collect();
+    db::write(conn, |conn| {
+        let current = store::find_for_update(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        if super::seen_version(conn, actor, &current)? != seen_version {
+            return Err(stale());
+        }
+        let content = RequestContent {
+            title: &valid.title,
+            justification: &valid.justification,
+            urgency: valid.urgency.code(),
+            contact_name: &valid.contact_name,
+            contact_phone: &valid.contact_phone,
+            contact_email: &valid.contact_email,
+        };
+        if !store::update_content(conn, id.as_str(), current.version, &content, ctx.now)? {
+            return Err(stale());
+        }
+        store::replace_measures(
+            conn,
+            id.as_str(),
+            &new_measures(id.as_str(), &valid, &measure_ids),
+        )?;
+        event(
+            conn,
+            id.as_str(),
+            Some(actor.user_id.as_str()),
+            "edit",
+            (Some(state), state),
+            true,
+            ctx.now,
+        )?;
+        store::find(conn, id.as_str())?.ok_or(AppError::NotFound)
+    })
+}
+
+/// Deletes a draft.
+pub fn discard(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    seen_version: i32,
+    ctx: &Context,
+) -> Result<(), AppError> {
+    let found = store::find(conn, id.as_str())?;
+    let state = visible(conn, actor, found, ctx.now)?.state;
+    if actor.role != Role::MissionStaff {
+        return Err(AppError::Forbidden);
+    }
+    if !workflow::discardable(state) {
+        return Err(AppError::NotNow(
+            "Only a draft can be discarded; a submitted request can be withdrawn.".into(),
+        ));
+    }
+    db::write(conn, |conn| {
+        let current = store::find_for_update(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        if super::seen_version(conn, actor, &current)? != seen_version {
+            return Err(stale());
+        }
+        store::delete(conn, id.as_str())?;
+        Ok(())
+    })
+}

@@ -1,0 +1,246 @@
+//! Lists of requests as one person may see them: the scope of `domain::disclosure` as a query,
+//! filters that narrow it and never widen it, keyset paging and bounded counts.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::app::AppError;
+use crate::db::requests::{self as store, ListFilter, RequestRow};
+use crate::db::{DbConnection, missions};
+use crate::domain::FieldError;
+use crate::domain::access::Actor;
+use crate::domain::disclosure::{self, Status};
+use crate::domain::ids::RequestId;
+use crate::domain::request::Urgency;
+use crate::domain::text::check_text;
+
+const PAGE_MAX: i64 = 100;
+/// The longest search text: a reference or words of a title (titles are at most 200).
+const SEARCH_MAX: usize = 200;
+
+/// One request in a list, as the viewer may see it.
+#[derive(Debug, Clone)]
+pub struct RequestSummary {
+    pub id: RequestId,
+    pub reference: Option<String>,
+    pub mission_id: String,
+    pub title: String,
+    pub urgency: Urgency,
+    /// The status for this viewer.
+    pub status: Status,
+    /// Waiting for the viewer ("Action needed").
+    pub needs_action: bool,
+    pub created_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+impl RequestSummary {
+    fn of(actor: &Actor, r: RequestRow) -> Self {
+        RequestSummary {
+            status: disclosure::status(actor.role, r.state),
+            needs_action: disclosure::needs_action(actor, r.state),
+            id: r.id,
+            reference: r.reference,
+            mission_id: r.mission_id,
+            title: r.title,
+            urgency: r.urgency,
+            created_at: r.created_at,
+            submitted_at: r.submitted_at,
+        }
+    }
+}
+
+/// A page of a list, with the total that the viewer may know of.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub items: Vec<RequestSummary>,
+    /// How many requests the list holds, counted up to `COUNT_CAP`.
+    pub total: i64,
+    /// The list holds more than `total` requests (the count stopped at `COUNT_CAP`).
+    pub total_capped: bool,
+    pub page: i64,
+    pub per_page: i64,
+    /// Reads the page after this one (`PageAt::After`), when there is one.
+    pub next: Option<String>,
+    /// Reads the page before this one (`PageAt::Before`), when there is one.
+    pub previous: Option<String>,
+}
+
+/// Which page of a list to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAt {
+    /// By number, within the first `OFFSET_MAX` requests.
+    Number(i64),
+    /// The page after a cursor from `ListPage::next`; `page` is the number to show.
+    After { cursor: String, page: i64 },
+    /// The page before a cursor from `ListPage::previous`.
+    Before { cursor: String, page: i64 },
+}
+
+/// Lists count no further than this: "more than 1,000" is all a reader needs to know, and a page
+/// view never counts through the whole table.
+pub const COUNT_CAP: i64 = 1_000;
+/// Pages by number reach this far into a list; beyond, a list is read on from a cursor.
+pub const OFFSET_MAX: i64 = 10_000;
+/// The largest page number shown (cursor pages carry theirs for display only); keeps the
+/// arithmetic on a number from the address bar from overflowing.
+const PAGE_NUMBER_MAX: i64 = 1_000_000_000;
+
+/// A cursor names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>` for the
+/// authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's.
+fn cursor_of(position: &store::Position) -> Option<String> {
+    let (kind, flag, at, id) = match position {
+        store::Position::Queue {
+            urgent,
+            submitted_at,
+            id,
+        } => ("q", *urgent, submitted_at, id),
+        store::Position::Mission {
+            needs_action,
+            created_at,
+            id,
+        } => ("m", *needs_action, created_at, id),
+    };
+    let nanos = at.and_utc().timestamp_nanos_opt()?;
+    Some(format!("{kind}.{}.{nanos}.{id}", u8::from(flag)))
+}
+
+fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, AppError> {
+    let bad = || AppError::from(FieldError::new(field, "is not a cursor this list gave out"));
+    let mut parts = cursor.splitn(4, '.');
+    let (Some(kind), Some(flag), Some(nanos), Some(id)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let flag = match flag {
+        "1" => true,
+        "0" => false,
+        _ => return Err(bad()),
+    };
+    let at = nanos
+        .parse::<i64>()
+        .map(|n| chrono::DateTime::from_timestamp_nanos(n).naive_utc())
+        .map_err(|_| bad())?;
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(bad());
+    }
+    let id = id.to_owned();
+    match kind {
+        "q" => Ok(store::Position::Queue {
+            urgent: flag,
+            submitted_at: at,
+            id,
+        }),
+        "m" => Ok(store::Position::Mission {
+            needs_action: flag,
+            created_at: at,
+            id,
+        }),
+        _ => Err(bad()),
+    }
+}
+
+/// A list of requests as `actor` may see it; filters narrow it, never widen it.
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &ListFilter,
+    at: &PageAt,
+    per_page: i64,
+) -> Result<ListPage, AppError> {
+    if let Some(q) = filter.query.as_deref() {
+        check_text("q", q, 0, SEARCH_MAX, false)?;
+    }
+    let per_page = per_page.clamp(1, PAGE_MAX);
+    let scope = disclosure::list_scope(actor);
+    let (start, page) = match at {
+        PageAt::Number(page) => {
+            let page = (*page).clamp(1, PAGE_NUMBER_MAX);
+            let offset = (page - 1) * per_page;
+            if offset >= OFFSET_MAX {
+                return Err(FieldError::new(
+                    "page",
+                    format!("reaches only the first {OFFSET_MAX} requests; read on from a cursor"),
+                )
+                .into());
+            }
+            (store::Start::Offset(offset), page)
+        }
+        PageAt::After { cursor, page } => (
+            store::Start::After(position_of("after", cursor)?),
+            (*page).clamp(2, PAGE_NUMBER_MAX),
+        ),
+        PageAt::Before { cursor, page } => (
+            store::Start::Before(position_of("before", cursor)?),
+            (*page).clamp(1, PAGE_NUMBER_MAX),
+        ),
+    };
+    // One row more than the page shows whether the list goes on in the direction of reading.
+    let mut items = store::list(conn, &scope, filter, per_page + 1, &start)?;
+    let beyond = items.len() as i64 > per_page;
+    let (more_after, more_before) = match &start {
+        store::Start::Before(_) => {
+            if beyond {
+                items.remove(0);
+            }
+            (true, beyond)
+        }
+        store::Start::Offset(offset) => {
+            items.truncate(per_page as usize);
+            (beyond, *offset > 0)
+        }
+        store::Start::After(_) => {
+            items.truncate(per_page as usize);
+            (beyond, true)
+        }
+    };
+    // Coming back to the first page by cursor shows it as the first page.
+    let page = if more_before { page.max(2) } else { 1 };
+    let cursor_at = |row: Option<&RequestRow>| {
+        row.and_then(|r| store::Position::of(&scope, r))
+            .and_then(|p| cursor_of(&p))
+    };
+    let next = more_after.then(|| cursor_at(items.last())).flatten();
+    let previous = more_before.then(|| cursor_at(items.first())).flatten();
+    let counted = store::count_up_to(conn, &scope, filter, COUNT_CAP)?;
+    Ok(ListPage {
+        total: counted.min(COUNT_CAP),
+        total_capped: counted > COUNT_CAP,
+        items: items
+            .into_iter()
+            .map(|r| RequestSummary::of(actor, r))
+            .collect(),
+        page,
+        per_page,
+        next,
+        previous,
+    })
+}
+
+/// When the measures of each request end: the latest end date, or `None` when one runs until
+/// further notice.
+pub fn end_dates(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, Option<NaiveDate>>, AppError> {
+    let mut ends = HashMap::new();
+    for (request_id, ends_on) in store::end_dates(conn, ids)? {
+        let entry = ends.entry(request_id).or_insert(Some(NaiveDate::MIN));
+        *entry = match (*entry, ends_on) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    Ok(ends)
+}
+
+/// Names of missions by id (for lists).
+pub fn mission_names(conn: &mut DbConnection) -> Result<HashMap<String, String>, AppError> {
+    Ok(missions::list(conn)?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect())
+}

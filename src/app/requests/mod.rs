@@ -1,0 +1,137 @@
+//! Requests: drafting, every life-cycle action, messages and notes, lists and queues, and
+//! reading a request as one person may see it. Each change is one transaction: the policy and
+//! the workflow table are asked, the version is checked, and the change, its timeline event, its
+//! security-log entry and its notifications are written together or not at all. What a viewer
+//! may see is decided in `domain::disclosure`; the views handed out here are already redacted.
+
+mod audience;
+mod draft;
+mod expiry;
+mod list;
+mod messages;
+mod payload;
+mod queues;
+mod transition;
+mod view;
+
+pub use draft::{create_draft, discard, update};
+pub use expiry::end_expired;
+pub use list::{
+    COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, end_dates, list, mission_names,
+};
+pub use messages::{MessageInput, add_message};
+pub use payload::{
+    AssessmentInput, ImplementedInput, NoteInput, OutcomeInput, Payload, TransitionFields,
+    TransitionInput,
+};
+pub use queues::{Queue, queue_filter, queues, with_status};
+pub use transition::perform;
+pub use view::{
+    AssessmentItem, Contact, Decision, MeasureView, MessageItem, Name, RequestView, TimelineItem,
+    view,
+};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde_json::json;
+
+use crate::app::AppError;
+use crate::audit::{self, Entry};
+use crate::db::requests::{self as store, RequestRow};
+use crate::db::{self, DbConnection};
+use crate::domain::access::Actor;
+use crate::domain::disclosure::{self, RequestScope};
+use crate::domain::request::MeasureKind;
+use crate::domain::workflow::Facts;
+use crate::domain::{Classification, FieldError, time};
+
+/// What every change needs to know besides its input.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub now: NaiveDateTime,
+    /// The highest classification this installation may hold.
+    pub ceiling: Classification,
+}
+
+impl Context {
+    pub fn today(&self) -> NaiveDate {
+        time::oslo_date(self.now)
+    }
+}
+
+/// The measure kinds offered in forms, in order.
+pub fn measure_kinds() -> &'static [MeasureKind] {
+    &MeasureKind::ALL
+}
+
+fn scope_of(row: &RequestRow) -> RequestScope<'_> {
+    RequestScope {
+        mission_id: &row.mission_id,
+        state: row.state,
+        reached_police: row.reached_police,
+        referred_to_pst: row.referred_to_pst,
+    }
+}
+
+/// The request if `actor` may know it exists; otherwise `NotFound`, exactly as for an unused id
+/// (the refusal of an existing request is written to the security log).
+fn visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: Option<RequestRow>,
+    now: NaiveDateTime,
+) -> Result<RequestRow, AppError> {
+    let row = row.ok_or(AppError::NotFound)?;
+    if disclosure::may_see_request(actor, &scope_of(&row)) {
+        return Ok(row);
+    }
+    db::write(conn, |conn| {
+        audit::record(
+            conn,
+            &Entry {
+                event: "access_denied",
+                outcome: "denied",
+                actor_user_id: Some(actor.user_id.clone()),
+                actor_org: Some(actor.role.organisation().to_owned()),
+                target_type: Some("request"),
+                target_id: Some(row.id.to_string()),
+                detail: json!({ "answered": 404 }),
+                ..Entry::default()
+            },
+            now,
+        )
+        .map_err(AppError::from)
+    })?;
+    Err(AppError::NotFound)
+}
+
+/// The version `actor` states: the request's own, or for mission staff the number of steps they
+/// see, which moves only with changes visible to them.
+fn seen_version(conn: &mut DbConnection, actor: &Actor, row: &RequestRow) -> Result<i32, AppError> {
+    if disclosure::counts_visible_steps(actor) {
+        Ok(store::mission_visible_events(conn, row.id.as_str())? as i32)
+    } else {
+        Ok(row.version)
+    }
+}
+
+fn facts(row: &RequestRow, measures: &[store::MeasureRow], version: i32) -> Facts {
+    Facts {
+        state: row.state,
+        version,
+        mission_id: row.mission_id.clone(),
+        any_measure_approved: measures.iter().any(is_approved),
+    }
+}
+
+/// Whether the police approved a measure (with or without conditions).
+fn is_approved(m: &store::MeasureRow) -> bool {
+    m.outcome.is_some_and(|o| o.is_approval())
+}
+
+fn invalid(errors: Vec<FieldError>) -> AppError {
+    AppError::Invalid(errors)
+}
+
+fn stale() -> AppError {
+    AppError::Conflict("The request has changed since you opened it. Reload it to see the changes, then try again.".into())
+}

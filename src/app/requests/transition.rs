@@ -1,0 +1,566 @@
+//! The one pipeline every step of the life cycle goes through, a person's or the portal's own:
+//! load and lock the request, ask the table (`workflow::decide`), check what the action carries
+//! and turn it into an `Effect`, apply the effect, then write the state change, the timeline
+//! event, the security-log entry and the notices of the table's row — in one transaction.
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::{Value, json};
+
+use super::audience::tell;
+use super::draft::event;
+use super::messages::{insert_message, marking, optional_text, required_text};
+use super::payload::{OutcomeInput, Payload, TransitionInput};
+use super::view::stored_input;
+use super::{Context, facts, invalid, is_approved, seen_version, stale, visible};
+use crate::app::AppError;
+use crate::audit::{self, Entry};
+use crate::db::requests::{self as store, MeasureRow, NewAssessment, RequestRow, StateChange};
+use crate::db::{self, DbConnection, users};
+use crate::domain::actor::{Actor, Performer};
+use crate::domain::disclosure;
+use crate::domain::ids::{MeasureId, RequestId};
+use crate::domain::request::{self, Outcome, Strictness, ThreatLevel};
+use crate::domain::text::check_text;
+use crate::domain::workflow::{self, Action, Change, Refusal, State};
+use crate::domain::{Classification, FieldError, Role};
+
+/// What a step does besides moving the state, checked and ready to write.
+enum Effect {
+    Submit,
+    Take {
+        assignee: String,
+    },
+    /// `request_information`, `provide_information`: a message between mission and Ministry.
+    Message {
+        body: String,
+    },
+    Reject {
+        reason: String,
+    },
+    ForwardToPolice,
+    ReturnToMfa {
+        body: String,
+        level: Classification,
+        until: NaiveDate,
+    },
+    ReferToPst,
+    SubmitAssessment {
+        level: ThreatLevel,
+        summary: String,
+        classification: Classification,
+        until: NaiveDate,
+    },
+    Decide(Vec<Decided>),
+    CommunicateDecision {
+        reply: String,
+    },
+    ConfirmImplementation(Vec<(MeasureId, NaiveDate)>),
+    /// By a person, with an optional internal reason; or by the portal, each measure ending on
+    /// its own end date.
+    EndMeasures {
+        reason: Option<String>,
+        automatic: bool,
+    },
+    Withdraw {
+        reason: Option<String>,
+    },
+}
+
+/// The one entry of `given` for a measure, or the message for a missing or repeated one.
+fn entry_for<'g, G>(
+    given: &'g [G],
+    measure_id: &MeasureId,
+    id_of: impl Fn(&G) -> &str,
+    missing: &str,
+) -> Result<&'g G, String> {
+    let mut found = given.iter().filter(|g| measure_id == id_of(g));
+    match (found.next(), found.next()) {
+        (Some(one), None) => Ok(one),
+        (None, _) => Err(missing.to_owned()),
+        (Some(_), Some(_)) => Err("was given more than once".to_owned()),
+    }
+}
+
+/// Whether `given` names a measure outside `measures`.
+fn names_other<G>(given: &[G], measures: &[&MeasureRow], id_of: impl Fn(&G) -> &str) -> bool {
+    given
+        .iter()
+        .any(|g| !measures.iter().any(|m| m.id == *id_of(g)))
+}
+
+/// The police's decision on one measure: its outcome and any conditions.
+type Decided = (MeasureId, Outcome, Option<String>);
+
+fn outcomes(
+    given: &[OutcomeInput],
+    measures: &[MeasureRow],
+) -> Result<Vec<Decided>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut decided = Vec::new();
+    let all: Vec<&MeasureRow> = measures.iter().collect();
+    for (i, m) in all.iter().enumerate() {
+        let field = |name: &str| format!("outcomes[{i}].{name}");
+        let one = match entry_for(
+            given,
+            &m.id,
+            |o| &o.measure_id,
+            "is required for every measure",
+        ) {
+            Ok(one) => one,
+            Err(message) => {
+                errors.push(FieldError::new(field("outcome"), message));
+                continue;
+            }
+        };
+        match one.outcome.parse::<Outcome>() {
+            Ok(outcome) => {
+                let conditions = one
+                    .conditions
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty());
+                if let Some(c) = conditions
+                    && let Err(e) = check_text("conditions", c, 1, 2_000, true)
+                {
+                    errors.push(FieldError::new(field("conditions"), e.message));
+                }
+                if outcome == Outcome::ApprovedWithConditions && conditions.is_none() {
+                    errors.push(FieldError::new(
+                        field("conditions"),
+                        "are required when approving with conditions",
+                    ));
+                }
+                decided.push((m.id.clone(), outcome, conditions.map(str::to_owned)));
+            }
+            Err(e) => errors.push(FieldError::new(field("outcome"), e)),
+        }
+    }
+    if names_other(given, &all, |o| &o.measure_id) {
+        errors.push(FieldError::new(
+            "outcomes",
+            "names a measure that is not part of this request",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(decided)
+    } else {
+        Err(errors)
+    }
+}
+
+fn implemented(
+    given: &[super::payload::ImplementedInput],
+    measures: &[MeasureRow],
+    today: NaiveDate,
+) -> Result<Vec<(MeasureId, NaiveDate)>, Vec<FieldError>> {
+    let approved: Vec<&MeasureRow> = measures.iter().filter(|m| is_approved(m)).collect();
+    let mut errors = Vec::new();
+    let mut dates = Vec::new();
+    for (i, m) in approved.iter().enumerate() {
+        let field = format!("implemented[{i}].implemented_on");
+        let one = match entry_for(
+            given,
+            &m.id,
+            |x| &x.measure_id,
+            "is required for every approved measure",
+        ) {
+            Ok(one) => one,
+            Err(message) => {
+                errors.push(FieldError::new(field, message));
+                continue;
+            }
+        };
+        match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
+            Ok(d) if d > today => errors.push(FieldError::new(field, "must not be in the future")),
+            Ok(d) => dates.push((m.id.clone(), d)),
+            Err(_) => errors.push(FieldError::new(field, "must be a date written YYYY-MM-DD")),
+        }
+    }
+    if names_other(given, &approved, |x| &x.measure_id) {
+        errors.push(FieldError::new(
+            "implemented",
+            "names a measure that was not approved for this request",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(dates)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks what a person's action carries, before anything is written.
+fn prepare(
+    conn: &mut DbConnection,
+    payload: &Payload,
+    actor: &Actor,
+    row: &RequestRow,
+    measures: &[MeasureRow],
+    ctx: &Context,
+) -> Result<Effect, AppError> {
+    let one = |e: FieldError| invalid(vec![e]);
+    Ok(match payload {
+        Payload::Submit => {
+            request::validate(
+                &stored_input(row, measures),
+                Strictness::Submission,
+                ctx.today(),
+            )
+            .map_err(invalid)?;
+            Effect::Submit
+        }
+        Payload::Take { assignee_id } => {
+            let assignee = match assignee_id.as_deref().filter(|a| !a.is_empty()) {
+                None => actor.user_id.clone(),
+                Some(other) => match users::find(conn, other)? {
+                    Some(u) if u.active && u.role == Role::MfaOfficer.code() => u.id,
+                    _ => {
+                        return Err(one(FieldError::new(
+                            "assignee_id",
+                            "must be an active MFA officer",
+                        )));
+                    }
+                },
+            };
+            Effect::Take { assignee }
+        }
+        Payload::RequestInformation { message } | Payload::ProvideInformation { message } => {
+            Effect::Message {
+                body: required_text("message", message.as_deref(), 10_000).map_err(one)?,
+            }
+        }
+        Payload::Reject { reason } => Effect::Reject {
+            reason: required_text("reason", reason.as_deref(), 10_000).map_err(one)?,
+        },
+        Payload::ForwardToPolice => Effect::ForwardToPolice,
+        Payload::ReturnToMfa { note } => {
+            let body = required_text("note.body", Some(&note.body), 10_000);
+            let mark = marking(
+                actor,
+                "note",
+                &note.classification,
+                note.declassify_on.as_deref(),
+                Classification::Unclassified,
+                ctx,
+            );
+            match (body, mark) {
+                (Ok(body), Ok((level, until))) => Effect::ReturnToMfa { body, level, until },
+                (b, m) => {
+                    let mut errors: Vec<FieldError> = b.err().into_iter().collect();
+                    errors.extend(m.err().unwrap_or_default());
+                    return Err(invalid(errors));
+                }
+            }
+        }
+        Payload::ReferToPst => Effect::ReferToPst,
+        Payload::SubmitAssessment { assessment: a } => {
+            let level = a
+                .threat_level
+                .parse::<ThreatLevel>()
+                .map_err(|e| FieldError::new("assessment.threat_level", e));
+            let summary = required_text("assessment.summary", Some(&a.summary), 10_000);
+            let mark = marking(
+                actor,
+                "assessment",
+                &a.classification,
+                a.declassify_on.as_deref(),
+                Classification::Restricted,
+                ctx,
+            );
+            match (level, summary, mark) {
+                (Ok(level), Ok(summary), Ok((classification, until))) => Effect::SubmitAssessment {
+                    level,
+                    summary,
+                    classification,
+                    until,
+                },
+                (l, s, m) => {
+                    let mut errors: Vec<FieldError> = l.err().into_iter().collect();
+                    errors.extend(s.err());
+                    errors.extend(m.err().unwrap_or_default());
+                    return Err(invalid(errors));
+                }
+            }
+        }
+        Payload::Decide { outcomes: given } => {
+            Effect::Decide(outcomes(given, measures).map_err(invalid)?)
+        }
+        Payload::CommunicateDecision { reply } => Effect::CommunicateDecision {
+            reply: required_text("reply", reply.as_deref(), 10_000).map_err(one)?,
+        },
+        Payload::ConfirmImplementation { implemented: given } => Effect::ConfirmImplementation(
+            implemented(given, measures, ctx.today()).map_err(invalid)?,
+        ),
+        Payload::EndMeasures { reason } => Effect::EndMeasures {
+            reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
+            automatic: false,
+        },
+        Payload::Withdraw { reason } => Effect::Withdraw {
+            reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
+        },
+    })
+}
+
+/// Writes an effect's own records; returns the fields the state change sets and what the
+/// security log records of it.
+fn apply(
+    conn: &mut DbConnection,
+    effect: Effect,
+    by: Performer<'_>,
+    row: &RequestRow,
+    change: &Change,
+    ctx: &Context,
+) -> Result<(StateChange, Value), AppError> {
+    let id = row.id.as_str();
+    let now = ctx.now;
+    let mut extra = StateChange::default();
+    let mut detail = json!({});
+    let author = match by {
+        Performer::Person(actor) => Some(actor),
+        Performer::Portal => None,
+    };
+    // Messages and notes are written by the person acting; the portal writes none.
+    let say = |conn: &mut DbConnection, internal: bool, level, body: &str| match author {
+        Some(actor) => insert_message(conn, id, actor, internal, level, body, now),
+        None => Ok(()),
+    };
+    let unclassified = (Classification::Unclassified, None);
+    match effect {
+        Effect::Submit => {
+            let year = ctx.today().year();
+            let n = store::next_reference_number(conn, year)?;
+            extra.reference = Some(format!("{year}/{n:05}"));
+            extra.submitted_at = Some(now);
+        }
+        Effect::Take { assignee } => {
+            detail = json!({ "assignee_id": assignee });
+            extra.assigned_officer_id = Some(assignee);
+        }
+        Effect::Message { body } => say(conn, false, unclassified, &body)?,
+        Effect::Reject { reason } => {
+            say(conn, false, unclassified, &reason)?;
+            extra.reply = Some(reason);
+            extra.closed_at = Some(now);
+        }
+        Effect::ForwardToPolice => extra.reached_police = Some(true),
+        Effect::ReturnToMfa { body, level, until } => say(conn, true, (level, Some(until)), &body)?,
+        Effect::ReferToPst => {
+            extra.referred_to_pst = Some(true);
+            extra.referred_by = author.map(|a| a.user_id.clone());
+        }
+        Effect::SubmitAssessment {
+            level,
+            summary,
+            classification,
+            until,
+        } => {
+            let author_id = by.user_id().unwrap_or_default().to_owned();
+            store::insert_assessment(
+                conn,
+                &NewAssessment {
+                    id: &db::new_id(),
+                    request_id: id,
+                    author_id: &author_id,
+                    threat_level: level.code(),
+                    summary: &summary,
+                    classification: classification.code(),
+                    declassify_on: until,
+                    created_at: now,
+                },
+            )?;
+        }
+        Effect::Decide(decided) => {
+            for (measure_id, outcome, conditions) in &decided {
+                store::set_outcome(
+                    conn,
+                    measure_id.as_str(),
+                    outcome.code(),
+                    conditions.as_deref(),
+                )?;
+            }
+            extra.decided_at = Some(now);
+        }
+        Effect::CommunicateDecision { reply } => {
+            extra.reply = Some(reply);
+            if change.to == State::Declined {
+                extra.closed_at = Some(now);
+            }
+        }
+        Effect::ConfirmImplementation(dates) => {
+            for (measure_id, d) in &dates {
+                store::set_implemented(conn, measure_id.as_str(), *d)?;
+            }
+        }
+        Effect::EndMeasures { reason, automatic } => {
+            if let Some(r) = &reason {
+                say(conn, true, unclassified, r)?;
+            }
+            if automatic {
+                store::end_measures_on_their_dates(conn, id)?;
+                detail = json!({ "automatic": true });
+            } else {
+                store::end_measures(conn, id, ctx.today())?;
+            }
+            extra.closed_at = Some(now);
+        }
+        Effect::Withdraw { reason } => {
+            if let Some(r) = &reason {
+                say(conn, false, unclassified, r)?;
+            }
+            extra.closed_at = Some(now);
+        }
+    }
+    Ok((extra, detail))
+}
+
+/// The refusal as the actor is told it. The state is named as the actor sees states, so a
+/// mission never learns an internal one (such as a PST review) from a refusal.
+fn refusal(r: Refusal, by: Performer<'_>, action: Action, state: State) -> AppError {
+    match r {
+        Refusal::NotVisible => AppError::NotFound,
+        Refusal::WrongRole => AppError::Forbidden,
+        Refusal::StaleVersion => stale(),
+        Refusal::WrongState => {
+            let role = match by {
+                Performer::Person(actor) => actor.role,
+                Performer::Portal => Role::Admin,
+            };
+            AppError::NotNow(format!(
+                "\u{201c}{}\u{201d} is not possible while the request is {}.",
+                action.label(),
+                disclosure::status(role, state).label.to_lowercase()
+            ))
+        }
+    }
+}
+
+/// The pipeline inside its transaction: `prepare` gives the effect once the table allowed the
+/// step (a person's payload is checked there; the portal's steps carry nothing to check).
+fn run(
+    conn: &mut DbConnection,
+    by: Performer<'_>,
+    id: &RequestId,
+    action: Action,
+    seen: Option<i32>,
+    prepare: impl FnOnce(&mut DbConnection, &RequestRow, &[MeasureRow]) -> Result<Effect, AppError>,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    let row = store::find_for_update(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+    let measures = store::measures_of(conn, id.as_str())?;
+    let version = match by {
+        Performer::Person(actor) => seen_version(conn, actor, &row)?,
+        Performer::Portal => row.version,
+    };
+    let change = workflow::decide(
+        &facts(&row, &measures, version),
+        by,
+        action,
+        seen.unwrap_or(version),
+    )
+    .map_err(|r| refusal(r, by, action, row.state))?;
+    let effect = prepare(conn, &row, &measures)?;
+    let (extra, detail) = apply(conn, effect, by, &row, &change, ctx)?;
+    if !store::change_state(
+        conn,
+        id.as_str(),
+        row.version,
+        change.to.code(),
+        &extra,
+        ctx.now,
+    )? {
+        return Err(stale());
+    }
+    event(
+        conn,
+        id.as_str(),
+        by.user_id(),
+        action.code(),
+        (Some(change.from), change.to),
+        disclosure::step_visible_to_mission(action, change.from, change.to),
+        ctx.now,
+    )?;
+    audit::record(
+        conn,
+        &Entry {
+            event: "request_transition",
+            outcome: "success",
+            actor_user_id: by.user_id().map(str::to_owned),
+            actor_org: Some(by.organisation().to_owned()),
+            target_type: Some("request"),
+            target_id: Some(id.to_string()),
+            detail: json!({
+                "action": action.code(),
+                "from": change.from.code(),
+                "to": change.to.code(),
+                "version": change.new_version,
+                "extra": detail,
+            }),
+            ..Entry::default()
+        },
+        ctx.now,
+    )?;
+    let after = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+    tell(conn, change.rule.notices, &after, change.to, by, ctx.now)?;
+    Ok(after)
+}
+
+/// Carries out one life-cycle action (SPEC § 5) for `actor`.
+pub fn perform(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    input: &TransitionInput,
+    ctx: &Context,
+) -> Result<RequestId, AppError> {
+    // Visibility first, outside the write lock, so a refused look-up leaves its trace even when
+    // the transaction below would roll back.
+    let found = store::find(conn, id.as_str())?;
+    visible(conn, actor, found, ctx.now)?;
+    db::write(conn, |conn| {
+        run(
+            conn,
+            Performer::Person(actor),
+            id,
+            input.action(),
+            Some(input.version),
+            |conn, row, measures| prepare(conn, &input.payload, actor, row, measures, ctx),
+            ctx,
+        )
+        .map(|row| row.id)
+    })
+}
+
+/// A step the portal takes by itself, through the same table and pipeline as a person's.
+/// `Ok(false)` when the table does not allow it now (another instance took it first).
+pub(super) fn by_the_portal(
+    conn: &mut DbConnection,
+    id: &RequestId,
+    action: Action,
+    ctx: &Context,
+) -> Result<bool, AppError> {
+    let effect = match action {
+        Action::EndMeasures => || {
+            Ok(Effect::EndMeasures {
+                reason: None,
+                automatic: true,
+            })
+        },
+        _ => return Ok(false),
+    };
+    let outcome = db::write(conn, |conn| {
+        run(
+            conn,
+            Performer::Portal,
+            id,
+            action,
+            None,
+            |_, _, _| effect(),
+            ctx,
+        )
+    });
+    match outcome {
+        Ok(_) => Ok(true),
+        Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

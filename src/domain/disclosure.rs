@@ -1,0 +1,489 @@
+//! Who sees what (SPEC §§ 5–6): every decision about what a viewer may know of a request —
+//! whether it exists for them, which lists hold it, the status code and label they read, the
+//! outcomes and the reply, whose names, which notes and assessments, which timeline steps, the
+//! version they state, and which classifications they may choose. The application layer asks
+//! here and hands presenters a view that is already redacted; nothing else decides these.
+
+use super::access::Actor;
+use super::workflow::{Action, MissionStatus, State};
+use super::{Classification, Role};
+
+/// The status as one viewer reads it: the internal state for authorities, the mission-facing
+/// status for mission staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub code: &'static str,
+    /// In English; pages translate it.
+    pub label: &'static str,
+}
+
+/// The status of a request in `state` as a person of `role` sees it (pages, the API, e-mails).
+pub fn status(role: Role, state: State) -> Status {
+    if role == Role::MissionStaff {
+        let s = state.mission_status();
+        Status {
+            code: s.code(),
+            label: s.label(),
+        }
+    } else {
+        Status {
+            code: state.code(),
+            label: state.label(),
+        }
+    }
+}
+
+/// The statuses a viewer can filter a list by, in their own terms.
+pub fn status_choices(actor: &Actor) -> Vec<Status> {
+    if actor.role == Role::MissionStaff {
+        MissionStatus::ALL
+            .into_iter()
+            .map(|s| Status {
+                code: s.code(),
+                label: s.label(),
+            })
+            .collect()
+    } else {
+        State::ALL
+            .into_iter()
+            .filter(|s| *s != State::Draft)
+            .map(|s| status(actor.role, s))
+            .collect()
+    }
+}
+
+/// The internal states a status named by the viewer stands for; none for an unknown code.
+pub fn states_for_status(actor: &Actor, code: &str) -> Vec<State> {
+    if actor.role == Role::MissionStaff {
+        MissionStatus::parse(code)
+            .map(MissionStatus::states)
+            .unwrap_or_default()
+    } else {
+        State::parse(code).into_iter().collect()
+    }
+}
+
+/// What decides who may know a request exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestScope<'a> {
+    pub mission_id: &'a str,
+    pub state: State,
+    pub reached_police: bool,
+    pub referred_to_pst: bool,
+}
+
+/// Whether `actor` may know the request exists. Everything else about a request is asked only
+/// after this says yes; a no is answered exactly as for a request that does not exist.
+pub fn may_see_request(actor: &Actor, r: &RequestScope<'_>) -> bool {
+    match actor.role {
+        Role::MissionStaff => actor.mission_id.as_deref() == Some(r.mission_id),
+        Role::MfaOfficer => r.state != State::Draft,
+        Role::PoliceLiaison => r.reached_police,
+        Role::PstAnalyst => r.referred_to_pst,
+        Role::Admin => false,
+    }
+}
+
+/// Which requests a viewer's lists may contain at all: `may_see_request` as a set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    /// One mission's requests, drafts included.
+    Mission(String),
+    /// Everything but drafts (the MFA).
+    Submitted,
+    /// Requests that have ever reached police review.
+    ReachedPolice,
+    /// Requests that have ever been referred to PST.
+    ReferredToPst,
+    /// Nothing (administrators).
+    Nothing,
+}
+
+impl ListScope {
+    /// Whether a request is in this scope (the same rule the database applies as a query).
+    pub fn contains(&self, r: &RequestScope<'_>) -> bool {
+        match self {
+            ListScope::Mission(id) => id == r.mission_id,
+            ListScope::Submitted => r.state != State::Draft,
+            ListScope::ReachedPolice => r.reached_police,
+            ListScope::ReferredToPst => r.referred_to_pst,
+            ListScope::Nothing => false,
+        }
+    }
+}
+
+/// The scope of `actor`'s lists.
+pub fn list_scope(actor: &Actor) -> ListScope {
+    match (actor.role, &actor.mission_id) {
+        (Role::MissionStaff, Some(mission)) => ListScope::Mission(mission.clone()),
+        (Role::MissionStaff, None) => ListScope::Nothing,
+        (Role::MfaOfficer, _) => ListScope::Submitted,
+        (Role::PoliceLiaison, _) => ListScope::ReachedPolice,
+        (Role::PstAnalyst, _) => ListScope::ReferredToPst,
+        (Role::Admin, _) => ListScope::Nothing,
+    }
+}
+
+/// Whether a viewer's lists can be narrowed to one mission (missions see only their own).
+pub fn may_filter_by_mission(actor: &Actor) -> bool {
+    actor.role != Role::MissionStaff
+}
+
+/// Whether a list shows this request to the viewer as waiting for them ("Action needed").
+pub fn needs_action(actor: &Actor, state: State) -> bool {
+    actor.role == Role::MissionStaff && state == State::AwaitingMission
+}
+
+/// Whether a viewer states the request's own version, or — mission staff — the number of
+/// steps they can see, which moves only with changes visible to them.
+pub fn counts_visible_steps(actor: &Actor) -> bool {
+    actor.role == Role::MissionStaff
+}
+
+/// Whether the viewer reads the police's outcome for each measure (and the dates it was put in
+/// place and ended). Missions learn them with the formal reply.
+pub fn outcomes_visible(actor: &Actor, state: State) -> bool {
+    actor.role != Role::MissionStaff
+        || matches!(
+            state,
+            State::Approved | State::Declined | State::InEffect | State::Ended
+        )
+}
+
+/// Whether the viewer reads the Ministry's formal reply (or the reason for a rejection).
+pub fn reply_visible(actor: &Actor, state: State) -> bool {
+    actor.role != Role::MissionStaff
+        || matches!(
+            state,
+            State::Approved | State::Declined | State::Rejected | State::InEffect | State::Ended
+        )
+}
+
+/// Whether the viewer is told about threat assessments at all (missions never are).
+pub fn assessments_listed(actor: &Actor) -> bool {
+    actor.role != Role::MissionStaff
+}
+
+/// Whether `actor` may read an internal note of this classification (authorities only, within
+/// their clearance).
+pub fn may_read_note(actor: &Actor, classification: Classification) -> bool {
+    actor.role.is_authority() && actor.clearance.admits(classification)
+}
+
+/// How much of a threat assessment `actor` may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssessmentView {
+    /// Everything: level, summary, author (police and PST within clearance).
+    Full,
+    /// That one exists and its threat level (MFA cleared to its level).
+    LevelOnly,
+    /// That one exists (MFA below its level).
+    ExistenceOnly,
+    /// Nothing: it is absent.
+    Absent,
+}
+
+pub fn assessment_view(actor: &Actor, classification: Classification) -> AssessmentView {
+    let cleared = actor.clearance.admits(classification);
+    match actor.role {
+        Role::PoliceLiaison | Role::PstAnalyst if cleared => AssessmentView::Full,
+        Role::MfaOfficer if cleared => AssessmentView::LevelOnly,
+        Role::MfaOfficer => AssessmentView::ExistenceOnly,
+        _ => AssessmentView::Absent,
+    }
+}
+
+/// Whether PST analysts are named to the viewer: to PST, and to those who may read an
+/// assessment of this request in full (who wrote it is part of it).
+pub fn pst_names_visible(actor: &Actor, assessments: &[Classification]) -> bool {
+    actor.role == Role::PstAnalyst
+        || assessments
+            .iter()
+            .any(|c| assessment_view(actor, *c) == AssessmentView::Full)
+}
+
+/// Someone named in a request's history, messages or assessments.
+#[derive(Debug, Clone, Copy)]
+pub struct Named<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+}
+
+/// Whether the viewer reads this person's name, or only their organisation's. Missions see the
+/// names of their own staff and of the assigned MFA officer only; authorities see each other's,
+/// PST analysts' only when `pst_names` (see `pst_names_visible`).
+pub fn name_visible(
+    actor: &Actor,
+    person: Named<'_>,
+    assigned_officer: Option<&str>,
+    pst_names: bool,
+) -> bool {
+    if actor.role == Role::MissionStaff {
+        person.role == Role::MissionStaff || assigned_officer == Some(person.user_id)
+    } else {
+        person.role != Role::PstAnalyst || pst_names
+    }
+}
+
+/// The organisations shown instead of a person's name where the name is not the viewer's to
+/// see, and for the portal's own steps.
+pub const ORG_LABELS: [&str; 5] = [
+    "The mission",
+    "Ministry of Foreign Affairs",
+    "Oslo Police District",
+    "PST",
+    "The portal",
+];
+
+/// The organisation shown for a person of `role` whose name is withheld.
+pub fn organisation_label(role: Role) -> &'static str {
+    match role {
+        Role::MissionStaff => ORG_LABELS[0],
+        Role::MfaOfficer => ORG_LABELS[1],
+        Role::PoliceLiaison => ORG_LABELS[2],
+        Role::PstAnalyst => ORG_LABELS[3],
+        Role::Admin => ORG_LABELS[4],
+    }
+}
+
+/// What the portal itself is called where it acted.
+pub const PORTAL_LABEL: &str = ORG_LABELS[4];
+
+/// Whether a step of the history is shown to the viewer (missions see only the steps marked
+/// visible to them when they were taken).
+pub fn step_visible(actor: &Actor, mission_visible: bool) -> bool {
+    actor.role != Role::MissionStaff || mission_visible
+}
+
+/// Whether a step is visible to the mission, decided when it is taken: the mission's own steps,
+/// and any step that changes the status the mission sees.
+pub fn step_visible_to_mission(action: Action, from: State, to: State) -> bool {
+    from.mission_status() != to.mission_status() || action.taken_by_the_mission()
+}
+
+/// The classifications an author may choose: within their clearance and the installation's
+/// ceiling.
+pub fn classification_choices(actor: &Actor, ceiling: Classification) -> Vec<Classification> {
+    Classification::ALL
+        .into_iter()
+        .filter(|c| *c <= ceiling && actor.clearance.admits(*c))
+        .collect()
+}
+
+/// Which messages a viewer may write on a request in `state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MessageRights {
+    /// To the mission or the Ministry (mission staff and MFA officers, once submitted).
+    pub external: bool,
+    /// A note among Norwegian authorities.
+    pub internal: bool,
+}
+
+pub fn message_rights(actor: &Actor, state: State) -> MessageRights {
+    MessageRights {
+        external: may_write(actor, false) && state != State::Draft,
+        internal: may_write(actor, true),
+    }
+}
+
+/// Whether `actor`'s role may write an external message (`internal` false) or an internal note.
+pub fn may_write(actor: &Actor, internal: bool) -> bool {
+    if internal {
+        actor.role.is_authority()
+    } else {
+        matches!(actor.role, Role::MissionStaff | Role::MfaOfficer)
+    }
+}
+
+/// Whether the viewer edits or discards the request as its own mission.
+pub fn is_own_mission(actor: &Actor, mission_id: &str) -> bool {
+    actor.role == Role::MissionStaff && actor.mission_id.as_deref() == Some(mission_id)
+}
+
+/// Whether the viewer is addressed as the mission (wording of pages: "your contact at the
+/// Ministry", "Messages") rather than as an authority.
+pub fn addressed_as_mission(actor: &Actor) -> bool {
+    actor.role == Role::MissionStaff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Clearance;
+    use proptest::prelude::*;
+
+    fn actor(role: Role, mission: Option<&str>, clearance: Clearance) -> Actor {
+        Actor {
+            user_id: "u".into(),
+            role,
+            mission_id: mission.map(Into::into),
+            clearance,
+        }
+    }
+
+    #[test]
+    fn who_may_know_a_request_exists() {
+        let mut other = actor(Role::MissionStaff, Some("other"), Clearance::None);
+        other.mission_id = Some("other".into());
+        for state in State::ALL {
+            for police in [false, true] {
+                for pst in [false, true] {
+                    let r = RequestScope {
+                        mission_id: "m",
+                        state,
+                        reached_police: police,
+                        referred_to_pst: pst,
+                    };
+                    let own = actor(Role::MissionStaff, Some("m"), Clearance::None);
+                    let of = |role| actor(role, None, Clearance::None);
+                    assert!(may_see_request(&own, &r));
+                    assert!(!may_see_request(&other, &r));
+                    assert_eq!(
+                        may_see_request(&of(Role::MfaOfficer), &r),
+                        state != State::Draft
+                    );
+                    assert_eq!(may_see_request(&of(Role::PoliceLiaison), &r), police);
+                    assert_eq!(may_see_request(&of(Role::PstAnalyst), &r), pst);
+                    assert!(!may_see_request(&of(Role::Admin), &r));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn missions_read_outcomes_and_the_reply_only_once_told() {
+        let mission = actor(Role::MissionStaff, Some("m"), Clearance::None);
+        let police = actor(Role::PoliceLiaison, None, Clearance::Restricted);
+        for state in State::ALL {
+            assert!(outcomes_visible(&police, state));
+            assert!(reply_visible(&police, state));
+            assert_eq!(
+                outcomes_visible(&mission, state),
+                matches!(
+                    state,
+                    State::Approved | State::Declined | State::InEffect | State::Ended
+                ),
+                "{state}"
+            );
+            assert_eq!(
+                reply_visible(&mission, state),
+                outcomes_visible(&mission, state) || state == State::Rejected,
+                "{state}"
+            );
+            assert_eq!(
+                status(Role::MissionStaff, state).code,
+                state.mission_status().code()
+            );
+            assert_eq!(status(Role::PoliceLiaison, state).code, state.code());
+        }
+        assert_eq!(
+            status(Role::MissionStaff, State::PstReview),
+            status(Role::MissionStaff, State::PoliceReview)
+        );
+    }
+
+    #[test]
+    fn names_notes_assessments_and_choices_follow_role_and_clearance() {
+        let mission = actor(Role::MissionStaff, Some("m"), Clearance::None);
+        let mfa = actor(Role::MfaOfficer, None, Clearance::Restricted);
+        let police = actor(Role::PoliceLiaison, None, Clearance::Confidential);
+        let pst_person = Named {
+            user_id: "p",
+            role: Role::PstAnalyst,
+        };
+        let officer = Named {
+            user_id: "o",
+            role: Role::MfaOfficer,
+        };
+        assert!(name_visible(&mission, officer, Some("o"), true));
+        assert!(!name_visible(&mission, officer, Some("x"), true));
+        assert!(!name_visible(&mission, pst_person, None, true));
+        assert!(!name_visible(&mfa, pst_person, None, false));
+        assert!(name_visible(&police, pst_person, None, true));
+        assert!(pst_names_visible(&police, &[Classification::Restricted]));
+        assert!(!pst_names_visible(&police, &[Classification::Secret]));
+        assert!(!pst_names_visible(&mfa, &[Classification::Restricted]));
+        assert!(may_read_note(&mfa, Classification::Restricted));
+        assert!(!may_read_note(&mfa, Classification::Confidential));
+        assert!(!may_read_note(&mission, Classification::Unclassified));
+        assert_eq!(
+            assessment_view(&mfa, Classification::Restricted),
+            AssessmentView::LevelOnly
+        );
+        assert_eq!(
+            assessment_view(&mfa, Classification::Secret),
+            AssessmentView::ExistenceOnly
+        );
+        assert_eq!(
+            assessment_view(&police, Classification::Secret),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            assessment_view(&mission, Classification::Unclassified),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            classification_choices(&mfa, Classification::Secret),
+            vec![Classification::Unclassified, Classification::Restricted]
+        );
+        assert_eq!(
+            classification_choices(&police, Classification::Restricted),
+            vec![Classification::Unclassified, Classification::Restricted]
+        );
+        assert_eq!(
+            message_rights(&mission, State::Draft),
+            MessageRights::default()
+        );
+        assert_eq!(
+            message_rights(&mfa, State::InTriage),
+            MessageRights {
+                external: true,
+                internal: true
+            }
+        );
+        assert_eq!(
+            message_rights(&police, State::PoliceReview),
+            MessageRights {
+                external: false,
+                internal: true
+            }
+        );
+    }
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        (0..Role::ALL.len()).prop_map(|i| Role::ALL[i])
+    }
+
+    fn any_state() -> impl Strategy<Value = State> {
+        (0..State::ALL.len()).prop_map(|i| State::ALL[i])
+    }
+
+    fn any_clearance() -> impl Strategy<Value = Clearance> {
+        (0..Clearance::ALL.len()).prop_map(|i| Clearance::ALL[i])
+    }
+
+    proptest! {
+        /// For random viewers and requests, a request is in a viewer's lists exactly when the
+        /// viewer may open it.
+        #[test]
+        fn the_list_scope_and_the_single_request_policy_agree(
+            role in any_role(),
+            clearance in any_clearance(),
+            viewer_mission in proptest::option::of(0..3u8),
+            request_mission in 0..3u8,
+            state in any_state(),
+            reached_police in any::<bool>(),
+            referred_to_pst in any::<bool>(),
+        ) {
+            let viewer = Actor {
+                user_id: "v".into(),
+                role,
+                mission_id: viewer_mission.map(|m| format!("m{m}")),
+                clearance,
+            };
+            let mission = format!("m{request_mission}");
+            let r = RequestScope { mission_id: &mission, state, reached_police, referred_to_pst };
+            prop_assert_eq!(list_scope(&viewer).contains(&r), may_see_request(&viewer, &r));
+        }
+    }
+}
