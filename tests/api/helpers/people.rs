@@ -39,6 +39,7 @@ impl Person {
 /// The people of a journey: staff of two missions, and one officer of each authority.
 pub struct Cast {
     pub mission_a: String,
+    pub mission_b: String,
     /// Staff of mission A, whose requests the journeys are.
     pub a: Person,
     /// Staff of mission B, who must never see mission A's requests.
@@ -117,6 +118,7 @@ impl TestApp {
                 .await,
             pst: self.add_person("pst_analyst", None, Some("secret")).await,
             mission_a,
+            mission_b,
         }
     }
 
