@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use protection_portal::web::all_routes;
 
-use crate::helpers::{Browser, Person, TestApp, between, execute, spawn_app, text_rows};
-use crate::json_api::{Api, request_body, token_for};
-use crate::requests::{act, cast, file_request};
+use crate::helpers::{
+    Api, Browser, Person, TestApp, between, execute, request_body, spawn_app, text_rows,
+};
 
 // ---- the authorisation matrix -----------------------------------------------------------------
 
@@ -285,7 +285,7 @@ struct Caller {
 /// A caller with a browser (signed in unless anonymous) and, when signed in, an API token.
 async fn caller(app: &TestApp, who: Who, browser: Browser, person: Option<&Person>) -> Caller {
     let token = match person {
-        Some(p) => Some(token_for(app, p).await),
+        Some(p) => Some(app.token_for(p).await),
         None => None,
     };
     // A form token of the caller's session (before sign-in, the sign-in page's).
@@ -318,7 +318,7 @@ fn verdict(expect: Expect, status: u16, location: Option<&str>) -> bool {
 #[actix_web::test]
 async fn every_route_answers_every_caller_as_the_authorisation_matrix_says() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut admin = app.add_person("admin", None, None).await;
     let spare_user = app
         .add_person("mfa_officer", None, Some("restricted"))
@@ -329,17 +329,14 @@ async fn every_route_answers_every_caller_as_the_authorisation_matrix_says() {
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
-    let request = file_request(&a, "Guard for the national day", 1).await;
-    assert_eq!(act(&mfa, &request, "take", &[]).await.status, 303);
+    let request = a.file_request("Guard for the national day", 1).await;
+    assert_eq!(mfa.act(&request, "take", &[]).await.status, 303);
     assert_eq!(
-        act(&mfa, &request, "forward_to_police", &[]).await.status,
+        mfa.act(&request, "forward_to_police", &[]).await.status,
         303
     );
-    assert_eq!(
-        act(&police, &request, "refer_to_pst", &[]).await.status,
-        303
-    );
-    let staff_api = Api::new(&app, &c.a).await;
+    assert_eq!(police.act(&request, "refer_to_pst", &[]).await.status, 303);
+    let staff_api = app.api(&c.a).await;
     let (status, draft) = staff_api
         .post("/api/v1/requests", request_body("A draft of the mission"))
         .await;
@@ -539,16 +536,16 @@ fn footprint(app: &TestApp, request: &str) -> Vec<String> {
 #[actix_web::test]
 async fn a_database_failure_mid_action_leaves_nothing_half_written_and_shows_a_reference() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
-    let request = file_request(&a, "Barriers on the public street", 1).await;
-    assert_eq!(act(&mfa, &request, "take", &[]).await.status, 303);
+    let request = a.file_request("Barriers on the public street", 1).await;
+    assert_eq!(mfa.act(&request, "take", &[]).await.status, 303);
     let before = footprint(&app, &request);
 
     break_the_outbox(&app);
     // Through a page: a generic error page with the reference to quote, nothing internal.
-    let page = act(&mfa, &request, "forward_to_police", &[]).await;
+    let page = mfa.act(&request, "forward_to_police", &[]).await;
     assert_eq!(page.status, 500, "{}", page.body);
     assert!(page.body.contains("Nothing was changed"), "{}", page.body);
     let reference = between(&page.body, "class=\"correlation\">", "<").expect("a reference");
@@ -576,7 +573,7 @@ async fn a_database_failure_mid_action_leaves_nothing_half_written_and_shows_a_r
     );
 
     // Through the API: the same, as JSON.
-    let api = Api::new(&app, &c.mfa).await;
+    let api = app.api(&c.mfa).await;
     let before = footprint(&app, &request);
     let (status, body) = api
         .act(&request, json!({ "action": "forward_to_police" }))
@@ -588,7 +585,7 @@ async fn a_database_failure_mid_action_leaves_nothing_half_written_and_shows_a_r
 
     // Once the database is sound again the same action goes through, from the same version.
     repair_the_outbox(&app);
-    let page = act(&mfa, &request, "forward_to_police", &[]).await;
+    let page = mfa.act(&request, "forward_to_police", &[]).await;
     assert_eq!(page.status, 303, "{}", page.body);
     let after = footprint(&app, &request);
     assert_ne!(after, before);
@@ -644,13 +641,13 @@ async fn the_security_log_never_forks_under_concurrent_writers() {
 // ---- workflow abuse ---------------------------------------------------------------------------
 
 /// What a viewer sees of a request: status, version and timeline.
-async fn snapshot(api: &Api<'_>, id: &str) -> (Value, Value, Value) {
+async fn snapshot(api: &Api, id: &str) -> (Value, Value, Value) {
     let (_, r) = api.get(&format!("/api/v1/requests/{id}")).await;
     let (_, t) = api.get(&format!("/api/v1/requests/{id}/timeline")).await;
     (r["status"].clone(), r["version"].clone(), t)
 }
 
-async fn transition(api: &Api<'_>, id: &str, body: Value) -> u16 {
+async fn transition(api: &Api, id: &str, body: Value) -> u16 {
     api.post(&format!("/api/v1/requests/{id}/transitions"), body)
         .await
         .0
@@ -659,10 +656,10 @@ async fn transition(api: &Api<'_>, id: &str, body: Value) -> u16 {
 #[actix_web::test]
 async fn skipped_steps_replays_stale_versions_and_closed_requests_are_refused_and_change_nothing() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
-    let staff = Api::new(&app, &c.a).await;
-    let mfa = Api::new(&app, &c.mfa).await;
-    let police = Api::new(&app, &c.police).await;
+    let c = app.cast().await;
+    let staff = app.api(&c.a).await;
+    let mfa = app.api(&c.mfa).await;
+    let police = app.api(&c.police).await;
     let (_, r) = staff
         .post("/api/v1/requests", request_body("Patrols"))
         .await;
@@ -830,7 +827,7 @@ async fn skipped_steps_replays_stale_versions_and_closed_requests_are_refused_an
 #[actix_web::test]
 async fn sessions_cannot_be_fixed_replayed_after_sign_out_or_ridden_from_another_site() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     let mut person = c.mfa.clone();
 
     // Fixation: the cookie an attacker planted before sign-in is worth nothing after it.
@@ -960,7 +957,7 @@ async fn sessions_cannot_be_fixed_replayed_after_sign_out_or_ridden_from_another
 #[actix_web::test]
 async fn a_parameter_sent_twice_or_search_text_out_of_bounds_is_refused() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let csrf = a.get("/account").await.csrf();
 
@@ -984,7 +981,7 @@ async fn a_parameter_sent_twice_or_search_text_out_of_bounds_is_refused() {
     let page = a.get("/?status=under_assessment&status=withdrawn").await;
     assert_eq!(page.status, 400);
     assert!(page.body.contains("status"));
-    let api = Api::new(&app, &c.a).await;
+    let api = app.api(&c.a).await;
     let (status, body) = api.get("/api/v1/requests?page=1&page=2").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["code"], "bad_request");
@@ -1048,14 +1045,14 @@ fn shows_escaped(path: &str, body: &str) -> bool {
 #[actix_web::test]
 async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_escaped() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut admin = app.add_person("admin", None, None).await;
     let (staff, mfa, police, pst, admin_api) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
-        Api::new(&app, &admin).await,
+        app.api(&c.a).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
+        app.api(&admin).await,
     );
 
     // Every free-text field of a request, its messages, notes, assessment, decision and reply.
@@ -1066,7 +1063,7 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
         "contact": { "name": hostile("Contact"), "phone": "+354 555 0100", "email": "gudrun@iceland.example" },
         "measures": [
             { "kind": "other", "location": "other", "address": hostile("Address"),
-              "starts_on": crate::requests::day(1), "ends_on": crate::requests::day(9),
+              "starts_on": crate::helpers::day(1), "ends_on": crate::helpers::day(9),
               "description": hostile("Description") }
         ]
     });
@@ -1225,7 +1222,7 @@ async fn line_breaks_in_names_never_add_mail_headers() {
     let app = spawn_app().await;
     let server = crate::smtp::SmtpServer::start().await;
     let admin = app.add_person("admin", None, None).await;
-    let api = Api::new(&app, &admin).await;
+    let api = app.api(&admin).await;
     for name in [
         "Eve\r\nBcc: spy@evil.example",
         "Eve\nBcc: spy@evil.example",
@@ -1247,8 +1244,8 @@ async fn line_breaks_in_names_never_add_mail_headers() {
         .post("/api/v1/users", json!({ "email": "eve@example.org", "name": "Eve Bcc: spy@evil.example", "role": "mfa_officer", "clearance": "none" }))
         .await;
     assert_eq!(status, 201, "{body}");
-    let settings = crate::notifications::smtp_settings(&app, &server);
-    crate::notifications::drain(crate::notifications::worker(&app, settings)).await;
+    let settings = crate::helpers::smtp_settings(&app, &server);
+    crate::helpers::drain(crate::helpers::worker(&app, settings)).await;
     let messages = server.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].recipients, vec!["eve@example.org".to_owned()]);
@@ -1267,13 +1264,13 @@ async fn line_breaks_in_names_never_add_mail_headers() {
 #[actix_web::test]
 async fn another_mission_and_unreferred_authorities_find_nothing_by_search_count_or_page() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let (staff, other, mfa, police, pst) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.b).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
+        app.api(&c.a).await,
+        app.api(&c.b).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
     );
     let mut ids = Vec::new();
     for i in 0..3 {
@@ -1392,7 +1389,7 @@ fn stands_in(haystack: &str, needle: &str) -> bool {
 #[actix_web::test]
 async fn no_password_code_token_session_id_or_classified_text_reaches_a_log_or_an_open_table() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut secrets: Vec<(String, String)> = Vec::new();
 
     // Sign-ins (with one wrong password and one wrong code first), pages, tokens.
@@ -1427,10 +1424,10 @@ async fn no_password_code_token_session_id_or_classified_text_reaches_a_log_or_a
         browsers.push(b);
     }
     let (staff, mfa, police, pst) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
+        app.api(&c.a).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
     );
     for api in [&staff, &mfa, &police, &pst] {
         secrets.push(("an API token".into(), api.token.clone()));

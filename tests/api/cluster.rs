@@ -6,11 +6,9 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, crate_dir, free_port, spawn_app, text_rows};
-use crate::json_api::{request_body, token_for};
-use crate::requests::cast;
+use crate::helpers::{TestApp, crate_dir, free_port, request_body, spawn_app, text_rows};
 use crate::smtp::SmtpServer;
 
 /// A `protection-portal` process, stopped when dropped.
@@ -62,29 +60,11 @@ async fn serve(app: &TestApp) -> (Process, String) {
     }
 }
 
-async fn call(
-    base: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 #[actix_web::test]
 async fn two_serve_instances_and_a_worker_share_one_database_safely() {
     let app = spawn_app().await;
     let smtp = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mfa2 = app
         .add_person("mfa_officer", None, Some("restricted"))
         .await;
@@ -100,38 +80,35 @@ async fn two_serve_instances_and_a_worker_share_one_database_safely() {
             ("APP__MAIL__SMTP__TLS", "none".into()),
         ],
     );
-    let staff = token_for(&app, &c.a).await;
-    let officer = token_for(&app, &c.mfa).await;
-    let colleague = token_for(&app, &mfa2).await;
+    let staff = app.api(&c.a).await;
+    let officer = app.api(&c.mfa).await;
+    let colleague = app.api(&mfa2).await;
 
     // Twenty drafts submitted at once, alternately through each instance: every reference is
     // given once.
     let mut ids = Vec::new();
     for i in 0..20 {
-        let (status, r) = call(
-            &a,
-            &staff,
-            reqwest::Method::POST,
-            "/api/v1/requests",
-            Some(request_body(&format!("Request number {i}"))),
-        )
-        .await;
+        let (status, r) = staff
+            .at(&a)
+            .post(
+                "/api/v1/requests",
+                request_body(&format!("Request number {i}")),
+            )
+            .await;
         assert_eq!(status, 201, "{r}");
         ids.push((r["id"].as_str().unwrap().to_owned(), r["version"].clone()));
     }
     let mut submissions = Vec::new();
     for (i, (id, version)) in ids.iter().enumerate() {
-        let base = if i % 2 == 0 { a.clone() } else { b.clone() };
-        let (staff, id, version) = (staff.clone(), id.clone(), version.clone());
+        let base = if i % 2 == 0 { &a } else { &b };
+        let (staff, id, version) = (staff.at(base), id.clone(), version.clone());
         submissions.push(actix_web::rt::spawn(async move {
-            call(
-                &base,
-                &staff,
-                reqwest::Method::POST,
-                &format!("/api/v1/requests/{id}/transitions"),
-                Some(json!({ "action": "submit", "version": version })),
-            )
-            .await
+            staff
+                .post(
+                    &format!("/api/v1/requests/{id}/transitions"),
+                    json!({ "action": "submit", "version": version }),
+                )
+                .await
         }));
     }
     let mut references = HashSet::new();
@@ -148,44 +125,19 @@ async fn two_serve_instances_and_a_worker_share_one_database_safely() {
     // Two officers take each request at the same moment, one through each instance, from the
     // same version: exactly one succeeds, the other is told it is stale — no lost update.
     for (id, _) in &ids {
-        let (_, r) = call(
-            &a,
-            &officer,
-            reqwest::Method::GET,
-            &format!("/api/v1/requests/{id}"),
-            None,
-        )
-        .await;
+        let (_, r) = officer.at(&a).get(&format!("/api/v1/requests/{id}")).await;
         let version = r["version"].clone();
         let path = format!("/api/v1/requests/{id}/transitions");
         let body = json!({ "action": "take", "version": version });
+        let (officer_on_a, colleague_on_b) = (officer.at(&a), colleague.at(&b));
         let (first, second) = tokio::join!(
-            call(
-                &a,
-                &officer,
-                reqwest::Method::POST,
-                &path,
-                Some(body.clone())
-            ),
-            call(
-                &b,
-                &colleague,
-                reqwest::Method::POST,
-                &path,
-                Some(body.clone())
-            ),
+            officer_on_a.post(&path, body.clone()),
+            colleague_on_b.post(&path, body.clone()),
         );
         let mut statuses = [first.0, second.0];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "{first:?} {second:?}");
-        let (_, after) = call(
-            &b,
-            &officer,
-            reqwest::Method::GET,
-            &format!("/api/v1/requests/{id}"),
-            None,
-        )
-        .await;
+        let (_, after) = officer.at(&b).get(&format!("/api/v1/requests/{id}")).await;
         let winner = if first.0 == 200 { &c.mfa.id } else { &mfa2.id };
         assert_eq!(
             after["assigned_to"]["id"]
@@ -194,14 +146,10 @@ async fn two_serve_instances_and_a_worker_share_one_database_safely() {
             Some(winner.as_str()),
             "{after}"
         );
-        let (_, timeline) = call(
-            &b,
-            &officer,
-            reqwest::Method::GET,
-            &format!("/api/v1/requests/{id}/timeline"),
-            None,
-        )
-        .await;
+        let (_, timeline) = officer
+            .at(&b)
+            .get(&format!("/api/v1/requests/{id}/timeline"))
+            .await;
         let takes = timeline.to_string().matches("Take the request").count();
         assert_eq!(takes, 1, "one take in the timeline: {timeline}");
     }

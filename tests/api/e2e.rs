@@ -11,9 +11,7 @@ use serde_json::json;
 use protection_portal::i18n::{Lang, tr_in};
 
 use crate::browser::{Chrome, artifacts_dir, check};
-use crate::helpers::{Person, TestApp, crate_dir, spawn_app};
-use crate::json_api::{Api, request_body};
-use crate::requests::{cast, day};
+use crate::helpers::{Journey, Person, TestApp, crate_dir, day, request_body, spawn_app};
 
 /// Unwraps a step's result, keeping a screenshot and the page source when it failed.
 async fn must<T>(chrome: &Chrome, result: anyhow::Result<T>) -> T {
@@ -191,7 +189,7 @@ async fn status_is(c: &Chrome, label: &str) -> anyhow::Result<()> {
 #[actix_web::test]
 async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real_browser() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mission = Chrome::start(&app, "journey-mission").await;
     let mfa = Chrome::start(&app, "journey-mfa").await;
     let police = Chrome::start(&app, "journey-police").await;
@@ -372,7 +370,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         "axe reports an unlabelled field: {control:?}"
     );
 
-    let mut c = cast(app).await;
+    let mut c = app.cast().await;
     let mut admin = app.add_person("admin", None, None).await;
     for person in [&c.a, &c.b, &c.mfa, &c.police, &c.pst, &admin] {
         app.set_language(person, lang).await;
@@ -401,33 +399,23 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
     anon.close().await;
 
     // Requests in the states each role has pages for, driven through the API.
-    let (staff_api, mfa_api, police_api) = (
-        Api::new(app, &c.a).await,
-        Api::new(app, &c.mfa).await,
-        Api::new(app, &c.police).await,
-    );
+    let (staff_api, police_api) = (app.api(&c.a).await, app.api(&c.police).await);
     let (_, draft) = staff_api
         .post("/api/v1/requests", request_body("A draft"))
         .await;
     let draft = draft["id"].as_str().unwrap().to_owned();
     let mut at = Vec::new();
-    for title in ["In triage", "Police review", "PST review"] {
-        let (_, r) = staff_api
-            .post("/api/v1/requests", request_body(title))
-            .await;
-        let id = r["id"].as_str().unwrap().to_owned();
-        staff_api.act(&id, json!({ "action": "submit" })).await;
-        mfa_api.act(&id, json!({ "action": "take" })).await;
-        at.push(id);
+    for (title, state) in [
+        ("In triage", "in_triage"),
+        ("Police review", "police_review"),
+        ("PST review", "pst_review"),
+    ] {
+        let journey = Journey {
+            body: request_body(title),
+            ..Journey::default()
+        };
+        at.push(app.request_in_with(&c, state, journey).await);
     }
-    for id in &at[1..] {
-        mfa_api
-            .act(id, json!({ "action": "forward_to_police" }))
-            .await;
-    }
-    police_api
-        .act(&at[2], json!({ "action": "refer_to_pst" }))
-        .await;
     police_api
         .post(
             &format!("/api/v1/requests/{}/messages", at[1]),
@@ -599,7 +587,7 @@ async fn type_into(c: &Chrome, name: &str, keys: &str) -> anyhow::Result<()> {
 #[actix_web::test]
 async fn the_request_form_can_be_completed_with_the_keyboard_alone() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let b = Chrome::start(&app, "keyboard").await;
     let journey = async {
         b.sign_in(&mut c.a).await?;
@@ -641,14 +629,15 @@ async fn the_request_form_can_be_completed_with_the_keyboard_alone() {
 #[actix_web::test]
 async fn a_printed_request_page_carries_its_classification_marking_on_every_page() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
-    let (staff, mfa) = (Api::new(&app, &c.a).await, Api::new(&app, &c.mfa).await);
+    let mut c = app.cast().await;
+    let mfa = app.api(&c.mfa).await;
     let mut body = request_body("A long request");
     body["justification"] = json!("Incidents were reported at the gate. ".repeat(250));
-    let (_, r) = staff.post("/api/v1/requests", body).await;
-    let id = r["id"].as_str().unwrap().to_owned();
-    staff.act(&id, json!({ "action": "submit" })).await;
-    mfa.act(&id, json!({ "action": "take" })).await;
+    let journey = Journey {
+        body,
+        ..Journey::default()
+    };
+    let id = app.request_in_with(&c, "in_triage", journey).await;
     let (status, _) = mfa
         .post(
             &format!("/api/v1/requests/{id}/messages"),

@@ -1,93 +1,22 @@
 //! The JSON API: tokens, every endpoint's success and errors, the life cycle driven by tokens
 //! only, need to know, and the OpenAPI document.
 
-use protection_portal::app::{self, Acting, tokens};
+use protection_portal::app;
 use protection_portal::web::api::ROUTES;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, Person, TestApp, spawn_app, spawn_app_with};
-use crate::requests::{cast, day};
-
-pub(crate) async fn token_for(app: &TestApp, person: &Person) -> String {
-    let id = person.id.clone();
-    protection_portal::db::run(&app.pool, move |conn| {
-        tokens::create(conn, &Acting::command_line(), &id, "test", None, app::now())
-    })
-    .await
-    .unwrap()
-    .token
-}
-
-pub(crate) struct Api<'a> {
-    pub(crate) app: &'a TestApp,
-    pub(crate) token: String,
-    pub(crate) client: reqwest::Client,
-}
-
-impl<'a> Api<'a> {
-    pub(crate) async fn new(app: &'a TestApp, person: &Person) -> Api<'a> {
-        Api {
-            app,
-            token: token_for(app, person).await,
-            client: reqwest::Client::new(),
-        }
-    }
-    pub(crate) async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut r = self
-            .client
-            .request(method, self.app.url(path))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let res = r.send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-    pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-    pub(crate) async fn act(&self, id: &str, body: Value) -> (u16, Value) {
-        let (_, r) = self.get(&format!("/api/v1/requests/{id}")).await;
-        let mut body = body;
-        body["version"] = r["version"].clone();
-        self.post(&format!("/api/v1/requests/{id}/transitions"), body)
-            .await
-    }
-}
-
-pub(crate) fn request_body(title: &str) -> Value {
-    json!({
-        "title": title,
-        "justification": "Threats were received against the chancery this week.",
-        "urgency": "urgent",
-        "contact": { "name": "Guðrún Jónsdóttir", "phone": "+354 555 0100", "email": "gudrun@iceland.example" },
-        "measures": [
-            { "kind": "static_guard", "location": "chancery", "starts_on": day(1), "ends_on": day(20), "description": "Around the clock" },
-            { "kind": "other", "location": "other", "address": "Drammensveien 1", "starts_on": day(2), "description": "Escort" }
-        ]
-    })
-}
+use crate::helpers::{Options, STATES, day, request_body, spawn_app, spawn_app_with};
 
 #[actix_web::test]
 async fn the_whole_life_cycle_through_the_api_with_one_token_per_role() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     let (a, mfa, police, pst) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
+        app.api(&c.a).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
     );
     let (status, me) = a.get("/api/v1/me").await;
     assert_eq!(status, 200);
@@ -257,10 +186,50 @@ async fn the_whole_life_cycle_through_the_api_with_one_token_per_role() {
 }
 
 #[actix_web::test]
+async fn every_state_is_reached_through_the_api_and_missions_see_only_their_status() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let (a, mfa) = (app.api(&c.a).await, app.api(&c.mfa).await);
+    let mission_status = [
+        ("draft", "draft"),
+        ("submitted", "received"),
+        ("in_triage", "under_assessment"),
+        ("awaiting_mission", "information_requested"),
+        ("police_review", "under_assessment"),
+        ("pst_review", "under_assessment"),
+        ("decided", "under_assessment"),
+        ("approved", "approved"),
+        ("declined", "declined"),
+        ("rejected", "not_admissible"),
+        ("withdrawn", "withdrawn"),
+        ("in_effect", "measures_in_place"),
+        ("ended", "ended"),
+    ];
+    assert_eq!(
+        mission_status.map(|(state, _)| state),
+        STATES,
+        "every state, once"
+    );
+    for (state, shown) in mission_status {
+        let id = app.request_in(&c, state).await;
+        let (status, mine) = a.get(&format!("/api/v1/requests/{id}")).await;
+        assert_eq!(status, 200, "{mine}");
+        assert_eq!(mine["status"], shown, "{state} as the mission sees it");
+        let (status, theirs) = mfa.get(&format!("/api/v1/requests/{id}")).await;
+        if state == "draft" {
+            assert_eq!(status, 404, "a draft is the mission's own");
+        } else {
+            assert_eq!(status, 200, "{theirs}");
+            assert_eq!(theirs["status"], state, "the MFA sees the state itself");
+        }
+    }
+}
+
+#[actix_web::test]
 async fn errors_have_their_codes() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
-    let (a, mfa) = (Api::new(&app, &c.a).await, Api::new(&app, &c.mfa).await);
+    let c = app.cast().await;
+    let (a, mfa) = (app.api(&c.a).await, app.api(&c.mfa).await);
     // 401: none, wrong, and a cookie instead of a token.
     let res = reqwest::get(app.url("/api/v1/me")).await.unwrap();
     assert_eq!(res.status(), 401);
@@ -271,11 +240,7 @@ async fn errors_have_their_codes() {
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
-    let bad = Api {
-        app: &app,
-        token: "pp_nothing_here".into(),
-        client: reqwest::Client::new(),
-    };
+    let bad = app.api_with_token("pp_nothing_here");
     assert_eq!(bad.get("/api/v1/me").await.0, 401);
     let mut person = c.b.clone();
     let browser = app.signed_in(&mut person).await;
@@ -393,13 +358,13 @@ async fn errors_have_their_codes() {
 #[actix_web::test]
 async fn other_missions_police_before_forwarding_and_pst_before_referral_get_404_everywhere() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     let (a, b, mfa, police, pst) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.b).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
+        app.api(&c.a).await,
+        app.api(&c.b).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
     );
     let (_, draft) = a
         .post("/api/v1/requests", request_body("Guard at the chancery"))
@@ -475,8 +440,8 @@ async fn tokens_are_revocable_expire_with_their_owner_and_are_rate_limited() {
         ..Default::default()
     })
     .await;
-    let c = cast(&app).await;
-    let a = Api::new(&app, &c.a).await;
+    let c = app.cast().await;
+    let a = app.api(&c.a).await;
     for _ in 0..3 {
         assert_eq!(a.get("/api/v1/me").await.0, 200);
     }
@@ -496,7 +461,7 @@ async fn tokens_are_revocable_expire_with_their_owner_and_are_rate_limited() {
             >= 1
     );
     // Deactivating the owner ends the token.
-    let mfa = Api::new(&app, &c.mfa).await;
+    let mfa = app.api(&c.mfa).await;
     let mut conn = app.pool.get().unwrap();
     protection_portal::db::users::set_active(&mut conn, &c.mfa.id, false, app::now()).unwrap();
     drop(conn);
@@ -513,11 +478,7 @@ async fn tokens_are_revocable_expire_with_their_owner_and_are_rate_limited() {
         .await;
     assert_eq!(page.status, 200);
     let token = crate::helpers::between(&page.body, "<p class=\"secret\">", "</p>").unwrap();
-    let api = Api {
-        app: &app,
-        token,
-        client: reqwest::Client::new(),
-    };
+    let api = app.api_with_token(&token);
     assert_eq!(api.get("/api/v1/me").await.0, 200);
     let account = b.get("/account").await;
     assert!(!account.body.contains(&api.token), "shown once only");
@@ -536,7 +497,7 @@ async fn tokens_are_revocable_expire_with_their_owner_and_are_rate_limited() {
 async fn administrators_manage_missions_and_users_through_the_api() {
     let app = spawn_app().await;
     let admin = app.add_person("admin", None, None).await;
-    let api = Api::new(&app, &admin).await;
+    let api = app.api(&admin).await;
     let (status, m) = api
         .post(
             "/api/v1/missions",

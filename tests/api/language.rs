@@ -6,8 +6,6 @@ use protection_portal::i18n::{self, Lang};
 use serde_json::json;
 
 use crate::helpers::{Browser, spawn_app};
-use crate::json_api::Api;
-use crate::requests::cast;
 
 /// The text a person reads on a page: its title and every text between tags, unescaped —
 /// less what is shown as code (event names, identifiers), which is the same in every language.
@@ -61,7 +59,7 @@ fn english_only() -> Vec<&'static str> {
 
 /// A complete request written in Norwegian (what people type is not translated).
 fn request_body(title: &str) -> serde_json::Value {
-    let mut body = crate::json_api::request_body(title);
+    let mut body = crate::helpers::request_body(title);
     body["justification"] = json!("Trusler mot ambassadøren er mottatt per e-post denne uken.");
     body["contact"]["name"] = json!("Guðrún Jónsdóttir");
     for m in body["measures"].as_array_mut().unwrap() {
@@ -187,7 +185,7 @@ async fn before_sign_in_the_browsers_language_decides() {
 #[actix_web::test]
 async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut admin = app.add_person("admin", None, None).await;
     // Missions' names are what their administrators typed: Norwegian ones here, so that the
     // search for English below finds only the portal's own words.
@@ -209,10 +207,10 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
 
     // Requests in the states each role has pages for.
     let (staff_api, mfa_api, police_api, pst_api) = (
-        Api::new(&app, &c.a).await,
-        Api::new(&app, &c.mfa).await,
-        Api::new(&app, &c.police).await,
-        Api::new(&app, &c.pst).await,
+        app.api(&c.a).await,
+        app.api(&c.mfa).await,
+        app.api(&c.police).await,
+        app.api(&c.pst).await,
     );
     let (_, draft) = staff_api
         .post(
@@ -418,16 +416,16 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
 async fn e_mails_go_out_in_the_recipients_language() {
     let app = spawn_app().await;
     let server = crate::smtp::SmtpServer::start().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     app.set_language(&c.a, Lang::Nb).await;
-    let staff = Api::new(&app, &c.a).await;
+    let staff = app.api(&c.a).await;
     let (_, r) = staff
         .post("/api/v1/requests", request_body("Vakthold"))
         .await;
     let id = r["id"].as_str().unwrap().to_owned();
     assert_eq!(staff.act(&id, json!({ "action": "submit" })).await.0, 200);
-    let settings = crate::notifications::smtp_settings(&app, &server);
-    crate::notifications::drain(crate::notifications::worker(&app, settings)).await;
+    let settings = crate::helpers::smtp_settings(&app, &server);
+    crate::helpers::drain(crate::helpers::worker(&app, settings)).await;
     let messages: Vec<_> = server
         .messages()
         .into_iter()

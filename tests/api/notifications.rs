@@ -2,43 +2,14 @@
 //! delivery that survives SMTP outages, crashed workers and competing workers.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use protection_portal::db::{self, outbox};
-use protection_portal::notify::mailer::Mailer;
-use protection_portal::notify::worker::Worker;
-use protection_portal::settings::{MailTransport, Settings, SmtpTls};
 
-use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
-use crate::requests::{act, cast, file_request, measure_ids};
+use crate::helpers::{
+    Options, TestApp, between, drain, request_fields, smtp_settings, spawn_app, spawn_app_with,
+    worker,
+};
 use crate::smtp::SmtpServer;
-
-pub(crate) fn smtp_settings(app: &TestApp, server: &SmtpServer) -> Settings {
-    let mut s = app.settings.clone();
-    s.mail.transport = MailTransport::Smtp;
-    s.mail.smtp.host = "127.0.0.1".into();
-    s.mail.smtp.port = server.addr.port();
-    s.mail.smtp.tls = SmtpTls::None;
-    s.mail.smtp.timeout_seconds = 2;
-    s
-}
-
-pub(crate) fn worker(app: &TestApp, settings: Settings) -> Worker {
-    let mailer = Mailer::from_settings(&settings.mail).unwrap();
-    Worker::new(app.pool.clone(), Arc::new(mailer), Arc::new(settings))
-}
-
-/// Runs `w` until nothing is due.
-pub(crate) async fn drain(w: Worker) -> Worker {
-    tokio::task::spawn_blocking(move || {
-        let stop = AtomicBool::new(false);
-        while w.run_once(&stop).unwrap() > 0 {}
-        w
-    })
-    .await
-    .unwrap()
-}
 
 fn outbox_by_kind(app: &TestApp) -> BTreeMap<String, BTreeSet<String>> {
     let mut conn = app.pool.get().unwrap();
@@ -55,7 +26,7 @@ fn outbox_by_kind(app: &TestApp) -> BTreeMap<String, BTreeSet<String>> {
 async fn every_event_reaches_exactly_its_recipients_and_no_mail_carries_case_content() {
     let app = spawn_app().await;
     let server = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut mfa2 = app
         .add_person("mfa_officer", None, Some("restricted"))
         .await;
@@ -67,7 +38,7 @@ async fn every_event_reaches_exactly_its_recipients_and_no_mail_carries_case_con
 
     // A marker in every text field of the request, messages, notes and the assessment.
     let marker = "MARKER-7f3a";
-    let mut f = crate::requests::request_fields(&format!("{marker} title"), 2);
+    let mut f = request_fields(&format!("{marker} title"), 2);
     for (k, v) in f.iter_mut() {
         if k == "justification" || k.ends_with(".description") {
             *v = format!("{marker} {v}");
@@ -76,43 +47,24 @@ async fn every_event_reaches_exactly_its_recipients_and_no_mail_carries_case_con
             *v = format!("{marker} Guðrún");
         }
     }
-    f.push(("op".into(), "save".into()));
-    let res = crate::requests::post_fields(&a, "/requests/new", "/requests/new", &f).await;
-    let id = res
-        .location
-        .unwrap()
-        .trim_start_matches("/requests/")
-        .to_owned();
-    let page = a.get(&format!("/requests/{id}")).await;
-    let v = crate::helpers::between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
-    a.post(
-        &format!("/requests/{id}/transitions"),
-        &[
-            ("csrf_token", &page.csrf()),
-            ("action", "submit"),
-            ("version", &v),
-        ],
-    )
-    .await;
-    act(&mfa, &id, "take", &[]).await;
-    act(
-        &mfa,
+    let id = a.save_draft(&f).await;
+    a.submit_draft(&id).await;
+    mfa.act(&id, "take", &[]).await;
+    mfa.act(
         &id,
         "request_information",
         &[("message", &format!("{marker} question"))],
     )
     .await;
-    act(
-        &a,
+    a.act(
         &id,
         "provide_information",
         &[("message", &format!("{marker} answer"))],
     )
     .await;
-    act(&mfa, &id, "forward_to_police", &[]).await;
-    act(&police, &id, "refer_to_pst", &[]).await;
-    act(
-        &pst,
+    mfa.act(&id, "forward_to_police", &[]).await;
+    police.act(&id, "refer_to_pst", &[]).await;
+    pst.act(
         &id,
         "submit_assessment",
         &[
@@ -133,23 +85,22 @@ async fn every_event_reaches_exactly_its_recipients_and_no_mail_carries_case_con
             ],
         )
         .await;
-    let ids = measure_ids(&police.get(&format!("/requests/{id}")).await);
-    act(
-        &police,
-        &id,
-        "decide",
-        &[
-            ("outcome_count", "2"),
-            ("outcomes[0].measure_id", &ids[0]),
-            ("outcomes[0].outcome", "approved_with_conditions"),
-            ("outcomes[0].conditions", &format!("{marker} conditions")),
-            ("outcomes[1].measure_id", &ids[1]),
-            ("outcomes[1].outcome", "declined"),
-        ],
-    )
-    .await;
-    act(
-        &mfa,
+    let ids = police.get(&format!("/requests/{id}")).await.measure_ids();
+    police
+        .act(
+            &id,
+            "decide",
+            &[
+                ("outcome_count", "2"),
+                ("outcomes[0].measure_id", &ids[0]),
+                ("outcomes[0].outcome", "approved_with_conditions"),
+                ("outcomes[0].conditions", &format!("{marker} conditions")),
+                ("outcomes[1].measure_id", &ids[1]),
+                ("outcomes[1].outcome", "declined"),
+            ],
+        )
+        .await;
+    mfa.act(
         &id,
         "communicate_decision",
         &[("reply", &format!("{marker} reply"))],
@@ -235,9 +186,9 @@ async fn every_event_reaches_exactly_its_recipients_and_no_mail_carries_case_con
 async fn an_smtp_outage_delays_mail_but_loses_none_and_sends_none_twice() {
     let app = spawn_app().await;
     let mut server = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
-    file_request(&a, "Patrols during the national day", 1).await;
+    a.file_request("Patrols during the national day", 1).await;
     let settings = smtp_settings(&app, &server);
 
     // The server answers 451: nothing is marked sent, and the mail is due again later.
@@ -291,9 +242,9 @@ async fn a_worker_killed_between_send_and_mark_causes_at_most_one_duplicate_with
  {
     let app = spawn_app().await;
     let server = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
-    file_request(&a, "Guard at the residence", 1).await;
+    a.file_request("Guard at the residence", 1).await;
     let settings = smtp_settings(&app, &server);
     let dying = worker(&app, settings.clone());
     let claimed = tokio::task::spawn_blocking(move || {
@@ -335,7 +286,7 @@ async fn a_worker_killed_between_send_and_mark_causes_at_most_one_duplicate_with
 async fn two_workers_deliver_500_mails_exactly_once() {
     let app = spawn_app().await;
     let server = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let mut conn = app.pool.get().unwrap();
     let now = protection_portal::app::now();
     for i in 0..500 {
@@ -384,9 +335,9 @@ async fn the_file_transport_writes_one_eml_per_mail() {
         ..Default::default()
     })
     .await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
-    file_request(&a, "Guard at the chancery", 1).await;
+    a.file_request("Guard at the chancery", 1).await;
     let _ = drain(worker(&app, app.settings.clone())).await;
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -400,10 +351,10 @@ async fn the_file_transport_writes_one_eml_per_mail() {
 #[actix_web::test]
 async fn the_portal_shows_unread_notifications_and_they_can_be_marked_read() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
-    let id = file_request(&a, "Guard during the visit", 1).await;
+    let id = a.file_request("Guard during the visit", 1).await;
     let home = mfa.get("/").await;
     assert!(
         home.body.contains("<span class=\"badge\">1</span>"),
@@ -431,14 +382,9 @@ async fn the_portal_shows_unread_notifications_and_they_can_be_marked_read() {
         .await;
     assert_eq!(other.status, 404);
     // Mark all.
-    act(&mfa, &id, "take", &[]).await;
-    act(
-        &mfa,
-        &id,
-        "request_information",
-        &[("message", "When exactly?")],
-    )
-    .await;
+    mfa.act(&id, "take", &[]).await;
+    mfa.act(&id, "request_information", &[("message", "When exactly?")])
+        .await;
     assert!(
         a.get("/")
             .await
@@ -467,7 +413,7 @@ async fn the_portal_shows_unread_notifications_and_they_can_be_marked_read() {
 #[actix_web::test]
 async fn informational_mail_can_be_switched_off_but_mail_that_asks_for_action_cannot() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let account = a.get("/account").await;
     assert!(account.body.contains("email.submission_receipt"));
@@ -480,15 +426,10 @@ async fn informational_mail_can_be_switched_off_but_mail_that_asks_for_action_ca
     assert_eq!(res.status, 303);
     assert!(!a.get("/account").await.body.contains("checked"));
     let mfa = app.signed_in(&mut c.mfa).await;
-    let id = file_request(&a, "Guard during the visit", 1).await;
-    act(&mfa, &id, "take", &[]).await;
-    act(
-        &mfa,
-        &id,
-        "request_information",
-        &[("message", "When exactly?")],
-    )
-    .await;
+    let id = a.file_request("Guard during the visit", 1).await;
+    mfa.act(&id, "take", &[]).await;
+    mfa.act(&id, "request_information", &[("message", "When exactly?")])
+        .await;
     let kinds: Vec<String> = outbox_by_kind(&app)
         .into_iter()
         .filter(|(_, r)| r.contains(&c.a.email))
@@ -519,9 +460,9 @@ async fn informational_mail_can_be_switched_off_but_mail_that_asks_for_action_ca
 async fn administrators_see_delivery_without_content_and_retry_failed_mail() {
     let app = spawn_app().await;
     let server = SmtpServer::start().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
-    file_request(&a, "MARKER-TITLE guard", 1).await;
+    a.file_request("MARKER-TITLE guard", 1).await;
     let mut settings = smtp_settings(&app, &server);
     settings.worker.max_attempts = 1;
     server
@@ -534,8 +475,7 @@ async fn administrators_see_delivery_without_content_and_retry_failed_mail() {
     assert_eq!(dead.status, 200);
     assert!(dead.body.contains(&c.a.email) && dead.body.contains("451"));
     assert!(!dead.body.contains("MARKER-TITLE"));
-    let id =
-        crate::helpers::between(&dead.body, "action=\"/admin/deliveries/", "/retry\"").unwrap();
+    let id = between(&dead.body, "action=\"/admin/deliveries/", "/retry\"").unwrap();
     assert_eq!(
         b.submit(
             "/admin/deliveries?status=dead",

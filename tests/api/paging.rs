@@ -6,9 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::{Person, crate_dir, execute, spawn_app, text_rows};
-use crate::json_api::Api;
-use crate::requests::cast;
+use crate::helpers::{Api, Person, crate_dir, execute, spawn_app, text_rows};
 
 fn ids_of(list: &Value) -> Vec<String> {
     list["items"]
@@ -20,7 +18,7 @@ fn ids_of(list: &Value) -> Vec<String> {
 }
 
 /// Reads a list through the API from its first page to its end by following `next`.
-async fn walk(api: &Api<'_>, query: &str) -> Vec<String> {
+async fn walk(api: &Api, query: &str) -> Vec<String> {
     let (status, mut list) = api.get(&format!("/api/v1/requests?{query}")).await;
     assert_eq!(status, 200, "{list}");
     let mut ids = ids_of(&list);
@@ -61,7 +59,7 @@ fn link(html: &str, rel: &str) -> Option<String> {
 #[actix_web::test]
 async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     let out = Command::new(env!("CARGO_BIN_EXE_protection-portal"))
         .arg("--config")
         .arg(crate_dir().join("config"))
@@ -96,7 +94,7 @@ async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
     );
 
     // The MFA: 1,200 submitted requests, counted to 1,000.
-    let mfa = Api::new(&app, &c.mfa).await;
+    let mfa = app.api(&c.mfa).await;
     let (status, first) = mfa.get("/api/v1/requests?per_page=100").await;
     assert_eq!(status, 200, "{first}");
     assert_eq!(first["total"], 1000);
@@ -162,17 +160,15 @@ async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
         &format!("SELECT mission_id AS line FROM users WHERE id = '{staff_id}'"),
     )
     .remove(0);
-    let staff = Api::new(
-        &app,
-        &Person {
+    let staff = app
+        .api(&Person {
             id: staff_id.clone(),
             email: String::new(),
             password: String::new(),
             totp_secret: None,
             last_step: 0,
-        },
-    )
-    .await;
+        })
+        .await;
     let own = text_rows(
         &app,
         &format!(

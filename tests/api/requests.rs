@@ -3,154 +3,16 @@
 use protection_portal::db::{self, outbox, requests as store};
 use protection_portal::domain::time::oslo_date;
 
-use crate::helpers::{Browser, Page, Person, TestApp, between, spawn_app};
+use serde_json::json;
 
-pub(crate) fn day(offset: i64) -> String {
-    (oslo_date(protection_portal::app::now()) + chrono::Duration::days(offset)).to_string()
-}
-
-/// The people of a journey: staff of two missions, and one officer of each authority.
-pub(crate) struct Cast {
-    pub mission_a: String,
-    pub a: Person,
-    pub b: Person,
-    pub mfa: Person,
-    pub police: Person,
-    pub pst: Person,
-}
-
-pub(crate) async fn cast(app: &TestApp) -> Cast {
-    let mission_a = app.add_mission("Embassy of Iceland").await;
-    let mission_b = app.add_mission("Embassy of Chile").await;
-    Cast {
-        a: app
-            .add_person("mission_staff", Some(&mission_a), None)
-            .await,
-        b: app
-            .add_person("mission_staff", Some(&mission_b), None)
-            .await,
-        mfa: app
-            .add_person("mfa_officer", None, Some("restricted"))
-            .await,
-        police: app.add_person("police_liaison", None, Some("secret")).await,
-        pst: app.add_person("pst_analyst", None, Some("secret")).await,
-        mission_a,
-    }
-}
-
-pub(crate) fn measure_fields(
-    i: usize,
-    kind: &str,
-    starts: &str,
-    ends: &str,
-    description: &str,
-) -> Vec<(String, String)> {
-    vec![
-        (format!("measures[{i}].kind"), kind.into()),
-        (format!("measures[{i}].location"), "chancery".into()),
-        (format!("measures[{i}].address"), String::new()),
-        (format!("measures[{i}].starts_on"), starts.into()),
-        (format!("measures[{i}].ends_on"), ends.into()),
-        (format!("measures[{i}].description"), description.into()),
-    ]
-}
-
-pub(crate) fn request_fields(title: &str, measures: usize) -> Vec<(String, String)> {
-    let mut f: Vec<(String, String)> = vec![
-        ("title".into(), title.into()),
-        (
-            "justification".into(),
-            "Threats against the ambassador were received by e-mail this week.".into(),
-        ),
-        ("urgency".into(), "urgent".into()),
-        ("contact.name".into(), "Guðrún Jónsdóttir".into()),
-        ("contact.phone".into(), "+354 555 0100".into()),
-        ("contact.email".into(), "gudrun@iceland.example".into()),
-        ("measure_count".into(), measures.to_string()),
-    ];
-    let kinds = ["static_guard", "increased_patrols", "physical_barriers"];
-    for i in 0..measures {
-        f.extend(measure_fields(
-            i,
-            kinds[i % 3],
-            &day(1),
-            &day(30),
-            "Around the chancery during the visit",
-        ));
-    }
-    f
-}
-
-pub(crate) async fn post_fields(
-    b: &Browser,
-    from: &str,
-    path: &str,
-    fields: &[(String, String)],
-) -> Page {
-    let borrowed: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    b.submit(from, path, &borrowed).await
-}
-
-/// Creates and submits a request as `who`; returns its id.
-pub(crate) async fn file_request(b: &Browser, title: &str, measures: usize) -> String {
-    let mut f = request_fields(title, measures);
-    f.push(("op".into(), "review".into()));
-    let res = post_fields(b, "/requests/new", "/requests/new", &f).await;
-    assert_eq!(res.status, 303, "{}", res.body);
-    let review = res.location.unwrap();
-    let id = review.split('/').nth(2).unwrap().to_owned();
-    let page = b.get(&review).await;
-    assert!(page.body.contains("Check your answers"), "{}", page.body);
-    let version = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
-    let res = b
-        .post(
-            &format!("/requests/{id}/transitions"),
-            &[
-                ("csrf_token", &page.csrf()),
-                ("action", "submit"),
-                ("version", &version),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 303, "{}", res.body);
-    id
-}
-
-/// Performs an action from the request page, with the version the page shows.
-pub(crate) async fn act(b: &Browser, id: &str, action: &str, fields: &[(&str, &str)]) -> Page {
-    let page = b.get(&format!("/requests/{id}")).await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let version =
-        between(&page.body, "name=\"version\" value=\"", "\"").unwrap_or_else(|| "0".into());
-    let csrf = page.csrf();
-    let mut form: Vec<(&str, &str)> = vec![
-        ("csrf_token", &csrf),
-        ("action", action),
-        ("version", &version),
-    ];
-    form.extend_from_slice(fields);
-    b.post(&format!("/requests/{id}/transitions"), &form).await
-}
-
-pub(crate) fn status_of(page: &Page) -> String {
-    between(&page.body, "data-status=\"", "\"").unwrap_or_default()
-}
-
-pub(crate) fn measure_ids(page: &Page) -> Vec<String> {
-    page.body
-        .split("].measure_id\" value=\"")
-        .skip(1)
-        .map(|s| s.split('"').next().unwrap().to_owned())
-        .collect()
-}
+use crate::helpers::{
+    Cast, Journey, TestApp, between, day, request_body, request_fields, spawn_app,
+};
 
 #[actix_web::test]
 async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees_its_part() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
@@ -160,7 +22,7 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
     // The form grows and shrinks without JavaScript, keeping what was typed.
     let mut f = request_fields("Guard during the national day", 1);
     f.push(("op".into(), "add_measure".into()));
-    let grown = post_fields(&a, "/requests/new", "/requests/new", &f).await;
+    let grown = a.submit_fields("/requests/new", "/requests/new", &f).await;
     assert_eq!(grown.status, 200);
     assert!(
         grown.body.contains("Measure 2")
@@ -174,7 +36,9 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
     bad.retain(|(k, _)| k != "measures[0].starts_on");
     bad.push(("measures[0].starts_on".into(), "tomorrow".into()));
     bad.push(("op".into(), "review".into()));
-    let refused = post_fields(&a, "/requests/new", "/requests/new", &bad).await;
+    let refused = a
+        .submit_fields("/requests/new", "/requests/new", &bad)
+        .await;
     assert_eq!(refused.status, 422);
     assert!(
         refused.body.contains("id=\"measures[0].starts_on-error\""),
@@ -183,9 +47,9 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
     );
     assert!(refused.body.contains("value=\"tomorrow\""));
 
-    let id = file_request(&a, "Guard during the national day", 3).await;
+    let id = a.file_request("Guard during the national day", 3).await;
     let page = a.get(&format!("/requests/{id}")).await;
-    assert_eq!(status_of(&page), "received");
+    assert_eq!(page.shown_status(), "received");
     let year = oslo_date(protection_portal::app::now())
         .format("%Y")
         .to_string();
@@ -216,48 +80,48 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
         mfa.get("/").await.body.contains(&id),
         "the new queue lists it"
     );
-    assert_eq!(act(&mfa, &id, "take", &[]).await.status, 303);
-    let res = act(
-        &mfa,
-        &id,
-        "request_information",
-        &[("message", "Please describe the threats received.")],
-    )
-    .await;
+    assert_eq!(mfa.act(&id, "take", &[]).await.status, 303);
+    let res = mfa
+        .act(
+            &id,
+            "request_information",
+            &[("message", "Please describe the threats received.")],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let seen = a.get(&format!("/requests/{id}")).await;
-    assert_eq!(status_of(&seen), "information_requested");
+    assert_eq!(seen.shown_status(), "information_requested");
     assert!(seen.body.contains("Please describe the threats received."));
-    let res = act(
-        &a,
-        &id,
-        "provide_information",
-        &[("message", "Three e-mails, attached to our note verbale.")],
-    )
-    .await;
+    let res = a
+        .act(
+            &id,
+            "provide_information",
+            &[("message", "Three e-mails, attached to our note verbale.")],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
 
     // Forward, refer to PST, assess.
-    assert_eq!(act(&mfa, &id, "forward_to_police", &[]).await.status, 303);
+    assert_eq!(mfa.act(&id, "forward_to_police", &[]).await.status, 303);
     assert!(police.get("/").await.body.contains(&id));
-    assert_eq!(act(&police, &id, "refer_to_pst", &[]).await.status, 303);
+    assert_eq!(police.act(&id, "refer_to_pst", &[]).await.status, 303);
     let mission_view_during_pst = a.get(&format!("/requests/{id}")).await;
     assert_eq!(pst.get(&format!("/requests/{id}")).await.status, 200);
-    let res = act(
-        &pst,
-        &id,
-        "submit_assessment",
-        &[
-            ("assessment.threat_level", "high"),
-            (
-                "assessment.summary",
-                "MARKER-ASSESSMENT Credible intent, limited capability.",
-            ),
-            ("assessment.classification", "restricted"),
-            ("assessment.declassify_on", ""),
-        ],
-    )
-    .await;
+    let res = pst
+        .act(
+            &id,
+            "submit_assessment",
+            &[
+                ("assessment.threat_level", "high"),
+                (
+                    "assessment.summary",
+                    "MARKER-ASSESSMENT Credible intent, limited capability.",
+                ),
+                ("assessment.classification", "restricted"),
+                ("assessment.declassify_on", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
 
     // Police: an internal note, then the decision on every measure.
@@ -284,68 +148,68 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
         2,
         "marked at top and bottom"
     );
-    let ids = measure_ids(&page);
+    let ids = page.measure_ids();
     assert_eq!(ids.len(), 3);
-    let res = act(
-        &police,
-        &id,
-        "decide",
-        &[
-            ("outcome_count", "3"),
-            ("outcomes[0].measure_id", &ids[0]),
-            ("outcomes[0].outcome", "approved"),
-            ("outcomes[0].conditions", ""),
-            ("outcomes[1].measure_id", &ids[1]),
-            ("outcomes[1].outcome", "approved_with_conditions"),
-            ("outcomes[1].conditions", ""),
-            ("outcomes[2].measure_id", &ids[2]),
-            ("outcomes[2].outcome", "declined"),
-            ("outcomes[2].conditions", ""),
-        ],
-    )
-    .await;
+    let res = police
+        .act(
+            &id,
+            "decide",
+            &[
+                ("outcome_count", "3"),
+                ("outcomes[0].measure_id", &ids[0]),
+                ("outcomes[0].outcome", "approved"),
+                ("outcomes[0].conditions", ""),
+                ("outcomes[1].measure_id", &ids[1]),
+                ("outcomes[1].outcome", "approved_with_conditions"),
+                ("outcomes[1].conditions", ""),
+                ("outcomes[2].measure_id", &ids[2]),
+                ("outcomes[2].outcome", "declined"),
+                ("outcomes[2].conditions", ""),
+            ],
+        )
+        .await;
     assert_eq!(
         res.status, 422,
         "conditions are required when approving with conditions"
     );
     assert!(res.body.contains("outcomes[1].conditions-error"));
-    let res = act(
-        &police,
-        &id,
-        "decide",
-        &[
-            ("outcome_count", "3"),
-            ("outcomes[0].measure_id", &ids[0]),
-            ("outcomes[0].outcome", "approved"),
-            ("outcomes[0].conditions", ""),
-            ("outcomes[1].measure_id", &ids[1]),
-            ("outcomes[1].outcome", "approved_with_conditions"),
-            ("outcomes[1].conditions", "Only between 08:00 and 20:00"),
-            ("outcomes[2].measure_id", &ids[2]),
-            ("outcomes[2].outcome", "declined"),
-            ("outcomes[2].conditions", ""),
-        ],
-    )
-    .await;
+    let res = police
+        .act(
+            &id,
+            "decide",
+            &[
+                ("outcome_count", "3"),
+                ("outcomes[0].measure_id", &ids[0]),
+                ("outcomes[0].outcome", "approved"),
+                ("outcomes[0].conditions", ""),
+                ("outcomes[1].measure_id", &ids[1]),
+                ("outcomes[1].outcome", "approved_with_conditions"),
+                ("outcomes[1].conditions", "Only between 08:00 and 20:00"),
+                ("outcomes[2].measure_id", &ids[2]),
+                ("outcomes[2].outcome", "declined"),
+                ("outcomes[2].conditions", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
     // Decided, but the mission sees nothing of it before the formal reply.
     let before_reply = a.get(&format!("/requests/{id}")).await;
-    assert_eq!(status_of(&before_reply), "under_assessment");
+    assert_eq!(before_reply.shown_status(), "under_assessment");
     assert!(!before_reply.body.contains("Only between 08:00"));
 
     // The MFA sees the assessment exists and its level, not its content.
     let mfa_page = mfa.get(&format!("/requests/{id}")).await;
     assert!(mfa_page.body.contains("4 – High") && !mfa_page.body.contains("MARKER-ASSESSMENT"));
-    let res = act(
-        &mfa,
-        &id,
-        "communicate_decision",
-        &[("reply", "The Ministry approves two of the three measures.")],
-    )
-    .await;
+    let res = mfa
+        .act(
+            &id,
+            "communicate_decision",
+            &[("reply", "The Ministry approves two of the three measures.")],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
     let replied = a.get(&format!("/requests/{id}")).await;
-    assert_eq!(status_of(&replied), "approved");
+    assert_eq!(replied.shown_status(), "approved");
     assert!(
         replied
             .body
@@ -364,32 +228,33 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
         .collect();
     assert_eq!(approved.len(), 2);
     let today = day(0);
-    let res = act(
-        &police,
-        &id,
-        "confirm_implementation",
-        &[
-            ("implemented_count", "2"),
-            ("implemented[0].measure_id", &approved[0]),
-            ("implemented[0].implemented_on", &today),
-            ("implemented[1].measure_id", &approved[1]),
-            ("implemented[1].implemented_on", &today),
-        ],
-    )
-    .await;
+    let res = police
+        .act(
+            &id,
+            "confirm_implementation",
+            &[
+                ("implemented_count", "2"),
+                ("implemented[0].measure_id", &approved[0]),
+                ("implemented[0].implemented_on", &today),
+                ("implemented[1].measure_id", &approved[1]),
+                ("implemented[1].implemented_on", &today),
+            ],
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
-        status_of(&a.get(&format!("/requests/{id}")).await),
+        a.get(&format!("/requests/{id}")).await.shown_status(),
         "measures_in_place"
     );
     assert_eq!(
-        act(&police, &id, "end_measures", &[("reason", "")])
+        police
+            .act(&id, "end_measures", &[("reason", "")])
             .await
             .status,
         303
     );
     let ended = a.get(&format!("/requests/{id}")).await;
-    assert_eq!(status_of(&ended), "ended");
+    assert_eq!(ended.shown_status(), "ended");
 
     // What the mission never sees: internal states, PST, notes, assessments, other officers.
     for page in [&mission_view_during_pst, &ended] {
@@ -421,18 +286,18 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
 #[actix_web::test]
 async fn a_mission_sees_the_same_pages_whether_or_not_pst_was_consulted() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
     let pst = app.signed_in(&mut c.pst).await;
-    let with_pst = file_request(&a, "Barriers at the residence", 1).await;
-    let without = file_request(&a, "Barriers at the residence", 1).await;
+    let with_pst = a.file_request("Barriers at the residence", 1).await;
+    let without = a.file_request("Barriers at the residence", 1).await;
     for id in [&with_pst, &without] {
-        act(&mfa, id, "take", &[]).await;
-        act(&mfa, id, "forward_to_police", &[]).await;
+        mfa.act(id, "take", &[]).await;
+        mfa.act(id, "forward_to_police", &[]).await;
     }
-    act(&police, &with_pst, "refer_to_pst", &[]).await;
+    police.act(&with_pst, "refer_to_pst", &[]).await;
     let one = a.get(&format!("/requests/{with_pst}")).await.body;
     let two = a.get(&format!("/requests/{without}")).await.body;
     let normalise = |body: &str, id: &str| {
@@ -454,8 +319,7 @@ async fn a_mission_sees_the_same_pages_whether_or_not_pst_was_consulted() {
         strip_times(normalise(&one, &with_pst)),
         strip_times(normalise(&two, &without))
     );
-    act(
-        &pst,
+    pst.act(
         &with_pst,
         "submit_assessment",
         &[
@@ -481,11 +345,11 @@ async fn a_mission_sees_the_same_pages_whether_or_not_pst_was_consulted() {
 #[actix_web::test]
 async fn refused_actions_change_nothing() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
-    let id = file_request(&a, "Patrols during the demonstration", 1).await;
+    let id = a.file_request("Patrols during the demonstration", 1).await;
     let version_of = || {
         let mut conn = app.pool.get().unwrap();
         let r = store::find(&mut conn, &id).unwrap().unwrap();
@@ -493,9 +357,9 @@ async fn refused_actions_change_nothing() {
     };
     let before = version_of();
     // Wrong state: forwarding before taking.
-    assert_eq!(act(&mfa, &id, "forward_to_police", &[]).await.status, 422);
+    assert_eq!(mfa.act(&id, "forward_to_police", &[]).await.status, 422);
     // Wrong role: the mission cannot take its own request.
-    assert_eq!(act(&a, &id, "take", &[]).await.status, 403);
+    assert_eq!(a.act(&id, "take", &[]).await.status, 403);
     // Not visible: police before forwarding.
     let page = mfa.get(&format!("/requests/{id}")).await;
     let res = police
@@ -511,8 +375,8 @@ async fn refused_actions_change_nothing() {
     assert_eq!(res.status, 404);
     // Stale version: a form opened before someone else acted.
     let csrf = page.csrf();
-    let stale_version = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
-    assert_eq!(act(&mfa, &id, "take", &[]).await.status, 303);
+    let stale_version = page.version().unwrap();
+    assert_eq!(mfa.act(&id, "take", &[]).await.status, 303);
     let after_take = version_of();
     let res = mfa
         .post(
@@ -528,7 +392,7 @@ async fn refused_actions_change_nothing() {
     assert_eq!(res.status, 409);
     // A required message missing.
     assert_eq!(
-        act(&mfa, &id, "request_information", &[("message", "")])
+        mfa.act(&id, "request_information", &[("message", "")])
             .await
             .status,
         422
@@ -538,7 +402,7 @@ async fn refused_actions_change_nothing() {
     assert_eq!(after_take.0.code(), "in_triage");
     // Withdrawn: nothing more can happen.
     assert_eq!(
-        act(&a, &id, "withdraw", &[("reason", "No longer needed")])
+        a.act(&id, "withdraw", &[("reason", "No longer needed")])
             .await
             .status,
         303
@@ -575,15 +439,15 @@ async fn refused_actions_change_nothing() {
 #[actix_web::test]
 async fn two_officers_taking_at_once_exactly_one_succeeds_and_references_are_unique() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mut other = app.add_person("mfa_officer", None, None).await;
     let m1 = app.signed_in(&mut c.mfa).await;
     let m2 = app.signed_in(&mut other).await;
-    let id = file_request(&a, "Escort for the minister's visit", 1).await;
+    let id = a.file_request("Escort for the minister's visit", 1).await;
     let p1 = m1.get(&format!("/requests/{id}")).await;
     let p2 = m2.get(&format!("/requests/{id}")).await;
-    let v = between(&p1.body, "name=\"version\" value=\"", "\"").unwrap();
+    let v = p1.version().unwrap();
     let (c1, c2) = (p1.csrf(), p2.csrf());
     let path = format!("/requests/{id}/transitions");
     let f1 = [
@@ -607,7 +471,7 @@ async fn two_officers_taking_at_once_exactly_one_succeeds_and_references_are_uni
         for i in 0..6 {
             let mut f = request_fields(&format!("Concurrent request {i}"), 1);
             f.push(("op".into(), "save".into()));
-            let res = post_fields(&a, "/requests/new", "/requests/new", &f).await;
+            let res = a.submit_fields("/requests/new", "/requests/new", &f).await;
             ids.push(
                 res.location
                     .unwrap()
@@ -664,7 +528,7 @@ async fn two_officers_taking_at_once_exactly_one_succeeds_and_references_are_uni
 #[actix_web::test]
 async fn drafts_are_saved_incomplete_edited_and_discarded_and_text_round_trips() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let title = "Sikkerhet ved residensen – 北京 – القاهرة – <script>alert(1)</script> ' OR 1=1 --";
@@ -720,15 +584,15 @@ async fn drafts_are_saved_incomplete_edited_and_discarded_and_text_round_trips()
 #[actix_web::test]
 async fn lists_counts_and_search_never_include_what_the_viewer_may_not_see() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let b = app.signed_in(&mut c.b).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
-    file_request(&a, "Patrols near the chancery", 1).await;
-    let other = file_request(&b, "Patrols near the chancery", 1).await;
-    act(&mfa, &other, "take", &[]).await;
-    act(&mfa, &other, "forward_to_police", &[]).await;
+    a.file_request("Patrols near the chancery", 1).await;
+    let other = b.file_request("Patrols near the chancery", 1).await;
+    mfa.act(&other, "take", &[]).await;
+    mfa.act(&other, "forward_to_police", &[]).await;
     let a_list = a.get("/?q=patrols").await;
     assert!(a_list.body.contains("<p>1 request</p>"), "{}", a_list.body);
     assert!(!a_list.body.contains(&other));
@@ -753,68 +617,26 @@ async fn lists_counts_and_search_never_include_what_the_viewer_may_not_see() {
     assert!(by_ref.body.contains("<p>1 request</p>"));
 }
 
-/// Brings a new request of `a`'s to `in_effect` with one measure ending on `ends`.
-pub(crate) async fn in_effect(app: &TestApp, c: &mut Cast, ends: &str) -> String {
-    let a = app.signed_in(&mut c.a).await;
-    let mfa = app.signed_in(&mut c.mfa).await;
-    let police = app.signed_in(&mut c.police).await;
-    let mut f = request_fields("Guard for the reception", 1);
-    f.retain(|(k, _)| k != "measures[0].ends_on");
-    f.push(("measures[0].ends_on".into(), ends.into()));
-    f.push(("op".into(), "save".into()));
-    let id = post_fields(&a, "/requests/new", "/requests/new", &f)
-        .await
-        .location
-        .unwrap()
-        .trim_start_matches("/requests/")
-        .to_owned();
-    let page = a.get(&format!("/requests/{id}")).await;
-    let v = between(&page.body, "name=\"version\" value=\"", "\"").unwrap();
-    a.post(
-        &format!("/requests/{id}/transitions"),
-        &[
-            ("csrf_token", &page.csrf()),
-            ("action", "submit"),
-            ("version", &v),
-        ],
-    )
-    .await;
-    act(&mfa, &id, "take", &[]).await;
-    act(&mfa, &id, "forward_to_police", &[]).await;
-    let m = measure_ids(&police.get(&format!("/requests/{id}")).await);
-    act(
-        &police,
-        &id,
-        "decide",
-        &[
-            ("outcome_count", "1"),
-            ("outcomes[0].measure_id", &m[0]),
-            ("outcomes[0].outcome", "approved"),
-        ],
-    )
-    .await;
-    act(&mfa, &id, "communicate_decision", &[("reply", "Approved.")]).await;
-    let res = act(
-        &police,
-        &id,
-        "confirm_implementation",
-        &[
-            ("implemented_count", "1"),
-            ("implemented[0].measure_id", &m[0]),
-            ("implemented[0].implemented_on", &day(0)),
-        ],
-    )
-    .await;
-    assert_eq!(res.status, 303, "{}", res.body);
-    id
+/// A new request of mission A's in effect, with one measure, which ends on `ends`.
+async fn in_effect_until(app: &TestApp, c: &Cast, ends: &str) -> String {
+    let mut body = request_body("Guard for the reception");
+    body["measures"] = json!([{
+        "kind": "static_guard", "location": "chancery", "starts_on": day(1), "ends_on": ends,
+        "description": "Around the chancery during the visit"
+    }]);
+    let journey = Journey {
+        body,
+        ..Journey::default()
+    };
+    app.request_in_with(c, "in_effect", journey).await
 }
 
 #[actix_web::test]
 async fn measures_end_by_themselves_once_their_end_dates_have_passed() {
     use protection_portal::app::requests::{Context, end_expired};
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
-    let id = in_effect(&app, &mut c, &day(3)).await;
+    let mut c = app.cast().await;
+    let id = in_effect_until(&app, &c, &day(3)).await;
     let ctx = |days: i64| Context {
         now: protection_portal::app::now() + chrono::Duration::days(days),
         ceiling: protection_portal::domain::Classification::Restricted,
@@ -844,28 +666,28 @@ async fn measures_end_by_themselves_once_their_end_dates_have_passed() {
     assert!(kinds.contains(&"measures_ended".to_owned()), "{kinds:?}");
     drop(conn);
     let a = app.signed_in(&mut c.a).await;
-    assert_eq!(status_of(&a.get(&format!("/requests/{id}")).await), "ended");
+    assert_eq!(
+        a.get(&format!("/requests/{id}")).await.shown_status(),
+        "ended"
+    );
 }
 
 #[actix_web::test]
 async fn a_request_can_be_rejected_and_withdrawn_in_every_allowed_state() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
-    let rejected = file_request(&a, "Cameras on the public square", 1).await;
-    act(&mfa, &rejected, "take", &[]).await;
+    let rejected = a.file_request("Cameras on the public square", 1).await;
+    mfa.act(&rejected, "take", &[]).await;
     assert_eq!(
-        act(&mfa, &rejected, "reject", &[("reason", "")])
-            .await
-            .status,
+        mfa.act(&rejected, "reject", &[("reason", "")]).await.status,
         422,
         "a reason is required"
     );
     assert_eq!(
-        act(
-            &mfa,
+        mfa.act(
             &rejected,
             "reject",
             &[("reason", "Cameras covering public space are not permitted.")]
@@ -875,7 +697,7 @@ async fn a_request_can_be_rejected_and_withdrawn_in_every_allowed_state() {
         303
     );
     let page = a.get(&format!("/requests/{rejected}")).await;
-    assert_eq!(status_of(&page), "not_admissible");
+    assert_eq!(page.shown_status(), "not_admissible");
     assert!(
         page.body
             .contains("Cameras covering public space are not permitted.")
@@ -890,20 +712,22 @@ async fn a_request_can_be_rejected_and_withdrawn_in_every_allowed_state() {
         &["take", "forward_to_police", "refer_to_pst"],
     ];
     for steps in steps {
-        let id = file_request(&a, "Patrols during the visit", 1).await;
+        let id = a.file_request("Patrols during the visit", 1).await;
         for step in steps {
             let b = if *step == "refer_to_pst" {
                 &police
             } else {
                 &mfa
             };
-            let res = act(b, &id, step, &[("message", "Please tell us more.")]).await;
+            let res = b
+                .act(&id, step, &[("message", "Please tell us more.")])
+                .await;
             assert_eq!(res.status, 303, "{step}: {}", res.body);
         }
-        let res = act(&a, &id, "withdraw", &[("reason", "")]).await;
+        let res = a.act(&id, "withdraw", &[("reason", "")]).await;
         assert_eq!(res.status, 303, "withdraw after {steps:?}");
         assert_eq!(
-            status_of(&a.get(&format!("/requests/{id}")).await),
+            a.get(&format!("/requests/{id}")).await.shown_status(),
             "withdrawn"
         );
     }
@@ -926,13 +750,12 @@ async fn a_request_can_be_rejected_and_withdrawn_in_every_allowed_state() {
 #[actix_web::test]
 async fn the_mission_changes_its_request_when_asked_for_information() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
-    let id = file_request(&a, "Guard at the residence", 1).await;
-    act(&mfa, &id, "take", &[]).await;
-    act(
-        &mfa,
+    let id = a.file_request("Guard at the residence", 1).await;
+    mfa.act(&id, "take", &[]).await;
+    mfa.act(
         &id,
         "request_information",
         &[("message", "Which dates exactly?")],
@@ -940,7 +763,7 @@ async fn the_mission_changes_its_request_when_asked_for_information() {
     .await;
     let form = a.get(&format!("/requests/{id}/edit")).await;
     assert_eq!(form.status, 200);
-    let version = between(&form.body, "name=\"version\" value=\"", "\"").unwrap();
+    let version = form.version().unwrap();
     let mut f = request_fields("Guard at the residence, 1–3 December", 1);
     f.push(("version".into(), version.clone()));
     f.push(("op".into(), "save".into()));
@@ -949,8 +772,7 @@ async fn the_mission_changes_its_request_when_asked_for_information() {
     incomplete.retain(|(k, _)| k != "title");
     incomplete.push(("title".into(), String::new()));
     assert_eq!(
-        post_fields(
-            &a,
+        a.submit_fields(
             &format!("/requests/{id}/edit"),
             &format!("/requests/{id}/edit"),
             &incomplete
@@ -959,26 +781,25 @@ async fn the_mission_changes_its_request_when_asked_for_information() {
         .status,
         422
     );
-    let res = post_fields(
-        &a,
-        &format!("/requests/{id}/edit"),
-        &format!("/requests/{id}/edit"),
-        &f,
-    )
-    .await;
+    let res = a
+        .submit_fields(
+            &format!("/requests/{id}/edit"),
+            &format!("/requests/{id}/edit"),
+            &f,
+        )
+        .await;
     assert_eq!(res.status, 303, "{}", res.body);
     // The old version is stale now.
-    let res = post_fields(
-        &a,
-        &format!("/requests/{id}/edit"),
-        &format!("/requests/{id}/edit"),
-        &f,
-    )
-    .await;
+    let res = a
+        .submit_fields(
+            &format!("/requests/{id}/edit"),
+            &format!("/requests/{id}/edit"),
+            &f,
+        )
+        .await;
     assert_eq!(res.status, 409);
     assert_eq!(
-        act(
-            &a,
+        a.act(
             &id,
             "provide_information",
             &[("message", "1 to 3 December.")]
@@ -989,7 +810,7 @@ async fn the_mission_changes_its_request_when_asked_for_information() {
     );
     let page = mfa.get(&format!("/requests/{id}")).await;
     assert!(page.body.contains("Guard at the residence, 1–3 December"));
-    assert_eq!(status_of(&page), "in_triage");
+    assert_eq!(page.shown_status(), "in_triage");
     // Not editable any more.
     assert_eq!(a.get(&format!("/requests/{id}/edit")).await.status, 422);
     // Queues filter by status.
@@ -1011,11 +832,11 @@ async fn the_mission_changes_its_request_when_asked_for_information() {
 #[actix_web::test]
 async fn notes_above_the_ceiling_or_the_authors_clearance_are_refused_and_never_stored() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
-    let id = file_request(&a, "Guard at the chancery", 1).await;
-    act(&mfa, &id, "take", &[]).await;
+    let id = a.file_request("Guard at the chancery", 1).await;
+    mfa.act(&id, "take", &[]).await;
     let path = format!("/requests/{id}");
     let above = mfa
         .submit(
@@ -1071,22 +892,18 @@ async fn notes_above_the_ceiling_or_the_authors_clearance_are_refused_and_never_
 #[actix_web::test]
 async fn a_refusal_never_names_an_internal_state_to_the_mission_and_pst_names_stay_with_pst() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
     let police = app.signed_in(&mut c.police).await;
     let pst = app.signed_in(&mut c.pst).await;
-    let id = file_request(&a, "Guard during the visit", 1).await;
-    act(&mfa, &id, "take", &[]).await;
-    act(&mfa, &id, "forward_to_police", &[]).await;
-    act(&police, &id, "refer_to_pst", &[]).await;
-    let res = act(
-        &a,
-        &id,
-        "provide_information",
-        &[("message", "More details.")],
-    )
-    .await;
+    let id = a.file_request("Guard during the visit", 1).await;
+    mfa.act(&id, "take", &[]).await;
+    mfa.act(&id, "forward_to_police", &[]).await;
+    police.act(&id, "refer_to_pst", &[]).await;
+    let res = a
+        .act(&id, "provide_information", &[("message", "More details.")])
+        .await;
     assert_eq!(res.status, 422);
     assert!(
         res.body.contains("while the request is under assessment"),
@@ -1096,8 +913,7 @@ async fn a_refusal_never_names_an_internal_state_to_the_mission_and_pst_names_st
     for word in ["PST", "pst", "police review"] {
         assert!(!res.body.contains(&format!("request is {word}")), "{word}");
     }
-    act(
-        &pst,
+    pst.act(
         &id,
         "submit_assessment",
         &[
@@ -1131,8 +947,8 @@ async fn a_refusal_never_names_an_internal_state_to_the_mission_and_pst_names_st
 async fn automatically_ended_measures_end_on_their_own_dates() {
     use protection_portal::app::requests::{Context, end_expired};
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
-    let id = in_effect(&app, &mut c, &day(2)).await;
+    let c = app.cast().await;
+    let id = in_effect_until(&app, &c, &day(2)).await;
     let ctx = Context {
         now: protection_portal::app::now() + chrono::Duration::days(10),
         ceiling: protection_portal::domain::Classification::Restricted,
@@ -1146,20 +962,20 @@ async fn automatically_ended_measures_end_on_their_own_dates() {
 #[actix_web::test]
 async fn an_officer_takes_a_request_for_a_colleague_who_is_told() {
     let app = spawn_app().await;
-    let mut c = cast(&app).await;
+    let mut c = app.cast().await;
     let colleague = app
         .add_person("mfa_officer", None, Some("restricted"))
         .await;
     let a = app.signed_in(&mut c.a).await;
     let mfa = app.signed_in(&mut c.mfa).await;
-    let id = file_request(&a, "Patrols during the visit", 1).await;
+    let id = a.file_request("Patrols during the visit", 1).await;
     let page = mfa.get(&format!("/requests/{id}")).await;
     assert!(
         page.body.contains(&format!("value=\"{}\"", colleague.id)),
         "colleagues are offered"
     );
     assert_eq!(
-        act(&mfa, &id, "take", &[("assignee_id", &colleague.id)])
+        mfa.act(&id, "take", &[("assignee_id", &colleague.id)])
             .await
             .status,
         303

@@ -5,16 +5,14 @@ use std::process::Command;
 
 use serde_json::json;
 
-use crate::helpers::{crate_dir, spawn_app, text_rows};
-use crate::json_api::{Api, request_body};
-use crate::requests::cast;
+use crate::helpers::{crate_dir, request_body, spawn_app, text_rows};
 
 #[actix_web::test]
 async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
     let app = spawn_app().await;
-    let c = cast(&app).await;
+    let c = app.cast().await;
     // A database with real requests is refused.
-    let staff = Api::new(&app, &c.a).await;
+    let staff = app.api(&c.a).await;
     let (_, real) = staff
         .post("/api/v1/requests", request_body("Real one"))
         .await;
@@ -98,7 +96,7 @@ async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
     assert_eq!(police_rows.len(), 70);
 
     // The MFA sees every submitted request; a real submission continues the references.
-    let mfa = Api::new(&app, &c.mfa).await;
+    let mfa = app.api(&c.mfa).await;
     let (_, list) = mfa.get("/api/v1/requests").await;
     assert_eq!(list["total"], 120);
     let seeded = list["items"][0]["id"].as_str().unwrap().to_owned();
