@@ -1,6 +1,7 @@
 //! Integration tests: each test starts the real server on a random port against a fresh
 //! database — a new SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set.
 
+mod architecture;
 mod attack;
 mod browser;
 mod cli;
