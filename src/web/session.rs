@@ -120,9 +120,10 @@ impl FromRequest for Viewer {
                 user.role.parse::<Role>(),
                 user.clearance.parse::<Clearance>(),
             ) else {
-                return Err(WebError::Internal(
-                    "stored role or clearance not recognised".into(),
-                ));
+                return Err(WebError::from(db::DbError::Corrupt(format!(
+                    "user {}: role or clearance not recognised",
+                    user.id
+                ))));
             };
             let actor = Actor {
                 user_id: user.id.clone(),
