@@ -16,11 +16,11 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::app::{self, demo, setup};
 use crate::auth::password::HashCost;
-use crate::auth::session_store::DbSessionStore;
-use crate::auth::{csrf, secret};
+use crate::auth::secret;
 use crate::db::{self, Pool};
 use crate::settings::Settings;
-use crate::web::{AppState, frame, routes};
+use crate::web::session_store::DbSessionStore;
+use crate::web::{AppState, csrf, frame, routes};
 
 /// A database ready to serve: connected and migrated, with the installation's shared secrets.
 pub struct Prepared {

@@ -22,6 +22,7 @@ macro_rules! route_table {
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod csrf;
 pub mod deliveries;
 pub mod errors;
 pub mod forms;
@@ -35,6 +36,7 @@ pub mod parameters;
 pub mod requests;
 pub mod security_log;
 pub mod session;
+pub mod session_store;
 pub mod setup;
 pub mod sign_in;
 

@@ -8,10 +8,10 @@ use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use super::AppState;
+use super::csrf;
 use super::errors::WebError;
 use super::layout::{Chrome, SignedIn};
 use crate::app;
-use crate::auth::csrf;
 use crate::db::users::UserRow;
 use crate::db::{self};
 use crate::domain::access::{self, Actor, Capability, Refusal};
@@ -101,7 +101,7 @@ impl FromRequest for Viewer {
             let state = state.ok_or(WebError::Internal("application state missing".into()))?;
             let stage = session.get::<String>(STAGE).ok().flatten();
             let user_id = session
-                .get::<String>(crate::auth::session_store::USER_ID)
+                .get::<String>(super::session_store::USER_ID)
                 .ok()
                 .flatten();
             let (Some(user_id), Some(STAGE_SIGNED_IN)) = (user_id, stage.as_deref()) else {

@@ -11,9 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 use subtle::ConstantTimeEq;
 
-use super::secret;
-use crate::web::AppState;
-use crate::web::errors::PublicMessage;
+use super::AppState;
+use super::errors::PublicMessage;
+use crate::auth::secret;
 
 /// The session key and the form field that carry the token.
 pub const SESSION_KEY: &str = "csrf";
