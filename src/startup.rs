@@ -191,6 +191,7 @@ impl Application {
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;
+        let body_limits = crate::web::body_limits(max_body);
         let store = DbSessionStore::new(prepared.pool.clone());
         let key = prepared.cookie_key.clone();
         let secure = settings.security.cookie_secure;
@@ -222,6 +223,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
+                .app_data(body_limits.clone())
                 .app_data(web::FormConfig::default().limit(max_body))
                 .app_data(
                     web::JsonConfig::default()

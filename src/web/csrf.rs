@@ -2,22 +2,35 @@
 //! must come from this site (`Sec-Fetch-Site`, `Origin`) and carry the session's synchronizer
 //! token, compared in constant time. One middleware checks every such request, so no handler can
 //! forget to.
+//!
+//! Where the token is: in the `csrf_token` field of an urlencoded form (read whole, within
+//! `server.max_body_bytes`); for a `multipart/form-data` form (uploads), in the `X-CSRF-Token`
+//! header or in the `csrf_token` field placed before the first file. The header is the cheap
+//! path: the body is not read at all. Without it, only the form's start is read — up to the
+//! token, and never past the first file or the global limit — and handed on unchanged with the
+//! rest of the body, still unread. See `super::body` for the multipart rules.
 
 use actix_session::{Session, SessionExt};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::web::Bytes;
+use actix_web::{Error, HttpMessage, HttpResponse, web};
+use futures_util::StreamExt;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use super::body::{self, BodyLimits, Early, Kind};
 use super::errors::PublicMessage;
 use crate::auth::secret;
 
 /// The session key and the form field that carry the token.
 pub const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
+/// The header that may carry the token of a multipart form instead of its field.
+pub const HEADER: &str = "x-csrf-token";
 
 /// Paths whose forms are protected by a single-use token of their own instead of a session
 /// (the first-administrator and invitation links): the cross-site checks still apply.
@@ -100,24 +113,92 @@ pub async fn protect(
         return Ok(next.call(req).await?.map_into_left_body());
     }
 
-    // Read the form, find the token, and put the body back for the handler.
-    let body = match req.extract::<web::Bytes>().await {
-        Ok(body) => body,
-        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
-    };
-    let sent = form_field(&body, FIELD);
     let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
-    let valid = match (sent, expected) {
+    let valid = |sent: Option<&[u8]>| match (sent, &expected) {
         (Some(sent), Some(expected)) => {
-            bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) && !expected.is_empty()
+            bool::from(sent.ct_eq(expected.as_bytes())) && !expected.is_empty()
         }
         _ => false,
     };
-    if !valid {
-        return Ok(refuse(req, "token").map_into_right_body());
+    let kind = body::kind(req.headers());
+    if kind != Kind::Other
+        && let Some(sent) = req.headers().get(HEADER)
+    {
+        // A multipart form's header decides alone; the body is left unread.
+        if !valid(Some(sent.as_bytes())) {
+            return Ok(refuse(req, "token").map_into_right_body());
+        }
+        return Ok(next.call(req).await?.map_into_left_body());
     }
-    req.set_payload(actix_web::dev::Payload::from(body));
-    Ok(next.call(req).await?.map_into_left_body())
+    match kind {
+        Kind::Multipart(boundary) => {
+            let budget = BodyLimits::of(req.request()).default_limit();
+            let mut payload = req.take_payload();
+            let (sent, start) = match token_at_start(&mut payload, &boundary, budget).await {
+                Ok(found) => found,
+                Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+            };
+            if !valid(sent.as_deref()) {
+                return Ok(refuse(req, "token").map_into_right_body());
+            }
+            // The handler reads the body from its first byte: what was read, then the rest.
+            let whole: BoxedStream =
+                Box::pin(futures_util::stream::iter(start.into_iter().map(Ok)).chain(payload));
+            req.set_payload(actix_web::dev::Payload::from(whole));
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Kind::BrokenMultipart => Ok(refuse(req, "token").map_into_right_body()),
+        Kind::Other => {
+            // Read the form, find the token, and put the body back for the handler.
+            let body = match req.extract::<web::Bytes>().await {
+                Ok(body) => body,
+                Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+            };
+            let sent = form_field(&body, FIELD);
+            if !valid(sent.as_deref().map(str::as_bytes)) {
+                return Ok(refuse(req, "token").map_into_right_body());
+            }
+            req.set_payload(actix_web::dev::Payload::from(body));
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+    }
+}
+
+/// A request body as a stream of chunks (actix-web's `BoxedPayloadStream`).
+type BoxedStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, PayloadError>>>>;
+
+/// Reads a multipart form from its start until its `csrf_token` field is complete, a file or
+/// the form's end comes first, or `budget` bytes are read. Returns the token, if found, and
+/// every chunk read (to hand on). The form is looked at again each time what was read has
+/// doubled, so the parsing costs at most twice the bytes read.
+async fn token_at_start(
+    payload: &mut actix_web::dev::Payload,
+    boundary: &str,
+    budget: usize,
+) -> Result<(Option<Vec<u8>>, Vec<Bytes>), PayloadError> {
+    let mut start: Vec<Bytes> = Vec::new();
+    let (mut read, mut looked_at) = (0usize, 0usize);
+    loop {
+        let complete = match payload.next().await {
+            Some(chunk) => {
+                let chunk = chunk?;
+                read += chunk.len();
+                start.push(chunk);
+                false
+            }
+            None => true,
+        };
+        let spent = read > budget;
+        if !(complete || spent || read >= looked_at.saturating_mul(2)) {
+            continue;
+        }
+        looked_at = read;
+        match body::early_field(&start, complete, boundary, FIELD) {
+            Early::Found(token) => return Ok((Some(token.to_vec()), start)),
+            Early::NeedMore if !(complete || spent) => {}
+            Early::NeedMore | Early::Absent | Early::Malformed => return Ok((None, start)),
+        }
+    }
 }
 
 /// The value of a field in an `application/x-www-form-urlencoded` body; none if it is absent
@@ -147,6 +228,55 @@ mod tests {
         );
         assert_eq!(form_field(b"csrf_token=a&csrf_token=b", FIELD), None);
         assert_eq!(form_field(b"a=1", FIELD), None);
+    }
+
+    /// A multipart body in small chunks: the token is found on the form's start, and what was
+    /// read, followed by the unread rest, is the body exactly.
+    #[actix_web::test]
+    async fn the_token_is_read_from_the_start_of_a_form_and_the_body_handed_on_whole() {
+        let file = "%PDF".repeat(5000);
+        let form = format!(
+            "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nAn event\r\n\
+             --B\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ns3cret\r\n\
+             --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n\
+             {file}\r\n--B--\r\n"
+        );
+        let body = Bytes::from(form);
+        let in_chunks = |body: &Bytes| {
+            let chunks: Vec<_> = (0..body.len())
+                .step_by(16)
+                .map(|i| Ok(body.slice(i..(i + 16).min(body.len()))))
+                .collect();
+            let stream: BoxedStream = Box::pin(futures_util::stream::iter(chunks));
+            actix_web::dev::Payload::from(stream)
+        };
+        let mut payload = in_chunks(&body);
+
+        let (token, start) = token_at_start(&mut payload, "B", 1024).await.unwrap();
+        assert_eq!(token.as_deref(), Some(&b"s3cret"[..]));
+        let read: usize = start.iter().map(Bytes::len).sum();
+        assert!(
+            read < 600,
+            "read {read} bytes of {} for the token",
+            body.len()
+        );
+        let mut whole = futures_util::stream::iter(start.into_iter().map(Ok)).chain(payload);
+        let mut again = Vec::new();
+        while let Some(chunk) = whole.next().await {
+            again.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(again, body);
+
+        // A file before the token, or a budget spent before it: no token.
+        let file_first = Bytes::from(format!(
+            "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\n{file}\r\n--B--\r\n"
+        ));
+        let mut payload = in_chunks(&file_first);
+        let (token, start) = token_at_start(&mut payload, "B", 1024).await.unwrap();
+        assert_eq!(token, None);
+        assert!(start.iter().map(Bytes::len).sum::<usize>() < 200);
+        let mut payload = in_chunks(&body);
+        assert_eq!(token_at_start(&mut payload, "B", 64).await.unwrap().0, None);
     }
 
     #[test]

@@ -20,3 +20,4 @@ mod requests;
 mod seed;
 mod setup;
 mod smtp;
+mod uploads;
