@@ -88,7 +88,7 @@ pub fn page(
     per_page: i64,
 ) -> Result<(Vec<SecurityLogRow>, i64), DbError> {
     let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
-    Ok(security_log::page(conn, event, actor, per_page, offset)?)
+    security_log::page(conn, event, actor, per_page, offset)
 }
 
 /// Where the chain first breaks.

@@ -16,11 +16,11 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::app::{self, demo, setup};
 use crate::auth::password::HashCost;
-use crate::auth::session_store::DbSessionStore;
-use crate::auth::{csrf, secret};
+use crate::auth::secret;
 use crate::db::{self, Pool};
 use crate::settings::Settings;
-use crate::web::{AppState, frame, routes};
+use crate::web::session_store::DbSessionStore;
+use crate::web::{AppState, csrf, frame, routes};
 
 /// A database ready to serve: connected and migrated, with the installation's shared secrets.
 pub struct Prepared {
@@ -191,6 +191,7 @@ impl Application {
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;
+        let body_limits = crate::web::body_limits(max_body);
         let store = DbSessionStore::new(prepared.pool.clone());
         let key = prepared.cookie_key.clone();
         let secure = settings.security.cookie_secure;
@@ -222,6 +223,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(max_body))
+                .app_data(body_limits.clone())
                 .app_data(web::FormConfig::default().limit(max_body))
                 .app_data(
                     web::JsonConfig::default()

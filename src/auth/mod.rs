@@ -1,7 +1,7 @@
-//! Authentication: passwords, second factor, sessions, CSRF, random secrets.
+//! Authentication rules and primitives: passwords, the second factor, random secrets. Nothing
+//! here knows the web framework; the session store and the CSRF middleware, which are HTTP
+//! machinery, live in `web`. (The sign-in throttling rules are in `domain::throttle`.)
 
-pub mod csrf;
 pub mod password;
 pub mod secret;
-pub mod session_store;
 pub mod totp;

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::account_tokens;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = account_tokens)]
@@ -29,21 +29,23 @@ pub struct NewAccountToken<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, token: &NewAccountToken<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, token: &NewAccountToken<'_>) -> DbResult<()> {
     diesel::insert_into(account_tokens::table)
         .values(token)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Removes the unused links of one purpose, so that only the newest one works.
-pub fn delete_unused(conn: &mut DbConnection, purpose: &str) -> QueryResult<usize> {
+pub fn delete_unused(conn: &mut DbConnection, purpose: &str) -> DbResult<usize> {
     diesel::delete(
         account_tokens::table
             .filter(account_tokens::purpose.eq(purpose))
             .filter(account_tokens::used_at.is_null()),
     )
     .execute(conn)
+    .map_err(DbError::from)
 }
 
 /// A link that is unused and unexpired at `now`.
@@ -52,7 +54,7 @@ pub fn find_usable(
     purpose: &str,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<AccountTokenRow>> {
+) -> DbResult<Option<AccountTokenRow>> {
     account_tokens::table
         .filter(account_tokens::token_hash.eq(token_hash))
         .filter(account_tokens::purpose.eq(purpose))
@@ -61,10 +63,11 @@ pub fn find_usable(
         .select(AccountTokenRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
 /// Marks a link used; returns false if someone else used it first.
-pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<bool> {
     diesel::update(
         account_tokens::table
             .filter(account_tokens::id.eq(id))
@@ -73,6 +76,7 @@ pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Query
     .set(account_tokens::used_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 /// Removes a person's unused links of one purpose (a new invitation replaces the old).
@@ -80,7 +84,7 @@ pub fn delete_unused_for_user(
     conn: &mut DbConnection,
     user_id: &str,
     purpose: &str,
-) -> QueryResult<usize> {
+) -> DbResult<usize> {
     diesel::delete(
         account_tokens::table
             .filter(account_tokens::user_id.eq(user_id))
@@ -88,4 +92,5 @@ pub fn delete_unused_for_user(
             .filter(account_tokens::used_at.is_null()),
     )
     .execute(conn)
+    .map_err(DbError::from)
 }

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::missions;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = missions)]
@@ -30,50 +30,53 @@ pub struct NewMission<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, mission: &NewMission<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, mission: &NewMission<'_>) -> DbResult<()> {
     diesel::insert_into(missions::table)
         .values(mission)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<MissionRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<MissionRow>> {
     missions::table
         .find(id)
         .select(MissionRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
-pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<MissionRow>> {
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> DbResult<Option<MissionRow>> {
     missions::table
         .filter(missions::name.eq(name))
         .select(MissionRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
-pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<MissionRow>> {
+pub fn list(conn: &mut DbConnection) -> DbResult<Vec<MissionRow>> {
     missions::table
         .order(missions::name.asc())
         .select(MissionRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
-pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-    missions::table.count().get_result(conn)
+pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
+    missions::table
+        .count()
+        .get_result(conn)
+        .map_err(DbError::from)
 }
 
-pub fn rename(
-    conn: &mut DbConnection,
-    id: &str,
-    name: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
+pub fn rename(conn: &mut DbConnection, id: &str, name: &str, now: NaiveDateTime) -> DbResult<bool> {
     diesel::update(missions::table.find(id))
         .set((missions::name.eq(name), missions::updated_at.eq(now)))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }
 
 pub fn set_active(
@@ -81,9 +84,10 @@ pub fn set_active(
     id: &str,
     active: bool,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(missions::table.find(id))
         .set((missions::active.eq(active), missions::updated_at.eq(now)))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }

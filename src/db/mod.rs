@@ -1,6 +1,8 @@
 //! The data layer, and the only module that speaks diesel: one connection type over SQLite and
 //! PostgreSQL, the pool, the helper that runs database work off the async threads, migrations,
-//! and the queries, one file per area.
+//! and the queries, one file per area. It knows neither the web framework nor the application
+//! layer: its functions answer `DbResult`, and the layers above convert `DbError` into their own
+//! errors (`From<DbError>`).
 
 pub mod accounts;
 pub mod missions;
@@ -55,16 +57,31 @@ pub enum DbError {
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
-    Query(#[from] diesel::result::Error),
-    /// A stored value the program does not understand (a code no longer known).
+    Query(diesel::result::Error),
+    /// A stored value the program does not understand (a code no longer known, a column that
+    /// does not read back as its type).
     #[error("stored data not understood: {0}")]
     Corrupt(String),
 }
 
-/// Lets application functions use `?` on this module's queries (kept here: only `db` speaks diesel).
+/// What this module's functions answer.
+pub type DbResult<T> = Result<T, DbError>;
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        match e {
+            diesel::result::Error::DeserializationError(inner) => {
+                DbError::Corrupt(inner.to_string())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}
+
+// Removed once db::requests returns DbError.
 impl From<diesel::result::Error> for crate::app::AppError {
     fn from(e: diesel::result::Error) -> Self {
-        crate::app::AppError::Db(DbError::Query(e))
+        crate::app::AppError::Db(DbError::from(e))
     }
 }
 
@@ -178,7 +195,8 @@ fn backend_name(backend: DatabaseBackend) -> &'static str {
 /// Serialises this process's SQLite write transactions (see `write`).
 static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Runs database work on the blocking thread pool, never on the async threads.
+/// Runs database work on the blocking thread pool, never on the async threads. Needs a Tokio
+/// runtime (every server, command and test runs inside one).
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -186,7 +204,7 @@ where
     E: From<DbError> + Send + 'static,
 {
     let pool = pool.clone();
-    let outcome = actix_web::web::block(move || {
+    let outcome = tokio::task::spawn_blocking(move || {
         let mut conn = pool
             .get()
             .map_err(|e| E::from(DbError::Unavailable(e.to_string())))?;
@@ -201,13 +219,13 @@ where
     }
 }
 
-/// `run` for a single query function of this module.
-pub async fn query<T, F>(pool: &Pool, work: F) -> Result<T, DbError>
+/// `run` for work that answers this module's own error (one or a few query functions).
+pub async fn query<T, F>(pool: &Pool, work: F) -> DbResult<T>
 where
-    F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> DbResult<T> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| work(conn).map_err(DbError::from)).await
+    run(pool, work).await
 }
 
 /// Runs `work` in one write transaction: all of it is kept, or none. On SQLite the transaction
@@ -215,12 +233,13 @@ where
 pub fn write<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<DbError>,
 {
+    let fail = |e: diesel::result::Error| E::from(DbError::from(e));
     let outermost =
         <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
             .transaction_depth()
-            .map_err(E::from)?
+            .map_err(fail)?
             .is_none();
     // SQLite has one writer at a time. Writers of this process queue here and each starts the
     // moment the one before commits; left to SQLite's busy handler, they would sleep and poll
@@ -237,15 +256,15 @@ where
     };
     match conn {
         DbConnection::Sqlite(c) if outermost => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(E::from)?
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(fail)?
         }
         _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)
-            .map_err(E::from)?,
+            .map_err(fail)?,
     }
     match work(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
-                .map_err(E::from)?;
+                .map_err(fail)?;
             Ok(value)
         }
         Err(error) => {
@@ -291,7 +310,7 @@ pub fn revert_all(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 }
 
 /// Checks that the database answers (the readiness probe).
-pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
     conn.batch_execute("SELECT 1").map_err(DbError::from)
 }
 

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::outbox;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -40,20 +40,22 @@ pub struct NewOutboxRow<'a> {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, row: &NewOutboxRow<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, row: &NewOutboxRow<'_>) -> DbResult<()> {
     diesel::insert_into(outbox::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// The newest rows for one recipient address (administration and tests).
-pub fn for_recipient(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<OutboxRow>> {
+pub fn for_recipient(conn: &mut DbConnection, email: &str) -> DbResult<Vec<OutboxRow>> {
     outbox::table
         .filter(outbox::recipient_email.eq(email))
         .order(outbox::created_at.desc())
         .select(OutboxRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// The ids of mails due at `$now` and not leased, oldest first (a macro, so that PostgreSQL can
@@ -84,7 +86,7 @@ pub fn claim(
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> DbResult<Vec<OutboxRow>> {
     super::write(conn, |conn| {
         let ids: Vec<String> = match conn {
             DbConnection::Postgres(pg) => {
@@ -101,11 +103,11 @@ pub fn claim(
                 outbox::leased_by.eq(Some(worker)),
             ))
             .execute(conn)?;
-        outbox::table
+        Ok(outbox::table
             .filter(outbox::id.eq_any(&ids))
             .order(outbox::next_attempt_at.asc())
             .select(OutboxRow::as_select())
-            .load(conn)
+            .load(conn)?)
     })
 }
 
@@ -115,7 +117,7 @@ pub fn mark_sent(
     id: &str,
     worker: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -131,11 +133,12 @@ pub fn mark_sent(
     ))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 /// Empties the payload of a sent mail: an invitation's single-use link must not stay readable
 /// in the database once it has been delivered.
-pub fn forget_payload(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+pub fn forget_payload(conn: &mut DbConnection, id: &str) -> DbResult<()> {
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -144,6 +147,7 @@ pub fn forget_payload(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     .set(outbox::payload.eq("{}"))
     .execute(conn)
     .map(|_| ())
+    .map_err(DbError::from)
 }
 
 /// Records a failed attempt: retried at `next_attempt_at`, or dead when `dead`.
@@ -154,7 +158,7 @@ pub fn mark_failed(
     error: &str,
     next_attempt_at: NaiveDateTime,
     dead: bool,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -170,6 +174,7 @@ pub fn mark_failed(
     ))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 /// Mails of one status, newest first (the administrators' delivery page).
@@ -178,7 +183,7 @@ pub fn by_status(
     status: &str,
     limit: i64,
     offset: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> DbResult<Vec<OutboxRow>> {
     outbox::table
         .filter(outbox::status.eq(status.to_owned()))
         .order((outbox::created_at.desc(), outbox::id.desc()))
@@ -186,17 +191,19 @@ pub fn by_status(
         .offset(offset)
         .select(OutboxRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
-pub fn count_by_status(conn: &mut DbConnection, status: &str) -> QueryResult<i64> {
+pub fn count_by_status(conn: &mut DbConnection, status: &str) -> DbResult<i64> {
     outbox::table
         .filter(outbox::status.eq(status.to_owned()))
         .count()
         .get_result(conn)
+        .map_err(DbError::from)
 }
 
 /// Puts a dead mail back in the queue, due now; false if it was not dead.
-pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<bool> {
     diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
@@ -211,12 +218,14 @@ pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
     ))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<OutboxRow>> {
     outbox::table
         .find(id)
         .select(OutboxRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }

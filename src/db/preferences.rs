@@ -2,20 +2,21 @@
 
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::notification_preferences as prefs;
+use super::{DbConnection, DbError, DbResult};
 
 /// The kinds a person does not want by e-mail.
-pub fn switched_off(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<String>> {
+pub fn switched_off(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<String>> {
     prefs::table
         .filter(prefs::user_id.eq(user_id))
         .filter(prefs::email.eq(false))
         .select(prefs::kind)
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// Records one choice (insert or replace).
-pub fn set(conn: &mut DbConnection, user_id: &str, kind: &str, email: bool) -> QueryResult<()> {
+pub fn set(conn: &mut DbConnection, user_id: &str, kind: &str, email: bool) -> DbResult<()> {
     let updated = diesel::update(
         prefs::table
             .filter(prefs::user_id.eq(user_id))

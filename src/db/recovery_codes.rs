@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::recovery_codes;
+use super::{DbConnection, DbError, DbResult};
 
 /// Replaces a person's recovery codes with new ones (given as hashes).
 pub fn replace(
@@ -12,7 +12,7 @@ pub fn replace(
     user_id: &str,
     hashes: &[String],
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
         .execute(conn)?;
     for hash in hashes {
@@ -34,7 +34,7 @@ pub fn use_code(
     user_id: &str,
     hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         recovery_codes::table
             .filter(recovery_codes::user_id.eq(user_id))
@@ -44,16 +44,20 @@ pub fn use_code(
     .set(recovery_codes::used_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
-pub fn count_unused(conn: &mut DbConnection, user_id: &str) -> QueryResult<i64> {
+pub fn count_unused(conn: &mut DbConnection, user_id: &str) -> DbResult<i64> {
     recovery_codes::table
         .filter(recovery_codes::user_id.eq(user_id))
         .filter(recovery_codes::used_at.is_null())
         .count()
         .get_result(conn)
+        .map_err(DbError::from)
 }
 
-pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
-    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)
+pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> DbResult<usize> {
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+        .execute(conn)
+        .map_err(DbError::from)
 }

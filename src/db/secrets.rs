@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::instance_secrets;
+use super::{DbConnection, DbError, DbResult};
 
 /// The secret called `name`, creating it with `generate()` if it does not exist yet. When two
 /// instances start at once, both end up with whichever was stored first.
@@ -13,7 +13,7 @@ pub fn get_or_create(
     name: &str,
     generate: impl FnOnce() -> String,
     now: NaiveDateTime,
-) -> QueryResult<String> {
+) -> DbResult<String> {
     if let Some(value) = instance_secrets::table
         .find(name)
         .select(instance_secrets::value)
@@ -35,10 +35,11 @@ pub fn get_or_create(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         )) => {}
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     }
     instance_secrets::table
         .find(name)
         .select(instance_secrets::value)
         .first::<String>(conn)
+        .map_err(DbError::from)
 }

@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::security_log;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = security_log)]
@@ -27,7 +27,7 @@ pub struct SecurityLogRow {
 /// Takes the log's append lock for the rest of the transaction. On SQLite the write transaction
 /// already holds the database's only write lock; on PostgreSQL an advisory lock serialises
 /// appenders so the chain never forks.
-pub fn lock_for_append(conn: &mut DbConnection) -> QueryResult<()> {
+pub fn lock_for_append(conn: &mut DbConnection) -> DbResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(727100003)").execute(pg)?;
     }
@@ -35,19 +35,21 @@ pub fn lock_for_append(conn: &mut DbConnection) -> QueryResult<()> {
 }
 
 /// The newest row's sequence number and hash.
-pub fn last(conn: &mut DbConnection) -> QueryResult<Option<(i64, String)>> {
+pub fn last(conn: &mut DbConnection) -> DbResult<Option<(i64, String)>> {
     security_log::table
         .order(security_log::seq.desc())
         .select((security_log::seq, security_log::hash))
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
-pub fn insert(conn: &mut DbConnection, row: &SecurityLogRow) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, row: &SecurityLogRow) -> DbResult<()> {
     diesel::insert_into(security_log::table)
         .values(row)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Rows in order from `after_seq`, `limit` at a time (for walking the chain).
@@ -55,13 +57,14 @@ pub fn page_after(
     conn: &mut DbConnection,
     after_seq: i64,
     limit: i64,
-) -> QueryResult<Vec<SecurityLogRow>> {
+) -> DbResult<Vec<SecurityLogRow>> {
     security_log::table
         .filter(security_log::seq.gt(after_seq))
         .order(security_log::seq.asc())
         .limit(limit)
         .select(SecurityLogRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// The newest rows, optionally of one event kind (for the administrators' page and tests).
@@ -69,7 +72,7 @@ pub fn newest(
     conn: &mut DbConnection,
     event: Option<&str>,
     limit: i64,
-) -> QueryResult<Vec<SecurityLogRow>> {
+) -> DbResult<Vec<SecurityLogRow>> {
     let mut query = security_log::table
         .order(security_log::seq.desc())
         .limit(limit)
@@ -78,7 +81,7 @@ pub fn newest(
     if let Some(event) = event {
         query = query.filter(security_log::event.eq(event.to_owned()));
     }
-    query.load(conn)
+    query.load(conn).map_err(DbError::from)
 }
 
 /// A page of the log, newest first, optionally of one event kind and one actor.
@@ -88,7 +91,7 @@ pub fn page(
     actor: Option<&str>,
     limit: i64,
     offset: i64,
-) -> QueryResult<(Vec<SecurityLogRow>, i64)> {
+) -> DbResult<(Vec<SecurityLogRow>, i64)> {
     let filtered = || {
         let mut q = security_log::table.into_boxed();
         if let Some(e) = event {

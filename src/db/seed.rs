@@ -4,8 +4,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::{measures, messages, reference_counters, requests, timeline_events};
+use super::{DbConnection, DbResult};
 
 /// A whole request row, as the seeder makes it.
 #[derive(Debug, Insertable)]
@@ -91,22 +91,22 @@ macro_rules! insert_chunks {
     }};
 }
 
-pub fn insert_requests(conn: &mut DbConnection, rows: &[SeedRequest]) -> QueryResult<()> {
+pub fn insert_requests(conn: &mut DbConnection, rows: &[SeedRequest]) -> DbResult<()> {
     insert_chunks!(conn, requests::table, rows);
     Ok(())
 }
 
-pub fn insert_measures(conn: &mut DbConnection, rows: &[SeedMeasure]) -> QueryResult<()> {
+pub fn insert_measures(conn: &mut DbConnection, rows: &[SeedMeasure]) -> DbResult<()> {
     insert_chunks!(conn, measures::table, rows);
     Ok(())
 }
 
-pub fn insert_events(conn: &mut DbConnection, rows: &[SeedEvent]) -> QueryResult<()> {
+pub fn insert_events(conn: &mut DbConnection, rows: &[SeedEvent]) -> DbResult<()> {
     insert_chunks!(conn, timeline_events::table, rows);
     Ok(())
 }
 
-pub fn insert_messages(conn: &mut DbConnection, rows: &[SeedMessage]) -> QueryResult<()> {
+pub fn insert_messages(conn: &mut DbConnection, rows: &[SeedMessage]) -> DbResult<()> {
     insert_chunks!(conn, messages::table, rows);
     Ok(())
 }
@@ -116,7 +116,7 @@ pub fn advance_reference_counter(
     conn: &mut DbConnection,
     year: i32,
     last_seq: i32,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     let current: Option<i32> = reference_counters::table
         .find(year)
         .select(reference_counters::last_seq)
@@ -142,7 +142,7 @@ pub fn advance_reference_counter(
 }
 
 /// The highest reference number given in `year` so far.
-pub fn reference_counter(conn: &mut DbConnection, year: i32) -> QueryResult<i32> {
+pub fn reference_counter(conn: &mut DbConnection, year: i32) -> DbResult<i32> {
     Ok(reference_counters::table
         .find(year)
         .select(reference_counters::last_seq)

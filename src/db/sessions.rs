@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::sessions;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -32,11 +32,12 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub fn insert(conn: &mut DbConnection, session: &NewSession<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, session: &NewSession<'_>) -> DbResult<()> {
     diesel::insert_into(sessions::table)
         .values(session)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// A session that has not expired at `now`.
@@ -44,13 +45,14 @@ pub fn find_live(
     conn: &mut DbConnection,
     id_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<SessionRow>> {
+) -> DbResult<Option<SessionRow>> {
     sessions::table
         .find(id_hash)
         .filter(sessions::expires_at.gt(now))
         .select(SessionRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
 /// Replaces a session's state; false if the session is gone (ended elsewhere).
@@ -61,7 +63,7 @@ pub fn update_state(
     state: &str,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(sessions::table.find(id_hash))
         .set((
             sessions::user_id.eq(user_id),
@@ -71,15 +73,12 @@ pub fn update_state(
         ))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }
 
 /// Extends a session's idle expiry, at most once per `granularity` to spare the database.
 /// Whether a session was last extended at or after `since` (or is gone: nothing to extend).
-pub fn seen_since(
-    conn: &mut DbConnection,
-    id_hash: &str,
-    since: NaiveDateTime,
-) -> QueryResult<bool> {
+pub fn seen_since(conn: &mut DbConnection, id_hash: &str, since: NaiveDateTime) -> DbResult<bool> {
     let last: Option<NaiveDateTime> = sessions::table
         .find(id_hash)
         .select(sessions::last_seen_at)
@@ -94,7 +93,7 @@ pub fn touch(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
     granularity: chrono::Duration,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(
         sessions::table
             .find(id_hash)
@@ -106,17 +105,21 @@ pub fn touch(
     ))
     .execute(conn)
     .map(|_| ())
+    .map_err(DbError::from)
 }
 
-pub fn delete(conn: &mut DbConnection, id_hash: &str) -> QueryResult<()> {
+pub fn delete(conn: &mut DbConnection, id_hash: &str) -> DbResult<()> {
     diesel::delete(sessions::table.find(id_hash))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Ends every session of one person, everywhere (sign-out elsewhere, deactivation, new password).
-pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+pub fn delete_for_user(conn: &mut DbConnection, user_id: &str) -> DbResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)))
+        .execute(conn)
+        .map_err(DbError::from)
 }
 
 /// Ends one session of one person, by its hash; false if it was not theirs or already gone.
@@ -124,7 +127,7 @@ pub fn delete_for_user_by_hash(
     conn: &mut DbConnection,
     user_id: &str,
     id_hash: &str,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::delete(
         sessions::table
             .filter(sessions::user_id.eq(user_id))
@@ -132,21 +135,25 @@ pub fn delete_for_user_by_hash(
     )
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 pub fn list_live_for_user(
     conn: &mut DbConnection,
     user_id: &str,
     now: NaiveDateTime,
-) -> QueryResult<Vec<SessionRow>> {
+) -> DbResult<Vec<SessionRow>> {
     sessions::table
         .filter(sessions::user_id.eq(user_id))
         .filter(sessions::expires_at.gt(now))
         .order(sessions::last_seen_at.desc())
         .select(SessionRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
-pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
+        .execute(conn)
+        .map_err(DbError::from)
 }

@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::sign_in_throttle;
+use super::{DbConnection, DbError, DbResult};
 use crate::domain::throttle::FailureRecord;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -16,7 +16,7 @@ struct ThrottleRow {
     locked_until: Option<NaiveDateTime>,
 }
 
-pub fn find(conn: &mut DbConnection, key: &str) -> QueryResult<Option<FailureRecord>> {
+pub fn find(conn: &mut DbConnection, key: &str) -> DbResult<Option<FailureRecord>> {
     sign_in_throttle::table
         .find(key)
         .select(ThrottleRow::as_select())
@@ -30,10 +30,11 @@ pub fn find(conn: &mut DbConnection, key: &str) -> QueryResult<Option<FailureRec
                 locked_until: r.locked_until,
             })
         })
+        .map_err(DbError::from)
 }
 
 /// Stores the record for `key` (insert or replace), inside the caller's write transaction.
-pub fn store(conn: &mut DbConnection, key: &str, record: &FailureRecord) -> QueryResult<()> {
+pub fn store(conn: &mut DbConnection, key: &str, record: &FailureRecord) -> DbResult<()> {
     let updated = diesel::update(sign_in_throttle::table.find(key))
         .set((
             sign_in_throttle::failures.eq(record.failures),
@@ -56,15 +57,16 @@ pub fn store(conn: &mut DbConnection, key: &str, record: &FailureRecord) -> Quer
     Ok(())
 }
 
-pub fn clear(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+pub fn clear(conn: &mut DbConnection, key: &str) -> DbResult<()> {
     diesel::delete(sign_in_throttle::table.find(key))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Serialises attempts on one key until the transaction ends (PostgreSQL: an advisory lock on
 /// the key's hash; SQLite: the write transaction already holds the only write lock).
-pub fn lock(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
+pub fn lock(conn: &mut DbConnection, key: &str) -> DbResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         diesel::sql_query("SELECT pg_advisory_xact_lock(727100004, hashtext($1))")
             .bind::<diesel::sql_types::Text, _>(key)
@@ -74,11 +76,7 @@ pub fn lock(conn: &mut DbConnection, key: &str) -> QueryResult<()> {
 }
 
 /// Puts back what was stored before (`None`: nothing).
-pub fn restore(
-    conn: &mut DbConnection,
-    key: &str,
-    record: Option<&FailureRecord>,
-) -> QueryResult<()> {
+pub fn restore(conn: &mut DbConnection, key: &str, record: Option<&FailureRecord>) -> DbResult<()> {
     match record {
         Some(r) => store(conn, key, r),
         None => clear(conn, key),

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
-use super::DbConnection;
 use super::schema::api_tokens;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_tokens)]
@@ -33,11 +33,12 @@ pub struct NewToken<'a> {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> DbResult<()> {
     diesel::insert_into(api_tokens::table)
         .values(token)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// A token that is not revoked and not expired at `now`.
@@ -45,7 +46,7 @@ pub fn find_usable(
     conn: &mut DbConnection,
     token_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<TokenRow>> {
+) -> DbResult<Option<TokenRow>> {
     api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
@@ -57,14 +58,16 @@ pub fn find_usable(
         .select(TokenRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
-pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> QueryResult<Vec<TokenRow>> {
+pub fn list_for_user(conn: &mut DbConnection, user_id: &str) -> DbResult<Vec<TokenRow>> {
     api_tokens::table
         .filter(api_tokens::user_id.eq(user_id))
         .order(api_tokens::created_at.desc())
         .select(TokenRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }
 
 /// Revokes one of a person's tokens; false if it is not theirs or already revoked.
@@ -73,7 +76,7 @@ pub fn revoke(
     user_id: &str,
     id: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(
         api_tokens::table
             .filter(api_tokens::id.eq(id))
@@ -83,10 +86,11 @@ pub fn revoke(
     .set(api_tokens::revoked_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
 /// Records use, at most once a minute per token.
-pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(
         api_tokens::table.filter(api_tokens::id.eq(id)).filter(
             api_tokens::last_used_at
@@ -97,6 +101,7 @@ pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResu
     .set(api_tokens::last_used_at.eq(Some(now)))
     .execute(conn)
     .map(|_| ())
+    .map_err(DbError::from)
 }
 
 /// Counts `calls` API calls in a fixed one-minute window kept in the database (so the limit
@@ -107,7 +112,7 @@ pub fn count_calls(
     key: &str,
     calls: i32,
     now: NaiveDateTime,
-) -> QueryResult<(i32, NaiveDateTime)> {
+) -> DbResult<(i32, NaiveDateTime)> {
     #[derive(QueryableByName)]
     struct Window {
         #[diesel(sql_type = Integer)]

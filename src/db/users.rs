@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::users;
+use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -43,39 +43,43 @@ pub struct NewUser<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> QueryResult<()> {
+pub fn insert(conn: &mut DbConnection, user: &NewUser<'_>) -> DbResult<()> {
     diesel::insert_into(users::table)
         .values(user)
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
 /// (id, locale) of some accounts.
-pub fn locales(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+pub fn locales(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, String)>> {
     users::table
         .filter(users::id.eq_any(ids))
         .select((users::id, users::locale))
         .load(conn)
+        .map_err(DbError::from)
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> DbResult<Option<UserRow>> {
     users::table
         .filter(users::email.eq(email))
         .select(UserRow::as_select())
         .first(conn)
         .optional()
+        .map_err(DbError::from)
 }
 
-pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table.count().get_result(conn)
+pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
+    users::table.count().get_result(conn).map_err(DbError::from)
 }
 
 /// Accounts for the administrators' list, newest first, optionally of one role.
@@ -84,7 +88,7 @@ pub fn list(
     role: Option<&str>,
     limit: i64,
     offset: i64,
-) -> QueryResult<Vec<UserRow>> {
+) -> DbResult<Vec<UserRow>> {
     let mut query = users::table
         .order((users::name.asc(), users::id.asc()))
         .limit(limit)
@@ -94,25 +98,26 @@ pub fn list(
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.to_owned()));
     }
-    query.load(conn)
+    query.load(conn).map_err(DbError::from)
 }
 
-pub fn count_by_role(conn: &mut DbConnection, role: Option<&str>) -> QueryResult<i64> {
+pub fn count_by_role(conn: &mut DbConnection, role: Option<&str>) -> DbResult<i64> {
     let mut query = users::table.count().into_boxed();
     if let Some(role) = role {
         query = query.filter(users::role.eq(role.to_owned()));
     }
-    query.get_result(conn)
+    query.get_result(conn).map_err(DbError::from)
 }
 
 /// Active administrators other than `except` (so that the last one cannot lock everyone out).
-pub fn count_other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult<i64> {
+pub fn count_other_active_admins(conn: &mut DbConnection, except: &str) -> DbResult<i64> {
     users::table
         .filter(users::role.eq("admin"))
         .filter(users::active.eq(true))
         .filter(users::id.ne(except))
         .count()
         .get_result(conn)
+        .map_err(DbError::from)
 }
 
 pub fn set_password(
@@ -120,7 +125,7 @@ pub fn set_password(
     id: &str,
     hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(Some(hash)),
@@ -129,14 +134,16 @@ pub fn set_password(
         ))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Replaces the stored hash only (re-hash at sign-in with stronger parameters).
-pub fn upgrade_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> QueryResult<()> {
+pub fn upgrade_password_hash(conn: &mut DbConnection, id: &str, hash: &str) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set(users::password_hash.eq(Some(hash)))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 pub fn set_active(
@@ -144,11 +151,12 @@ pub fn set_active(
     id: &str,
     active: bool,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(users::table.find(id))
         .set((users::active.eq(active), users::updated_at.eq(now)))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }
 
 /// The language the person reads the portal and its e-mails in.
@@ -157,11 +165,12 @@ pub fn set_locale(
     id: &str,
     locale: &str,
     now: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> DbResult<bool> {
     diesel::update(users::table.find(id))
         .set((users::locale.eq(locale), users::updated_at.eq(now)))
         .execute(conn)
         .map(|n| n == 1)
+        .map_err(DbError::from)
 }
 
 /// Stores a confirmed second factor and the time step of the code that confirmed it.
@@ -171,7 +180,7 @@ pub fn confirm_totp(
     secret: &str,
     step: i64,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::totp_secret.eq(Some(secret)),
@@ -181,11 +190,12 @@ pub fn confirm_totp(
         ))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
 /// Records that the code of time step `step` was used; false if that step (or a later one) was
 /// used already — a code is accepted only once.
-pub fn use_totp_step(conn: &mut DbConnection, id: &str, step: i64) -> QueryResult<bool> {
+pub fn use_totp_step(conn: &mut DbConnection, id: &str, step: i64) -> DbResult<bool> {
     diesel::update(
         users::table.find(id).filter(
             users::totp_last_step
@@ -196,9 +206,10 @@ pub fn use_totp_step(conn: &mut DbConnection, id: &str, step: i64) -> QueryResul
     .set(users::totp_last_step.eq(Some(step)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
 }
 
-pub fn reset_totp(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn reset_totp(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set((
             users::totp_secret.eq(None::<String>),
@@ -208,19 +219,22 @@ pub fn reset_totp(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Quer
         ))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn record_sign_in(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn record_sign_in(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set(users::last_sign_in_at.eq(Some(now)))
         .execute(conn)
         .map(|_| ())
+        .map_err(DbError::from)
 }
 
-pub fn list_for_mission(conn: &mut DbConnection, mission_id: &str) -> QueryResult<Vec<UserRow>> {
+pub fn list_for_mission(conn: &mut DbConnection, mission_id: &str) -> DbResult<Vec<UserRow>> {
     users::table
         .filter(users::mission_id.eq(mission_id))
         .order(users::name.asc())
         .select(UserRow::as_select())
         .load(conn)
+        .map_err(DbError::from)
 }

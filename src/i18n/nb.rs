@@ -824,6 +824,10 @@ pub const NB: &[(&str, &str)] = &[
         "Feltet {} ble sendt mer enn én gang.",
     ),
     (
+        "The form could not be read. Go back, reload the page and try again.",
+        "Skjemaet kunne ikke leses. Gå tilbake, last inn siden på nytt og prøv igjen.",
+    ),
+    (
         "The form is missing the request's version.",
         "Skjemaet mangler anmodningens versjon.",
     ),

@@ -4,7 +4,7 @@
 use crate::i18n::{tr, tr_text};
 use maud::{Markup, html};
 
-use crate::auth::csrf;
+use super::csrf;
 use crate::domain::FieldError;
 
 /// The hidden field carrying the session's CSRF token; every state-changing form has one.

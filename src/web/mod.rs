@@ -5,15 +5,25 @@
 /// so no route can be served without appearing in `ROUTES` — the list the authorisation matrix
 /// and the OpenAPI test are checked against. Resources rather than bare routes, so that a wrong
 /// method is answered 405, not 404.
+///
+/// A path that takes uploads names its own body limit, above `server.max_body_bytes`:
+/// `"/requests/{id}/attachments" max_body 10 * body::MIB => [post => …]`. The limit is given to
+/// the route's handlers (`PayloadConfig`) and listed in `BODY_LIMITS`, which the middlewares
+/// consult (`body::BodyLimits`) for multipart bodies; urlencoded forms keep the global limit.
 macro_rules! route_table {
-    ($($path:literal => [$($method:ident => $handler:path),+ $(,)?]),* $(,)?) => {
+    ($($path:literal $(max_body $limit:expr)? => [$($method:ident => $handler:path),+ $(,)?]),* $(,)?) => {
         /// Every (method, path) this table registers.
         pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
+
+        /// The paths of this table with a body limit of their own, and that limit in bytes.
+        pub const BODY_LIMITS: &[(&str, usize)] = &[$($(($path, $limit),)?)*];
 
         /// Registers every route of this table.
         pub fn register(cfg: &mut ::actix_web::web::ServiceConfig) {
             $(cfg.service(
-                ::actix_web::web::resource($path)$(.route(::actix_web::web::$method().to($handler)))+
+                ::actix_web::web::resource($path)
+                    $(.app_data(::actix_web::web::PayloadConfig::new($limit)))?
+                    $(.route(::actix_web::web::$method().to($handler)))+
             );)*
         }
     };
@@ -22,6 +32,8 @@ macro_rules! route_table {
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod body;
+pub mod csrf;
 pub mod deliveries;
 pub mod errors;
 pub mod forms;
@@ -35,6 +47,7 @@ pub mod parameters;
 pub mod requests;
 pub mod security_log;
 pub mod session;
+pub mod session_store;
 pub mod setup;
 pub mod sign_in;
 
@@ -72,6 +85,12 @@ pub fn all_routes(docs_enabled: bool) -> Vec<(&'static str, &'static str)> {
         all.push(DOCS_ROUTE);
     }
     all
+}
+
+/// How large a body each route accepts: `default` (`server.max_body_bytes`), or the limit its
+/// route table gives it.
+pub fn body_limits(default: usize) -> body::BodyLimits {
+    body::BodyLimits::new(default, BODY_LIMITS.iter().chain(api::BODY_LIMITS).copied())
 }
 
 /// Every route of the portal's pages and API.

@@ -8,10 +8,10 @@ use actix_session::{Session, SessionExt};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 
 use super::AppState;
+use super::csrf;
 use super::errors::WebError;
 use super::layout::{Chrome, SignedIn};
 use crate::app;
-use crate::auth::csrf;
 use crate::db::users::UserRow;
 use crate::db::{self};
 use crate::domain::access::{self, Actor, Capability, Refusal};
@@ -101,7 +101,7 @@ impl FromRequest for Viewer {
             let state = state.ok_or(WebError::Internal("application state missing".into()))?;
             let stage = session.get::<String>(STAGE).ok().flatten();
             let user_id = session
-                .get::<String>(crate::auth::session_store::USER_ID)
+                .get::<String>(super::session_store::USER_ID)
                 .ok()
                 .flatten();
             let (Some(user_id), Some(STAGE_SIGNED_IN)) = (user_id, stage.as_deref()) else {
@@ -120,9 +120,10 @@ impl FromRequest for Viewer {
                 user.role.parse::<Role>(),
                 user.clearance.parse::<Clearance>(),
             ) else {
-                return Err(WebError::Internal(
-                    "stored role or clearance not recognised".into(),
-                ));
+                return Err(WebError::from(db::DbError::Corrupt(format!(
+                    "user {}: role or clearance not recognised",
+                    user.id
+                ))));
             };
             let actor = Actor {
                 user_id: user.id.clone(),

@@ -9,13 +9,14 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::AppState;
+use super::csrf;
 use super::errors::WebError;
 use super::forms::{Input, csrf_field, error_summary};
 use super::layout::{Chrome, page, respond, see_other};
 use super::session::{SESSION_LABEL, STAGE, STAGE_PASSWORD, STAGE_SIGNED_IN, client_addr};
+use super::session_store::{ABSOLUTE_UNTIL, CLIENT_ADDR, USER_AGENT, USER_ID};
 use crate::app::{self, sign_in};
-use crate::auth::session_store::{ABSOLUTE_UNTIL, CLIENT_ADDR, USER_AGENT, USER_ID};
-use crate::auth::{csrf, secret, totp};
+use crate::auth::{secret, totp};
 use crate::db::{self, users};
 use crate::domain::FieldError;
 

@@ -22,3 +22,4 @@ mod seed;
 mod setup;
 mod smtp;
 mod snapshots;
+mod uploads;

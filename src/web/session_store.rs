@@ -8,7 +8,7 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration as CookieDuration;
 use chrono::{Duration, NaiveDateTime};
 
-use super::secret;
+use crate::auth::secret;
 use crate::db::sessions::{self, NewSession};
 use crate::db::{self, DbError, Pool};
 
