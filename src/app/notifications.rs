@@ -5,16 +5,18 @@ use chrono::NaiveDateTime;
 
 use crate::app::AppError;
 use crate::db::requests::{self as store, NotificationRow};
-use crate::db::{self, DbConnection, DbError, preferences};
+use crate::db::{self, DbConnection, preferences};
 use crate::domain::access::Actor;
 use crate::domain::disclosure::list_scope as scope_for;
 use crate::domain::notification;
 
 pub fn unread_count(conn: &mut DbConnection, actor: &Actor) -> Result<i64, AppError> {
-    Ok(
-        store::count_unread_up_to(conn, &actor.user_id, &scope_for(actor), UNREAD_CAP)
-            .map_err(DbError::from)?,
-    )
+    Ok(store::count_unread_up_to(
+        conn,
+        &actor.user_id,
+        &scope_for(actor),
+        UNREAD_CAP,
+    )?)
 }
 
 /// The header's badge counts unread notifications up to this and shows "99+" beyond: it is on
@@ -35,10 +37,8 @@ pub fn page(
     let scope = scope_for(actor);
     let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
     Ok(NotificationPage {
-        items: store::visible_notifications_page(conn, &actor.user_id, &scope, per_page, offset)
-            .map_err(DbError::from)?,
-        total: store::count_visible_notifications(conn, &actor.user_id, &scope)
-            .map_err(DbError::from)?,
+        items: store::visible_notifications_page(conn, &actor.user_id, &scope, per_page, offset)?,
+        total: store::count_visible_notifications(conn, &actor.user_id, &scope)?,
     })
 }
 
@@ -48,7 +48,7 @@ pub fn mark_read(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    if store::mark_notification_read(conn, &actor.user_id, id, now).map_err(DbError::from)? {
+    if store::mark_notification_read(conn, &actor.user_id, id, now)? {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -60,7 +60,11 @@ pub fn mark_all_read(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
-    Ok(store::mark_all_notifications_read(conn, &actor.user_id, now).map_err(DbError::from)?)
+    Ok(store::mark_all_notifications_read(
+        conn,
+        &actor.user_id,
+        now,
+    )?)
 }
 
 /// The kinds the person may switch off, each with whether e-mail is on.

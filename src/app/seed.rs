@@ -111,7 +111,7 @@ pub fn seed(
     now: NaiveDateTime,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Seeded, AppError> {
-    let existing = db::requests::count_all(conn).map_err(db::DbError::from)?;
+    let existing = db::requests::count_all(conn)?;
     let seeded_before = db::missions::find_by_name(conn, "Seeded mission 1")?.is_some();
     if existing > 0 && !seeded_before {
         return Err(AppError::Conflict(

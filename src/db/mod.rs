@@ -78,13 +78,6 @@ impl From<diesel::result::Error> for DbError {
     }
 }
 
-// Removed once db::requests returns DbError.
-impl From<diesel::result::Error> for crate::app::AppError {
-    fn from(e: diesel::result::Error) -> Self {
-        crate::app::AppError::Db(DbError::from(e))
-    }
-}
-
 impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(

@@ -146,13 +146,13 @@ impl Worker {
         let mut conn = self.conn()?;
         let now = now();
         let lease = now + chrono::Duration::seconds(i64::from(self.settings.worker.lease_seconds));
-        Ok(outbox::claim(
+        outbox::claim(
             &mut conn,
             &self.id,
             now,
             lease,
             i64::from(self.settings.worker.batch_size),
-        )?)
+        )
     }
 
     fn conn(&self) -> Result<db::PooledConnection, DbError> {

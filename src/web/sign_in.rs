@@ -252,10 +252,12 @@ pub async fn submit_enrolment(
             let chrome = Chrome {
                 signed_in: Some(super::layout::SignedIn {
                     name: user.name.clone(),
-                    role: user
-                        .role
-                        .parse()
-                        .unwrap_or(crate::domain::Role::MissionStaff),
+                    role: user.role.parse().map_err(|e: String| {
+                        WebError::from(crate::db::DbError::Corrupt(format!(
+                            "user {}: {e}",
+                            user.id
+                        )))
+                    })?,
                     csrf,
                     unread: 0,
                 }),

@@ -58,14 +58,25 @@ fn offenders(files: &[PathBuf], forbidden: &[&str]) -> Vec<String> {
 fn the_arrows_point_from_web_to_app_to_domain_and_db_and_never_back() {
     let mut wrong = offenders(
         &src("domain"),
-        &["crate::app", "crate::db", "crate::web", "crate::notify", "diesel", "actix"],
+        &[
+            "crate::app",
+            "crate::db",
+            "crate::web",
+            "crate::notify",
+            "diesel",
+            "actix",
+        ],
     );
     wrong.extend(offenders(
         &src("db"),
         &["crate::app", "crate::web", "crate::notify", "actix"],
     ));
     wrong.extend(offenders(&src("app"), &["crate::web", "actix"]));
-    assert!(wrong.is_empty(), "arrows pointing back:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "arrows pointing back:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -82,7 +93,11 @@ fn presenters_render_redacted_views_and_never_stored_rows() {
     let mut presenters = src("web");
     presenters.extend(src("notify"));
     let wrong = offenders(&presenters, &rows);
-    assert!(wrong.is_empty(), "presenters reading rows:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "presenters reading rows:\n{}",
+        wrong.join("\n")
+    );
     // And the views carry no stored row: every public field of a view is a redacted value.
     for view in ["view.rs", "list.rs"] {
         let path = crate_dir().join("src/app/requests").join(view);
@@ -90,7 +105,10 @@ fn presenters_render_redacted_views_and_never_stored_rows() {
         for line in code.lines().filter(|l| l.trim_start().starts_with("pub ")) {
             if line.contains(':') && !line.contains("fn ") {
                 for row in rows {
-                    assert!(!line.contains(row), "{view}: a view field holds a row: {line}");
+                    assert!(
+                        !line.contains(row),
+                        "{view}: a view field holds a row: {line}"
+                    );
                 }
             }
         }
