@@ -100,7 +100,9 @@ pub enum ListScope {
 }
 
 impl ListScope {
-    /// Whether a request is in this scope (the same rule the database applies as a query).
+    /// Whether a request is in this scope: `may_see_request` as a set. The database applies the
+    /// same rule as a query (`db::requests`), and the integration tests check that lists and
+    /// single look-ups agree.
     pub fn contains(&self, r: &RequestScope<'_>) -> bool {
         match self {
             ListScope::Mission(id) => id == r.mission_id,

@@ -197,5 +197,23 @@ mod tests {
             assert!(notice.about_a_request());
         }
         assert_eq!(expected.len() + 3, Notice::ALL.len());
+        // Who among a role: the one assigned, the one who asked, the one who acted.
+        assert_eq!(
+            Notice::InformationProvided.audience(),
+            Audience::AssignedOfficer
+        );
+        assert_eq!(Notice::RequestDecided.audience(), Audience::AssignedOfficer);
+        assert_eq!(Notice::RequestAssigned.audience(), Audience::NewAssignee);
+        assert_eq!(Notice::AssessmentSubmitted.audience(), Audience::Referrer);
+        assert_eq!(Notice::SubmissionReceipt.audience(), Audience::Performer);
+        assert_eq!(Notice::RequestWithdrawn.audience(), Audience::Handlers);
+        assert_eq!(
+            Notice::MessageFromMission.audience(),
+            Audience::AssignedOfficerOrMfa
+        );
+        assert_eq!(
+            Notice::RequestSubmitted.audience(),
+            Audience::AllOf(MfaOfficer)
+        );
     }
 }

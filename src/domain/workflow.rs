@@ -1,7 +1,8 @@
 //! The life cycle of a request (SPEC § 5) as one table — who may take which step from which
-//! state, what the step carries and whom it tells — and `decide`: given a request, who acts and
-//! the action, the change to make or why not. Adding a step is a row here, a payload variant
-//! and an effect in `app::requests::transition`, and a notice in `notification`.
+//! state, and whom it tells — and `decide`: given a request, who acts and the action, the change
+//! to make or why not. Adding a step is a row here, a payload variant in
+//! `app::requests::payload`, an effect in `app::requests::transition`, and its notices in
+//! `notification`.
 
 use super::Role;
 use super::actor::{Actor, Performer};
@@ -116,30 +117,6 @@ impl Action {
     }
 }
 
-/// What an action needs besides the request's version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Payload {
-    None,
-    /// `take`: optionally another officer to assign.
-    Assignee,
-    /// A message to the mission or from it.
-    Message,
-    /// A reason (required for `reject`).
-    Reason,
-    /// A reason that may be left out (`withdraw`, `end_measures`).
-    OptionalReason,
-    /// An internal note (`return_to_mfa`).
-    Note,
-    /// The threat assessment.
-    Assessment,
-    /// An outcome for every measure.
-    Outcomes,
-    /// The formal reply text.
-    Reply,
-    /// `implemented_on` for each approved measure.
-    Implemented,
-}
-
 /// Where an action leads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -173,7 +150,6 @@ pub struct Rule {
     pub from: &'static [State],
     pub to: Target,
     pub by: By,
-    pub payload: Payload,
     /// Whom the step tells (SPEC § 7), each notice with its own audience.
     pub notices: &'static [Notice],
 }
@@ -185,7 +161,6 @@ const fn row(
     from: &'static [State],
     to: Target,
     by: By,
-    payload: Payload,
     notices: &'static [Notice],
 ) -> Rule {
     Rule {
@@ -193,7 +168,6 @@ const fn row(
         from,
         to,
         by,
-        payload,
         notices,
     }
 }
@@ -206,37 +180,37 @@ const PST: By = By::Role(Role::PstAnalyst);
 /// The life cycle (SPEC § 5). Anything not in this table is refused.
 #[rustfmt::skip]
 pub const RULES: [Rule; 15] = [
-    row(Action::Submit, &[Draft], Target::To(Submitted), MISSION, Payload::None,
+    row(Action::Submit, &[Draft], Target::To(Submitted), MISSION,
         &[Notice::RequestSubmitted, Notice::SubmissionReceipt]),
-    row(Action::Take, &[Submitted], Target::To(InTriage), MFA, Payload::Assignee,
+    row(Action::Take, &[Submitted], Target::To(InTriage), MFA,
         &[Notice::RequestAssigned]),
-    row(Action::RequestInformation, &[InTriage], Target::To(AwaitingMission), MFA, Payload::Message,
+    row(Action::RequestInformation, &[InTriage], Target::To(AwaitingMission), MFA,
         &[Notice::InformationRequested]),
-    row(Action::ProvideInformation, &[AwaitingMission], Target::To(InTriage), MISSION, Payload::Message,
+    row(Action::ProvideInformation, &[AwaitingMission], Target::To(InTriage), MISSION,
         &[Notice::InformationProvided]),
-    row(Action::Reject, &[InTriage], Target::To(Rejected), MFA, Payload::Reason,
+    row(Action::Reject, &[InTriage], Target::To(Rejected), MFA,
         &[Notice::RequestRejected]),
-    row(Action::ForwardToPolice, &[InTriage], Target::To(PoliceReview), MFA, Payload::None,
+    row(Action::ForwardToPolice, &[InTriage], Target::To(PoliceReview), MFA,
         &[Notice::ForwardedToPolice, Notice::UnderAssessment]),
-    row(Action::ReturnToMfa, &[PoliceReview], Target::To(InTriage), POLICE, Payload::Note,
+    row(Action::ReturnToMfa, &[PoliceReview], Target::To(InTriage), POLICE,
         &[Notice::ReturnedToMfa]),
-    row(Action::ReferToPst, &[PoliceReview], Target::To(PstReview), POLICE, Payload::None,
+    row(Action::ReferToPst, &[PoliceReview], Target::To(PstReview), POLICE,
         &[Notice::ReferredToPst]),
-    row(Action::SubmitAssessment, &[PstReview], Target::To(PoliceReview), PST, Payload::Assessment,
+    row(Action::SubmitAssessment, &[PstReview], Target::To(PoliceReview), PST,
         &[Notice::AssessmentSubmitted]),
-    row(Action::Decide, &[PoliceReview], Target::To(Decided), POLICE, Payload::Outcomes,
+    row(Action::Decide, &[PoliceReview], Target::To(Decided), POLICE,
         &[Notice::RequestDecided]),
-    row(Action::CommunicateDecision, &[Decided], Target::ApprovedOrDeclined, MFA, Payload::Reply,
+    row(Action::CommunicateDecision, &[Decided], Target::ApprovedOrDeclined, MFA,
         &[Notice::DecisionCommunicated]),
-    row(Action::ConfirmImplementation, &[Approved], Target::To(InEffect), POLICE, Payload::Implemented,
+    row(Action::ConfirmImplementation, &[Approved], Target::To(InEffect), POLICE,
         &[Notice::ImplementationConfirmed]),
-    row(Action::EndMeasures, &[InEffect], Target::To(Ended), POLICE, Payload::OptionalReason,
+    row(Action::EndMeasures, &[InEffect], Target::To(Ended), POLICE,
         &[Notice::MeasuresEnded]),
     // The portal ends the measures once every end date has passed.
-    row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal, Payload::None,
+    row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal,
         &[Notice::MeasuresEnded]),
     row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview],
-        Target::To(Withdrawn), MISSION, Payload::OptionalReason,
+        Target::To(Withdrawn), MISSION,
         &[Notice::RequestWithdrawn]),
 ];
 

@@ -1103,6 +1103,8 @@ pub async fn queues(
     })
     .await?;
     let is_mission = disclosure::addressed_as_mission(&viewer.actor);
+    // Missions see only their own requests: no other mission is named to them.
+    let lists_missions = disclosure::may_filter_by_mission(&viewer.actor);
     let mut sorted_missions: Vec<(&String, &String)> = missions.iter().collect();
     sorted_missions.sort_by(|a, b| a.1.cmp(b.1));
     let statuses: Vec<(String, String)> = disclosure::status_choices(&viewer.actor)
@@ -1183,7 +1185,7 @@ pub async fn queues(
                     @for (code, label) in &statuses { option value=(code) selected[status.as_deref() == Some(code.as_str())] { (label) } }
                 }
             }
-            @if !is_mission {
+            @if lists_missions {
                 div class="field" {
                     label for="mission" { (tr("Mission")) }
                     select id="mission" name="mission" {
@@ -1204,7 +1206,7 @@ pub async fn queues(
             table {
                 thead { tr {
                     th scope="col" { (tr("Reference")) } th scope="col" { (tr("Title")) }
-                    @if !is_mission { th scope="col" { (tr("Mission")) } }
+                    @if lists_missions { th scope="col" { (tr("Mission")) } }
                     th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
                     @if with_ends { th scope="col" { (tr("Ends")) } }
                 } }
@@ -1213,7 +1215,7 @@ pub async fn queues(
                         tr {
                             td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
                             td { (r.title) }
-                            @if !is_mission { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
+                            @if lists_missions { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
                             td { (tr(r.urgency.label())) }
                             td {
                                 @if r.needs_action { strong { (tr("Action needed: ")) } }

@@ -55,12 +55,12 @@ enum Effect {
         reply: String,
     },
     ConfirmImplementation(Vec<(MeasureId, NaiveDate)>),
-    /// By a person, with an optional internal reason; or by the portal, each measure ending on
-    /// its own end date.
+    /// By a person, today, with an optional internal reason.
     EndMeasures {
         reason: Option<String>,
-        automatic: bool,
     },
+    /// By the portal: each measure ends on its own end date.
+    EndOnTheirDates,
     Withdraw {
         reason: Option<String>,
     },
@@ -293,7 +293,6 @@ fn prepare(
         ),
         Payload::EndMeasures { reason } => Effect::EndMeasures {
             reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
-            automatic: false,
         },
         Payload::Withdraw { reason } => Effect::Withdraw {
             reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
@@ -340,7 +339,6 @@ fn apply(
         Effect::Reject { reason } => {
             say(conn, false, unclassified, &reason)?;
             extra.reply = Some(reason);
-            extra.closed_at = Some(now);
         }
         Effect::ForwardToPolice => extra.reached_police = Some(true),
         Effect::ReturnToMfa { body, level, until } => say(conn, true, (level, Some(until)), &body)?,
@@ -380,35 +378,28 @@ fn apply(
             }
             extra.decided_at = Some(now);
         }
-        Effect::CommunicateDecision { reply } => {
-            extra.reply = Some(reply);
-            if change.to == State::Declined {
-                extra.closed_at = Some(now);
-            }
-        }
+        Effect::CommunicateDecision { reply } => extra.reply = Some(reply),
         Effect::ConfirmImplementation(dates) => {
             for (measure_id, d) in &dates {
                 store::set_implemented(conn, measure_id.as_str(), *d)?;
             }
         }
-        Effect::EndMeasures { reason, automatic } => {
+        Effect::EndMeasures { reason } => {
             if let Some(r) = &reason {
                 say(conn, true, unclassified, r)?;
             }
-            if automatic {
-                store::end_measures_on_their_dates(conn, id)?;
-                detail = json!({ "automatic": true });
-            } else {
-                store::end_measures(conn, id, ctx.today())?;
-            }
-            extra.closed_at = Some(now);
+            store::end_measures(conn, id, ctx.today())?;
         }
+        Effect::EndOnTheirDates => store::end_measures_on_their_dates(conn, id)?,
         Effect::Withdraw { reason } => {
             if let Some(r) = &reason {
                 say(conn, false, unclassified, r)?;
             }
-            extra.closed_at = Some(now);
         }
+    }
+    // A request that can go no further is closed.
+    if change.to.is_final() {
+        extra.closed_at = Some(now);
     }
     Ok((extra, detail))
 }
@@ -488,13 +479,21 @@ fn run(
             actor_org: Some(by.organisation().to_owned()),
             target_type: Some("request"),
             target_id: Some(id.to_string()),
-            detail: json!({
-                "action": action.code(),
-                "from": change.from.code(),
-                "to": change.to.code(),
-                "version": change.new_version,
-                "extra": detail,
-            }),
+            detail: match by {
+                Performer::Person(_) => json!({
+                    "action": action.code(),
+                    "from": change.from.code(),
+                    "to": change.to.code(),
+                    "version": change.new_version,
+                    "extra": detail,
+                }),
+                Performer::Portal => json!({
+                    "action": action.code(),
+                    "from": change.from.code(),
+                    "to": change.to.code(),
+                    "automatic": true,
+                }),
+            },
             ..Entry::default()
         },
         ctx.now,
@@ -530,31 +529,22 @@ pub fn perform(
     })
 }
 
-/// A step the portal takes by itself, through the same table and pipeline as a person's.
-/// `Ok(false)` when the table does not allow it now (another instance took it first).
-pub(super) fn by_the_portal(
+/// The portal ends the measures of a request in effect, each on its own end date, through the
+/// same table and pipeline as a person's step. `Ok(false)` when the table does not allow it now
+/// (another instance ended it first, or it is no longer in effect).
+pub(super) fn end_by_the_portal(
     conn: &mut DbConnection,
     id: &RequestId,
-    action: Action,
     ctx: &Context,
 ) -> Result<bool, AppError> {
-    let effect = match action {
-        Action::EndMeasures => || {
-            Ok(Effect::EndMeasures {
-                reason: None,
-                automatic: true,
-            })
-        },
-        _ => return Ok(false),
-    };
     let outcome = db::write(conn, |conn| {
         run(
             conn,
             Performer::Portal,
             id,
-            action,
+            Action::EndMeasures,
             None,
-            |_, _, _| effect(),
+            |_, _, _| Ok(Effect::EndOnTheirDates),
             ctx,
         )
     });

@@ -1,5 +1,7 @@
-//! Reading one request as one person may see it: every field passes through
-//! `domain::disclosure`, and what it withholds is not in the view at all.
+//! Reading one request as one person may see it: what `domain::disclosure` withholds from the
+//! reader (outcomes, the reply, notes, assessments, names, steps of the history) is not in the
+//! view at all. The request's own content, its mission and its assigned officer are seen by
+//! everyone who may see the request.
 
 use std::collections::HashMap;
 
@@ -176,16 +178,32 @@ impl RequestView {
             measures: self
                 .measures
                 .iter()
-                .map(|m| MeasureInput {
-                    kind: m.kind.map(|k| k.code().to_owned()).unwrap_or_default(),
-                    location: m.location.map(|l| l.code().to_owned()).unwrap_or_default(),
-                    address: m.address.clone().unwrap_or_default(),
-                    starts_on: m.starts_on.map(|d| d.to_string()).unwrap_or_default(),
-                    ends_on: m.ends_on.map(|d| d.to_string()).unwrap_or_default(),
-                    description: m.description.clone(),
+                .map(|m| {
+                    measure_input(
+                        (m.kind, m.location, m.address.as_deref()),
+                        (m.starts_on, m.ends_on),
+                        &m.description,
+                    )
                 })
                 .collect(),
         }
+    }
+}
+
+/// A stored measure as typed input again: what it is and where, from when until when, and its
+/// description.
+fn measure_input(
+    (kind, location, address): (Option<MeasureKind>, Option<Location>, Option<&str>),
+    (starts_on, ends_on): (Option<NaiveDate>, Option<NaiveDate>),
+    description: &str,
+) -> MeasureInput {
+    MeasureInput {
+        kind: kind.map(|k| k.code().to_owned()).unwrap_or_default(),
+        location: location.map(|l| l.code().to_owned()).unwrap_or_default(),
+        address: address.unwrap_or_default().to_owned(),
+        starts_on: starts_on.map(|d| d.to_string()).unwrap_or_default(),
+        ends_on: ends_on.map(|d| d.to_string()).unwrap_or_default(),
+        description: description.to_owned(),
     }
 }
 
@@ -200,13 +218,12 @@ pub(super) fn stored_input(row: &RequestRow, measures: &[MeasureRow]) -> Request
         contact_email: row.contact_email.clone(),
         measures: measures
             .iter()
-            .map(|m| MeasureInput {
-                kind: m.kind.map(|k| k.code().to_owned()).unwrap_or_default(),
-                location: m.location.map(|l| l.code().to_owned()).unwrap_or_default(),
-                address: m.address.clone().unwrap_or_default(),
-                starts_on: m.starts_on.map(|d| d.to_string()).unwrap_or_default(),
-                ends_on: m.ends_on.map(|d| d.to_string()).unwrap_or_default(),
-                description: m.description.clone(),
+            .map(|m| {
+                measure_input(
+                    (m.kind, m.location, m.address.as_deref()),
+                    (m.starts_on, m.ends_on),
+                    &m.description,
+                )
             })
             .collect(),
     }
