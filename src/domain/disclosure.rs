@@ -227,29 +227,19 @@ pub fn name_visible(
     }
 }
 
-/// The organisations shown instead of a person's name where the name is not the viewer's to
-/// see, and for the portal's own steps.
-pub const ORG_LABELS: [&str; 5] = [
-    "The mission",
-    "Ministry of Foreign Affairs",
-    "Oslo Police District",
-    "PST",
-    "The portal",
-];
+/// What the portal itself is called where it acted (and where an author is unknown).
+pub const PORTAL_LABEL: &str = "The portal";
 
-/// The organisation shown for a person of `role` whose name is withheld.
+/// The organisation shown instead of the name of a person of `role` whose name is withheld.
 pub fn organisation_label(role: Role) -> &'static str {
     match role {
-        Role::MissionStaff => ORG_LABELS[0],
-        Role::MfaOfficer => ORG_LABELS[1],
-        Role::PoliceLiaison => ORG_LABELS[2],
-        Role::PstAnalyst => ORG_LABELS[3],
-        Role::Admin => ORG_LABELS[4],
+        Role::MissionStaff => "The mission",
+        Role::MfaOfficer => "Ministry of Foreign Affairs",
+        Role::PoliceLiaison => "Oslo Police District",
+        Role::PstAnalyst => "PST",
+        Role::Admin => PORTAL_LABEL,
     }
 }
-
-/// What the portal itself is called where it acted.
-pub const PORTAL_LABEL: &str = ORG_LABELS[4];
 
 /// Whether a step of the history is shown to the viewer (missions see only the steps marked
 /// visible to them when they were taken).

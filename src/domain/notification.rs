@@ -130,11 +130,6 @@ impl Notice {
             Audience::AllOf(Admin) | Audience::AccountOwner => EVERYONE,
         }
     }
-
-    /// Whether it is about a request (and carries its reference and status).
-    pub fn about_a_request(self) -> bool {
-        self.audience() != Audience::AccountOwner
-    }
 }
 
 /// The notices `role` receives that it may switch off.
@@ -194,7 +189,7 @@ mod tests {
         ];
         for (notice, roles) in expected {
             assert_eq!(notice.roles(), *roles, "{notice}");
-            assert!(notice.about_a_request());
+            assert_ne!(notice.audience(), Audience::AccountOwner);
         }
         assert_eq!(expected.len() + 3, Notice::ALL.len());
         // Who among a role: the one assigned, the one who asked, the one who acted.
