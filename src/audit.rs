@@ -1,11 +1,22 @@
-//! The security log (SPEC § 10): append-only and hash-chained. Each row's hash covers the
-//! previous row's hash and the row's own canonical content, so an edit, a deletion or a
-//! reordering breaks the chain at that row. Never write passwords, codes, tokens, session ids or
-//! classified text into it: `detail` holds identifiers and reasons only.
+//! The security log (SPEC § 10): append-only and chained. Each row's hash is an HMAC-SHA-256,
+//! under the log key kept outside the database (`crate::auth::keys`), of the previous row's hash
+//! and the row's own canonical content, so an edit, a deletion or a reordering breaks the chain
+//! at that row, and someone who can write to the database cannot compute a new chain. The head
+//! is anchored outside the database by checkpoints written to the operator log (`checkpoint`);
+//! `verify_from` proves the log still holds a checkpoint's row, so deleting the newest rows is
+//! found too. Never write passwords, codes, tokens, session ids or classified text into it:
+//! `detail` holds identifiers and reasons only.
+//!
+//! A log begun before the chain was keyed (plain SHA-256) keeps its rows: when the operator names
+//! its last entry in `keys.log_unkeyed_through`, the first start appends one keyed
+//! `security_log_keyed` row vouching for them (`seal_legacy_prefix`); the verifier accepts
+//! unkeyed rows only before such a row.
 
 use chrono::{NaiveDateTime, Timelike};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::auth::keys;
 
 use crate::db::security_log::{self, SecurityLogRow};
 use crate::db::{DbConnection, DbError};
@@ -56,9 +67,27 @@ pub fn record(conn: &mut DbConnection, entry: &Entry, now: NaiveDateTime) -> Res
     Ok(())
 }
 
-/// SHA-256 over the previous hash and the row's content in a canonical, unambiguous form.
+/// HMAC-SHA-256 under the log key over the previous hash and the row's content in a canonical,
+/// unambiguous form.
 pub fn chain_hash(row: &SecurityLogRow) -> String {
-    let canonical = serde_json::json!([
+    keys::current().log_mac(&[row.prev_hash.as_bytes(), b"\n", canonical(row).as_bytes()])
+}
+
+/// The hash of the unkeyed chain that came before (plain SHA-256), for rows written before the
+/// chain was keyed.
+fn legacy_hash(row: &SecurityLogRow) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(row.prev_hash.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical(row).as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The event of the keyed row that closes an unkeyed prefix.
+pub const KEYED_EVENT: &str = "security_log_keyed";
+
+fn canonical(row: &SecurityLogRow) -> String {
+    serde_json::json!([
         row.seq,
         row.at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
         row.event,
@@ -70,12 +99,74 @@ pub fn chain_hash(row: &SecurityLogRow) -> String {
         row.target_id,
         row.detail,
     ])
-    .to_string();
-    let mut hasher = Sha256::new();
-    hasher.update(row.prev_hash.as_bytes());
-    hasher.update(b"\n");
-    hasher.update(canonical.as_bytes());
-    hex::encode(hasher.finalize())
+    .to_string()
+}
+
+/// Upgrading a log begun before the chain was keyed: when the operator names its last entry
+/// (`keys.log_unkeyed_through`, read from the old `audit verify`), and the log ends there with
+/// no keyed entry after it, appends one keyed `security_log_keyed` entry vouching for the
+/// unkeyed ones before it. Nothing in the database alone can make this happen: an attacker who
+/// rewrites a whole log without the key gets no such entry. Run at start-up in a write
+/// transaction; `Ok(true)` when it appended.
+pub fn seal_legacy_prefix(
+    conn: &mut DbConnection,
+    unkeyed_through: i64,
+    now: NaiveDateTime,
+) -> Result<Result<bool, String>, DbError> {
+    if unkeyed_through <= 0 || !security_log::newest(conn, Some(KEYED_EVENT), 1)?.is_empty() {
+        return Ok(Ok(false));
+    }
+    security_log::lock_for_append(conn)?;
+    let head = security_log::newest(conn, None, 1)?.pop();
+    match head {
+        Some(head) if head.seq == unkeyed_through && chain_hash(&head) != head.hash => {
+            let entry = Entry {
+                event: KEYED_EVENT,
+                outcome: "success",
+                actor_org: Some("operator".into()),
+                detail: serde_json::json!({ "unkeyed_through": head.seq }),
+                ..Entry::default()
+            };
+            record(conn, &entry, now)?;
+            Ok(Ok(true))
+        }
+        head => Ok(Err(format!(
+            "keys.log_unkeyed_through is {unkeyed_through}, but the security log's newest entry is {}, \
+             and is {}: name the last entry of the log from before the keyed chain, or set it to 0",
+            head.as_ref().map_or(0, |h| h.seq),
+            if head.as_ref().is_some_and(|h| chain_hash(h) == h.hash) {
+                "keyed"
+            } else {
+                "not keyed"
+            }
+        ))),
+    }
+}
+
+/// The newest entry's sequence number and hash: a checkpoint.
+pub fn head(conn: &mut DbConnection) -> Result<Option<(i64, String)>, DbError> {
+    security_log::last(conn)
+}
+
+/// A checkpoint as `serve` writes it to the operator log (`security log checkpoint`) and typed to `audit verify --from-checkpoint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::str::FromStr for Checkpoint {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let rule = "must be SEQ:HASH as in the operator log's `security log checkpoint` line (e.g. 42:9f86…)";
+        let (seq, hash) = s.trim().split_once(':').ok_or(rule)?;
+        let seq: i64 = seq.parse().map_err(|_| rule)?;
+        let hash = hash.trim().to_lowercase();
+        if seq < 1 || hash.len() != 64 || !hash.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(rule.to_owned());
+        }
+        Ok(Checkpoint { seq, hash })
+    }
 }
 
 /// A page of the log for administrators, newest first, optionally of one event kind and one
@@ -101,11 +192,37 @@ pub struct Broken {
 
 /// Walks the whole chain; returns the number of intact rows, or the first broken one.
 pub fn verify(conn: &mut DbConnection) -> Result<Result<i64, Broken>, DbError> {
+    verify_from(conn, None)
+}
+
+/// As `verify`, and also proves that the log still holds `checkpoint`'s row with its hash: with
+/// the chain intact from it to the head, nothing up to the checkpoint was removed or rewritten.
+pub fn verify_from(
+    conn: &mut DbConnection,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Result<i64, Broken>, DbError> {
     let mut expected_seq = 1;
     let mut prev_hash = GENESIS.to_owned();
+    // Rows chained without the key, waiting for the keyed row that vouches for them.
+    let mut unkeyed_from: Option<i64> = None;
+    let mut keyed_seen = false;
     loop {
         let rows = security_log::page_after(conn, expected_seq - 1, 1000)?;
         if rows.is_empty() {
+            if let Some(first) = unkeyed_from {
+                return Ok(Err(Broken {
+                    seq: first,
+                    reason: "not signed with the log key",
+                }));
+            }
+            if let Some(c) = checkpoint
+                && c.seq > expected_seq - 1
+            {
+                return Ok(Err(Broken {
+                    seq: c.seq,
+                    reason: "the checkpoint's entry is gone: the newest entries were deleted",
+                }));
+            }
             return Ok(Ok(expected_seq - 1));
         }
         for row in rows {
@@ -121,10 +238,36 @@ pub fn verify(conn: &mut DbConnection) -> Result<Result<i64, Broken>, DbError> {
                     reason: "does not follow the previous entry",
                 }));
             }
-            if chain_hash(&row) != row.hash {
+            if chain_hash(&row) == row.hash {
+                if let Some(first) = unkeyed_from.take() {
+                    let vouches = row.event == KEYED_EVENT
+                        && serde_json::from_str::<Value>(&row.detail)
+                            .ok()
+                            .and_then(|d| d["unkeyed_through"].as_i64())
+                            == Some(row.seq - 1);
+                    if !vouches {
+                        return Ok(Err(Broken {
+                            seq: first,
+                            reason: "not signed with the log key",
+                        }));
+                    }
+                }
+                keyed_seen = true;
+            } else if !keyed_seen && legacy_hash(&row) == row.hash {
+                unkeyed_from.get_or_insert(row.seq);
+            } else {
                 return Ok(Err(Broken {
                     seq: row.seq,
-                    reason: "content was changed",
+                    reason: "content was changed, or not signed with the log key",
+                }));
+            }
+            if let Some(c) = checkpoint
+                && c.seq == row.seq
+                && c.hash != row.hash
+            {
+                return Ok(Err(Broken {
+                    seq: row.seq,
+                    reason: "differs from the checkpoint: the log was rewritten from here",
                 }));
             }
             prev_hash = row.hash;

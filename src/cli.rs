@@ -62,6 +62,11 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Keys kept outside the database (the security log's key, the sealing keys).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Manage personal access tokens for the API.
     Token {
         #[command(subcommand)]
@@ -121,8 +126,19 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the security log's hash chain: exit 0 if intact, 1 naming the first broken entry.
-    Verify,
+    /// Check the security log's keyed chain: exit 0 if intact, 1 naming the first broken entry.
+    Verify {
+        /// A checkpoint from the operator log (`security log checkpoint`, seq and hash), as
+        /// SEQ:HASH: also prove that the log still holds that entry with that hash.
+        #[arg(long, value_name = "SEQ:HASH")]
+        from_checkpoint: Option<crate::audit::Checkpoint>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a fresh log key and sealing key, in the key file's format (nothing is stored).
+    Generate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +154,14 @@ pub enum TokenCommand {
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on failure, 2 on bad settings.
 pub fn run(cli: Cli) -> ExitCode {
+    if let Command::Keys {
+        action: KeysCommand::Generate,
+    } = cli.command
+    {
+        // Needs no settings: it is how production gets the keys it cannot start without.
+        print!("{}", crate::auth::keys::generate_file_text());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::load(&cli.config) {
         Ok(s) => s,
         Err(e) => {
@@ -170,18 +194,31 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             }
             serve(settings, demo).await
         }
+        Command::Keys {
+            action: KeysCommand::Generate,
+        } => {
+            print!("{}", crate::auth::keys::generate_file_text());
+            Ok(())
+        }
         Command::Audit {
-            action: AuditCommand::Verify,
+            action: AuditCommand::Verify { from_checkpoint },
         } => {
             let prepared = startup::prepare(settings).await?;
-            let outcome = db::run(&prepared.pool, |conn| {
-                crate::audit::verify(conn).map_err(AppError::from)
+            let checkpoint = from_checkpoint.clone();
+            let outcome = db::run(&prepared.pool, move |conn| {
+                crate::audit::verify_from(conn, checkpoint.as_ref()).map_err(AppError::from)
             })
             .await
             .map_err(explain)?;
             match outcome {
                 Ok(count) => {
-                    println!("Security log intact: {count} entries, hash chain verified.");
+                    println!("Security log intact: {count} entries, keyed chain verified.");
+                    if let Some(c) = from_checkpoint {
+                        println!(
+                            "Checkpoint {} found with its hash; the chain from it to the newest entry is intact.",
+                            c.seq
+                        );
+                    }
                     Ok(())
                 }
                 Err(broken) => Err(anyhow::anyhow!("{broken}")),

@@ -22,6 +22,28 @@ pub struct Settings {
     pub mail: MailSettings,
     pub worker: WorkerSettings,
     pub api: ApiSettings,
+    pub keys: KeySettings,
+    /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
+    #[serde(skip)]
+    pub environment: Option<String>,
+}
+
+/// Keys kept outside the database (see `crate::auth::keys`). Each is a secret and never prints.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct KeySettings {
+    /// The security log's HMAC key: 32 random bytes in base64. Empty: from `file`.
+    pub log: SecretString,
+    /// The current sealing key, `ID:BASE64` (32 random bytes). Empty: from `file`.
+    pub seal: SecretString,
+    /// Earlier sealing keys still accepted for opening, `ID:BASE64,ID:BASE64`; empty for none.
+    pub seal_previous: SecretString,
+    /// The key file used for whichever of `log` and `seal` is empty; generated on first start
+    /// outside production.
+    pub file: String,
+    /// On upgrading a log begun before the chain was keyed: its last entry (0: none). See
+    /// SECURITY.md, "The security log".
+    pub log_unkeyed_through: i64,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -214,8 +236,10 @@ impl Settings {
         }
         let mut builder = config::Config::builder()
             .add_source(config::File::from(default).format(config::FileFormat::Toml));
+        let mut environment_name = None;
         if let Some(environment) = environment {
             let environment = environment.trim().to_lowercase();
+            environment_name = Some(environment.clone());
             if environment.is_empty()
                 || !environment
                     .chars()
@@ -250,7 +274,16 @@ impl Settings {
         let settings: Settings = raw
             .try_deserialize()
             .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+        let mut settings = settings;
+        settings.environment = environment_name;
         settings.validate()?;
+        if settings.is_production()
+            && !crate::auth::keys::given_in_settings(&settings.keys)
+            && !Path::new(&settings.keys.file).is_file()
+        {
+            let e = crate::auth::keys::missing_in_production();
+            return Err(invalid(e.key, e.message).into());
+        }
         Ok(settings)
     }
 
@@ -424,6 +457,7 @@ impl Settings {
                 ));
             }
         }
+        crate::auth::keys::check_settings(&self.keys).map_err(|e| invalid(e.key, e.message))?;
         if s.lockout_window_minutes == 0 {
             return Err(invalid(
                 "security.lockout_window_minutes",
@@ -431,6 +465,11 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Whether these settings were read for `APP_ENVIRONMENT=production`.
+    pub fn is_production(&self) -> bool {
+        self.environment.as_deref() == Some("production")
     }
 
     /// The trusted proxies' addresses.

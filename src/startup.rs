@@ -34,6 +34,11 @@ pub struct Prepared {
 pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let database = settings.database.clone();
     let ceiling = settings.max_classification()?;
+    crate::auth::keys::install(crate::auth::keys::load(
+        &settings.keys,
+        !settings.is_production(),
+    )?);
+    let unkeyed_through = settings.keys.log_unkeyed_through;
     let (pool, key) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, String)> {
         let pool = db::build_pool(&database)?;
         let mut conn = pool.get()?;
@@ -42,6 +47,17 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             tracing::info!(%version, "migration applied");
         }
         check_ceiling(&mut conn, &ceiling)?;
+        let closed = db::write(&mut conn, |conn| {
+            crate::audit::seal_legacy_prefix(conn, unkeyed_through, app::now())
+        })?;
+        match closed {
+            Ok(true) => tracing::warn!(
+                unkeyed_through,
+                "security log: the entries from before the keyed chain are now closed by a keyed entry"
+            ),
+            Ok(false) => {}
+            Err(why) => return Err(anyhow::anyhow!(why)),
+        }
         let key = db::secrets::get_or_create(
             &mut conn,
             "session_cookie_key",
@@ -129,8 +145,19 @@ pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
         .max_classification()
         .unwrap_or(crate::domain::Classification::Restricted);
     let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut last_checkpoint: Option<i64> = None;
     loop {
         tick.tick().await;
+        // The security log's head, written to the operator log when it moved (and at start-up),
+        // so that a copy lives outside the database (SECURITY.md, "The security log").
+        match db::query(&pool, crate::audit::head).await {
+            Ok(Some((seq, hash))) if last_checkpoint != Some(seq) => {
+                tracing::info!(seq, hash = %hash, "security log checkpoint");
+                last_checkpoint = Some(seq);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the security log's head failed"),
+        }
         let ctx = app::requests::Context {
             now: app::now(),
             ceiling,
