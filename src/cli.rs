@@ -139,6 +139,9 @@ pub enum AuditCommand {
 pub enum KeysCommand {
     /// Print a fresh log key and sealing key, in the key file's format (nothing is stored).
     Generate,
+    /// Re-seal every sealed secret under the current key (keys.seal); afterwards the keys in
+    /// keys.seal_previous are no longer needed. Changes nothing if any secret does not open.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +201,24 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             action: KeysCommand::Generate,
         } => {
             print!("{}", crate::auth::keys::generate_file_text());
+            Ok(())
+        }
+        Command::Keys {
+            action: KeysCommand::Rotate,
+        } => {
+            let prepared = startup::prepare(settings).await?;
+            let outcome = db::run(&prepared.pool, |conn| app::keys::rotate(conn, app::now()))
+                .await
+                .map_err(explain)?;
+            let done = outcome.map_err(|e| anyhow::anyhow!("{e}; nothing was changed"))?;
+            println!(
+                "Second-factor seeds under key {}: {} re-sealed, {} sealed from clear, {} already current.",
+                crate::auth::keys::current().current_id(),
+                done.resealed,
+                done.sealed_from_clear,
+                done.current
+            );
+            println!("The keys in keys.seal_previous are no longer needed and can be removed.");
             Ok(())
         }
         Command::Audit {

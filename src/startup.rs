@@ -58,6 +58,10 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             Ok(false) => {}
             Err(why) => return Err(anyhow::anyhow!(why)),
         }
+        let sealed = app::keys::seal_clear_seeds(&mut conn, app::now())?;
+        if sealed > 0 {
+            tracing::warn!(sealed, "second-factor seeds stored in clear are now sealed");
+        }
         let key = db::secrets::get_or_create(
             &mut conn,
             "session_cookie_key",

@@ -6,6 +6,7 @@ pub mod account;
 pub mod deliveries;
 pub mod demo;
 pub mod invitations;
+pub mod keys;
 pub mod missions;
 pub mod notifications;
 pub mod requests;

@@ -162,7 +162,9 @@ pub fn seed(
         )?;
         // The second factor is set up with a published key, so that benchmarks can sign in
         // without enrolling: another reason these accounts are for development only.
-        db::users::confirm_totp(conn, &id, SEEDED_TOTP_SECRET, 0, now)?;
+        let sealed = crate::auth::keys::current()
+            .seal(&crate::auth::keys::totp_context(&id), SEEDED_TOTP_SECRET);
+        db::users::confirm_totp(conn, &id, &sealed, 0, now)?;
         sign_ins.push((email, role));
         Ok(id)
     };

@@ -2,13 +2,13 @@
 //! account and per client address, every step written to the security log.
 
 use chrono::NaiveDateTime;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::auth::password::{self, HashCost, Verified};
-use crate::auth::{secret, totp};
+use crate::auth::{keys, secret, totp};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection, missions, recovery_codes, throttle};
 use crate::domain::throttle::{FailureRecord, Subject, ThrottlePolicy};
@@ -308,10 +308,19 @@ pub fn check_code(
                 recovery_codes::use_code(conn, &user.id, &totp::recovery_code_hash(code), now)?
             } else {
                 match (user.totp_secret.as_deref(), user.totp_confirmed_at) {
-                    (Some(secret), Some(_)) => match totp::check(secret, code, unix_time) {
-                        Some(step) => users::use_totp_step(conn, &user.id, step)?,
-                        None => false,
-                    },
+                    (Some(sealed), Some(_)) => {
+                        let seed = keys::current().open(&keys::totp_context(&user.id), sealed);
+                        match seed {
+                            Ok(seed) => match totp::check(seed.expose_secret(), code, unix_time) {
+                                Some(step) => users::use_totp_step(conn, &user.id, step)?,
+                                None => false,
+                            },
+                            Err(e) => {
+                                tracing::error!(user = %user.id, error = %e, "stored second-factor seed does not open");
+                                false
+                            }
+                        }
+                    }
                     _ => false,
                 }
             };
@@ -408,7 +417,8 @@ pub fn confirm_enrolment(
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
     db::write(conn, |conn| {
-        users::confirm_totp(conn, &user.id, secret_b32, step, now)?;
+        let sealed = keys::current().seal(&keys::totp_context(&user.id), secret_b32);
+        users::confirm_totp(conn, &user.id, &sealed, step, now)?;
         recovery_codes::replace(conn, &user.id, &hashes, now)?;
         audit::record(
             conn,

@@ -303,6 +303,16 @@ fn derive(key: &[u8; 32], label: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// What a user's sealed TOTP seed is bound to: it opens for that account only.
+pub fn totp_context(user_id: &str) -> String {
+    format!("totp:{user_id}")
+}
+
+/// What a pending enrolment secret in a session is bound to.
+pub fn enrolment_context(user_id: &str) -> String {
+    format!("enrol:{user_id}")
+}
+
 static INSTALLED: RwLock<Option<Arc<Keys>>> = RwLock::new(None);
 
 /// Makes `keys` this process's keys.

@@ -209,6 +209,35 @@ pub fn use_totp_step(conn: &mut DbConnection, id: &str, step: i64) -> DbResult<b
     .map_err(DbError::from)
 }
 
+/// Every stored second-factor seed (sealed, or in clear from before sealing), by account.
+pub fn totp_seeds(conn: &mut DbConnection) -> DbResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::totp_secret.is_not_null())
+        .select((users::id, users::totp_secret.assume_not_null()))
+        .order(users::id.asc())
+        .load(conn)
+        .map_err(DbError::from)
+}
+
+/// Replaces an account's stored seed with the same seed sealed anew; `expected` guards against a
+/// change made meanwhile (a reset, a new enrolment). False if the stored value changed.
+pub fn replace_totp_seed(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: &str,
+    sealed: &str,
+) -> DbResult<bool> {
+    diesel::update(
+        users::table
+            .find(id)
+            .filter(users::totp_secret.eq(expected)),
+    )
+    .set(users::totp_secret.eq(Some(sealed)))
+    .execute(conn)
+    .map(|n| n == 1)
+    .map_err(DbError::from)
+}
+
 pub fn reset_totp(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(users::table.find(id))
         .set((

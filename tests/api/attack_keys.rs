@@ -442,3 +442,132 @@ fn a_log_begun_before_the_chain_was_keyed_is_closed_by_a_keyed_entry() {
     let out = verify(&db, None);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+// ---- secrets at rest -------------------------------------------------------------------------
+
+fn stored_seed(app: &crate::helpers::TestApp, user_id: &str) -> String {
+    crate::helpers::text_rows(
+        app,
+        &format!("SELECT totp_secret AS line FROM users WHERE id = '{user_id}'"),
+    )
+    .pop()
+    .expect("a stored seed")
+}
+
+fn keys_rotate(db: &TestDb, seal: &str, previous: &str) -> Output {
+    let mut cmd = portal(db);
+    cmd.args(["keys", "rotate"])
+        .env("APP__KEYS__SEAL", seal)
+        .env("APP__KEYS__SEAL_PREVIOUS", previous);
+    run(cmd)
+}
+
+/// The test settings' sealing key (config/test.toml).
+const TEST_SEAL: &str = "t1:ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoM=";
+
+#[actix_web::test]
+async fn totp_seeds_are_sealed_bound_to_their_account_and_rotate_to_a_new_key() {
+    use base64::Engine;
+    let app = crate::helpers::spawn_app().await;
+    let mission = app.add_mission("Embassy of Iceland").await;
+    let mut a = app.add_person("mission_staff", Some(&mission), None).await;
+    let mut b = app.add_person("mission_staff", Some(&mission), None).await;
+    app.browser().sign_in(&mut a).await;
+    app.browser().sign_in(&mut b).await;
+    let seed_a = a.totp_secret.clone().unwrap();
+
+    // A copy of the database does not hold the seed.
+    let stored_a = stored_seed(&app, &a.id);
+    assert!(stored_a.starts_with("sealed:v1:t1:"), "{stored_a}");
+    assert!(!stored_a.contains(&seed_a), "seed in clear: {stored_a}");
+    assert!(!stored_a.to_lowercase().contains(&seed_a.to_lowercase()));
+
+    // Someone who can write the database moves A's sealed seed into B's account: B's password
+    // and A's codes do not sign in as B.
+    crate::helpers::execute(
+        &app,
+        &format!(
+            "UPDATE users SET totp_secret = '{stored_a}' WHERE id = '{}'",
+            b.id
+        ),
+    );
+    let browser = app.browser();
+    let res = browser
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", &b.email), ("password", &b.password)],
+        )
+        .await;
+    assert_eq!(res.location.as_deref(), Some("/sign-in/code"));
+    let code = a.next_code().await;
+    let res = browser
+        .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
+        .await;
+    assert_ne!(res.status, 303, "signed in as B with A's seed");
+    assert_eq!(
+        browser
+            .get("/account")
+            .await
+            .location
+            .as_deref()
+            .map(|l| l.starts_with("/sign-in")),
+        Some(true)
+    );
+
+    // Rotation refuses while a seed does not open, naming the account, and changes nothing.
+    let new_key = format!(
+        "t2:{}",
+        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+    );
+    let out = keys_rotate(&app.db, &new_key, TEST_SEAL);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&b.id), "{}", stderr(&out));
+    assert_eq!(stored_seed(&app, &a.id), stored_a);
+    crate::helpers::execute(
+        &app,
+        &format!(
+            "UPDATE users SET totp_secret = NULL, totp_confirmed_at = NULL WHERE id = '{}'",
+            b.id
+        ),
+    );
+
+    // A seed left in clear from before sealing is sealed at the next start, and still works.
+    crate::helpers::execute(
+        &app,
+        &format!(
+            "UPDATE users SET totp_secret = '{seed_a}' WHERE id = '{}'",
+            a.id
+        ),
+    );
+    let out = run({
+        let mut c = portal(&app.db);
+        c.arg("migrate");
+        c
+    });
+    assert!(out.status.success(), "{}", stderr(&out));
+    let resealed = stored_seed(&app, &a.id);
+    assert!(resealed.starts_with("sealed:v1:t1:"), "{resealed}");
+    app.browser().sign_in(&mut a).await;
+
+    // Rotation: the new key current, the old one still accepted; every seed moves to the new key.
+    let out = keys_rotate(&app.db, &new_key, TEST_SEAL);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("1 re-sealed"), "{stdout}");
+    let rotated = stored_seed(&app, &a.id);
+    assert!(rotated.starts_with("sealed:v1:t2:"), "{rotated}");
+    // The old key can now be dropped: with the new key alone every seed opens...
+    let out = keys_rotate(&app.db, &new_key, "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("0 re-sealed, 0 sealed from clear, 1 already current"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // ...and the old key alone no longer opens them.
+    let out = keys_rotate(&app.db, TEST_SEAL, "");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("\"t2\""), "{}", stderr(&out));
+}

@@ -94,7 +94,20 @@ async fn first_sign_in_enrols_the_second_factor_and_renews_the_session() {
     // Recovery codes are stored hashed only.
     let mut conn = app.pool.get().unwrap();
     let stored = users::find(&mut conn, &staff.id).unwrap().unwrap();
-    assert_eq!(stored.totp_secret.as_deref(), Some(secret.as_str()));
+    // The seed is sealed (tests/api/attack_keys.rs): it opens, for this account only.
+    let sealed = stored.totp_secret.as_deref().unwrap();
+    assert!(!sealed.contains(secret.as_str()));
+    let keys = protection_portal::auth::keys::current();
+    let opened = keys
+        .open(
+            &protection_portal::auth::keys::totp_context(&staff.id),
+            sealed,
+        )
+        .unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&opened),
+        secret.as_str()
+    );
     assert_eq!(
         db::recovery_codes::count_unused(&mut conn, &staff.id).unwrap(),
         10
