@@ -24,9 +24,9 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::body::{self, BodyLimits, Early, Kind};
 use super::errors::PublicMessage;
-use crate::auth::secret;
+use crate::auth::{keys, secret};
 
-/// The session key and the form field that carry the token.
+/// The session key of the token's nonce, and the form field that carries the token.
 pub const SESSION_KEY: &str = "csrf";
 pub const FIELD: &str = "csrf_token";
 /// The header that may carry the token of a multipart form instead of its field.
@@ -36,21 +36,26 @@ pub const HEADER: &str = "x-csrf-token";
 /// (the first-administrator and invitation links): the cross-site checks still apply.
 const OWN_TOKEN_PATHS: [&str; 2] = ["/setup", "/invitation"];
 
+/// The session keeps only a random nonce; the token is the nonce's HMAC under the CSRF key,
+/// which is not in the database (`auth::keys`). Someone reading the sessions table learns the
+/// nonce and cannot make the token from it.
+fn token_of(nonce: &str) -> String {
+    keys::current().csrf_token(nonce)
+}
+
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> String {
-    if let Ok(Some(existing)) = session.get::<String>(SESSION_KEY) {
-        return existing;
+    if let Ok(Some(nonce)) = session.get::<String>(SESSION_KEY) {
+        return token_of(&nonce);
     }
-    let fresh = secret::generate();
-    let _ = session.insert(SESSION_KEY, &fresh);
-    fresh
+    rotate(session)
 }
 
 /// Replaces the token (at sign-in, so a token seen before sign-in is worthless after it).
 pub fn rotate(session: &Session) -> String {
-    let fresh = secret::generate();
-    let _ = session.insert(SESSION_KEY, &fresh);
-    fresh
+    let nonce = secret::generate();
+    let _ = session.insert(SESSION_KEY, &nonce);
+    token_of(&nonce)
 }
 
 fn refuse(req: ServiceRequest, why: &str) -> ServiceResponse {
@@ -113,7 +118,13 @@ pub async fn protect(
         return Ok(next.call(req).await?.map_into_left_body());
     }
 
-    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    let expected = req
+        .get_session()
+        .get::<String>(SESSION_KEY)
+        .ok()
+        .flatten()
+        .filter(|nonce| !nonce.is_empty())
+        .map(|nonce| token_of(&nonce));
     let valid = |sent: Option<&[u8]>| match (sent, &expected) {
         (Some(sent), Some(expected)) => {
             bool::from(sent.ct_eq(expected.as_bytes())) && !expected.is_empty()

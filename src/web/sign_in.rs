@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, PreEscaped, html};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::AppState;
@@ -16,7 +16,7 @@ use super::layout::{Chrome, page, respond, see_other};
 use super::session::{SESSION_LABEL, STAGE, STAGE_PASSWORD, STAGE_SIGNED_IN, client_addr};
 use super::session_store::{ABSOLUTE_UNTIL, CLIENT_ADDR, USER_AGENT, USER_ID};
 use crate::app::{self, sign_in};
-use crate::auth::{secret, totp};
+use crate::auth::{keys, secret, totp};
 use crate::db::{self, users};
 use crate::domain::FieldError;
 
@@ -57,6 +57,16 @@ fn unix_now() -> u64 {
 
 fn stage(session: &Session) -> Option<String> {
     session.get::<String>(STAGE).ok().flatten()
+}
+
+/// The authenticator key being set up, kept in the session sealed (bound to the account), so the
+/// sessions table does not hold it. A value that does not open counts as none: a new key is made.
+fn pending_secret(session: &Session, user_id: &str) -> Option<String> {
+    let sealed = session.get::<String>(ENROL_SECRET).ok().flatten()?;
+    keys::current()
+        .open(&keys::enrolment_context(user_id), &sealed)
+        .ok()
+        .map(|s| s.expose_secret().to_owned())
 }
 
 fn pending_user(session: &Session) -> Option<String> {
@@ -203,11 +213,12 @@ pub async fn show_enrolment(
     if user.totp_confirmed_at.is_some() {
         return Ok(see_other("/sign-in/code"));
     }
-    let secret_b32 = match session.get::<String>(ENROL_SECRET).ok().flatten() {
+    let secret_b32 = match pending_secret(&session, &user.id) {
         Some(s) => s,
         None => {
             let s = totp::new_secret();
-            insert(&session, ENROL_SECRET, &s)?;
+            let sealed = keys::current().seal(&keys::enrolment_context(&user.id), &s);
+            insert(&session, ENROL_SECRET, &sealed)?;
             s
         }
     };
@@ -224,11 +235,7 @@ pub async fn submit_enrolment(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, WebError> {
     let user_id = pending_user(&session).ok_or(WebError::SignInRequired)?;
-    let secret_b32 = session
-        .get::<String>(ENROL_SECRET)
-        .ok()
-        .flatten()
-        .ok_or(WebError::SignInRequired)?;
+    let secret_b32 = pending_secret(&session, &user_id).ok_or(WebError::SignInRequired)?;
     let addr = client_addr(&req);
     let policy = state.throttle_policy();
     let code = form.into_inner().code;

@@ -571,3 +571,64 @@ async fn totp_seeds_are_sealed_bound_to_their_account_and_rotate_to_a_new_key() 
     assert!(!out.status.success());
     assert!(stderr(&out).contains("\"t2\""), "{}", stderr(&out));
 }
+
+#[actix_web::test]
+async fn the_session_row_holds_neither_the_pending_secret_nor_a_usable_csrf_token() {
+    use crate::helpers::between;
+    let app = crate::helpers::spawn_app().await;
+    let mission = app.add_mission("Embassy of Iceland").await;
+    let mut person = app.add_person("mission_staff", Some(&mission), None).await;
+    let browser = app.browser();
+    let res = browser
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", &person.email), ("password", &person.password)],
+        )
+        .await;
+    assert_eq!(res.location.as_deref(), Some("/sign-in/enrol"));
+    let page = browser.get("/sign-in/enrol").await;
+    let secret = between(&page.body, "<span class=\"secret\">", "</span>").expect("key shown");
+    let token = page.csrf();
+
+    // Someone reading the sessions table during enrolment.
+    let states = crate::helpers::text_rows(&app, "SELECT state AS line FROM sessions");
+    assert!(!states.is_empty());
+    for state in &states {
+        assert!(
+            !state.contains(&secret),
+            "pending secret in the session row: {state}"
+        );
+        assert!(
+            !state.to_lowercase().contains(&secret.to_lowercase()),
+            "pending secret in the session row"
+        );
+        assert!(
+            !state.contains(&token),
+            "CSRF token in the session row: {state}"
+        );
+    }
+    // What the row does hold for CSRF does not pass as the token.
+    let stored: std::collections::HashMap<String, String> = states
+        .iter()
+        .filter_map(|s| serde_json::from_str(s).ok())
+        .find(|m: &std::collections::HashMap<String, String>| m.contains_key("csrf"))
+        .expect("a session with a CSRF nonce");
+    let nonce: String = serde_json::from_str(&stored["csrf"]).unwrap();
+    person.totp_secret = Some(secret.clone());
+    let code = person.next_code().await;
+    let forged = browser
+        .post("/sign-in/enrol", &[("csrf_token", &nonce), ("code", &code)])
+        .await;
+    assert_eq!(forged.status, 403, "{}", forged.body);
+
+    // The page's own token still works, and the enrolment completes with the key shown.
+    let done = browser
+        .post("/sign-in/enrol", &[("csrf_token", &token), ("code", &code)])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Save your recovery codes"));
+    for state in crate::helpers::text_rows(&app, "SELECT state AS line FROM sessions") {
+        assert!(!state.contains(&secret));
+    }
+}
