@@ -247,6 +247,23 @@ pub fn step_visible(actor: &Actor, mission_visible: bool) -> bool {
     actor.role != Role::MissionStaff || mission_visible
 }
 
+/// How a step that submitted a threat assessment is shown to the viewer, given the
+/// classification of the assessment it submitted (`None` if it cannot be told): not at all to
+/// those not told of that assessment (`Absent`) — the step would tell them that one was written;
+/// its author named only to those who read the assessment in full (`Full`); to everyone else
+/// the step is PST's.
+pub fn assessment_step_view(
+    actor: &Actor,
+    classification: Option<Classification>,
+) -> AssessmentView {
+    match classification {
+        Some(c) if actor.role != Role::MissionStaff => assessment_view(actor, c),
+        // PST analysts are told of their own organisation's steps, whoever wrote them.
+        _ if actor.role == Role::PstAnalyst => AssessmentView::ExistenceOnly,
+        _ => AssessmentView::Absent,
+    }
+}
+
 /// Whether a step is visible to the mission, decided when it is taken: the mission's own steps,
 /// and any step that changes the status the mission sees.
 pub fn step_visible_to_mission(action: Action, from: State, to: State) -> bool {
@@ -311,6 +328,31 @@ mod tests {
             mission_id: mission.map(Into::into),
             clearance,
         }
+    }
+
+    #[test]
+    fn an_assessment_step_is_told_only_to_those_told_of_the_assessment() {
+        let secret = Some(Classification::Secret);
+        let view = |role, clearance| assessment_step_view(&actor(role, None, clearance), secret);
+        assert_eq!(
+            view(Role::PoliceLiaison, Clearance::Secret),
+            AssessmentView::Full
+        );
+        assert_eq!(
+            view(Role::PoliceLiaison, Clearance::Restricted),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            view(Role::MfaOfficer, Clearance::None),
+            AssessmentView::ExistenceOnly
+        );
+        assert_eq!(
+            view(Role::PstAnalyst, Clearance::Restricted),
+            AssessmentView::Absent
+        );
+        let staff = actor(Role::MissionStaff, Some("m"), Clearance::None);
+        assert_eq!(assessment_step_view(&staff, secret), AssessmentView::Absent);
+        assert_eq!(assessment_step_view(&staff, None), AssessmentView::Absent);
     }
 
     #[test]

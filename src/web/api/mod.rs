@@ -174,6 +174,35 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
     api.into()
 }
 
+/// A JSON body that must be an object. serde reads a struct from an array too, field by field
+/// in order (`["submit", 3, null, …]` would be a transition), and every body of this API is an
+/// object: anything else — an array, a string, a number, `null` — breaks the schema (422).
+/// Duplicate and unknown fields are still caught by the body's own `Deserialize`.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OnlyAnObject<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyAnObject<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(OnlyAnObject(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+/// The extractor of every JSON body of the API: an object, within the body limit, read with
+/// `json_error`'s answers.
+pub type ApiJson<T> = web::Json<Object<T>>;
+
 /// Query strings that cannot be read (400).
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
