@@ -80,7 +80,7 @@ pub fn may_see_request(actor: &Actor, r: &RequestScope<'_>) -> bool {
         Role::MfaOfficer => r.state != State::Draft,
         Role::PoliceLiaison => r.reached_police,
         Role::PstAnalyst => r.referred_to_pst,
-        Role::Admin => false,
+        Role::Admin | Role::Auditor => false,
     }
 }
 
@@ -122,7 +122,7 @@ pub fn list_scope(actor: &Actor) -> ListScope {
         (Role::MfaOfficer, _) => ListScope::Submitted,
         (Role::PoliceLiaison, _) => ListScope::ReachedPolice,
         (Role::PstAnalyst, _) => ListScope::ReferredToPst,
-        (Role::Admin, _) => ListScope::Nothing,
+        (Role::Admin | Role::Auditor, _) => ListScope::Nothing,
     }
 }
 
@@ -237,7 +237,7 @@ pub fn organisation_label(role: Role) -> &'static str {
         Role::MfaOfficer => "Ministry of Foreign Affairs",
         Role::PoliceLiaison => "Oslo Police District",
         Role::PstAnalyst => "PST",
-        Role::Admin => PORTAL_LABEL,
+        Role::Admin | Role::Auditor => PORTAL_LABEL,
     }
 }
 
@@ -268,6 +268,46 @@ pub fn assessment_step_view(
 /// and any step that changes the status the mission sees.
 pub fn step_visible_to_mission(action: Action, from: State, to: State) -> bool {
     from.mission_status() != to.mission_status() || action.taken_by_the_mission()
+}
+
+/// How much of one security-log entry a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEntryView {
+    /// Every column.
+    Full,
+    /// The kind of event, its outcome, when, and the organisation that acted — not who, from
+    /// where, which request or item, nor the detail (the step, the states it went between).
+    KindAndOrganisation,
+}
+
+/// Whether a security-log entry is about case work: a step of a request's life cycle, a read
+/// of a classified message or assessment, a refusal on a request or on a request's page.
+pub fn is_case_event(target_type: Option<&str>, target_id: Option<&str>) -> bool {
+    match target_type {
+        Some("request" | "message" | "assessment") => true,
+        Some("route") => target_id.is_some_and(|path| {
+            path.starts_with("/requests/") || path.starts_with("/api/v1/requests/")
+        }),
+        _ => false,
+    }
+}
+
+/// What `actor` reads of a security-log entry: administrators keep accounts and the portal
+/// running and must not learn case routing (which request went to PST, who handled it) from
+/// the log; only those who may read case events (`Capability::ReadCaseEvents`: auditors) read
+/// those entries in full.
+pub fn log_entry_view(
+    actor: &Actor,
+    target_type: Option<&str>,
+    target_id: Option<&str>,
+) -> LogEntryView {
+    let auditor =
+        super::access::authorise(actor, super::access::Capability::ReadCaseEvents).is_ok();
+    if auditor || !is_case_event(target_type, target_id) {
+        LogEntryView::Full
+    } else {
+        LogEntryView::KindAndOrganisation
+    }
 }
 
 /// The classifications an author may choose: within their clearance and the installation's
@@ -327,6 +367,38 @@ mod tests {
             role,
             mission_id: mission.map(Into::into),
             clearance,
+        }
+    }
+
+    #[test]
+    fn administrators_read_case_events_as_kind_and_organisation_only() {
+        let admin = actor(Role::Admin, None, Clearance::None);
+        let auditor = actor(Role::Auditor, None, Clearance::None);
+        for (target_type, target_id) in [
+            (Some("request"), Some("r1")),
+            (Some("assessment"), Some("a1")),
+            (Some("message"), Some("m1")),
+            (Some("route"), Some("/requests/r1/transitions")),
+            (Some("route"), Some("/api/v1/requests/r1")),
+        ] {
+            assert_eq!(
+                log_entry_view(&admin, target_type, target_id),
+                LogEntryView::KindAndOrganisation
+            );
+            assert_eq!(
+                log_entry_view(&auditor, target_type, target_id),
+                LogEntryView::Full
+            );
+        }
+        for (target_type, target_id) in [
+            (Some("user"), Some("u1")),
+            (Some("route"), Some("/admin/users")),
+            (None, None),
+        ] {
+            assert_eq!(
+                log_entry_view(&admin, target_type, target_id),
+                LogEntryView::Full
+            );
         }
     }
 

@@ -413,3 +413,49 @@ async fn a_mission_cannot_tell_decided_from_the_other_assessment_states() {
     }
     assert!(seen[0].3.contains("withdraw"), "{:?}", seen[0]);
 }
+#[actix_web::test]
+async fn the_administrators_log_does_not_show_case_routing() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let id = app.request_in(&c, "pst_review").await;
+    let mut admin = app.add_person("admin", None, None).await;
+    let browser = app.signed_in(&mut admin).await;
+    let page = browser
+        .get("/admin/security-log?event=request_transition")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("request_transition"), "{}", page.body);
+    for secret in [
+        id.as_str(),
+        "refer_to_pst",
+        "pst_review",
+        &c.pst.id,
+        &c.police.id,
+    ] {
+        assert!(
+            !page.body.contains(secret),
+            "the administrator reads {secret}: {}",
+            page.body
+        );
+    }
+    // The organisation is named.
+    assert!(page.body.contains("oslo_police"), "{}", page.body);
+    // Filtering by a request does not bring it back either.
+    let all = browser.get("/admin/security-log").await;
+    assert!(!all.body.contains(&id), "{}", all.body);
+
+    // The security auditor reads the same entries in full, and administers nothing.
+    let mut auditor = app.add_person("auditor", None, None).await;
+    let audit = app.signed_in(&mut auditor).await;
+    let page = audit
+        .get("/admin/security-log?event=request_transition")
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&id), "{}", page.body);
+    assert!(page.body.contains("refer_to_pst"), "{}", page.body);
+    assert_eq!(audit.get("/admin/users").await.status, 403);
+    assert_eq!(
+        audit.get("/").await.location.as_deref(),
+        Some("/admin/security-log")
+    );
+}
