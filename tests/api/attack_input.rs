@@ -156,6 +156,29 @@ async fn json_bodies_that_are_not_objects_are_refused() {
         )
         .await;
     assert_eq!(status, 422, "{body}");
+    // Nor inside a body: a contact, a measure, an assessment read from arrays.
+    let mut contact_as_array = request_body("Guard at the chancery");
+    contact_as_array["contact"] = json!(["Guðrún", "+354 555 0100", "gudrun@iceland.example"]);
+    let mut measure_as_array = request_body("Guard at the chancery");
+    measure_as_array["measures"] = json!([[
+        "static_guard",
+        "chancery",
+        null,
+        day(1),
+        null,
+        "Around the clock"
+    ]]);
+    for body in [contact_as_array, measure_as_array] {
+        let (status, answer) = staff.post("/api/v1/requests", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+    }
+    let (status, answer) = staff
+        .act(
+            &id,
+            json!({ "action": "submit_assessment", "assessment": ["moderate", "x", null, null] }),
+        )
+        .await;
+    assert_eq!(status, 422, "{answer}");
 }
 
 #[actix_web::test]

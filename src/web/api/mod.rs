@@ -199,6 +199,44 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
     }
 }
 
+/// `deserialize_with` for a member that must be an object (as a body must: `Object`).
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Object<T> as serde::Deserialize>::deserialize(deserializer).map(|o| o.0)
+}
+
+/// `deserialize_with` for a member that is a list of objects.
+pub fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Vec<Object<T>> as serde::Deserialize>::deserialize(deserializer)
+        .map(|list| list.into_iter().map(|o| o.0).collect())
+}
+
+/// `deserialize_with` for an optional member that is an object (with `#[serde(default)]`).
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<Object<T>> as serde::Deserialize>::deserialize(deserializer).map(|o| o.map(|o| o.0))
+}
+
+/// `deserialize_with` for an optional member that is a list of objects (with `#[serde(default)]`).
+pub fn optional_objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<Vec<Object<T>>> as serde::Deserialize>::deserialize(deserializer)
+        .map(|o| o.map(|list| list.into_iter().map(|o| o.0).collect()))
+}
+
 /// The extractor of every JSON body of the API: an object, within the body limit, read with
 /// `json_error`'s answers.
 pub type ApiJson<T> = web::Json<Object<T>>;
