@@ -313,6 +313,22 @@ async fn names_made_only_of_invisible_characters_are_refused() {
         .await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(named_fields(&answer), ["name"], "{answer}");
+    // A token's name on the account page.
+    let mut a = c.a.clone();
+    let browser = app.signed_in(&mut a).await;
+    let page = browser
+        .submit(
+            "/account",
+            "/account/tokens",
+            &[("token_name", invisible[2]), ("expires_in_days", "")],
+        )
+        .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        !page.body.contains("pp_"),
+        "no token is shown: {}",
+        page.body
+    );
     // Visible text with a joiner inside is a name like any other.
     let mut body = request_body("x");
     body["title"] = json!("Guard at the chancery\u{200D}");
