@@ -112,7 +112,7 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: String,
-        /// mission_staff, mfa_officer, police_liaison, pst_analyst or admin.
+        /// mission_staff, mfa_officer, police_liaison, pst_analyst, admin or auditor.
         #[arg(long)]
         role: String,
         /// The mission's id (mission staff only).

@@ -39,8 +39,15 @@ pub fn seed(
     if missions::count(conn)? > 0 || users::count(conn)? > 0 {
         return Ok(None);
     }
-    let people: [DemoPerson; 6] = [
+    let people: [DemoPerson; 7] = [
         ("admin@portal.example", "Per Operatør", "admin", None, None),
+        (
+            "auditor@portal.example",
+            "Kari Revisor",
+            "auditor",
+            None,
+            None,
+        ),
         (
             "staff@iceland-embassy.example",
             "Guðrún Jónsdóttir",

@@ -24,12 +24,16 @@ pub enum Capability {
     AdministerDeliveries,
     /// The in-portal notifications about one's own requests.
     ReadNotifications,
-    /// Read the security log (who did what; never classified text).
+    /// Read the security log (who did what; never classified text). Entries about case work
+    /// show only their kind and the organisation (`disclosure::log_entry_view`).
     ReadSecurityLog,
+    /// Read the security log's entries about case work in full: which request, which step, who
+    /// (security auditors; SECURITY.md, "The security log's two readers").
+    ReadCaseEvents,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 10] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
@@ -39,6 +43,7 @@ impl Capability {
         Self::AdministerDeliveries,
         Self::ReadNotifications,
         Self::ReadSecurityLog,
+        Self::ReadCaseEvents,
     ];
 }
 
@@ -58,10 +63,13 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
         Capability::DraftRequests => actor.role == Role::MissionStaff,
         Capability::AdministerMissions
         | Capability::AdministerUsers
-        | Capability::AdministerDeliveries
-        | Capability::ReadSecurityLog => actor.role == Role::Admin,
-        // Administrators are told nothing about requests.
-        Capability::ReadNotifications | Capability::ListRequests => actor.role != Role::Admin,
+        | Capability::AdministerDeliveries => actor.role == Role::Admin,
+        Capability::ReadSecurityLog => matches!(actor.role, Role::Admin | Role::Auditor),
+        Capability::ReadCaseEvents => actor.role == Role::Auditor,
+        // Administrators and auditors take no part in case work.
+        Capability::ReadNotifications | Capability::ListRequests => {
+            !matches!(actor.role, Role::Admin | Role::Auditor)
+        }
     };
     if allowed {
         Ok(())
@@ -144,13 +152,18 @@ mod tests {
                     Capability::DraftRequests if role == Role::MissionStaff => Ok(()),
                     Capability::DraftRequests => Err(Refusal::Forbidden),
                     Capability::ReadNotifications | Capability::ListRequests
-                        if role != Role::Admin =>
+                        if !matches!(role, Role::Admin | Role::Auditor) =>
                     {
                         Ok(())
                     }
                     Capability::ReadNotifications | Capability::ListRequests => {
                         Err(Refusal::Forbidden)
                     }
+                    Capability::ReadSecurityLog if matches!(role, Role::Admin | Role::Auditor) => {
+                        Ok(())
+                    }
+                    Capability::ReadCaseEvents if role == Role::Auditor => Ok(()),
+                    Capability::ReadCaseEvents => Err(Refusal::Forbidden),
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
                     | Capability::AdministerDeliveries

@@ -80,7 +80,7 @@ pub fn may_see_request(actor: &Actor, r: &RequestScope<'_>) -> bool {
         Role::MfaOfficer => r.state != State::Draft,
         Role::PoliceLiaison => r.reached_police,
         Role::PstAnalyst => r.referred_to_pst,
-        Role::Admin => false,
+        Role::Admin | Role::Auditor => false,
     }
 }
 
@@ -122,7 +122,7 @@ pub fn list_scope(actor: &Actor) -> ListScope {
         (Role::MfaOfficer, _) => ListScope::Submitted,
         (Role::PoliceLiaison, _) => ListScope::ReachedPolice,
         (Role::PstAnalyst, _) => ListScope::ReferredToPst,
-        (Role::Admin, _) => ListScope::Nothing,
+        (Role::Admin | Role::Auditor, _) => ListScope::Nothing,
     }
 }
 
@@ -237,7 +237,7 @@ pub fn organisation_label(role: Role) -> &'static str {
         Role::MfaOfficer => "Ministry of Foreign Affairs",
         Role::PoliceLiaison => "Oslo Police District",
         Role::PstAnalyst => "PST",
-        Role::Admin => PORTAL_LABEL,
+        Role::Admin | Role::Auditor => PORTAL_LABEL,
     }
 }
 
@@ -247,10 +247,67 @@ pub fn step_visible(actor: &Actor, mission_visible: bool) -> bool {
     actor.role != Role::MissionStaff || mission_visible
 }
 
+/// How a step that submitted a threat assessment is shown to the viewer, given the
+/// classification of the assessment it submitted (`None` if it cannot be told): not at all to
+/// those not told of that assessment (`Absent`) — the step would tell them that one was written;
+/// its author named only to those who read the assessment in full (`Full`); to everyone else
+/// the step is PST's.
+pub fn assessment_step_view(
+    actor: &Actor,
+    classification: Option<Classification>,
+) -> AssessmentView {
+    match classification {
+        Some(c) if actor.role != Role::MissionStaff => assessment_view(actor, c),
+        // PST analysts are told of their own organisation's steps, whoever wrote them.
+        _ if actor.role == Role::PstAnalyst => AssessmentView::ExistenceOnly,
+        _ => AssessmentView::Absent,
+    }
+}
+
 /// Whether a step is visible to the mission, decided when it is taken: the mission's own steps,
 /// and any step that changes the status the mission sees.
 pub fn step_visible_to_mission(action: Action, from: State, to: State) -> bool {
     from.mission_status() != to.mission_status() || action.taken_by_the_mission()
+}
+
+/// How much of one security-log entry a reader sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogEntryView {
+    /// Every column.
+    Full,
+    /// The kind of event, its outcome, when, and the organisation that acted — not who, from
+    /// where, which request or item, nor the detail (the step, the states it went between).
+    KindAndOrganisation,
+}
+
+/// Whether a security-log entry is about case work: a step of a request's life cycle, a read
+/// of a classified message or assessment, a refusal on a request or on a request's page.
+pub fn is_case_event(target_type: Option<&str>, target_id: Option<&str>) -> bool {
+    match target_type {
+        Some("request" | "message" | "assessment") => true,
+        Some("route") => target_id.is_some_and(|path| {
+            path.starts_with("/requests/") || path.starts_with("/api/v1/requests/")
+        }),
+        _ => false,
+    }
+}
+
+/// What `actor` reads of a security-log entry: administrators keep accounts and the portal
+/// running and must not learn case routing (which request went to PST, who handled it) from
+/// the log; only those who may read case events (`Capability::ReadCaseEvents`: auditors) read
+/// those entries in full.
+pub fn log_entry_view(
+    actor: &Actor,
+    target_type: Option<&str>,
+    target_id: Option<&str>,
+) -> LogEntryView {
+    let auditor =
+        super::access::authorise(actor, super::access::Capability::ReadCaseEvents).is_ok();
+    if auditor || !is_case_event(target_type, target_id) {
+        LogEntryView::Full
+    } else {
+        LogEntryView::KindAndOrganisation
+    }
 }
 
 /// The classifications an author may choose: within their clearance and the installation's
@@ -311,6 +368,63 @@ mod tests {
             mission_id: mission.map(Into::into),
             clearance,
         }
+    }
+
+    #[test]
+    fn administrators_read_case_events_as_kind_and_organisation_only() {
+        let admin = actor(Role::Admin, None, Clearance::None);
+        let auditor = actor(Role::Auditor, None, Clearance::None);
+        for (target_type, target_id) in [
+            (Some("request"), Some("r1")),
+            (Some("assessment"), Some("a1")),
+            (Some("message"), Some("m1")),
+            (Some("route"), Some("/requests/r1/transitions")),
+            (Some("route"), Some("/api/v1/requests/r1")),
+        ] {
+            assert_eq!(
+                log_entry_view(&admin, target_type, target_id),
+                LogEntryView::KindAndOrganisation
+            );
+            assert_eq!(
+                log_entry_view(&auditor, target_type, target_id),
+                LogEntryView::Full
+            );
+        }
+        for (target_type, target_id) in [
+            (Some("user"), Some("u1")),
+            (Some("route"), Some("/admin/users")),
+            (None, None),
+        ] {
+            assert_eq!(
+                log_entry_view(&admin, target_type, target_id),
+                LogEntryView::Full
+            );
+        }
+    }
+
+    #[test]
+    fn an_assessment_step_is_told_only_to_those_told_of_the_assessment() {
+        let secret = Some(Classification::Secret);
+        let view = |role, clearance| assessment_step_view(&actor(role, None, clearance), secret);
+        assert_eq!(
+            view(Role::PoliceLiaison, Clearance::Secret),
+            AssessmentView::Full
+        );
+        assert_eq!(
+            view(Role::PoliceLiaison, Clearance::Restricted),
+            AssessmentView::Absent
+        );
+        assert_eq!(
+            view(Role::MfaOfficer, Clearance::None),
+            AssessmentView::ExistenceOnly
+        );
+        assert_eq!(
+            view(Role::PstAnalyst, Clearance::Restricted),
+            AssessmentView::Absent
+        );
+        let staff = actor(Role::MissionStaff, Some("m"), Clearance::None);
+        assert_eq!(assessment_step_view(&staff, secret), AssessmentView::Absent);
+        assert_eq!(assessment_step_view(&staff, None), AssessmentView::Absent);
     }
 
     #[test]

@@ -57,7 +57,14 @@ pub enum Audience {
     AccountOwner,
 }
 
-const EVERYONE: &[Role] = &[MissionStaff, MfaOfficer, PoliceLiaison, PstAnalyst, Admin];
+const EVERYONE: &[Role] = &[
+    MissionStaff,
+    MfaOfficer,
+    PoliceLiaison,
+    PstAnalyst,
+    Admin,
+    Auditor,
+];
 
 impl Notice {
     /// Whom it goes to.
@@ -127,7 +134,7 @@ impl Notice {
             // Receipts go to whoever submits: mission staff.
             Audience::Performer => &[MissionStaff],
             Audience::Handlers => &[MfaOfficer, PoliceLiaison, PstAnalyst],
-            Audience::AllOf(Admin) | Audience::AccountOwner => EVERYONE,
+            Audience::AllOf(Admin | Auditor) | Audience::AccountOwner => EVERYONE,
         }
     }
 }

@@ -165,6 +165,62 @@ pub fn measure_field(index: usize, field: &str) -> String {
     format!("measures[{index}].{field}")
 }
 
+/// The fields of a request as forms and the API name them; a request carries nothing else (no
+/// classification, no assignee, no state: those are set by the steps of its life cycle).
+pub fn is_request_field(name: &str) -> bool {
+    const MEASURE: [&str; 6] = [
+        "kind",
+        "location",
+        "address",
+        "starts_on",
+        "ends_on",
+        "description",
+    ];
+    match name {
+        "title" | "justification" | "urgency" | "contact.name" | "contact.phone"
+        | "contact.email" => true,
+        _ => name
+            .strip_prefix("measures[")
+            .and_then(|rest| rest.split_once("]."))
+            .is_some_and(|(i, field)| {
+                i.parse::<usize>().is_ok_and(|i| i < MAX_MEASURES + 1) && MEASURE.contains(&field)
+            }),
+    }
+}
+
+/// How far ahead a measure may start: protection is asked for what is being planned; a start
+/// years away is a typing error (or a request parked in the queues).
+pub const START_AHEAD_MONTHS: u32 = 24;
+/// How far ahead a measure may end. Longer than a start: a measure may last a long time, and
+/// one without end is written with an empty end date.
+pub const END_AHEAD_MONTHS: u32 = 60;
+/// How far back any date of a request may lie (a draft may keep a start that has passed until
+/// it is submitted, but not one from another era).
+pub const PAST_MONTHS: u32 = 12;
+
+/// Whether `date` lies within `PAST_MONTHS` before `today` and `ahead_months` after it.
+pub fn check_horizon(date: NaiveDate, today: NaiveDate, ahead_months: u32) -> Result<(), String> {
+    let latest = today
+        .checked_add_months(chrono::Months::new(ahead_months))
+        .unwrap_or(NaiveDate::MAX);
+    let earliest = today
+        .checked_sub_months(chrono::Months::new(PAST_MONTHS))
+        .unwrap_or(NaiveDate::MIN);
+    if date > latest {
+        Err(format!(
+            "must be at most {} years from today",
+            ahead_months / 12
+        ))
+    } else if date < earliest {
+        Err(format!(
+            "must be at most {} months before today",
+            PAST_MONTHS
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn parse_date(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map_err(|_| "must be a date written YYYY-MM-DD".to_owned())
@@ -288,6 +344,15 @@ pub fn validate(
             && start < today
         {
             err("starts_on", "must not be in the past".into());
+        } else if let Some(start) = starts_on
+            && let Err(e) = check_horizon(start, today, START_AHEAD_MONTHS)
+        {
+            err("starts_on", e);
+        }
+        if let Some(end) = ends_on
+            && let Err(e) = check_horizon(end, today, END_AHEAD_MONTHS)
+        {
+            err("ends_on", e);
         }
         if let (Some(start), Some(end)) = (starts_on, ends_on)
             && end < start
@@ -349,6 +414,23 @@ mod tests {
             ends_on: "2026-12-31".into(),
             description: "Around the clock during the visit".into(),
         }
+    }
+
+    #[test]
+    fn dates_stay_within_a_horizon() {
+        let t = today();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(check_horizon(d("2028-11-23"), t, START_AHEAD_MONTHS).is_ok());
+        assert!(check_horizon(d("2028-11-24"), t, START_AHEAD_MONTHS).is_err());
+        assert!(check_horizon(d("2031-11-23"), t, END_AHEAD_MONTHS).is_ok());
+        assert!(check_horizon(d("9999-12-31"), t, END_AHEAD_MONTHS).is_err());
+        assert!(check_horizon(d("2025-11-23"), t, 0).is_ok());
+        assert!(check_horizon(d("2025-11-22"), t, 0).is_err());
+        let mut far = complete();
+        far.measures[0].starts_on = "2029-01-01".into();
+        far.measures[0].ends_on = String::new();
+        let errors = validate(&far, Strictness::Draft, t).unwrap_err();
+        assert_eq!(errors[0].field, "measures[0].starts_on");
     }
 
     fn complete() -> RequestInput {

@@ -7,9 +7,10 @@ crate::codes! {
         PoliceLiaison = "police_liaison", "Oslo Police District liaison";
         PstAnalyst = "pst_analyst", "PST analyst";
         Admin = "admin", "Portal administrator";
+        Auditor = "auditor", "Security auditor";
     }
     else |s| format!(
-        "must be one of mission_staff, mfa_officer, police_liaison, pst_analyst, admin (got {s:?})"
+        "must be one of mission_staff, mfa_officer, police_liaison, pst_analyst, admin, auditor (got {s:?})"
     )
 }
 
@@ -21,7 +22,7 @@ impl Role {
             Self::MfaOfficer => "mfa",
             Self::PoliceLiaison => "oslo_police",
             Self::PstAnalyst => "pst",
-            Self::Admin => "operator",
+            Self::Admin | Self::Auditor => "operator",
         }
     }
 
@@ -50,6 +51,7 @@ mod tests {
             assert_eq!(r.belongs_to_mission(), r == Role::MissionStaff);
         }
         assert!(!Role::Admin.is_authority());
+        assert!(!Role::Auditor.is_authority());
         assert!(!Role::MissionStaff.is_authority());
         assert!("Admin".parse::<Role>().is_err());
     }

@@ -209,7 +209,8 @@ pub const RULES: [Rule; 15] = [
     // The portal ends the measures once every end date has passed.
     row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal,
         &[Notice::MeasuresEnded]),
-    row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview],
+    // Until the reply is sent (SPEC § 5): a mission cannot tell `decided` from the states before.
+    row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview, Decided],
         Target::To(Withdrawn), MISSION,
         &[Notice::RequestWithdrawn]),
 ];
@@ -406,6 +407,7 @@ mod tests {
                     AwaitingMission,
                     PoliceReview,
                     PstReview,
+                    Decided,
                 ],
                 Withdrawn,
                 Role::MissionStaff,
@@ -514,6 +516,18 @@ mod tests {
             MissionStatus::UnderAssessment.states(),
             vec![InTriage, PoliceReview, PstReview, Decided]
         );
+    }
+
+    #[test]
+    fn a_mission_has_the_same_actions_in_every_state_it_reads_as_under_assessment() {
+        let staff = actor(Role::MissionStaff, Some("m1"));
+        for state in MissionStatus::UnderAssessment.states() {
+            assert_eq!(
+                available(&facts(state), &staff),
+                vec![Action::Withdraw],
+                "{state}"
+            );
+        }
     }
 
     fn any_action() -> impl Strategy<Value = Action> {

@@ -621,6 +621,16 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Police review", "Til vurdering hos politiet"),
     ("Portal administrator", "Portaladministrator"),
+    ("Security auditor", "Sikkerhetsrevisor"),
+    (
+        "Entries about case work show only their kind, outcome, time and organisation; security auditors read them in full.",
+        "Oppføringer om saksbehandling viser bare type, utfall, tidspunkt og organisasjon; sikkerhetsrevisorer leser dem i sin helhet.",
+    ),
+    ("case work", "saksbehandling"),
+    (
+        "withheld (auditors only)",
+        "holdt tilbake (bare for revisorer)",
+    ),
     ("Prefix", "Prefiks"),
     ("Previous page", "Forrige side"),
     (

@@ -27,6 +27,9 @@ pub async fn show(
     if viewer.actor.role == Role::Admin {
         return Ok(see_other("/admin/users"));
     }
+    if viewer.actor.role == Role::Auditor {
+        return Ok(see_other("/admin/security-log"));
+    }
     viewer.require(Capability::ListRequests)?;
     queues(&viewer, &state, query.into_inner()).await
 }

@@ -57,7 +57,10 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                         li { a href="/admin/deliveries" { (tr("E-mail delivery")) } }
                                         li { a href="/admin/security-log" { (tr("Security log")) } }
                                     }
-                                    @if me.role != Role::Admin {
+                                    @if me.role == Role::Auditor {
+                                        li { a href="/admin/security-log" { (tr("Security log")) } }
+                                    }
+                                    @if !matches!(me.role, Role::Admin | Role::Auditor) {
                                         li {
                                             a href="/notifications" {
                                                 (tr("Notifications"))

@@ -28,7 +28,7 @@ use crate::domain::disclosure::{self, AssessmentView};
 use crate::domain::ids::RequestId;
 use crate::domain::request::{
     Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, ThreatLevel, Urgency,
-    measure_field,
+    is_request_field, measure_field,
 };
 use crate::domain::workflow::Action;
 use crate::domain::{Classification, FieldError};
@@ -73,6 +73,28 @@ fn version(f: &HashMap<String, String>) -> Result<i32, WebError> {
     get(f, "version")
         .parse()
         .map_err(|_| WebError::BadRequest("The form is missing the request's version.".into()))
+}
+
+/// Refuses every field the request form does not have (a classification, an assignee…),
+/// naming each: what would be ignored is refused, so nobody believes they set it.
+fn refuse_foreign_request_fields(
+    f: &HashMap<String, String>,
+    editing: bool,
+) -> Result<(), WebError> {
+    let mut foreign: Vec<FieldError> = f
+        .keys()
+        .filter(|name| {
+            !(is_request_field(name)
+                || matches!(name.as_str(), "csrf_token" | "op" | "measure_count")
+                || (editing && name.as_str() == "version"))
+        })
+        .map(|name| FieldError::new(name.clone(), "is not a field of this form"))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort_by(|a, b| a.field.cmp(&b.field));
+    Err(AppError::Invalid(foreign).into())
 }
 
 /// The request form's fields, measures named `measures[i].kind` and so on.
@@ -361,6 +383,7 @@ pub async fn create(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::DraftRequests)?;
     let f = parse_form(&body)?;
+    refuse_foreign_request_fields(&f, false)?;
     let mut input = request_input(&f);
     let op = get(&f, "op");
     if rearrange(&op, &mut input) {
@@ -455,6 +478,7 @@ pub async fn update(
     let id = path.into_inner();
     let f = parse_form(&body)?;
     let seen = version(&f)?;
+    refuse_foreign_request_fields(&f, true)?;
     let mut input = request_input(&f);
     let op = get(&f, "op");
     let action = format!("/requests/{id}/edit");
@@ -731,10 +755,63 @@ fn action_form(
     }
 }
 
+/// The field of `TransitionFields` (SPEC § 8's name) a transition form's field belongs to; `""`
+/// for the fields every action form has; `None` for a name no action form has.
+fn transition_group(name: &str) -> Option<&'static str> {
+    let under = |prefix: &str, fields: &[&str]| {
+        name.strip_prefix(prefix)
+            .is_some_and(|rest| fields.contains(&rest))
+    };
+    let indexed = |prefix: &str, fields: &[&str]| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once("]."))
+            .is_some_and(|(i, field)| i.parse::<usize>().is_ok() && fields.contains(&field))
+    };
+    match name {
+        "csrf_token" | "action" | "version" => Some(""),
+        "assignee_id" => Some("assignee_id"),
+        "message" => Some("message"),
+        "reason" => Some("reason"),
+        "reply" => Some("reply"),
+        "outcome_count" => Some("outcomes"),
+        "implemented_count" => Some("implemented"),
+        _ if under("note.", &["body", "classification", "declassify_on"]) => Some("note"),
+        _ if under(
+            "assessment.",
+            &["threat_level", "summary", "classification", "declassify_on"],
+        ) =>
+        {
+            Some("assessment")
+        }
+        _ if indexed("outcomes[", &["measure_id", "outcome", "conditions"]) => Some("outcomes"),
+        _ if indexed("implemented[", &["measure_id", "implemented_on"]) => Some("implemented"),
+        _ => None,
+    }
+}
+
 fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebError> {
     let action = Action::parse(&get(f, "action"))
         .ok_or_else(|| WebError::BadRequest("Unknown action.".into()))?;
     let version = version(f)?;
+    // A field the action does not take is refused, named as the form names it.
+    let carried = req::carries(action);
+    let mut foreign: Vec<FieldError> = f
+        .keys()
+        .filter_map(|name| match transition_group(name) {
+            Some("") => None,
+            Some(group) if carried.contains(&group) => None,
+            Some(_) => Some(FieldError::new(
+                name.clone(),
+                format!("is not taken by the action {}", action.code()),
+            )),
+            None => Some(FieldError::new(name.clone(), "is not a field of this form")),
+        })
+        .collect();
+    if !foreign.is_empty() {
+        foreign.sort_by(|a, b| a.field.cmp(&b.field));
+        return Err(AppError::Invalid(foreign).into());
+    }
+    let given = |group: &str| f.keys().any(|k| transition_group(k) == Some(group));
     let mut input = TransitionFields {
         assignee_id: opt(f, "assignee_id"),
         message: opt(f, "message"),
@@ -742,14 +819,14 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
         reply: opt(f, "reply"),
         ..TransitionFields::default()
     };
-    if f.contains_key("note.body") {
+    if given("note") {
         input.note = Some(req::NoteInput {
             body: get(f, "note.body"),
             classification: get(f, "note.classification"),
             declassify_on: opt(f, "note.declassify_on"),
         });
     }
-    if f.contains_key("assessment.summary") {
+    if given("assessment") {
         input.assessment = Some(req::AssessmentInput {
             threat_level: get(f, "assessment.threat_level"),
             summary: get(f, "assessment.summary"),
@@ -761,24 +838,28 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
         .parse()
         .unwrap_or(0)
         .min(MAX_MEASURES);
-    input.outcomes = (0..count)
-        .map(|i| req::OutcomeInput {
-            measure_id: get(f, &format!("outcomes[{i}].measure_id")),
-            outcome: get(f, &format!("outcomes[{i}].outcome")),
-            conditions: opt(f, &format!("outcomes[{i}].conditions")),
-        })
-        .collect();
+    input.outcomes = given("outcomes").then(|| {
+        (0..count)
+            .map(|i| req::OutcomeInput {
+                measure_id: get(f, &format!("outcomes[{i}].measure_id")),
+                outcome: get(f, &format!("outcomes[{i}].outcome")),
+                conditions: opt(f, &format!("outcomes[{i}].conditions")),
+            })
+            .collect()
+    });
     let count: usize = get(f, "implemented_count")
         .parse()
         .unwrap_or(0)
         .min(MAX_MEASURES);
-    input.implemented = (0..count)
-        .map(|i| req::ImplementedInput {
-            measure_id: get(f, &format!("implemented[{i}].measure_id")),
-            implemented_on: get(f, &format!("implemented[{i}].implemented_on")),
-        })
-        .collect();
-    Ok(TransitionInput::new(action, version, input))
+    input.implemented = given("implemented").then(|| {
+        (0..count)
+            .map(|i| req::ImplementedInput {
+                measure_id: get(f, &format!("implemented[{i}].measure_id")),
+                implemented_on: get(f, &format!("implemented[{i}].implemented_on")),
+            })
+            .collect()
+    });
+    TransitionInput::new(action, version, input).map_err(|e| AppError::Invalid(e).into())
 }
 
 fn request_page(

@@ -14,6 +14,7 @@ use super::session::Viewer;
 use crate::audit;
 use crate::db;
 use crate::domain::access::Capability;
+use crate::domain::disclosure::{self, LogEntryView};
 
 const PER_PAGE: i64 = 50;
 
@@ -65,20 +66,31 @@ pub async fn list(
             div class="field" { label for="actor" { (tr("Person (account id)")) } input type="text" id="actor" name="actor" value=(actor.clone().unwrap_or_default()); }
             button type="submit" class="secondary" { (tr("Filter")) }
         }
+        @if viewer.require(Capability::ReadCaseEvents).is_err() {
+            p { (tr("Entries about case work show only their kind, outcome, time and organisation; security auditors read them in full.")) }
+        }
         p { (total) (tr(" entries")) }
         table {
             thead { tr { th scope="col" { "#" } th scope="col" { (tr("When (UTC)")) } th scope="col" { (tr("Event")) } th scope="col" { (tr("Outcome")) } th scope="col" { (tr("Who")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Concerning")) } th scope="col" { (tr("Detail")) } } }
             tbody {
                 @for r in &rows {
+                    @let full = disclosure::log_entry_view(&viewer.actor, r.target_type.as_deref(), r.target_id.as_deref()) == LogEntryView::Full;
                     tr {
                         td { (r.seq) }
                         td { (r.at.format("%Y-%m-%d %H:%M:%S")) }
                         td { code { (r.event) } }
                         td { code { (r.outcome) } }
-                        td { code { (r.actor_org.as_deref().unwrap_or("–")) } br; small { (r.actor_user_id.as_deref().unwrap_or("")) } }
-                        td { (r.client_addr.as_deref().unwrap_or("–")) }
-                        td { code { (r.target_type.as_deref().unwrap_or("")) } " " small { (r.target_id.as_deref().unwrap_or("")) } }
-                        td { code { (r.detail) } }
+                        @if full {
+                            td { code { (r.actor_org.as_deref().unwrap_or("–")) } br; small { (r.actor_user_id.as_deref().unwrap_or("")) } }
+                            td { (r.client_addr.as_deref().unwrap_or("–")) }
+                            td { code { (r.target_type.as_deref().unwrap_or("")) } " " small { (r.target_id.as_deref().unwrap_or("")) } }
+                            td { code { (r.detail) } }
+                        } @else {
+                            td { code { (r.actor_org.as_deref().unwrap_or("–")) } }
+                            td { "–" }
+                            td { (tr("case work")) }
+                            td { (tr("withheld (auditors only)")) }
+                        }
                     }
                 }
             }

@@ -24,16 +24,18 @@ enum Who {
     Police,
     Pst,
     Admin,
+    Auditor,
     Staff,
 }
 
-const EVERYONE: [Who; 7] = [
+const EVERYONE: [Who; 8] = [
     Who::Anonymous,
     Who::OtherMission,
     Who::Mfa,
     Who::Police,
     Who::Pst,
     Who::Admin,
+    Who::Auditor,
     Who::Staff,
 ];
 
@@ -89,7 +91,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
     // Things that belong to the staff member (a draft, a notification, a token, a session).
     let own = if who == Staff { Allowed } else { Hidden };
     let admin_only = if who == Admin { Allowed } else { Forbidden };
-    let not_admin = if who == Admin { Forbidden } else { Allowed };
+    // Administrators and auditors take no part in case work.
+    let not_admin = if matches!(who, Admin | Auditor) {
+        Forbidden
+    } else {
+        Allowed
+    };
     Some(match (method, path) {
         // Signing out ends at the sign-in page, whoever asks.
         ("post", "/sign-out") => SignIn,
@@ -123,13 +130,15 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
         (_, "/requests/{id}/edit" | "/requests/{id}/review" | "/requests/{id}/discard")
         | ("patch" | "delete", "/api/v1/requests/{id}") => own,
         (_, "/notifications/{id}/read" | "/api/v1/notifications/{id}/read") => {
-            if who == Admin {
+            if matches!(who, Admin | Auditor) {
                 Forbidden
             } else {
                 own
             }
         }
         (_, "/account/tokens/{id}/revoke" | "/account/sessions/{id}/revoke") => own,
+        // Auditors read the security log (in full) and administer nothing.
+        ("get", "/admin/security-log") if who == Auditor => Allowed,
         (_, p)
             if p.starts_with("/admin/")
                 || p.starts_with("/api/v1/missions")
@@ -385,6 +394,8 @@ async fn every_route_answers_every_caller_as_the_authorisation_matrix_says() {
     let b = app.signed_in(&mut c.b).await;
     let pst = app.signed_in(&mut c.pst).await;
     let admin_browser = app.signed_in(&mut admin).await;
+    let mut auditor = app.add_person("auditor", None, None).await;
+    let auditor_browser = app.signed_in(&mut auditor).await;
     let callers = vec![
         caller(&app, Who::Anonymous, app.browser(), None).await,
         caller(&app, Who::OtherMission, b, Some(&c.b)).await,
@@ -392,6 +403,7 @@ async fn every_route_answers_every_caller_as_the_authorisation_matrix_says() {
         caller(&app, Who::Police, police, Some(&c.police)).await,
         caller(&app, Who::Pst, pst, Some(&c.pst)).await,
         caller(&app, Who::Admin, admin_browser, Some(&admin)).await,
+        caller(&app, Who::Auditor, auditor_browser, Some(&auditor)).await,
         caller(&app, Who::Staff, a, Some(&c.a)).await,
     ];
     assert_eq!(

@@ -746,6 +746,7 @@ async fn every_demo_account_signs_in_sees_its_home_and_signs_out() {
         let home = b.get("/").await;
         let expected = match account.role.as_str() {
             "admin" => "Accounts",
+            "auditor" => "Security log",
             "mission_staff" => "Requests from",
             "mfa_officer" => "Decided: reply to send",
             "police_liaison" => "Approved: awaiting implementation",

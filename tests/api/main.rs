@@ -3,6 +3,7 @@
 
 mod architecture;
 mod attack;
+mod attack_input;
 mod attack_keys;
 mod browser;
 mod cli;

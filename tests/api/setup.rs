@@ -177,6 +177,7 @@ async fn the_demo_seeds_two_missions_and_one_account_per_role() {
         roles,
         [
             "admin",
+            "auditor",
             "mfa_officer",
             "mission_staff",
             "police_liaison",

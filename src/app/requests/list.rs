@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, NaiveDateTime};
+use hmac::{Hmac, Mac};
 
 use crate::app::AppError;
 use crate::db::requests::{self as store, ListFilter, RequestRow};
@@ -87,8 +90,9 @@ pub const OFFSET_MAX: i64 = 10_000;
 /// arithmetic on a number from the address bar from overflowing.
 const PAGE_NUMBER_MAX: i64 = 1_000_000_000;
 
-/// A cursor names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>` for the
-/// authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's.
+/// A cursor's position names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>`
+/// for the authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's (sealed by
+/// `seal` before it is given out).
 fn cursor_of(position: &store::Position) -> Option<String> {
     let (kind, flag, at, id) = match position {
         store::Position::Queue {
@@ -143,6 +147,63 @@ fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, App
     }
 }
 
+/// A cursor as given out is its position (`cursor_of`), a dot and a seal: the first 128 bits of
+/// an HMAC-SHA-256 of the viewer, the list's filters and the position, under a key shared by
+/// the installation's instances (`instance_secrets.paging_cursor_key`). A cursor changed by
+/// hand, or used by another person or on another list, is refused (422) rather than read from
+/// wherever it now points.
+type CursorMac = Hmac<sha2::Sha256>;
+const SEAL_BYTES: usize = 16;
+
+/// The key cursors are sealed with, made on first use.
+fn cursor_key(conn: &mut DbConnection) -> Result<Vec<u8>, AppError> {
+    let key = crate::db::secrets::get_or_create(
+        conn,
+        "paging_cursor_key",
+        || URL_SAFE_NO_PAD.encode(crate::auth::secret::random_bytes::<32>()),
+        crate::app::now(),
+    )?;
+    Ok(key.into_bytes())
+}
+
+fn cursor_mac(key: &[u8], actor: &Actor, filter: &ListFilter, position: &str) -> CursorMac {
+    let mut mac = CursorMac::new_from_slice(key).expect("HMAC takes a key of any length");
+    // Each part is prefixed with its length, so that no two bindings read the same.
+    let filter = format!("{filter:?}");
+    for part in [actor.user_id.as_str(), filter.as_str(), position] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
+    }
+    mac
+}
+
+fn seal(key: &[u8], actor: &Actor, filter: &ListFilter, position: String) -> String {
+    let tag = cursor_mac(key, actor, filter, &position)
+        .finalize()
+        .into_bytes();
+    format!("{position}.{}", URL_SAFE_NO_PAD.encode(&tag[..SEAL_BYTES]))
+}
+
+/// The position of a cursor this list gave this viewer; anything else is refused naming `field`.
+fn unseal<'c>(
+    field: &'static str,
+    key: &[u8],
+    actor: &Actor,
+    filter: &ListFilter,
+    cursor: &'c str,
+) -> Result<&'c str, AppError> {
+    let bad = || AppError::from(FieldError::new(field, "is not a cursor this list gave out"));
+    let (position, tag) = cursor.rsplit_once('.').ok_or_else(bad)?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad())?;
+    if tag.len() != SEAL_BYTES {
+        return Err(bad());
+    }
+    cursor_mac(key, actor, filter, position)
+        .verify_truncated_left(&tag)
+        .map_err(|_| bad())?;
+    Ok(position)
+}
+
 /// A list of requests as `actor` may see it; filters narrow it, never widen it.
 pub fn list(
     conn: &mut DbConnection,
@@ -156,6 +217,7 @@ pub fn list(
     }
     let per_page = per_page.clamp(1, PAGE_MAX);
     let scope = disclosure::list_scope(actor);
+    let key = cursor_key(conn)?;
     let (start, page) = match at {
         PageAt::Number(page) => {
             let page = (*page).clamp(1, PAGE_NUMBER_MAX);
@@ -170,11 +232,17 @@ pub fn list(
             (store::Start::Offset(offset), page)
         }
         PageAt::After { cursor, page } => (
-            store::Start::After(position_of("after", cursor)?),
+            store::Start::After(position_of(
+                "after",
+                unseal("after", &key, actor, filter, cursor)?,
+            )?),
             (*page).clamp(2, PAGE_NUMBER_MAX),
         ),
         PageAt::Before { cursor, page } => (
-            store::Start::Before(position_of("before", cursor)?),
+            store::Start::Before(position_of(
+                "before",
+                unseal("before", &key, actor, filter, cursor)?,
+            )?),
             (*page).clamp(1, PAGE_NUMBER_MAX),
         ),
     };
@@ -202,6 +270,7 @@ pub fn list(
     let cursor_at = |row: Option<&RequestRow>| {
         row.and_then(|r| store::Position::of(&scope, r))
             .and_then(|p| cursor_of(&p))
+            .map(|position| seal(&key, actor, filter, position))
     };
     let next = more_after.then(|| cursor_at(items.last())).flatten();
     let previous = more_before.then(|| cursor_at(items.first())).flatten();

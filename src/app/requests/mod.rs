@@ -22,7 +22,7 @@ pub use list::{
 pub use messages::{MessageInput, add_message};
 pub use payload::{
     AssessmentInput, ImplementedInput, NoteInput, OutcomeInput, Payload, TransitionFields,
-    TransitionInput,
+    TransitionInput, carries,
 };
 pub use queues::{Queue, queue_filter, queues, with_status};
 pub use transition::perform;

@@ -1,6 +1,7 @@
 //! What each action carries: the flat fields of a form or an API body are parsed into one
 //! variant per action, so that an action can only be given what it takes.
 
+use crate::domain::FieldError;
 use crate::domain::workflow::Action;
 
 #[derive(Debug, Clone, Default)]
@@ -39,9 +40,70 @@ pub struct TransitionFields {
     pub reason: Option<String>,
     pub note: Option<NoteInput>,
     pub assessment: Option<AssessmentInput>,
-    pub outcomes: Vec<OutcomeInput>,
+    pub outcomes: Option<Vec<OutcomeInput>>,
     pub reply: Option<String>,
-    pub implemented: Vec<ImplementedInput>,
+    pub implemented: Option<Vec<ImplementedInput>>,
+}
+
+impl TransitionFields {
+    /// The names of the fields given (present, even if empty), in the order of SPEC § 8.
+    pub fn present(&self) -> Vec<&'static str> {
+        let given = [
+            ("assignee_id", self.assignee_id.is_some()),
+            ("message", self.message.is_some()),
+            ("reason", self.reason.is_some()),
+            ("note", self.note.is_some()),
+            ("assessment", self.assessment.is_some()),
+            ("outcomes", self.outcomes.is_some()),
+            ("reply", self.reply.is_some()),
+            ("implemented", self.implemented.is_some()),
+        ];
+        given
+            .into_iter()
+            .filter(|(_, there)| *there)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+/// The fields `action` carries (SPEC § 8); every other field is refused with it.
+pub fn carries(action: Action) -> &'static [&'static str] {
+    match action {
+        Action::Submit | Action::ForwardToPolice | Action::ReferToPst => &[],
+        Action::Take => &["assignee_id"],
+        Action::RequestInformation | Action::ProvideInformation => &["message"],
+        Action::Reject | Action::EndMeasures | Action::Withdraw => &["reason"],
+        Action::ReturnToMfa => &["note"],
+        Action::SubmitAssessment => &["assessment"],
+        Action::Decide => &["outcomes"],
+        Action::CommunicateDecision => &["reply"],
+        Action::ConfirmImplementation => &["implemented"],
+    }
+}
+
+/// Refuses every field given with `action` that the action does not carry, naming each: a
+/// field that would be ignored is refused, so that nobody believes they set what they may not
+/// (a mission's "reply", a police outcome on a withdrawal).
+pub fn refuse_foreign<'a>(
+    action: Action,
+    given: impl IntoIterator<Item = &'a str>,
+) -> Result<(), Vec<FieldError>> {
+    let allowed = carries(action);
+    let errors: Vec<FieldError> = given
+        .into_iter()
+        .filter(|name| !allowed.contains(name))
+        .map(|name| {
+            FieldError::new(
+                name.to_owned(),
+                format!("is not taken by the action {}", action.code()),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// An action with what it carries, one variant per action of the table.
@@ -64,9 +126,10 @@ pub enum Payload {
 }
 
 impl Payload {
-    /// Takes from `fields` what `action` carries; the rest is ignored.
-    pub fn of(action: Action, fields: TransitionFields) -> Self {
-        match action {
+    /// Takes from `fields` what `action` carries; a field it does not carry is refused.
+    pub fn of(action: Action, fields: TransitionFields) -> Result<Self, Vec<FieldError>> {
+        refuse_foreign(action, fields.present())?;
+        Ok(match action {
             Action::Submit => Payload::Submit,
             Action::Take => Payload::Take {
                 assignee_id: fields.assignee_id,
@@ -89,13 +152,13 @@ impl Payload {
                 assessment: fields.assessment.unwrap_or_default(),
             },
             Action::Decide => Payload::Decide {
-                outcomes: fields.outcomes,
+                outcomes: fields.outcomes.unwrap_or_default(),
             },
             Action::CommunicateDecision => Payload::CommunicateDecision {
                 reply: fields.reply,
             },
             Action::ConfirmImplementation => Payload::ConfirmImplementation {
-                implemented: fields.implemented,
+                implemented: fields.implemented.unwrap_or_default(),
             },
             Action::EndMeasures => Payload::EndMeasures {
                 reason: fields.reason,
@@ -103,7 +166,7 @@ impl Payload {
             Action::Withdraw => Payload::Withdraw {
                 reason: fields.reason,
             },
-        }
+        })
     }
 
     /// The action this payload is for.
@@ -135,14 +198,46 @@ pub struct TransitionInput {
 }
 
 impl TransitionInput {
-    pub fn new(action: Action, version: i32, fields: TransitionFields) -> Self {
-        TransitionInput {
+    /// The input, or the fields given that `action` does not carry.
+    pub fn new(
+        action: Action,
+        version: i32,
+        fields: TransitionFields,
+    ) -> Result<Self, Vec<FieldError>> {
+        Ok(TransitionInput {
             version,
-            payload: Payload::of(action, fields),
-        }
+            payload: Payload::of(action, fields)?,
+        })
     }
 
     pub fn action(&self) -> Action {
         self.payload.action()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_an_action_does_not_carry_is_named() {
+        let fields = TransitionFields {
+            assignee_id: Some("u".into()),
+            reply: Some(String::new()),
+            outcomes: Some(Vec::new()),
+            ..TransitionFields::default()
+        };
+        let errors = Payload::of(Action::Submit, fields.clone()).unwrap_err();
+        let named: Vec<&str> = errors.iter().map(|e| e.field.as_ref()).collect();
+        assert_eq!(named, ["assignee_id", "outcomes", "reply"]);
+        assert!(errors[0].message.contains("submit"));
+        let only_reply = TransitionFields {
+            reply: Some("Approved".into()),
+            ..TransitionFields::default()
+        };
+        assert!(Payload::of(Action::CommunicateDecision, only_reply).is_ok());
+        for action in Action::ALL {
+            assert!(Payload::of(action, TransitionFields::default()).is_ok());
+        }
     }
 }

@@ -46,7 +46,7 @@ pub fn queues(role: Role) -> &'static [Queue] {
         Role::MfaOfficer => MFA_QUEUES,
         Role::PoliceLiaison => POLICE_QUEUES,
         Role::PstAnalyst => PST_QUEUES,
-        Role::Admin => &[],
+        Role::Admin | Role::Auditor => &[],
     }
 }
 

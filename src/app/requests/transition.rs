@@ -172,7 +172,10 @@ fn implemented(
         };
         match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
             Ok(d) if d > today => errors.push(FieldError::new(field, "must not be in the future")),
-            Ok(d) => dates.push((m.id.clone(), d)),
+            Ok(d) => match crate::domain::request::check_horizon(d, today, 0) {
+                Ok(()) => dates.push((m.id.clone(), d)),
+                Err(e) => errors.push(FieldError::new(field, e)),
+            },
             Err(_) => errors.push(FieldError::new(field, "must be a date written YYYY-MM-DD")),
         }
     }

@@ -287,14 +287,28 @@ pub fn view(
         }
     };
 
+    // The n-th step that submitted an assessment submitted the n-th assessment.
+    let mut submitted = levels.iter().copied();
     let timeline = events
         .iter()
-        .filter(|e| disclosure::step_visible(actor, e.mission_visible))
-        .map(|e| TimelineItem {
-            at: e.at,
-            by: name_for(e.actor_id.as_deref()),
-            action: timeline_label(&e.action),
-            status: disclosure::status(actor.role, e.to_state).label,
+        .filter_map(|e| {
+            let by = if e.action == Action::SubmitAssessment.code() {
+                match disclosure::assessment_step_view(actor, submitted.next()) {
+                    AssessmentView::Absent => return None,
+                    AssessmentView::Full => name_for(e.actor_id.as_deref()),
+                    AssessmentView::LevelOnly | AssessmentView::ExistenceOnly => {
+                        Name::Organisation(disclosure::organisation_label(Role::PstAnalyst))
+                    }
+                }
+            } else {
+                name_for(e.actor_id.as_deref())
+            };
+            disclosure::step_visible(actor, e.mission_visible).then(|| TimelineItem {
+                at: e.at,
+                by,
+                action: timeline_label(&e.action),
+                status: disclosure::status(actor.role, e.to_state).label,
+            })
         })
         .collect();
 

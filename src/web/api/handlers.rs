@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::types::*;
-use super::{ApiCaller, ApiError};
+use super::{ApiCaller, ApiError, ApiJson};
 use crate::app::requests::{self as req, Context, RequestView, TransitionFields};
 use crate::app::{self, AppError, missions as mission_app, notifications, users as user_app};
 use crate::db;
@@ -240,10 +240,10 @@ async fn load(
 pub async fn create_request(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: web::Json<RequestBody>,
+    body: ApiJson<RequestBody>,
 ) -> ApiResult {
     caller.require(Capability::DraftRequests)?;
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
     let (actor, ctx) = (caller.actor.clone(), context(&state));
     let row = db::run(&state.pool, move |conn| {
@@ -271,9 +271,9 @@ pub async fn update_request(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<RequestPatch>,
+    body: ApiJson<RequestPatch>,
 ) -> ApiResult {
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let version = b.version;
     let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
     let (actor, ctx, id) = (
@@ -324,9 +324,9 @@ pub async fn transition(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<TransitionBody>,
+    body: ApiJson<TransitionBody>,
 ) -> ApiResult {
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let action = Action::parse(&b.action).ok_or_else(|| {
         ApiError::Invalid(
             "Unknown action.".into(),
@@ -352,27 +352,28 @@ pub async fn transition(
             classification: a.classification.unwrap_or_default(),
             declassify_on: a.declassify_on,
         }),
-        outcomes: b
-            .outcomes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|o| req::OutcomeInput {
-                measure_id: o.measure_id,
-                outcome: o.outcome,
-                conditions: o.conditions,
-            })
-            .collect(),
-        implemented: b
-            .implemented
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| req::ImplementedInput {
-                measure_id: i.measure_id,
-                implemented_on: i.implemented_on,
-            })
-            .collect(),
+        outcomes: b.outcomes.map(|given| {
+            given
+                .into_iter()
+                .map(|o| req::OutcomeInput {
+                    measure_id: o.measure_id,
+                    outcome: o.outcome,
+                    conditions: o.conditions,
+                })
+                .collect()
+        }),
+        implemented: b.implemented.map(|given| {
+            given
+                .into_iter()
+                .map(|i| req::ImplementedInput {
+                    measure_id: i.measure_id,
+                    implemented_on: i.implemented_on,
+                })
+                .collect()
+        }),
     };
-    let input = req::TransitionInput::new(action, b.version, fields);
+    let input = req::TransitionInput::new(action, b.version, fields)
+        .map_err(|fields| ApiError::from(AppError::Invalid(fields)))?;
     let (actor, ctx, id) = (
         caller.actor.clone(),
         context(&state),
@@ -417,9 +418,9 @@ pub async fn add_message(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<MessageBody>,
+    body: ApiJson<MessageBody>,
 ) -> ApiResult {
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let input = req::MessageInput {
         body: b.body,
         visibility: b.visibility,
@@ -565,10 +566,10 @@ pub async fn list_missions(caller: ApiCaller, state: web::Data<AppState>) -> Api
 pub async fn create_mission(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: web::Json<MissionBody>,
+    body: ApiJson<MissionBody>,
 ) -> ApiResult {
     caller.require(Capability::AdministerMissions)?;
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let input = mission_app::MissionInput {
         name: b.name,
         country: b.country,
@@ -622,10 +623,10 @@ pub async fn list_users(
 pub async fn create_user(
     caller: ApiCaller,
     state: web::Data<AppState>,
-    body: web::Json<UserBody>,
+    body: ApiJson<UserBody>,
 ) -> ApiResult {
     caller.require(Capability::AdministerUsers)?;
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let input = user_app::UserInput {
         email: b.email,
         name: b.name,
@@ -649,10 +650,10 @@ pub async fn update_user(
     caller: ApiCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Json<UserPatch>,
+    body: ApiJson<UserPatch>,
 ) -> ApiResult {
     caller.require(Capability::AdministerUsers)?;
-    let b = body.into_inner();
+    let b = body.into_inner().0;
     let acting = app::Acting::person(&caller.actor, &caller.client_addr);
     let id = path.into_inner();
     let u = db::run(&state.pool, move |conn| {

@@ -174,6 +174,73 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error
     api.into()
 }
 
+/// A JSON body that must be an object. serde reads a struct from an array too, field by field
+/// in order (`["submit", 3, null, …]` would be a transition), and every body of this API is an
+/// object: anything else — an array, a string, a number, `null` — breaks the schema (422).
+/// Duplicate and unknown fields are still caught by the body's own `Deserialize`.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OnlyAnObject<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for OnlyAnObject<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(OnlyAnObject(std::marker::PhantomData))
+            .map(Object)
+    }
+}
+
+/// `deserialize_with` for a member that must be an object (as a body must: `Object`).
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Object<T> as serde::Deserialize>::deserialize(deserializer).map(|o| o.0)
+}
+
+/// `deserialize_with` for a member that is a list of objects.
+pub fn objects<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Vec<Object<T>> as serde::Deserialize>::deserialize(deserializer)
+        .map(|list| list.into_iter().map(|o| o.0).collect())
+}
+
+/// `deserialize_with` for an optional member that is an object (with `#[serde(default)]`).
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<Object<T>> as serde::Deserialize>::deserialize(deserializer).map(|o| o.map(|o| o.0))
+}
+
+/// `deserialize_with` for an optional member that is a list of objects (with `#[serde(default)]`).
+pub fn optional_objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<Vec<Object<T>>> as serde::Deserialize>::deserialize(deserializer)
+        .map(|o| o.map(|list| list.into_iter().map(|o| o.0).collect()))
+}
+
+/// The extractor of every JSON body of the API: an object, within the body limit, read with
+/// `json_error`'s answers.
+pub type ApiJson<T> = web::Json<Object<T>>;
+
 /// Query strings that cannot be read (400).
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,

@@ -81,7 +81,9 @@ pub struct RequestBody {
     /// `routine` or `urgent`.
     #[schema(example = "routine")]
     pub urgency: String,
+    #[serde(deserialize_with = "super::object")]
     pub contact: ContactBody,
+    #[serde(deserialize_with = "super::objects")]
     #[schema(max_items = 20)]
     pub measures: Vec<MeasureBody>,
 }
@@ -97,9 +99,9 @@ pub struct RequestPatch {
     pub justification: String,
     #[serde(default)]
     pub urgency: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::object")]
     pub contact: ContactBody,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::objects")]
     #[schema(max_items = 20)]
     pub measures: Vec<MeasureBody>,
 }
@@ -236,10 +238,13 @@ pub struct TransitionBody {
     pub reason: Option<String>,
     /// `return_to_mfa`: the internal note.
     pub note: Option<String>,
+    #[serde(default, deserialize_with = "super::optional_object")]
     pub assessment: Option<AssessmentBody>,
+    #[serde(default, deserialize_with = "super::optional_objects")]
     pub outcomes: Option<Vec<OutcomeBody>>,
     /// `communicate_decision`: the formal reply.
     pub reply: Option<String>,
+    #[serde(default, deserialize_with = "super::optional_objects")]
     pub implemented: Option<Vec<ImplementedBody>>,
 }
 

@@ -1,0 +1,5 @@
+-- A security auditor reads the security log in full, case events included (SECURITY.md, "The
+-- security log's two readers").
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check
+    CHECK (role IN ('mission_staff', 'mfa_officer', 'police_liaison', 'pst_analyst', 'admin', 'auditor'));
