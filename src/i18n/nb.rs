@@ -1148,6 +1148,10 @@ pub const NB: &[(&str, &str)] = &[
         "is too common: it is on a list of passwords attackers try first; choose another",
         "er for vanlig: det står på en liste over passord angripere prøver først; velg et annet",
     ),
+    (
+        "is too easy to guess: it is built from repeats, sequences, keyboard patterns, dates or common words; choose a longer passphrase of unrelated words",
+        "er for lett å gjette: det er bygd av gjentakelser, rekkefølger, tastaturmønstre, datoer eller vanlige ord; velg en lengre passfrase av ord som ikke hører sammen",
+    ),
     ("kind", "type"),
     ("location", "sted"),
     ("measures in place", "tiltak iverksatt"),

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod attack;
+mod attack_auth;
 mod browser;
 mod cli;
 mod cluster;
