@@ -12,6 +12,7 @@ pub mod requests;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod throttling;
 pub mod tokens;
 pub mod users;
 

@@ -352,6 +352,7 @@ pub fn reset_second_factor(
     db::write(conn, |conn| {
         let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
         users::reset_totp(conn, user_id, now)?;
+        crate::app::throttling::forget_account_failures(conn, &user.email)?;
         db::recovery_codes::delete_for_user(conn, user_id)?;
         db::sessions::delete_for_user(conn, user_id)?;
         notify::enqueue_account_mail(

@@ -29,6 +29,7 @@ crate::codes! {
         Invitation = "invitation", "Invitation to the portal";
         PasswordChanged = "password_changed", "Your password was changed";
         SecondFactorReset = "second_factor_reset", "Your second factor was reset";
+        SignInFailures = "sign_in_failures", "Repeated failed sign-ins on your account";
     }
     else |s| format!("unknown notice {s:?}")
 }
@@ -81,9 +82,10 @@ impl Notice {
             Self::AssessmentSubmitted => Audience::Referrer,
             Self::RequestWithdrawn => Audience::Handlers,
             Self::MessageFromMission => Audience::AssignedOfficerOrMfa,
-            Self::Invitation | Self::PasswordChanged | Self::SecondFactorReset => {
-                Audience::AccountOwner
-            }
+            Self::Invitation
+            | Self::PasswordChanged
+            | Self::SecondFactorReset
+            | Self::SignInFailures => Audience::AccountOwner,
         }
     }
 
@@ -103,7 +105,8 @@ impl Notice {
             | Self::MessageFromMfa
             | Self::Invitation
             | Self::PasswordChanged
-            | Self::SecondFactorReset => true,
+            | Self::SecondFactorReset
+            | Self::SignInFailures => true,
             Self::SubmissionReceipt
             | Self::RequestRejected
             | Self::UnderAssessment
@@ -191,7 +194,8 @@ mod tests {
             assert_eq!(notice.roles(), *roles, "{notice}");
             assert_ne!(notice.audience(), Audience::AccountOwner);
         }
-        assert_eq!(expected.len() + 3, Notice::ALL.len());
+        // The rest are the four account e-mails.
+        assert_eq!(expected.len() + 4, Notice::ALL.len());
         // Who among a role: the one assigned, the one who asked, the one who acted.
         assert_eq!(
             Notice::InformationProvided.audience(),

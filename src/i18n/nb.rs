@@ -343,6 +343,10 @@ pub const NB: &[(&str, &str)] = &[
         "ISO 3166-1 alfa-2, for eksempel IS",
     ),
     (
+        "If this was not you, tell the portal's administrators, and consider changing your password.",
+        "Hvis dette ikke var deg, si fra til portalens administratorer, og vurder å bytte passord.",
+    ),
+    (
         "If you did not do this, contact the portal's administrators at once.",
         "Hvis det ikke var deg, kontakt portalens administratorer straks.",
     ),
@@ -670,6 +674,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Repeat the new password:", "Gjenta det nye passordet:"),
     ("Repeat the password", "Gjenta passordet"),
     (
+        "Repeated failed sign-ins on your account",
+        "Gjentatte mislykkede innlogginger på kontoen din",
+    ),
+    (
         "Replies to it are not read. Sign in to the portal to see the details.",
         "Svar på denne e-posten blir ikke lest. Logg inn i portalen for å se detaljene.",
     ),
@@ -749,6 +757,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Some fields break their rules.",
         "Noen felt bryter reglene sine.",
+    ),
+    (
+        "Someone has repeatedly tried to sign in to your protection portal account with a wrong password or code. Each address they try from is paused; you can still sign in as usual.",
+        "Noen har gjentatte ganger prøvd å logge inn på kontoen din i beskyttelsesportalen med feil passord eller kode. Hver adresse de prøver fra, settes på pause; du kan fortsatt logge inn som vanlig.",
     ),
     ("Something went wrong", "Noe gikk galt"),
     ("Staff", "Ansatte"),

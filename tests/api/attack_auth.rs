@@ -2,7 +2,14 @@
 //! cannot turn against the account's owner, re-authentication for what a stolen session could
 //! otherwise do, tokens that outlive a deactivation, and weak passwords.
 
-use crate::helpers::spawn_app;
+use protection_portal::db::{outbox, security_log};
+
+use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+
+fn events(app: &TestApp, event: &str) -> Vec<security_log::SecurityLogRow> {
+    let mut conn = app.pool.get().unwrap();
+    security_log::newest(&mut conn, Some(event), 1000).unwrap()
+}
 
 #[actix_web::test]
 async fn a_deactivated_accounts_api_tokens_stay_dead_after_reactivation() {
@@ -57,4 +64,156 @@ async fn passwords_that_are_long_but_easy_to_guess_are_refused_naming_the_field(
     }
     // Still signed in with the old password: nothing was changed.
     assert_eq!(b.get("/account").await.status, 200);
+}
+
+/// An app that believes `X-Forwarded-For` from the test client, so that each test browser can
+/// come from an address of its own.
+async fn behind_a_proxy(address_threshold: Option<u32>) -> TestApp {
+    spawn_app_with(Options {
+        configure: Box::new(move |s| {
+            s.security.trusted_proxies = "127.0.0.1".into();
+            if let Some(t) = address_threshold {
+                s.security.lockout_address_threshold = t;
+            }
+        }),
+        ..Default::default()
+    })
+    .await
+}
+
+async fn password_step(
+    b: &crate::helpers::Browser,
+    email: &str,
+    password: &str,
+) -> (u16, Option<String>) {
+    let page = b
+        .submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await;
+    (page.status, page.location)
+}
+
+#[actix_web::test]
+async fn good_sign_ins_never_lock_out_the_address_they_come_from() {
+    let app = behind_a_proxy(Some(5)).await;
+    // An embassy behind one NAT: more good sign-ins than the address threshold.
+    for _ in 0..8 {
+        let mut person = app
+            .add_person("mfa_officer", None, Some("restricted"))
+            .await;
+        app.browser_from("192.0.2.10").sign_in(&mut person).await;
+    }
+    assert!(events(&app, "address_locked").is_empty());
+    // Failures do count, and the address lock is written to the security log.
+    let b = app.browser_from("192.0.2.10");
+    for i in 0..5 {
+        let email = format!("nobody{i}@example.org");
+        assert_eq!(password_step(&b, &email, "a wrong guess").await.0, 401);
+    }
+    let locked = events(&app, "address_locked");
+    assert_eq!(locked.len(), 1);
+    assert_eq!(locked[0].client_addr.as_deref(), Some("192.0.2.10"));
+    let mut person = app
+        .add_person("mfa_officer", None, Some("restricted"))
+        .await;
+    assert_eq!(
+        password_step(&b, &person.email, &person.password).await.0,
+        401,
+        "the failing address is locked"
+    );
+    app.browser_from("192.0.2.11").sign_in(&mut person).await;
+}
+
+#[actix_web::test]
+async fn someone_who_knows_an_address_cannot_keep_its_owner_out() {
+    let app = behind_a_proxy(None).await;
+    let threshold = app.settings.security.lockout_account_threshold;
+    let mut owner = app.add_person("pst_analyst", None, Some("secret")).await;
+    app.browser_from("198.51.100.7").sign_in(&mut owner).await;
+    // Guesses from three addresses, each staying under the per-source threshold...
+    for a in 1..=3 {
+        let b = app.browser_from(&format!("203.0.113.{a}"));
+        for _ in 1..threshold {
+            let step = password_step(&b, &owner.email, "guess number one two").await;
+            assert_eq!(step.0, 401);
+        }
+    }
+    // ...and from one until it is locked: then even the right password is refused there.
+    let attacker = app.browser_from("203.0.113.1");
+    for _ in 0..3 {
+        password_step(&attacker, &owner.email, "guess number one two").await;
+    }
+    assert_eq!(
+        password_step(&attacker, &owner.email, &owner.password)
+            .await
+            .0,
+        401
+    );
+    assert!(!events(&app, "account_locked").is_empty());
+    // The owner, from their own address, gets in with password and code all the same.
+    app.browser_from("198.51.100.7").sign_in(&mut owner).await;
+    // ...and was told once, by e-mail, without the guesses.
+    let mut conn = app.pool.get().unwrap();
+    let mails: Vec<_> = outbox::for_recipient(&mut conn, &owner.email)
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.kind == "sign_in_failures")
+        .collect();
+    assert_eq!(mails.len(), 1, "once per episode, not per failure");
+    assert!(!mails[0].payload.contains("guess"), "{}", mails[0].payload);
+}
+
+#[actix_web::test]
+async fn after_a_hundred_failures_a_password_alone_tells_nothing_but_the_owner_still_gets_in() {
+    let app = behind_a_proxy(None).await;
+    let mut owner = app.add_person("police_liaison", None, Some("secret")).await;
+    app.browser_from("198.51.100.7").sign_in(&mut owner).await;
+    // A botnet: 25 addresses, four guesses each, none of them ever locked.
+    for a in 1..=25 {
+        let b = app.browser_from(&format!("203.0.113.{a}"));
+        for _ in 0..4 {
+            assert_eq!(
+                password_step(&b, &owner.email, "one more guess here")
+                    .await
+                    .0,
+                401
+            );
+        }
+    }
+    // From a fresh address the right password now gets the same answer as a wrong one.
+    let wrong = password_step(
+        &app.browser_from("203.0.113.200"),
+        &owner.email,
+        "one more guess here",
+    )
+    .await;
+    let right = password_step(
+        &app.browser_from("203.0.113.201"),
+        &owner.email,
+        &owner.password,
+    )
+    .await;
+    assert_eq!(right, (303, Some("/sign-in/code".into())));
+    assert_eq!(wrong, right);
+    // A wrong password and the right code do not get in.
+    let b = app.browser_from("203.0.113.202");
+    password_step(&b, &owner.email, "one more guess here").await;
+    let code = owner.next_code().await;
+    let refused = b
+        .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert_eq!(b.get("/account").await.status, 302, "not signed in");
+    // The owner, with password and code, does; and with that the count starts again.
+    app.browser_from("198.51.100.7").sign_in(&mut owner).await;
+    let after = password_step(
+        &app.browser_from("203.0.113.203"),
+        &owner.email,
+        "one more guess here",
+    )
+    .await;
+    assert_eq!(after.0, 401);
 }
