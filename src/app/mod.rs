@@ -8,6 +8,7 @@ pub mod demo;
 pub mod invitations;
 pub mod missions;
 pub mod notifications;
+pub mod reauthenticate;
 pub mod requests;
 pub mod seed;
 pub mod setup;

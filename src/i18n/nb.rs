@@ -219,6 +219,14 @@ pub const NB: &[(&str, &str)] = &[
         "Gradering (interne notater)",
     ),
     ("Code", "Kode"),
+    (
+        "Code from your authenticator app:",
+        "Kode fra autentiseringsappen:",
+    ),
+    (
+        "Code from your authenticator app",
+        "Kode fra autentiseringsappen",
+    ),
     ("Concerning", "Gjelder"),
     (
         "Conditions (when approving with conditions)",
@@ -933,6 +941,10 @@ pub const NB: &[(&str, &str)] = &[
         "The six-digit code from your app, or one of your recovery codes.",
         "Den sekssifrede koden fra appen, eller en av gjenopprettingskodene dine.",
     ),
+    (
+        "The six-digit code the app shows now.",
+        "Den sekssifrede koden appen viser nå.",
+    ),
     ("There is a problem", "Det er et problem"),
     (
         "There is nothing here, or you do not have access to it. Check the address.",
@@ -970,6 +982,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Title:", "Tittel:"),
     ("Too large", "For stort"),
     ("Too many attempts", "For mange forsøk"),
+    (
+        "Too many failed attempts: wait a few minutes and try again",
+        "For mange mislykkede forsøk: vent noen minutter og prøv igjen",
+    ),
     ("Traffic restriction", "Trafikkregulering"),
     ("UNCLASSIFIED", "UGRADERT"),
     ("Under assessment", "Under vurdering"),
@@ -1245,6 +1261,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("must be one of: en, nb", "må være en av: en, nb"),
     ("must be routine or urgent", "må være routine eller urgent"),
+    (
+        "must be the current code from your authenticator app; each code is accepted once",
+        "må være den gjeldende koden fra autentiseringsappen; hver kode godtas bare én gang",
+    ),
     (
         "must be the same as the new password",
         "må være likt det nye passordet",

@@ -217,3 +217,135 @@ async fn after_a_hundred_failures_a_password_alone_tells_nothing_but_the_owner_s
     .await;
     assert_eq!(after.0, 401);
 }
+
+#[actix_web::test]
+async fn a_stolen_session_cannot_guess_the_current_password_at_full_speed() {
+    let app = spawn_app().await;
+    let threshold = app.settings.security.lockout_account_threshold;
+    let mut person = app
+        .add_person("mfa_officer", None, Some("restricted"))
+        .await;
+    let b = app.signed_in(&mut person).await;
+    let new_pw = "a fresh and unguessable sentence 2031";
+    for _ in 0..threshold {
+        let page = b
+            .submit(
+                "/account",
+                "/account/password",
+                &[
+                    ("current_password", "is it this one maybe"),
+                    ("new_password", new_pw),
+                    ("new_password_confirmation", new_pw),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422);
+        assert!(page.body.contains("is not your current password"));
+    }
+    assert_eq!(
+        events(&app, "reauthentication_failed").len(),
+        threshold as usize
+    );
+    // Locked now: the right password is refused too, with the field named.
+    let page = b
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", &person.password),
+                ("new_password", new_pw),
+                ("new_password_confirmation", new_pw),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422, "the password was changed");
+    assert!(page.body.contains("current_password-error"));
+    assert!(
+        page.body.contains("Too many failed attempts"),
+        "{}",
+        page.body
+    );
+    let code = person.next_code().await;
+    let codes = b
+        .submit(
+            "/account",
+            "/account/recovery-codes",
+            &[
+                ("current_password", &person.password),
+                ("codes_totp_code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(codes.status, 422, "new recovery codes were made");
+    // One throttle: sign-in from the same place is refused as well.
+    assert_eq!(
+        password_step(&app.browser(), &person.email, &person.password)
+            .await
+            .0,
+        401
+    );
+}
+
+#[actix_web::test]
+async fn new_recovery_codes_and_a_new_token_need_a_fresh_code_from_the_authenticator() {
+    let app = spawn_app().await;
+    let mut person = app.add_person("police_liaison", None, Some("secret")).await;
+    let b = app.signed_in(&mut person).await;
+    let codes = |fields: Vec<(&'static str, String)>| {
+        let b = &b;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.submit("/account", "/account/recovery-codes", &fields)
+                .await
+        }
+    };
+    let pw = person.password.clone();
+    let page = codes(vec![("current_password", pw.clone())]).await;
+    assert_eq!(page.status, 422, "the password alone made new codes");
+    assert!(page.body.contains("codes_totp_code-error"));
+    let page = codes(vec![
+        ("current_password", pw.clone()),
+        ("codes_totp_code", "000000".into()),
+    ])
+    .await;
+    assert_eq!(page.status, 422);
+    assert!(page.body.contains("codes_totp_code-error"));
+    let code = person.next_code().await;
+    let page = codes(vec![
+        ("current_password", pw.clone()),
+        ("codes_totp_code", code.clone()),
+    ])
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Save your recovery codes"));
+    let again = codes(vec![
+        ("current_password", pw.clone()),
+        ("codes_totp_code", code),
+    ])
+    .await;
+    assert_eq!(again.status, 422, "a code is accepted once");
+
+    let token = |code: Option<String>| {
+        let b = &b;
+        async move {
+            let mut fields = vec![("token_name", "case system"), ("expires_in_days", "")];
+            if let Some(c) = &code {
+                fields.push(("token_totp_code", c.as_str()));
+            }
+            b.submit("/account", "/account/tokens", &fields).await
+        }
+    };
+    let page = token(None).await;
+    assert_eq!(page.status, 422, "a token without a code");
+    assert!(page.body.contains("token_totp_code-error"));
+    assert!(!page.body.contains("pp_"));
+    let page = token(Some(person.next_code().await)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("<p class=\"secret\">pp_"),
+        "{}",
+        page.body
+    );
+    assert_eq!(events(&app, "reauthenticated").len(), 2);
+    assert!(events(&app, "reauthentication_failed").len() >= 3);
+}

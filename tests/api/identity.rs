@@ -757,7 +757,7 @@ async fn every_demo_account_signs_in_sees_its_home_and_signs_out() {
 }
 
 #[actix_web::test]
-async fn recovery_codes_can_be_replaced_with_the_current_password() {
+async fn recovery_codes_can_be_replaced_with_the_current_password_and_a_code() {
     let app = spawn_app().await;
     let mut person = app
         .add_person("mfa_officer", None, Some("restricted"))
@@ -772,20 +772,28 @@ async fn recovery_codes_can_be_replaced_with_the_current_password() {
         .await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("is not your current password"));
+    let code = person.next_code().await;
     let page = b
         .submit(
             "/account",
             "/account/recovery-codes",
-            &[("current_password", &person.password)],
+            &[
+                ("current_password", &person.password),
+                ("codes_totp_code", &code),
+            ],
         )
         .await;
     assert_eq!(page.status, 200);
     let first = between(&page.body, "<ul class=\"codes\"><li>", "</li>").unwrap();
+    let code = person.next_code().await;
     let again = b
         .submit(
             "/account",
             "/account/recovery-codes",
-            &[("current_password", &person.password)],
+            &[
+                ("current_password", &person.password),
+                ("codes_totp_code", &code),
+            ],
         )
         .await;
     assert_ne!(
