@@ -4,21 +4,17 @@ use chrono::NaiveDateTime;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use crate::app::{Acting, AppError};
+use crate::app::reauthenticate::{Reauthentication, reauthenticate};
+use crate::app::sign_in::Attempt;
+use crate::app::{Acting, AppError, tokens};
 use crate::audit;
-use crate::auth::password::{self, HashCost, Verified};
+use crate::auth::password::{self, HashCost};
 use crate::auth::totp;
 use crate::db::sessions::SessionRow;
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection, recovery_codes, sessions};
 use crate::domain::FieldError;
 use crate::notify::{self, AccountMail};
-
-fn current_password_matches(user: &UserRow, current: &SecretString, cost: HashCost) -> bool {
-    user.password_hash
-        .as_deref()
-        .is_some_and(|h| password::verify(current, h, cost) != Verified::No)
-}
 
 /// A password change as typed: the current password and the new one twice.
 pub struct PasswordChange {
@@ -27,29 +23,34 @@ pub struct PasswordChange {
     pub confirmation: SecretString,
 }
 
-/// Changes the password (the current one is required) and ends every session of the person,
-/// this one included: they sign in again with the new password. They are told by e-mail.
+/// Changes the password (the current one is required, checked through the sign-in throttle)
+/// and ends every session of the person, this one included: they sign in again with the new
+/// password. They are told by e-mail.
 pub fn change_password(
     conn: &mut DbConnection,
     acting: &Acting,
     user_id: &str,
     change: &PasswordChange,
+    attempt: &Attempt<'_>,
     cost: HashCost,
-    now: NaiveDateTime,
 ) -> Result<(), AppError> {
     let PasswordChange {
         current,
         new_password,
         confirmation,
     } = change;
+    let now = attempt.now;
+    let reauth = Reauthentication {
+        password: Some(("current_password", current)),
+        code: None,
+        purpose: "change_password",
+    };
+    let mut errors = match reauthenticate(conn, user_id, &reauth, attempt, cost) {
+        Ok(_) => Vec::new(),
+        Err(AppError::Invalid(errors)) => errors,
+        Err(e) => return Err(e),
+    };
     let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-    let mut errors = Vec::new();
-    if !current_password_matches(&user, current, cost) {
-        errors.push(FieldError::new(
-            "current_password",
-            "is not your current password",
-        ));
-    }
     if let Err(e) =
         password::check_new_password("new_password", new_password, &user.name, &user.email)
     {
@@ -90,20 +91,24 @@ pub fn change_password(
     })
 }
 
-/// Replaces the recovery codes (the current password is required); returns the new ones to show
-/// once.
+/// Replaces the recovery codes (the current password and a fresh code from the authenticator
+/// app are required, checked through the sign-in throttle); returns the new ones to show once.
 pub fn regenerate_recovery_codes(
     conn: &mut DbConnection,
     acting: &Acting,
     user_id: &str,
     current: &SecretString,
+    code: &str,
+    attempt: &Attempt<'_>,
     cost: HashCost,
-    now: NaiveDateTime,
 ) -> Result<Vec<String>, AppError> {
-    let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-    if !current_password_matches(&user, current, cost) {
-        return Err(FieldError::new("current_password", "is not your current password").into());
-    }
+    let now = attempt.now;
+    let reauth = Reauthentication {
+        password: Some(("current_password", current)),
+        code: Some(("codes_totp_code", code)),
+        purpose: "new_recovery_codes",
+    };
+    reauthenticate(conn, user_id, &reauth, attempt, cost)?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(c)).collect();
     db::write(conn, |conn| {
@@ -116,6 +121,43 @@ pub fn regenerate_recovery_codes(
         Ok::<_, AppError>(())
     })?;
     Ok(codes)
+}
+
+/// Creates a personal access token for the person themself: a fresh code from their
+/// authenticator app is required (checked through the sign-in throttle), so that a stolen
+/// session cannot turn itself into a lasting credential. (`token create` on the command line is
+/// the operator's, who needs none.)
+pub fn create_token(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    token: &NewOwnToken<'_>,
+    attempt: &Attempt<'_>,
+    cost: HashCost,
+) -> Result<tokens::Created, AppError> {
+    tokens::check_input(token.name, token.expires_in_days)?;
+    let reauth = Reauthentication {
+        password: None,
+        code: Some(("token_totp_code", token.code)),
+        purpose: "new_api_token",
+    };
+    reauthenticate(conn, user_id, &reauth, attempt, cost)?;
+    tokens::create(
+        conn,
+        acting,
+        user_id,
+        token.name,
+        token.expires_in_days,
+        attempt.now,
+    )
+}
+
+/// A token as the person asks for it on their account page.
+pub struct NewOwnToken<'a> {
+    pub name: &'a str,
+    pub expires_in_days: Option<i64>,
+    /// The code from their authenticator app.
+    pub code: &'a str,
 }
 
 /// What the account page shows.

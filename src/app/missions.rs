@@ -99,8 +99,8 @@ pub fn rename_mission(
     })
 }
 
-/// Deactivates or reactivates a mission. Deactivating ends its staff's sessions at once and
-/// keeps them from signing in; its requests are kept.
+/// Deactivates or reactivates a mission. Deactivating ends its staff's sessions and API tokens
+/// (for good) at once and keeps them from signing in; its requests are kept.
 pub fn set_mission_active(
     conn: &mut DbConnection,
     acting: &Acting,
@@ -117,6 +117,7 @@ pub fn set_mission_active(
         if !active {
             for user in db::users::list_for_mission(conn, id)? {
                 db::sessions::delete_for_user(conn, &user.id)?;
+                db::tokens::revoke_all_for_user(conn, &user.id, now)?;
             }
         }
         let event = if active {

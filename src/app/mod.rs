@@ -9,10 +9,12 @@ pub mod invitations;
 pub mod keys;
 pub mod missions;
 pub mod notifications;
+pub mod reauthenticate;
 pub mod requests;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod throttling;
 pub mod tokens;
 pub mod users;
 

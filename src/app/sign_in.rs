@@ -1,18 +1,19 @@
-//! Signing in: password, then the second factor (enrolled at the first sign-in), throttled per
-//! account and per client address, every step written to the security log.
+//! Signing in: password, then the second factor (enrolled at the first sign-in), throttled
+//! (`app::throttling`), every step written to the security log.
 
 use chrono::NaiveDateTime;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::app::AppError;
+use crate::app::throttling::{Failure, Throttled, org, record_failure};
 use crate::audit::{self, Entry};
 use crate::auth::password::{self, HashCost, Verified};
-use crate::auth::{keys, secret, totp};
+use crate::auth::{keys, totp};
 use crate::db::users::{self, UserRow};
-use crate::db::{self, DbConnection, missions, recovery_codes, throttle};
-use crate::domain::throttle::{FailureRecord, Subject, ThrottlePolicy};
-use crate::domain::{Email, Role};
+use crate::db::{self, DbConnection, missions, recovery_codes};
+use crate::domain::Email;
+use crate::domain::throttle::ThrottlePolicy;
 
 /// Where a person stands after a correct password.
 #[derive(Debug)]
@@ -23,78 +24,15 @@ pub enum PasswordOutcome {
     Code(UserRow),
     /// Wrong e-mail or password, or locked: the same answer whichever it was.
     Refused,
-}
-
-fn account_key(email: &str) -> String {
-    format!("account:{}", secret::digest(&email.trim().to_lowercase()))
-}
-
-fn address_key(addr: &str) -> String {
-    format!("addr:{addr}")
-}
-
-/// One attempt as the throttle sees it. The attempt is counted as a failure *before* anything
-/// is checked, atomically per key, so that parallel guesses are all counted; a successful
-/// attempt then puts the records back (`succeeded`).
-struct Throttled {
-    account_key: String,
-    address_key: String,
-    account_before: Option<FailureRecord>,
-    address_before: Option<FailureRecord>,
-    /// The records with this attempt counted; `None` when it was locked already (attempts
-    /// during a lock do not lengthen it, so nobody can keep someone else out for long).
-    counted: Option<(FailureRecord, FailureRecord)>,
-    locked: bool,
-}
-
-impl Throttled {
-    fn attempt(
-        conn: &mut DbConnection,
-        policy: &ThrottlePolicy,
-        email: &str,
-        client_addr: &str,
-        now: NaiveDateTime,
-    ) -> Result<Self, AppError> {
-        let (account_key, address_key) = (account_key(email), address_key(client_addr));
-        db::write(conn, |conn| {
-            throttle::lock(conn, &account_key)?;
-            throttle::lock(conn, &address_key)?;
-            let account_before = throttle::find(conn, &account_key)?;
-            let address_before = throttle::find(conn, &address_key)?;
-            let locked = policy.is_locked(account_before.as_ref(), now)
-                || policy.is_locked(address_before.as_ref(), now);
-            let counted = if locked {
-                None
-            } else {
-                let account = policy.after_failure(Subject::Account, account_before.as_ref(), now);
-                let address = policy.after_failure(Subject::Address, address_before.as_ref(), now);
-                throttle::store(conn, &account_key, &account)?;
-                throttle::store(conn, &address_key, &address)?;
-                Some((account, address))
-            };
-            Ok(Throttled {
-                account_key: account_key.clone(),
-                address_key: address_key.clone(),
-                account_before,
-                address_before,
-                counted,
-                locked,
-            })
-        })
-    }
-
-    /// The attempt was right after all: it does not count as a failure.
-    fn succeeded(&self, conn: &mut DbConnection) -> Result<(), AppError> {
-        if self.counted.is_some() {
-            throttle::restore(conn, &self.account_key, self.account_before.as_ref())?;
-            throttle::restore(conn, &self.address_key, self.address_before.as_ref())?;
-        }
-        Ok(())
-    }
+    /// The account is at the ceiling of consecutive failures and this password was not right
+    /// (or the account is unknown, inactive or has no second factor): the person is asked for a
+    /// code all the same, and no code will do. A right password gets the same page, so that past
+    /// the ceiling guessing the password alone tells nothing (`domain::throttle`).
+    Veiled { email: String },
 }
 
 /// A hash to verify against when there is no account, so that timing does not tell.
-fn dummy_hash(cost: HashCost) -> &'static str {
+pub(crate) fn dummy_hash(cost: HashCost) -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| {
         password::hash(
@@ -102,13 +40,6 @@ fn dummy_hash(cost: HashCost) -> &'static str {
             cost,
         )
     })
-}
-
-fn org(user: &UserRow) -> Option<String> {
-    user.role
-        .parse::<Role>()
-        .ok()
-        .map(|r| r.organisation().to_owned())
 }
 
 /// Whether the person may sign in at all: active, and (for mission staff) their mission too.
@@ -151,12 +82,18 @@ pub fn check_password(
     let verified = password::verify(password, &stored, cost);
     let rehash = (verified == Verified::YesRehash).then(|| password::hash(password, cost));
 
+    let veiled = throttled.veiled;
     match user {
-        Some(user) if usable && !locked && verified != Verified::No => {
+        Some(user)
+            if usable
+                && !locked
+                && verified != Verified::No
+                && !(veiled && user.totp_confirmed_at.is_none()) =>
+        {
             db::write(conn, |conn| {
-                // The failure count stays until the second factor is given too (a right
-                // password alone does not reset what wrong codes counted).
-                throttled.succeeded(conn)?;
+                // The attempt does not count; what wrong codes counted stays until the second
+                // factor is given too (a right password alone does not reset it).
+                throttled.succeeded(conn, policy)?;
                 if let Some(hash) = &rehash {
                     users::upgrade_password_hash(conn, &user.id, hash)?;
                 }
@@ -188,8 +125,10 @@ pub fn check_password(
                 "unknown_account"
             } else if !usable {
                 "account_inactive"
-            } else {
+            } else if verified == Verified::No {
                 "wrong_password"
+            } else {
+                "no_second_factor_past_the_ceiling"
             };
             let failure = Failure {
                 user: user.as_ref(),
@@ -198,80 +137,13 @@ pub fn check_password(
                 reason,
             };
             record_failure(conn, policy, &throttled, &failure, now)?;
-            Ok(PasswordOutcome::Refused)
+            Ok(if veiled && !locked {
+                PasswordOutcome::Veiled { email }
+            } else {
+                PasswordOutcome::Refused
+            })
         }
     }
-}
-
-/// What went wrong in one attempt, for the security log.
-struct Failure<'a> {
-    user: Option<&'a UserRow>,
-    client_addr: &'a str,
-    event: &'static str,
-    reason: &'a str,
-}
-
-/// Logs a failed attempt and counts it against the account and the address — unless they are
-/// locked already: attempts during a lock do not lengthen it, so nobody can keep someone else
-/// out for long.
-fn record_failure(
-    conn: &mut DbConnection,
-    policy: &ThrottlePolicy,
-    throttled: &Throttled,
-    failure: &Failure<'_>,
-    now: NaiveDateTime,
-) -> Result<(), AppError> {
-    let Failure {
-        user,
-        client_addr,
-        event,
-        reason,
-    } = *failure;
-    db::write(conn, |conn| {
-        let entry = |event, outcome, detail| Entry {
-            event,
-            outcome,
-            actor_user_id: user.map(|u| u.id.clone()),
-            actor_org: user.and_then(org),
-            client_addr: Some(client_addr.to_owned()),
-            detail,
-            ..Entry::default()
-        };
-        audit::record(
-            conn,
-            &entry(event, "failure", json!({ "reason": reason })),
-            now,
-        )?;
-        let Some((account, address)) = &throttled.counted else {
-            return Ok(());
-        };
-        let newly_locked = |before: Option<&FailureRecord>, after: &FailureRecord| {
-            after.locked_until.is_some() && !policy.is_locked(before, now)
-        };
-        if newly_locked(throttled.account_before.as_ref(), account) {
-            audit::record(
-                conn,
-                &entry(
-                    "account_locked",
-                    "denied",
-                    json!({ "until": account.locked_until, "failures": account.failures }),
-                ),
-                now,
-            )?;
-        }
-        if newly_locked(throttled.address_before.as_ref(), address) {
-            audit::record(
-                conn,
-                &entry(
-                    "address_locked",
-                    "denied",
-                    json!({ "until": address.locked_until, "failures": address.failures }),
-                ),
-                now,
-            )?;
-        }
-        Ok(())
-    })
 }
 
 /// One attempt at a second-factor code: from where, under which rules, and when.
@@ -307,32 +179,14 @@ pub fn check_code(
             let ok = if totp::looks_like_recovery_code(code) {
                 recovery_codes::use_code(conn, &user.id, &totp::recovery_code_hash(code), now)?
             } else {
-                match (user.totp_secret.as_deref(), user.totp_confirmed_at) {
-                    (Some(sealed), Some(_)) => {
-                        let seed = keys::current().open(&keys::totp_context(&user.id), sealed);
-                        match seed {
-                            Ok(seed) => match totp::check(seed.expose_secret(), code, unix_time) {
-                                Some(step) => users::use_totp_step(conn, &user.id, step)?,
-                                None => false,
-                            },
-                            Err(e) => {
-                                tracing::error!(user = %user.id, error = %e, "stored second-factor seed does not open");
-                                false
-                            }
-                        }
-                    }
-                    _ => false,
+                match totp_step(&user, code, unix_time) {
+                    Some(step) => users::use_totp_step(conn, &user.id, step)?,
+                    None => false,
                 }
             };
             if ok {
-                complete_sign_in(
-                    conn,
-                    &user,
-                    client_addr,
-                    &throttled.account_key,
-                    "code",
-                    now,
-                )?;
+                throttled.signed_in(conn, policy)?;
+                complete_sign_in(conn, &user, client_addr, "code", now)?;
             }
             Ok::<_, AppError>(ok)
         })?;
@@ -356,15 +210,41 @@ pub fn check_code(
     Ok(None)
 }
 
+/// The second step after a veiled password step (`PasswordOutcome::Veiled`): no code is
+/// right. It is counted and logged like a wrong code, so that it takes the same work.
+pub fn refuse_veiled_code(
+    conn: &mut DbConnection,
+    email: &str,
+    attempt: &Attempt<'_>,
+) -> Result<(), AppError> {
+    let Attempt {
+        client_addr,
+        policy,
+        now,
+        ..
+    } = *attempt;
+    let throttled = Throttled::attempt(conn, policy, email, client_addr, now)?;
+    let user = users::find_by_email(conn, email)?;
+    let failure = Failure {
+        user: user.as_ref(),
+        client_addr,
+        event: "second_factor_failed",
+        reason: if throttled.locked {
+            "locked"
+        } else {
+            "password_not_right"
+        },
+    };
+    record_failure(conn, policy, &throttled, &failure, now)
+}
+
 fn complete_sign_in(
     conn: &mut DbConnection,
     user: &UserRow,
     client_addr: &str,
-    akey: &str,
     method: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    throttle::clear(conn, akey)?;
     users::record_sign_in(conn, &user.id, now)?;
     audit::record(
         conn,
@@ -432,14 +312,8 @@ pub fn confirm_enrolment(
             },
             now,
         )?;
-        complete_sign_in(
-            conn,
-            &user,
-            client_addr,
-            &throttled.account_key,
-            "enrolment",
-            now,
-        )
+        throttled.signed_in(conn, policy)?;
+        complete_sign_in(conn, &user, client_addr, "enrolment", now)
     })?;
     Ok(Some((user, codes)))
 }
@@ -475,5 +349,20 @@ pub fn signed_in_user(conn: &mut DbConnection, user_id: &str) -> Result<Option<U
             Ok(Some(user))
         }
         _ => Ok(None),
+    }
+}
+
+/// The time step `code` matches under the person's enrolled (sealed) seed, if it does. A seed
+/// that does not open under the configured keys is logged for the operator and matches nothing.
+pub(crate) fn totp_step(user: &UserRow, code: &str, unix_time: u64) -> Option<i64> {
+    let (Some(sealed), Some(_)) = (user.totp_secret.as_deref(), user.totp_confirmed_at) else {
+        return None;
+    };
+    match keys::current().open(&keys::totp_context(&user.id), sealed) {
+        Ok(seed) => totp::check(seed.expose_secret(), code, unix_time),
+        Err(e) => {
+            tracing::error!(user = %user.id, error = %e, "stored second-factor seed does not open");
+            None
+        }
     }
 }

@@ -32,15 +32,8 @@ fn prefix() -> String {
         .collect()
 }
 
-/// Creates a token for `user_id` (256 random bits), valid for `expires_in_days` or until revoked.
-pub fn create(
-    conn: &mut DbConnection,
-    acting: &Acting,
-    user_id: &str,
-    name: &str,
-    expires_in_days: Option<i64>,
-    now: NaiveDateTime,
-) -> Result<Created, AppError> {
+/// The token's name (a default for an empty one) once it and the validity are checked.
+pub fn check_input(name: &str, expires_in_days: Option<i64>) -> Result<String, AppError> {
     let name = if name.trim().is_empty() {
         "API token"
     } else {
@@ -52,6 +45,20 @@ pub fn create(
     {
         return Err(FieldError::new("expires_in_days", "must be between 1 and 366").into());
     }
+    Ok(name.to_owned())
+}
+
+/// Creates a token for `user_id` (256 random bits), valid for `expires_in_days` or until revoked.
+pub fn create(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    name: &str,
+    expires_in_days: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<Created, AppError> {
+    let name = check_input(name, expires_in_days)?;
+    let name = name.as_str();
     let prefix = prefix();
     let token = format!("pp_{prefix}_{}", secret::generate());
     let id = db::new_id();

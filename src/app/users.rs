@@ -322,15 +322,21 @@ pub fn set_user_active(
             ));
         }
         users::set_active(conn, user_id, active, now)?;
-        if !active {
+        // Deactivation ends the person's sessions and API tokens for good: reactivation gives
+        // back the account, not what was issued under it.
+        let detail = if active {
+            json!({})
+        } else {
             db::sessions::delete_for_user(conn, user_id)?;
-        }
+            let revoked = db::tokens::revoke_all_for_user(conn, user_id, now)?;
+            json!({ "tokens_revoked": revoked })
+        };
         let event = if active {
             "user_reactivated"
         } else {
             "user_deactivated"
         };
-        audit::record(conn, &acting.entry(event, "user", user_id, json!({})), now)?;
+        audit::record(conn, &acting.entry(event, "user", user_id, detail), now)?;
         users::find(conn, user_id)?.ok_or(AppError::NotFound)
     })
 }
@@ -346,6 +352,7 @@ pub fn reset_second_factor(
     db::write(conn, |conn| {
         let user = users::find(conn, user_id)?.ok_or(AppError::NotFound)?;
         users::reset_totp(conn, user_id, now)?;
+        crate::app::throttling::forget_account_failures(conn, &user.email)?;
         db::recovery_codes::delete_for_user(conn, user_id)?;
         db::sessions::delete_for_user(conn, user_id)?;
         notify::enqueue_account_mail(

@@ -89,6 +89,23 @@ pub fn revoke(
     .map_err(DbError::from)
 }
 
+/// Revokes every unrevoked token of a person (at deactivation: for good, not until
+/// reactivation); returns how many.
+pub fn revoke_all_for_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::update(
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .filter(api_tokens::revoked_at.is_null()),
+    )
+    .set(api_tokens::revoked_at.eq(Some(now)))
+    .execute(conn)
+    .map_err(DbError::from)
+}
+
 /// Records use, at most once a minute per token.
 pub fn touch(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DbResult<()> {
     diesel::update(

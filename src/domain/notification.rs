@@ -29,6 +29,7 @@ crate::codes! {
         Invitation = "invitation", "Invitation to the portal";
         PasswordChanged = "password_changed", "Your password was changed";
         SecondFactorReset = "second_factor_reset", "Your second factor was reset";
+        SignInFailures = "sign_in_failures", "Repeated failed sign-ins on your account";
     }
     else |s| format!("unknown notice {s:?}")
 }
@@ -88,9 +89,10 @@ impl Notice {
             Self::AssessmentSubmitted => Audience::Referrer,
             Self::RequestWithdrawn => Audience::Handlers,
             Self::MessageFromMission => Audience::AssignedOfficerOrMfa,
-            Self::Invitation | Self::PasswordChanged | Self::SecondFactorReset => {
-                Audience::AccountOwner
-            }
+            Self::Invitation
+            | Self::PasswordChanged
+            | Self::SecondFactorReset
+            | Self::SignInFailures => Audience::AccountOwner,
         }
     }
 
@@ -110,7 +112,8 @@ impl Notice {
             | Self::MessageFromMfa
             | Self::Invitation
             | Self::PasswordChanged
-            | Self::SecondFactorReset => true,
+            | Self::SecondFactorReset
+            | Self::SignInFailures => true,
             Self::SubmissionReceipt
             | Self::RequestRejected
             | Self::UnderAssessment
@@ -198,7 +201,8 @@ mod tests {
             assert_eq!(notice.roles(), *roles, "{notice}");
             assert_ne!(notice.audience(), Audience::AccountOwner);
         }
-        assert_eq!(expected.len() + 3, Notice::ALL.len());
+        // The rest are the four account e-mails.
+        assert_eq!(expected.len() + 4, Notice::ALL.len());
         // Who among a role: the one assigned, the one who asked, the one who acted.
         assert_eq!(
             Notice::InformationProvided.audience(),

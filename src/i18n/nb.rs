@@ -219,6 +219,14 @@ pub const NB: &[(&str, &str)] = &[
         "Gradering (interne notater)",
     ),
     ("Code", "Kode"),
+    (
+        "Code from your authenticator app:",
+        "Kode fra autentiseringsappen:",
+    ),
+    (
+        "Code from your authenticator app",
+        "Kode fra autentiseringsappen",
+    ),
     ("Concerning", "Gjelder"),
     (
         "Conditions (when approving with conditions)",
@@ -341,6 +349,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "ISO 3166-1 alpha-2, for example IS",
         "ISO 3166-1 alfa-2, for eksempel IS",
+    ),
+    (
+        "If this was not you, tell the portal's administrators, and consider changing your password.",
+        "Hvis dette ikke var deg, si fra til portalens administratorer, og vurder å bytte passord.",
     ),
     (
         "If you did not do this, contact the portal's administrators at once.",
@@ -680,6 +692,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Repeat the new password:", "Gjenta det nye passordet:"),
     ("Repeat the password", "Gjenta passordet"),
     (
+        "Repeated failed sign-ins on your account",
+        "Gjentatte mislykkede innlogginger på kontoen din",
+    ),
+    (
         "Replies to it are not read. Sign in to the portal to see the details.",
         "Svar på denne e-posten blir ikke lest. Logg inn i portalen for å se detaljene.",
     ),
@@ -759,6 +775,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Some fields break their rules.",
         "Noen felt bryter reglene sine.",
+    ),
+    (
+        "Someone has repeatedly tried to sign in to your protection portal account with a wrong password or code. Each address they try from is paused; you can still sign in as usual.",
+        "Noen har gjentatte ganger prøvd å logge inn på kontoen din i beskyttelsesportalen med feil passord eller kode. Hver adresse de prøver fra, settes på pause; du kan fortsatt logge inn som vanlig.",
     ),
     ("Something went wrong", "Noe gikk galt"),
     ("Staff", "Ansatte"),
@@ -931,6 +951,10 @@ pub const NB: &[(&str, &str)] = &[
         "The six-digit code from your app, or one of your recovery codes.",
         "Den sekssifrede koden fra appen, eller en av gjenopprettingskodene dine.",
     ),
+    (
+        "The six-digit code the app shows now.",
+        "Den sekssifrede koden appen viser nå.",
+    ),
     ("There is a problem", "Det er et problem"),
     (
         "There is nothing here, or you do not have access to it. Check the address.",
@@ -968,6 +992,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Title:", "Tittel:"),
     ("Too large", "For stort"),
     ("Too many attempts", "For mange forsøk"),
+    (
+        "Too many failed attempts: wait a few minutes and try again",
+        "For mange mislykkede forsøk: vent noen minutter og prøv igjen",
+    ),
     ("Traffic restriction", "Trafikkregulering"),
     ("UNCLASSIFIED", "UGRADERT"),
     ("Under assessment", "Under vurdering"),
@@ -1158,6 +1186,10 @@ pub const NB: &[(&str, &str)] = &[
         "is too common: it is on a list of passwords attackers try first; choose another",
         "er for vanlig: det står på en liste over passord angripere prøver først; velg et annet",
     ),
+    (
+        "is too easy to guess: it is built from repeats, sequences, keyboard patterns, dates or common words; choose a longer passphrase of unrelated words",
+        "er for lett å gjette: det er bygd av gjentakelser, rekkefølger, tastaturmønstre, datoer eller vanlige ord; velg en lengre passfrase av ord som ikke hører sammen",
+    ),
     ("kind", "type"),
     ("location", "sted"),
     ("measures in place", "tiltak iverksatt"),
@@ -1239,6 +1271,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("must be one of: en, nb", "må være en av: en, nb"),
     ("must be routine or urgent", "må være routine eller urgent"),
+    (
+        "must be the current code from your authenticator app; each code is accepted once",
+        "må være den gjeldende koden fra autentiseringsappen; hver kode godtas bare én gang",
+    ),
     (
         "must be the same as the new password",
         "må være likt det nye passordet",

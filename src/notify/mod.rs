@@ -20,6 +20,9 @@ pub enum AccountMail {
     PasswordChanged,
     /// An administrator reset the second factor.
     SecondFactorReset,
+    /// Repeated failed attempts to sign in (or re-authenticate) on the account, once per
+    /// episode (`domain::throttle`).
+    SignInFailures,
 }
 
 impl AccountMail {
@@ -28,6 +31,7 @@ impl AccountMail {
             Self::Invitation => "invitation",
             Self::PasswordChanged => "password_changed",
             Self::SecondFactorReset => "second_factor_reset",
+            Self::SignInFailures => "sign_in_failures",
         }
     }
 }

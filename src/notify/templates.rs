@@ -122,7 +122,10 @@ fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
             tr_in(lang, "Open the request to read the message."),
         ),
         // Account e-mails have their own templates.
-        Notice::Invitation | Notice::PasswordChanged | Notice::SecondFactorReset => return None,
+        Notice::Invitation
+        | Notice::PasswordChanged
+        | Notice::SecondFactorReset
+        | Notice::SignInFailures => return None,
     })
 }
 
@@ -207,7 +210,7 @@ pub fn render(
                 html,
             })
         }
-        Notice::PasswordChanged | Notice::SecondFactorReset => {
+        Notice::PasswordChanged | Notice::SecondFactorReset | Notice::SignInFailures => {
             let (subject, what, next) = if notice == Notice::PasswordChanged {
                 (
                     t("Your password was changed"),
@@ -215,6 +218,16 @@ pub fn render(
                         "The password of your protection portal account was changed, and every session was signed out.",
                     ),
                     t("If you did not do this, contact the portal's administrators at once."),
+                )
+            } else if notice == Notice::SignInFailures {
+                (
+                    t("Repeated failed sign-ins on your account"),
+                    t(
+                        "Someone has repeatedly tried to sign in to your protection portal account with a wrong password or code. Each address they try from is paused; you can still sign in as usual.",
+                    ),
+                    t(
+                        "If this was not you, tell the portal's administrators, and consider changing your password.",
+                    ),
                 )
             } else {
                 (
@@ -293,7 +306,7 @@ mod tests {
             "invitation" => {
                 json!({ "link": "https://portal.example.no/invitation?token=REDACTED", "valid_hours": 72 })
             }
-            "password_changed" | "second_factor_reset" => json!({}),
+            "password_changed" | "second_factor_reset" | "sign_in_failures" => json!({}),
             _ => {
                 json!({ "reference": "2026/00042", "status": "under_assessment", "status_label": "Under assessment" })
             }
@@ -320,7 +333,7 @@ mod tests {
             assert!(r.html.starts_with("<!DOCTYPE html>"), "{}", k.code());
             if !matches!(
                 k.code(),
-                "invitation" | "password_changed" | "second_factor_reset"
+                "invitation" | "password_changed" | "second_factor_reset" | "sign_in_failures"
             ) {
                 assert!(r.subject.starts_with("2026/00042: "), "{}", k.code());
                 assert!(r.text.contains("Status: Under assessment"), "{}", k.code());

@@ -34,6 +34,9 @@ pub struct CodesForm {
     #[serde(rename = "csrf_token")]
     _csrf: String,
     current_password: String,
+    /// Missing is refused like empty: by the re-authentication, naming the field.
+    #[serde(default)]
+    codes_totp_code: String,
 }
 
 #[derive(Deserialize)]
@@ -43,11 +46,25 @@ pub struct RevokeForm {
     _csrf: String,
 }
 
+/// A re-authentication attempt from this request, now.
+fn attempt<'a>(
+    client_addr: &'a str,
+    policy: &'a crate::domain::throttle::ThrottlePolicy,
+) -> app::sign_in::Attempt<'a> {
+    app::sign_in::Attempt {
+        client_addr,
+        policy,
+        unix_time: chrono::Utc::now().timestamp().max(0) as u64,
+        now: app::now(),
+    }
+}
+
 fn label(field: &str) -> String {
     match field {
         "current_password" => "Current password:",
         "new_password" => "New password:",
         "new_password_confirmation" => "Repeat the new password:",
+        "codes_totp_code" | "token_totp_code" => "Code from your authenticator app:",
         _ => "",
     }
     .to_owned()
@@ -175,6 +192,7 @@ async fn render_with(
             (csrf_field(&viewer.csrf))
             (Input::new("token_name", tr("Name")).hint(tr("What the token is for, e.g. the case system's name.")).render(errors))
             (Input::new("expires_in_days", tr("Valid for (days)")).optional().hint(tr("1 to 366; empty for until revoked.")).render(errors))
+            (Input::new("token_totp_code", tr("Code from your authenticator app")).autocomplete("one-time-code").hint(tr("The six-digit code the app shows now.")).render(errors))
             button type="submit" class="secondary" { (tr("Create token")) }
         }
 
@@ -183,6 +201,7 @@ async fn render_with(
         form method="post" action="/account/recovery-codes" novalidate aria-labelledby="codes-heading" {
             (csrf_field(&viewer.csrf))
             (Input::new("current_password", tr("Current password")).kind("password").autocomplete("current-password").render(&[]))
+            (Input::new("codes_totp_code", tr("Code from your authenticator app")).autocomplete("one-time-code").hint(tr("The six-digit code the app shows now.")).render(errors))
             button type="submit" class="secondary" { (tr("Make new recovery codes")) }
         }
 
@@ -236,6 +255,7 @@ pub async fn change_password(
     viewer.require(Capability::ManageOwnAccount)?;
     let form = form.into_inner();
     let (acting, user_id, cost) = (viewer.acting(), viewer.user.id.clone(), state.hash_cost);
+    let (policy, addr) = (state.throttle_policy(), viewer.client_addr.clone());
     let outcome = db::run(&state.pool, move |conn| {
         account::change_password(
             conn,
@@ -246,8 +266,8 @@ pub async fn change_password(
                 new_password: SecretString::from(form.new_password),
                 confirmation: SecretString::from(form.new_password_confirmation),
             },
+            &attempt(&addr, &policy),
             cost,
-            app::now(),
         )
     })
     .await;
@@ -270,9 +290,22 @@ pub async fn regenerate_codes(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::ManageOwnAccount)?;
     let (acting, user_id, cost) = (viewer.acting(), viewer.user.id.clone(), state.hash_cost);
-    let current = SecretString::from(form.into_inner().current_password);
+    let (policy, addr) = (state.throttle_policy(), viewer.client_addr.clone());
+    let form = form.into_inner();
+    let (current, code) = (
+        SecretString::from(form.current_password),
+        form.codes_totp_code,
+    );
     let outcome = db::run(&state.pool, move |conn| {
-        account::regenerate_recovery_codes(conn, &acting, &user_id, &current, cost, app::now())
+        account::regenerate_recovery_codes(
+            conn,
+            &acting,
+            &user_id,
+            &current,
+            &code,
+            &attempt(&addr, &policy),
+            cost,
+        )
     })
     .await;
     match outcome {
@@ -345,6 +378,9 @@ pub struct TokenForm {
     _csrf: String,
     token_name: String,
     expires_in_days: String,
+    /// Missing is refused like empty: by the re-authentication, naming the field.
+    #[serde(default)]
+    token_totp_code: String,
 }
 
 pub async fn create_token(
@@ -367,9 +403,22 @@ pub async fn create_token(
             }
         },
     };
-    let (acting, user_id) = (viewer.acting(), viewer.user.id.clone());
+    let (acting, user_id, cost) = (viewer.acting(), viewer.user.id.clone(), state.hash_cost);
+    let (policy, addr) = (state.throttle_policy(), viewer.client_addr.clone());
     match db::run(&state.pool, move |conn| {
-        app::tokens::create(conn, &acting, &user_id, &form.token_name, days, app::now())
+        let token = account::NewOwnToken {
+            name: &form.token_name,
+            expires_in_days: days,
+            code: &form.token_totp_code,
+        };
+        account::create_token(
+            conn,
+            &acting,
+            &user_id,
+            &token,
+            &attempt(&addr, &policy),
+            cost,
+        )
     })
     .await
     {

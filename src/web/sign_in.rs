@@ -21,6 +21,11 @@ use crate::db::{self, users};
 use crate::domain::FieldError;
 
 const ENROL_SECRET: &str = "enrol_secret";
+/// The stage after a veiled password step (`sign_in::PasswordOutcome::Veiled`): the code page is
+/// shown, and no code is accepted.
+const STAGE_VEILED: &str = "veiled";
+/// The e-mail address typed at a veiled password step (to count the code attempt against).
+const VEILED_EMAIL: &str = "veiled_email";
 const REFUSED: &str = "The e-mail address or password is not right, or sign-in is paused after too many attempts. Check them and try again in a few minutes.";
 const CODE_REFUSED: &str = "The code is not right, has been used already, or sign-in is paused after too many attempts. Wait for a new code and try again.";
 
@@ -140,6 +145,15 @@ pub async fn submit_password(
                 StatusCode::UNAUTHORIZED,
                 password_page(&csrf::token(&session), &email, true),
             ));
+        }
+        sign_in::PasswordOutcome::Veiled { email } => {
+            // The same steps as for a right password, so that nothing tells them apart.
+            session.renew();
+            session.remove(ENROL_SECRET);
+            insert(&session, STAGE, STAGE_VEILED)?;
+            insert(&session, VEILED_EMAIL, &email)?;
+            csrf::rotate(&session);
+            return Ok(see_other("/sign-in/code"));
         }
         sign_in::PasswordOutcome::Enrol(user) => (user, "/sign-in/enrol"),
         sign_in::PasswordOutcome::Code(user) => (user, "/sign-in/code"),
@@ -330,8 +344,16 @@ fn code_page(csrf: &str, errors: &[FieldError]) -> Markup {
     )
 }
 
+fn veiled_email(session: &Session) -> Option<String> {
+    (stage(session).as_deref() == Some(STAGE_VEILED))
+        .then(|| session.get::<String>(VEILED_EMAIL).ok().flatten())
+        .flatten()
+}
+
 pub async fn show_code(session: Session) -> Result<HttpResponse, WebError> {
-    pending_user(&session).ok_or(WebError::SignInRequired)?;
+    if veiled_email(&session).is_none() {
+        pending_user(&session).ok_or(WebError::SignInRequired)?;
+    }
     Ok(respond(
         StatusCode::OK,
         code_page(&csrf::token(&session), &[]),
@@ -344,9 +366,26 @@ pub async fn submit_code(
     session: Session,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, WebError> {
-    let user_id = pending_user(&session).ok_or(WebError::SignInRequired)?;
     let addr = client_addr(&req);
     let policy = state.throttle_policy();
+    if let Some(email) = veiled_email(&session) {
+        db::run(&state.pool, move |conn| {
+            let attempt = sign_in::Attempt {
+                client_addr: &addr,
+                policy: &policy,
+                unix_time: unix_now(),
+                now: app::now(),
+            };
+            sign_in::refuse_veiled_code(conn, &email, &attempt)
+        })
+        .await?;
+        let errors = [FieldError::new("code", CODE_REFUSED)];
+        return Ok(respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code_page(&csrf::token(&session), &errors),
+        ));
+    }
+    let user_id = pending_user(&session).ok_or(WebError::SignInRequired)?;
     let code = form.into_inner().code;
     let outcome = db::run(&state.pool, move |conn| {
         let attempt = sign_in::Attempt {

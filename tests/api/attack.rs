@@ -1138,13 +1138,15 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
     assert_eq!(status, 201, "{user}");
     let a = app.signed_in(&mut c.a).await;
     let csrf = a.get("/account").await.csrf();
+    let code = c.a.next_code().await;
     assert_eq!(
         a.post(
             "/account/tokens",
             &[
                 ("csrf_token", csrf.as_str()),
                 ("token_name", MARKUP),
-                ("expires_in_days", "")
+                ("expires_in_days", ""),
+                ("token_totp_code", &code),
             ]
         )
         .await

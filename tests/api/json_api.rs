@@ -469,11 +469,16 @@ async fn tokens_are_revocable_expire_with_their_owner_and_are_rate_limited() {
     // Revoking from the account page.
     let mut police = c.police.clone();
     let b = app.signed_in(&mut police).await;
+    let code = police.next_code().await;
     let page = b
         .submit(
             "/account",
             "/account/tokens",
-            &[("token_name", "Case system"), ("expires_in_days", "30")],
+            &[
+                ("token_name", "Case system"),
+                ("expires_in_days", "30"),
+                ("token_totp_code", &code),
+            ],
         )
         .await;
     assert_eq!(page.status, 200);

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod attack;
+mod attack_auth;
 mod attack_input;
 mod attack_keys;
 mod browser;

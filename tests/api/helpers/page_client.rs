@@ -23,6 +23,25 @@ impl TestApp {
         }
     }
 
+    /// A browser whose requests come from `addr` as a trusted proxy says (`X-Forwarded-For`; the
+    /// app must trust 127.0.0.1 as a proxy for this to count).
+    pub fn browser_from(&self, addr: &str) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", addr.parse().unwrap());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: self.address.clone(),
+            jar,
+        }
+    }
+
     /// A browser signed in as `person` (enrolling the second factor on first use).
     pub async fn signed_in(&self, person: &mut Person) -> Browser {
         let b = self.browser();
