@@ -25,6 +25,24 @@ impl Received {
             .find(|l| l.to_lowercase().starts_with(&prefix))
             .map(|l| l[prefix.len()..].trim().to_owned())
     }
+
+    /// Whether `word` appears as a word in what a reader sees: the message less its
+    /// machine-made random parts (Message-ID, multipart boundaries), which could hold any
+    /// letters by chance.
+    pub fn shows_word(&self, word: &str) -> bool {
+        let random = |l: &str| {
+            let l = l.trim_start().to_lowercase();
+            l.starts_with("--") || l.starts_with("message-id:") || l.contains("boundary=")
+        };
+        self.data.lines().filter(|l| !random(l)).any(|line| {
+            line.match_indices(word).any(|(at, _)| {
+                let before = line[..at].chars().next_back();
+                let after = line[at + word.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            })
+        })
+    }
 }
 
 pub struct SmtpServer {
