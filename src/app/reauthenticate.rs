@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::app::AppError;
 use crate::app::sign_in::{Attempt, dummy_hash, totp_step};
-use crate::app::throttling::{Failure, Throttled, org, record_failure};
-use crate::audit::{self, Entry};
+use crate::app::throttling::{Failure, Throttled, person_entry, record_failure};
+use crate::audit;
 use crate::auth::password::{self, HashCost, Verified};
 use crate::db::users::{self, UserRow};
 use crate::db::{self, DbConnection};
@@ -103,15 +103,13 @@ pub fn reauthenticate(
         throttled.succeeded(conn, policy)?;
         audit::record(
             conn,
-            &Entry {
-                event: "reauthenticated",
-                outcome: "success",
-                actor_user_id: Some(user.id.clone()),
-                actor_org: org(&user),
-                client_addr: Some(client_addr.to_owned()),
-                detail: json!({ "purpose": reauth.purpose }),
-                ..Entry::default()
-            },
+            &person_entry(
+                "reauthenticated",
+                "success",
+                Some(&user),
+                client_addr,
+                json!({ "purpose": reauth.purpose }),
+            ),
             now,
         )?;
         Ok::<_, AppError>(())

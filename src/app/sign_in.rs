@@ -6,8 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
 use crate::app::AppError;
-use crate::app::throttling::{Failure, Throttled, org, record_failure};
-use crate::audit::{self, Entry};
+use crate::app::throttling::{Failure, Throttled, person_entry, record_failure};
+use crate::audit;
 use crate::auth::password::{self, HashCost, Verified};
 use crate::auth::{keys, totp};
 use crate::db::users::{self, UserRow};
@@ -99,15 +99,13 @@ pub fn check_password(
                 }
                 audit::record(
                     conn,
-                    &Entry {
-                        event: "sign_in_password",
-                        outcome: "success",
-                        actor_user_id: Some(user.id.clone()),
-                        actor_org: org(&user),
-                        client_addr: Some(client_addr.to_owned()),
-                        detail: json!({ "rehashed": rehash.is_some() }),
-                        ..Entry::default()
-                    },
+                    &person_entry(
+                        "sign_in_password",
+                        "success",
+                        Some(&user),
+                        client_addr,
+                        json!({ "rehashed": rehash.is_some() }),
+                    ),
                     now,
                 )?;
                 Ok::<_, AppError>(())
@@ -248,15 +246,13 @@ fn complete_sign_in(
     users::record_sign_in(conn, &user.id, now)?;
     audit::record(
         conn,
-        &Entry {
-            event: "sign_in",
-            outcome: "success",
-            actor_user_id: Some(user.id.clone()),
-            actor_org: org(user),
-            client_addr: Some(client_addr.to_owned()),
-            detail: json!({ "second_factor": method }),
-            ..Entry::default()
-        },
+        &person_entry(
+            "sign_in",
+            "success",
+            Some(user),
+            client_addr,
+            json!({ "second_factor": method }),
+        ),
         now,
     )?;
     Ok(())
@@ -302,14 +298,13 @@ pub fn confirm_enrolment(
         recovery_codes::replace(conn, &user.id, &hashes, now)?;
         audit::record(
             conn,
-            &Entry {
-                event: "second_factor_enrolled",
-                outcome: "success",
-                actor_user_id: Some(user.id.clone()),
-                actor_org: org(&user),
-                client_addr: Some(client_addr.to_owned()),
-                ..Entry::default()
-            },
+            &person_entry(
+                "second_factor_enrolled",
+                "success",
+                Some(&user),
+                client_addr,
+                json!({}),
+            ),
             now,
         )?;
         throttled.signed_in(conn, policy)?;
@@ -328,14 +323,7 @@ pub fn record_sign_out(
     db::write(conn, |conn| {
         audit::record(
             conn,
-            &Entry {
-                event: "sign_out",
-                outcome: "success",
-                actor_user_id: Some(user.id.clone()),
-                actor_org: org(user),
-                client_addr: Some(client_addr.to_owned()),
-                ..Entry::default()
-            },
+            &person_entry("sign_out", "success", Some(user), client_addr, json!({})),
             now,
         )
         .map_err(AppError::from)

@@ -150,11 +150,28 @@ impl Throttled {
     }
 }
 
-pub(crate) fn org(user: &UserRow) -> Option<String> {
-    user.role
-        .parse::<Role>()
-        .ok()
-        .map(|r| r.organisation().to_owned())
+/// A security-log entry for something a person (known or not) did from `client_addr`.
+pub(crate) fn person_entry(
+    event: &'static str,
+    outcome: &'static str,
+    user: Option<&UserRow>,
+    client_addr: &str,
+    detail: serde_json::Value,
+) -> Entry {
+    Entry {
+        event,
+        outcome,
+        actor_user_id: user.map(|u| u.id.clone()),
+        actor_org: user.and_then(|u| {
+            u.role
+                .parse::<Role>()
+                .ok()
+                .map(|r| r.organisation().to_owned())
+        }),
+        client_addr: Some(client_addr.to_owned()),
+        detail,
+        ..Entry::default()
+    }
 }
 
 /// What went wrong in one attempt, for the security log.
@@ -181,15 +198,8 @@ pub(crate) fn record_failure(
         reason,
     } = *failure;
     db::write(conn, |conn| {
-        let entry = |event, outcome, detail| Entry {
-            event,
-            outcome,
-            actor_user_id: user.map(|u| u.id.clone()),
-            actor_org: user.and_then(org),
-            client_addr: Some(client_addr.to_owned()),
-            detail,
-            ..Entry::default()
-        };
+        let entry =
+            |event, outcome, detail| person_entry(event, outcome, user, client_addr, detail);
         audit::record(
             conn,
             &entry(event, "failure", json!({ "reason": reason })),
