@@ -175,11 +175,12 @@ pub fn page(
     conn: &mut DbConnection,
     event: Option<&str>,
     actor: Option<&str>,
+    without_case_events: bool,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<SecurityLogRow>, i64), DbError> {
     let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
-    security_log::page(conn, event, actor, per_page, offset)
+    security_log::page(conn, event, actor, without_case_events, per_page, offset)
 }
 
 /// Where the chain first breaks.

@@ -156,7 +156,7 @@ pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
         // so that a copy lives outside the database (SECURITY.md, "The security log").
         match db::query(&pool, crate::audit::head).await {
             Ok(Some((seq, hash))) if last_checkpoint != Some(seq) => {
-                tracing::info!(seq, hash = %hash, "security log checkpoint");
+                tracing::info!(target: crate::telemetry::CHECKPOINT_TARGET, seq, hash = %hash, "security log checkpoint");
                 last_checkpoint = Some(seq);
             }
             Ok(_) => {}

@@ -104,7 +104,7 @@ pub fn regenerate_recovery_codes(
 ) -> Result<Vec<String>, AppError> {
     let now = attempt.now;
     let reauth = Reauthentication {
-        password: Some(("current_password", current)),
+        password: Some(("codes_current_password", current)),
         code: Some(("codes_totp_code", code)),
         purpose: "new_recovery_codes",
     };

@@ -25,6 +25,8 @@ pub struct Reauthentication<'a> {
 }
 
 pub const TOO_MANY_ATTEMPTS: &str = "Too many failed attempts: wait a few minutes and try again";
+/// Past the account's ceiling of consecutive failures, which only a complete sign-in resets.
+pub const SIGN_IN_AGAIN: &str = "Too many failed attempts on your account: sign out, sign in again with your password and code, then try again";
 pub const NOT_CURRENT_PASSWORD: &str = "is not your current password";
 pub const CODE_NOT_RIGHT: &str =
     "must be the current code from your authenticator app; each code is accepted once";
@@ -58,6 +60,11 @@ pub fn reauthenticate(
     if throttled.locked {
         errors.push(FieldError::new(first_field, TOO_MANY_ATTEMPTS));
         reasons.push("locked");
+    } else if throttled.veiled && reauth.code.is_none() {
+        // Past the ceiling a password alone tells nothing, here as at sign-in: a stolen session
+        // cannot go on guessing the current password. A complete sign-in resets the count.
+        errors.push(FieldError::new(first_field, SIGN_IN_AGAIN));
+        reasons.push("ceiling");
     } else {
         if let Some((field, password)) = reauth.password {
             // Verified even without a stored hash, so that the timing does not tell.

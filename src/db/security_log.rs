@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::security_log;
 use super::{DbConnection, DbError, DbResult};
+use crate::domain::disclosure::{CASE_ROUTE_PREFIXES, CASE_TARGET_TYPES};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = security_log)]
@@ -84,11 +85,13 @@ pub fn newest(
     query.load(conn).map_err(DbError::from)
 }
 
-/// A page of the log, newest first, optionally of one event kind and one actor.
+/// A page of the log, newest first, optionally of one event kind and one actor; without case
+/// events (`disclosure::is_case_event`, in SQL) when `without_case_events`.
 pub fn page(
     conn: &mut DbConnection,
     event: Option<&str>,
     actor: Option<&str>,
+    without_case_events: bool,
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<SecurityLogRow>, i64)> {
@@ -99,6 +102,23 @@ pub fn page(
         }
         if let Some(a) = actor {
             q = q.filter(security_log::actor_user_id.eq(a.to_owned()));
+        }
+        if without_case_events {
+            let [first, second] = CASE_ROUTE_PREFIXES.map(|p| format!("{p}%"));
+            let case_route = security_log::target_type
+                .eq("route")
+                .and(security_log::target_id.is_not_null())
+                .and(
+                    security_log::target_id
+                        .like(first)
+                        .or(security_log::target_id.like(second)),
+                );
+            let case_type = security_log::target_type.eq_any(CASE_TARGET_TYPES);
+            q = q.filter(
+                security_log::target_type
+                    .is_null()
+                    .or(diesel::dsl::not(case_type.or(case_route))),
+            );
         }
         q
     };

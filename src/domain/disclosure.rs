@@ -284,12 +284,27 @@ pub enum LogEntryView {
 /// of a classified message or assessment, a refusal on a request or on a request's page.
 pub fn is_case_event(target_type: Option<&str>, target_id: Option<&str>) -> bool {
     match target_type {
-        Some("request" | "message" | "assessment") => true,
+        Some(t) if CASE_TARGET_TYPES.contains(&t) => true,
         Some("route") => target_id.is_some_and(|path| {
-            path.starts_with("/requests/") || path.starts_with("/api/v1/requests/")
+            CASE_ROUTE_PREFIXES
+                .iter()
+                .any(|prefix| path.starts_with(prefix))
         }),
         _ => false,
     }
+}
+
+/// The security-log targets that are case work.
+pub const CASE_TARGET_TYPES: [&str; 3] = ["request", "message", "assessment"];
+/// The routes whose logged refusals are case work (target type `route`).
+pub const CASE_ROUTE_PREFIXES: [&str; 2] = ["/requests/", "/api/v1/requests/"];
+
+/// Whether a search of the security log by person leaves case events out for `actor`. An entry
+/// shown as its kind and organisation would still say, when found by a person's id, that this
+/// person did case work then; so for those who may not read case events (administrators), a
+/// search by person finds everything else that person did, and no case event.
+pub fn log_search_by_person_hides_case_events(actor: &Actor) -> bool {
+    super::access::authorise(actor, super::access::Capability::ReadCaseEvents).is_err()
 }
 
 /// What `actor` reads of a security-log entry: administrators keep accounts and the portal

@@ -993,6 +993,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Too large", "For stort"),
     ("Too many attempts", "For mange forsøk"),
     (
+        "Too many failed attempts on your account: sign out, sign in again with your password and code, then try again",
+        "For mange mislykkede forsøk på kontoen din: logg ut, logg inn igjen med passord og kode, og prøv så på nytt",
+    ),
+    (
         "Too many failed attempts: wait a few minutes and try again",
         "For mange mislykkede forsøk: vent noen minutter og prøv igjen",
     ),

@@ -33,7 +33,8 @@ pub struct PasswordForm {
 pub struct CodesForm {
     #[serde(rename = "csrf_token")]
     _csrf: String,
-    current_password: String,
+    /// Its own name, so that its error shows beside this form's field, not the password form's.
+    codes_current_password: String,
     /// Missing is refused like empty: by the re-authentication, naming the field.
     #[serde(default)]
     codes_totp_code: String,
@@ -61,7 +62,7 @@ fn attempt<'a>(
 
 fn label(field: &str) -> String {
     match field {
-        "current_password" => "Current password:",
+        "current_password" | "codes_current_password" => "Current password:",
         "new_password" => "New password:",
         "new_password_confirmation" => "Repeat the new password:",
         "codes_totp_code" | "token_totp_code" => "Code from your authenticator app:",
@@ -200,7 +201,7 @@ async fn render_with(
         p { (tr("You have ")) (overview.unused_recovery_codes) (tr(" unused recovery codes. New codes replace all the old ones.")) }
         form method="post" action="/account/recovery-codes" novalidate aria-labelledby="codes-heading" {
             (csrf_field(&viewer.csrf))
-            (Input::new("current_password", tr("Current password")).kind("password").autocomplete("current-password").render(&[]))
+            (Input::new("codes_current_password", tr("Current password")).kind("password").autocomplete("current-password").render(errors))
             (Input::new("codes_totp_code", tr("Code from your authenticator app")).autocomplete("one-time-code").hint(tr("The six-digit code the app shows now.")).render(errors))
             button type="submit" class="secondary" { (tr("Make new recovery codes")) }
         }
@@ -293,7 +294,7 @@ pub async fn regenerate_codes(
     let (policy, addr) = (state.throttle_policy(), viewer.client_addr.clone());
     let form = form.into_inner();
     let (current, code) = (
-        SecretString::from(form.current_password),
+        SecretString::from(form.codes_current_password),
         form.codes_totp_code,
     );
     let outcome = db::run(&state.pool, move |conn| {

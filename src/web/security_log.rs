@@ -37,8 +37,17 @@ pub async fn list(
     let actor = q.actor.filter(|a| !a.trim().is_empty());
     let page_no = q.page.unwrap_or(1).clamp(1, 1_000_000);
     let (e, a) = (event.clone(), actor.clone());
+    let without_case_events =
+        actor.is_some() && disclosure::log_search_by_person_hides_case_events(&viewer.actor);
     let (rows, total) = db::run(&state.pool, move |conn| {
-        audit::page(conn, e.as_deref(), a.as_deref(), page_no, PER_PAGE)
+        audit::page(
+            conn,
+            e.as_deref(),
+            a.as_deref(),
+            without_case_events,
+            page_no,
+            PER_PAGE,
+        )
     })
     .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);

@@ -220,6 +220,11 @@ pub async fn show_enrolment(
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, WebError> {
+    // A veiled password step answers here as a right password of an enrolled account does, so
+    // that no page tells a right password from a wrong one past the ceiling.
+    if veiled_email(&session).is_some() {
+        return Ok(see_other("/sign-in/code"));
+    }
     let user_id = pending_user(&session).ok_or(WebError::SignInRequired)?;
     let user = db::query(&state.pool, move |conn| users::find(conn, &user_id))
         .await?

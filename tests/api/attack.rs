@@ -233,7 +233,7 @@ fn form_for(path: &str, who: Who) -> Vec<(&'static str, String)> {
             ),
         ],
         "/account/recovery-codes" => {
-            vec![("current_password", "not the current password".into())]
+            vec![("codes_current_password", "not the current password".into())]
         }
         "/admin/missions" => vec![
             ("name", "Embassy of Matrixland".into()),

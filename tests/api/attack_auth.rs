@@ -170,7 +170,8 @@ async fn someone_who_knows_an_address_cannot_keep_its_owner_out() {
 async fn after_a_hundred_failures_a_password_alone_tells_nothing_but_the_owner_still_gets_in() {
     let app = behind_a_proxy(None).await;
     let mut owner = app.add_person("police_liaison", None, Some("secret")).await;
-    app.browser_from("198.51.100.7").sign_in(&mut owner).await;
+    let signed_in = app.browser_from("198.51.100.7");
+    signed_in.sign_in(&mut owner).await;
     // A botnet: 25 addresses, four guesses each, none of them ever locked.
     for a in 1..=25 {
         let b = app.browser_from(&format!("203.0.113.{a}"));
@@ -198,6 +199,27 @@ async fn after_a_hundred_failures_a_password_alone_tells_nothing_but_the_owner_s
     .await;
     assert_eq!(right, (303, Some("/sign-in/code".into())));
     assert_eq!(wrong, right);
+    // Nor does any page the session can reach next tell them apart.
+    let (after_wrong, after_right) = (
+        app.browser_from("203.0.113.204"),
+        app.browser_from("203.0.113.205"),
+    );
+    password_step(&after_wrong, &owner.email, "one more guess here").await;
+    password_step(&after_right, &owner.email, &owner.password).await;
+    for path in [
+        "/sign-in/enrol",
+        "/sign-in/code",
+        "/sign-in",
+        "/account",
+        "/",
+    ] {
+        let (w, r) = (after_wrong.get(path).await, after_right.get(path).await);
+        assert_eq!(
+            (w.status, w.location),
+            (r.status, r.location),
+            "{path} tells a right password from a wrong one"
+        );
+    }
     // A wrong password and the right code do not get in.
     let b = app.browser_from("203.0.113.202");
     password_step(&b, &owner.email, "one more guess here").await;
@@ -207,6 +229,25 @@ async fn after_a_hundred_failures_a_password_alone_tells_nothing_but_the_owner_s
         .await;
     assert_eq!(refused.status, 422);
     assert_eq!(b.get("/account").await.status, 302, "not signed in");
+    // A session stolen before the attack cannot go on guessing the current password either:
+    // past the ceiling a password alone is refused, right or wrong, naming the field.
+    let new_pw = "a fresh and unguessable sentence 2031";
+    for guess in ["one more guess here", owner.password.as_str()] {
+        let page = signed_in
+            .submit(
+                "/account",
+                "/account/password",
+                &[
+                    ("current_password", guess),
+                    ("new_password", new_pw),
+                    ("new_password_confirmation", new_pw),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 422, "the password was changed");
+        assert!(page.body.contains("id=\"current_password-error\""));
+        assert!(page.body.contains("sign in again"), "{}", page.body);
+    }
     // The owner, with password and code, does; and with that the count starts again.
     app.browser_from("198.51.100.7").sign_in(&mut owner).await;
     let after = password_step(
@@ -259,7 +300,7 @@ async fn a_stolen_session_cannot_guess_the_current_password_at_full_speed() {
         )
         .await;
     assert_eq!(page.status, 422, "the password was changed");
-    assert!(page.body.contains("current_password-error"));
+    assert!(page.body.contains("id=\"current_password-error\""));
     assert!(
         page.body.contains("Too many failed attempts"),
         "{}",
@@ -271,7 +312,7 @@ async fn a_stolen_session_cannot_guess_the_current_password_at_full_speed() {
             "/account",
             "/account/recovery-codes",
             &[
-                ("current_password", &person.password),
+                ("codes_current_password", &person.password),
                 ("codes_totp_code", &code),
             ],
         )
@@ -300,11 +341,11 @@ async fn new_recovery_codes_and_a_new_token_need_a_fresh_code_from_the_authentic
         }
     };
     let pw = person.password.clone();
-    let page = codes(vec![("current_password", pw.clone())]).await;
+    let page = codes(vec![("codes_current_password", pw.clone())]).await;
     assert_eq!(page.status, 422, "the password alone made new codes");
     assert!(page.body.contains("codes_totp_code-error"));
     let page = codes(vec![
-        ("current_password", pw.clone()),
+        ("codes_current_password", pw.clone()),
         ("codes_totp_code", "000000".into()),
     ])
     .await;
@@ -312,14 +353,14 @@ async fn new_recovery_codes_and_a_new_token_need_a_fresh_code_from_the_authentic
     assert!(page.body.contains("codes_totp_code-error"));
     let code = person.next_code().await;
     let page = codes(vec![
-        ("current_password", pw.clone()),
+        ("codes_current_password", pw.clone()),
         ("codes_totp_code", code.clone()),
     ])
     .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Save your recovery codes"));
     let again = codes(vec![
-        ("current_password", pw.clone()),
+        ("codes_current_password", pw.clone()),
         ("codes_totp_code", code),
     ])
     .await;

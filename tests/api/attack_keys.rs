@@ -115,6 +115,24 @@ fn unkeyed_hash(row: &protection_portal::db::security_log::SecurityLogRow) -> St
 
 /// Rewrites every row's links and hashes from `from_seq` on as the attacker can (without the key).
 fn recompute_chain(db: &TestDb, from_seq: i64) {
+    recompute_chain_with(db, from_seq, unkeyed_hash);
+}
+
+/// As an attacker who also holds the log key (leaked with a backup of the settings) would:
+/// a chain `audit verify` alone accepts.
+fn recompute_keyed_chain(db: &TestDb, from_seq: i64) {
+    let settings = test_settings();
+    protection_portal::auth::keys::install(
+        protection_portal::auth::keys::load(&settings.keys, false).expect("the test keys"),
+    );
+    recompute_chain_with(db, from_seq, protection_portal::audit::chain_hash);
+}
+
+fn recompute_chain_with(
+    db: &TestDb,
+    from_seq: i64,
+    hash: fn(&protection_portal::db::security_log::SecurityLogRow) -> String,
+) {
     let mut prev = rows(db)
         .iter()
         .find(|r| r.seq == from_seq - 1)
@@ -122,7 +140,7 @@ fn recompute_chain(db: &TestDb, from_seq: i64) {
         .unwrap_or_else(|| "0".repeat(64));
     for mut row in rows(db).into_iter().filter(|r| r.seq >= from_seq) {
         row.prev_hash = prev.clone();
-        row.hash = unkeyed_hash(&row);
+        row.hash = hash(&row);
         as_owner(
             db,
             &format!(
@@ -191,14 +209,23 @@ fn rewriting_the_log_up_to_a_checkpoint_fails_against_it() {
     add_missions(&db, 3);
     let third = rows(&db).pop().unwrap();
     let checkpoint = format!("{}:{}", third.seq, third.hash);
-    // The attacker rewrites entry 2 and forges the chain; later entries follow the new chain.
+    // The attacker, holding the log key as well, rewrites entry 2 and forges the chain; later
+    // entries follow the new chain, which the key alone cannot tell from the real one.
     as_owner(
         &db,
         "UPDATE security_log SET detail = '{\"name\":\"forged\"}' WHERE seq = 2;",
     );
-    recompute_chain(&db, 2);
+    recompute_keyed_chain(&db, 2);
+    let out = verify(&db, None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The checkpoint, kept outside the database, still tells.
     let out = verify(&db, Some(&checkpoint));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("entry 3") && stderr(&out).contains("differs from the checkpoint"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -208,7 +235,9 @@ fn serve_writes_security_log_checkpoints_to_the_operator_log() {
     let port = crate::helpers::free_port();
     let mut cmd = portal(&db);
     cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("APP__LOG__LEVEL", "info")
+        // The quietest level an operator might choose: the checkpoints are written even so.
+        .env("APP__LOG__LEVEL", "error")
+        .env_remove("RUST_LOG")
         .env("APP__LOG__FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

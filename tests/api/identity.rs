@@ -781,18 +781,21 @@ async fn recovery_codes_can_be_replaced_with_the_current_password_and_a_code() {
         .submit(
             "/account",
             "/account/recovery-codes",
-            &[("current_password", "not my password")],
+            &[("codes_current_password", "not my password")],
         )
         .await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("is not your current password"));
+    // Beside the recovery codes' own field, not the password form's.
+    assert!(wrong.body.contains("id=\"codes_current_password-error\""));
+    assert!(!wrong.body.contains("id=\"current_password-error\""));
     let code = person.next_code().await;
     let page = b
         .submit(
             "/account",
             "/account/recovery-codes",
             &[
-                ("current_password", &person.password),
+                ("codes_current_password", &person.password),
                 ("codes_totp_code", &code),
             ],
         )
@@ -805,7 +808,7 @@ async fn recovery_codes_can_be_replaced_with_the_current_password_and_a_code() {
             "/account",
             "/account/recovery-codes",
             &[
-                ("current_password", &person.password),
+                ("codes_current_password", &person.password),
                 ("codes_totp_code", &code),
             ],
         )
