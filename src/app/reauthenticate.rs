@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::app::AppError;
-use crate::app::sign_in::{Attempt, dummy_hash, totp_step};
+use crate::app::sign_in::{Attempt, totp_step};
 use crate::app::throttling::{Failure, Throttled, person_entry, record_failure};
 use crate::audit;
 use crate::auth::password::{self, HashCost, Verified};
@@ -67,14 +67,8 @@ pub fn reauthenticate(
         reasons.push("ceiling");
     } else {
         if let Some((field, password)) = reauth.password {
-            // Verified even without a stored hash, so that the timing does not tell.
-            let stored = user
-                .password_hash
-                .clone()
-                .unwrap_or_else(|| dummy_hash(cost).to_owned());
-            if user.password_hash.is_none()
-                || password::verify(password, &stored, cost) == Verified::No
-            {
+            let stored = user.password_hash.as_deref();
+            if password::verify_or_dummy(password, stored, cost) == Verified::No {
                 errors.push(FieldError::new(field, NOT_CURRENT_PASSWORD));
                 reasons.push("wrong_password");
             }

@@ -31,17 +31,6 @@ pub enum PasswordOutcome {
     Veiled { email: String },
 }
 
-/// A hash to verify against when there is no account, so that timing does not tell.
-pub(crate) fn dummy_hash(cost: HashCost) -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| {
-        password::hash(
-            &SecretString::from("no account has this password".to_owned()),
-            cost,
-        )
-    })
-}
-
 /// Whether the person may sign in at all: active, and (for mission staff) their mission too.
 fn may_sign_in(conn: &mut DbConnection, user: &UserRow) -> Result<bool, AppError> {
     if !user.active {
@@ -77,9 +66,8 @@ pub fn check_password(
     let stored = user
         .as_ref()
         .filter(|_| usable)
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash(cost).to_owned());
-    let verified = password::verify(password, &stored, cost);
+        .and_then(|u| u.password_hash.as_deref());
+    let verified = password::verify_or_dummy(password, stored, cost);
     let rehash = (verified == Verified::YesRehash).then(|| password::hash(password, cost));
 
     let veiled = throttled.veiled;

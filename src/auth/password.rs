@@ -156,6 +156,26 @@ pub fn verify(password: &SecretString, phc: &str, cost: HashCost) -> Verified {
     }
 }
 
+/// Verifies a password against a stored PHC string, or — when there is none to use (unknown,
+/// inactive or password-less account) — against a dummy hash of the same cost, so that the
+/// answer's timing does not tell which; then the answer is always `No`.
+pub fn verify_or_dummy(password: &SecretString, stored: Option<&str>, cost: HashCost) -> Verified {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match stored {
+        Some(phc) => verify(password, phc, cost),
+        None => {
+            let dummy = DUMMY.get_or_init(|| {
+                hash(
+                    &SecretString::from("no account has this password".to_owned()),
+                    cost,
+                )
+            });
+            let _ = verify(password, dummy, cost);
+            Verified::No
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
