@@ -117,6 +117,9 @@ pub struct ServerSettings {
     pub workers: usize,
     pub max_body_bytes: usize,
     pub shutdown_timeout_seconds: u64,
+    /// Each request's deadline: past it the answer is 503 with `Retry-After`, and database work
+    /// not yet committed is rolled back.
+    pub request_timeout_seconds: u64,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -125,8 +128,23 @@ pub struct DatabaseSettings {
     /// `postgres://…` selects PostgreSQL; a path or `sqlite://path` selects SQLite.
     pub url: SecretString,
     pub pool_size: u32,
+    /// How long opening a connection, or waiting for one from the pool, may take.
     pub connect_timeout_seconds: u64,
+    /// How long a SQLite writer waits for the write lock before giving up (503).
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL: the longest one statement may run (`statement_timeout`); 0 = no limit.
+    pub statement_timeout_ms: u64,
+    /// PostgreSQL: the longest a statement waits for a row or table lock (`lock_timeout`).
+    pub lock_timeout_ms: u64,
+    /// PostgreSQL: a session idle inside a transaction this long is ended by the server
+    /// (`idle_in_transaction_session_timeout`), releasing its locks.
+    pub idle_in_transaction_timeout_ms: u64,
+    /// PostgreSQL: TCP keepalive probes start after this many idle seconds (then every 10 s,
+    /// three at most), so a connection to a vanished server is noticed.
+    pub tcp_keepalive_idle_seconds: u64,
+    /// PostgreSQL: data sent but not acknowledged this long closes the connection
+    /// (`tcp_user_timeout`; Linux).
+    pub tcp_user_timeout_ms: u64,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -322,6 +340,7 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        self.check_timeouts()?;
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| invalid("log.level", format!("is not a valid filter: {e}")))?;
         self.max_classification()?;
@@ -468,6 +487,63 @@ impl Settings {
     }
 
     /// Whether these settings were read for `APP_ENVIRONMENT=production`.
+    /// The waits must nest: a lock wait ends before the statement's limit, and both before the
+    /// request's deadline, so that the database's own, precise error is what ends a request.
+    fn check_timeouts(&self) -> Result<(), SettingError> {
+        let d = &self.database;
+        let deadline_ms = self.server.request_timeout_seconds.saturating_mul(1000);
+        if self.server.request_timeout_seconds == 0 || self.server.request_timeout_seconds > 600 {
+            return Err(invalid(
+                "server.request_timeout_seconds",
+                "must be between 1 and 600",
+            ));
+        }
+        if d.lock_timeout_ms == 0 || d.lock_timeout_ms >= deadline_ms {
+            return Err(invalid(
+                "database.lock_timeout_ms",
+                format!(
+                    "must be at least 1 and shorter than the request deadline ({deadline_ms} ms, server.request_timeout_seconds)"
+                ),
+            ));
+        }
+        if d.statement_timeout_ms != 0 && d.statement_timeout_ms < d.lock_timeout_ms {
+            return Err(invalid(
+                "database.statement_timeout_ms",
+                "must be 0 (no limit) or at least database.lock_timeout_ms",
+            ));
+        }
+        if d.sqlite_busy_timeout_ms == 0 || d.sqlite_busy_timeout_ms >= deadline_ms {
+            return Err(invalid(
+                "database.sqlite_busy_timeout_ms",
+                format!(
+                    "must be at least 1 and shorter than the request deadline ({deadline_ms} ms, server.request_timeout_seconds)"
+                ),
+            ));
+        }
+        if d.idle_in_transaction_timeout_ms == 0 {
+            return Err(invalid(
+                "database.idle_in_transaction_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        if d.tcp_keepalive_idle_seconds == 0 || d.tcp_user_timeout_ms == 0 {
+            return Err(invalid(
+                if d.tcp_keepalive_idle_seconds == 0 {
+                    "database.tcp_keepalive_idle_seconds"
+                } else {
+                    "database.tcp_user_timeout_ms"
+                },
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The request deadline.
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.server.request_timeout_seconds)
+    }
+
     pub fn is_production(&self) -> bool {
         self.environment.as_deref() == Some("production")
     }
@@ -553,6 +629,11 @@ mod tests {
             pool_size: 1,
             connect_timeout_seconds: 1,
             sqlite_busy_timeout_ms: 1,
+            statement_timeout_ms: 1,
+            lock_timeout_ms: 1,
+            idle_in_transaction_timeout_ms: 1,
+            tcp_keepalive_idle_seconds: 1,
+            tcp_user_timeout_ms: 1,
         };
         assert!(!format!("{s:?}").contains("hunter2"));
     }

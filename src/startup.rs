@@ -41,7 +41,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
     let unkeyed_through = settings.keys.log_unkeyed_through;
     let (pool, key) = tokio::task::spawn_blocking(move || -> anyhow::Result<(Pool, String)> {
         let pool = db::build_pool(&database)?;
-        let mut conn = pool.get()?;
+        // Migrations and the start-up checks may rightly take longer than a person's request:
+        // they run on a connection of their own, without the statement and lock limits.
+        let mut conn = db::open_unbounded(&database)?;
         let applied = db::migrate(&mut conn)?;
         for version in applied {
             tracing::info!(%version, "migration applied");
@@ -219,6 +221,9 @@ impl Application {
             pool: prepared.pool.clone(),
             hash_cost: HashCost::from_settings(&settings.security),
             trusted_proxies: settings.trusted_proxies(),
+            probe: std::sync::Arc::new(crate::web::health::Probe::new(db::build_probe_pool(
+                &settings.database,
+            )?)),
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;
@@ -274,6 +279,7 @@ impl Application {
                 .wrap(from_fn(crate::web::parameters::refuse_repeated))
                 .wrap(from_fn(csrf::protect))
                 .wrap(sessions)
+                .wrap(from_fn(crate::web::deadline::limit))
                 .wrap(from_fn(frame::frame))
         })
         .listen(listener)?

@@ -13,7 +13,7 @@ use crate::audit;
 use crate::auth::secret;
 use crate::db::tokens::{self, NewToken, TokenRow};
 use crate::db::users::{self, UserRow};
-use crate::db::{self, DbConnection, missions};
+use crate::db::{self, DbConnection, DbError, missions};
 use crate::domain::access::Actor;
 use crate::domain::text::check_text;
 use crate::domain::{Clearance, FieldError, Role};
@@ -156,7 +156,14 @@ pub fn authenticate(
         .last_used_at
         .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
     {
-        tokens::touch(conn, &row.id, now)?;
+        match tokens::touch(conn, &row.id, now) {
+            // Bookkeeping never holds up a read: when another writer holds the database, the
+            // last use is written on a later call.
+            Err(DbError::Busy(why)) => {
+                tracing::debug!(error = %why, "token's last use not written")
+            }
+            other => other?,
+        }
     }
     let actor = Actor {
         user_id: user.id.clone(),
@@ -202,7 +209,23 @@ pub fn throttle(
         .remove(&key)
         .filter(|p| now - p.window_start < minute)
         .map_or(0, |p| p.uncounted);
-    let (count, start) = tokens::count_calls(conn, &key, uncounted + 1, now)?;
+    let (count, start) = match tokens::count_calls(conn, &key, uncounted + 1, now) {
+        Ok(counted) => counted,
+        Err(DbError::Busy(why)) => {
+            // Another writer holds the database: keep the calls counted here, and add them to
+            // the shared count on a later call, rather than hold up or refuse this one.
+            tracing::debug!(error = %why, "API calls not yet added to the shared count");
+            let mut pending = uncounted_calls().lock().unwrap_or_else(|e| e.into_inner());
+            let p = pending.entry(key).or_insert(UncountedCalls {
+                window_start: now,
+                counted: 0,
+                uncounted: 0,
+            });
+            p.uncounted += uncounted + 1;
+            return Ok(wait(p.counted + p.uncounted, p.window_start));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut pending = uncounted_calls().lock().unwrap_or_else(|e| e.into_inner());
     if pending.len() > 10_000 {
         pending.retain(|_, p| now - p.window_start < minute);

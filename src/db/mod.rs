@@ -5,6 +5,7 @@
 //! errors (`From<DbError>`).
 
 pub mod accounts;
+pub mod deadline;
 pub mod missions;
 pub mod outbox;
 pub mod preferences;
@@ -52,10 +53,23 @@ pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
 /// Everything that can go wrong talking to the database, as the rest of the program sees it.
+/// Each variant says what became of the work, so that nobody is told "nothing was changed"
+/// unless that is certain.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// No connection, or the connection was lost before a commit was sent: nothing of the work
+    /// was kept (the server rolls back an unfinished transaction).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database did not answer in time (a statement or lock timeout, SQLite's busy wait,
+    /// or the request's deadline): the transaction was rolled back; trying again may succeed.
+    #[error("database busy: {0}")]
+    Busy(String),
+    /// The connection was lost while the commit was under way: the work may or may not have
+    /// been kept, and only reading it back can tell.
+    #[error("commit outcome unknown: {0}")]
+    Uncertain(String),
+    /// Any other failure of a statement: the transaction was rolled back.
     #[error(transparent)]
     Query(diesel::result::Error),
     /// A stored value the program does not understand (a code no longer known, a column that
@@ -69,13 +83,33 @@ pub type DbResult<T> = Result<T, DbError>;
 
 impl From<diesel::result::Error> for DbError {
     fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            diesel::result::Error::DeserializationError(inner) => {
-                DbError::Corrupt(inner.to_string())
+            Error::DeserializationError(inner) => DbError::Corrupt(inner.to_string()),
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => DbError::Unavailable(info.message().to_owned()),
+            Error::DatabaseError(kind, info) if is_timeout(info.message()) => {
+                DbError::Busy(format!("{kind:?}: {}", info.message()))
             }
             other => DbError::Query(other),
         }
     }
+}
+
+/// Whether a database's error message says it gave up waiting: PostgreSQL's statement, lock
+/// and idle-in-transaction timeouts (SQLSTATE 57014, 55P03, 25P03, which diesel does not pass
+/// on, so their messages are matched) and SQLite's busy wait running out.
+fn is_timeout(message: &str) -> bool {
+    const SIGNS: [&str; 5] = [
+        "statement timeout",
+        "lock timeout",
+        "idle-in-transaction timeout",
+        "database is locked",
+        "database table is locked",
+    ];
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 impl DbError {
@@ -90,27 +124,108 @@ impl DbError {
     }
 }
 
-/// Opens connections for the pool: picks the engine by URL and prepares each SQLite connection.
+/// How long each kind of wait on the database may last (the `database.*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct Waits {
+    pub connect_seconds: u64,
+    pub sqlite_busy_ms: u64,
+    /// 0 = no limit.
+    pub statement_ms: u64,
+    /// 0 = no limit.
+    pub lock_ms: u64,
+    /// 0 = no limit.
+    pub idle_in_transaction_ms: u64,
+    pub keepalive_idle_seconds: u64,
+    pub tcp_user_timeout_ms: u64,
+}
+
+impl Waits {
+    pub fn of(settings: &DatabaseSettings) -> Self {
+        Waits {
+            connect_seconds: settings.connect_timeout_seconds,
+            sqlite_busy_ms: settings.sqlite_busy_timeout_ms,
+            statement_ms: settings.statement_timeout_ms,
+            lock_ms: settings.lock_timeout_ms,
+            idle_in_transaction_ms: settings.idle_in_transaction_timeout_ms,
+            keepalive_idle_seconds: settings.tcp_keepalive_idle_seconds,
+            tcp_user_timeout_ms: settings.tcp_user_timeout_ms,
+        }
+    }
+
+    /// The same, without limits on statements and locks: for migrations and the operator's
+    /// long maintenance commands, which may rightly run longer than a person's request.
+    pub fn unbounded(self) -> Self {
+        Waits {
+            statement_ms: 0,
+            lock_ms: 0,
+            idle_in_transaction_ms: 0,
+            ..self
+        }
+    }
+}
+
+/// A PostgreSQL URL with the connection's TCP safeguards added, each unless the URL already
+/// sets it (an operator's own choice wins): a bounded connect, keepalive probes, and
+/// `tcp_user_timeout`.
+fn postgres_url(url: &str, waits: &Waits) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let given: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    let wanted = [
+        ("connect_timeout", waits.connect_seconds.to_string()),
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", waits.keepalive_idle_seconds.to_string()),
+        ("keepalives_interval", "10".to_owned()),
+        ("keepalives_count", "3".to_owned()),
+        ("tcp_user_timeout", waits.tcp_user_timeout_ms.to_string()),
+    ];
+    {
+        let mut pairs = parsed.query_pairs_mut();
+        for (key, value) in wanted {
+            if !given.iter().any(|g| g == key) {
+                pairs.append_pair(key, &value);
+            }
+        }
+    }
+    parsed.to_string()
+}
+
+/// Opens connections for the pool: picks the engine by URL and prepares each connection.
 #[derive(Debug)]
 pub struct ConnectionManager {
     url: String,
     backend: DatabaseBackend,
-    busy_timeout_ms: u64,
+    waits: Waits,
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str, busy_timeout_ms: u64) -> Self {
+    pub fn new(url: &str, waits: Waits) -> Self {
+        let backend = backend_of(url);
         Self {
-            url: url.to_owned(),
-            backend: backend_of(url),
-            busy_timeout_ms,
+            url: match backend {
+                DatabaseBackend::Postgres => postgres_url(url, &waits),
+                DatabaseBackend::Sqlite => url.to_owned(),
+            },
+            backend,
+            waits,
         }
     }
 
     fn open(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             DatabaseBackend::Postgres => {
-                diesel::PgConnection::establish(&self.url).map(DbConnection::Postgres)
+                let mut conn = diesel::PgConnection::establish(&self.url)?;
+                // The server ends what runs or waits too long, and a session idle inside a
+                // transaction (its client hung or gone), releasing the locks it held.
+                let w = &self.waits;
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}; SET lock_timeout = {}; \
+                     SET idle_in_transaction_session_timeout = {};",
+                    w.statement_ms, w.lock_ms, w.idle_in_transaction_ms
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Postgres(conn))
             }
             DatabaseBackend::Sqlite => {
                 let path = sqlite_path_of(&self.url).unwrap_or_default();
@@ -118,7 +233,7 @@ impl ConnectionManager {
                 // Per-connection settings: SQLite forgets these when a connection closes.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                    self.busy_timeout_ms
+                    self.waits.sqlite_busy_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -147,6 +262,47 @@ impl ManageConnection for ConnectionManager {
 /// Builds the pool. The first connection is opened here, so a wrong URL, an unreachable server
 /// or an unwritable file is reported at start-up with the database's own words.
 pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    build_pool_with(settings, Waits::of(settings), settings.pool_size)
+}
+
+/// A pool of one connection of its own for the readiness probe, so that the probe never waits
+/// behind requests that hold every connection of the main pool.
+pub fn build_probe_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    let waits = Waits {
+        connect_seconds: 2,
+        statement_ms: 2000,
+        lock_ms: 1000,
+        ..Waits::of(settings)
+    };
+    let manager = ConnectionManager::new(settings.url.expose_secret(), waits);
+    Ok(r2d2::Pool::builder()
+        .max_size(1)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(2))
+        .test_on_check_out(true)
+        .build_unchecked(manager))
+}
+
+/// One connection without limits on statements and locks, for migrations.
+pub fn open_unbounded(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
+    let manager = ConnectionManager::new(
+        settings.url.expose_secret(),
+        Waits::of(settings).unbounded(),
+    );
+    manager.open().map_err(|e| {
+        anyhow::anyhow!(
+            "cannot connect to the {} database: {e}",
+            backend_name(manager.backend)
+        )
+    })
+}
+
+/// The pool with the given waits and size.
+pub fn build_pool_with(
+    settings: &DatabaseSettings,
+    waits: Waits,
+    size: u32,
+) -> anyhow::Result<Pool> {
     let url = settings.url.expose_secret();
     if let Some(path) = sqlite_path_of(url)
         && let Some(dir) = path.parent()
@@ -156,7 +312,8 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
             anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
         })?;
     }
-    let manager = ConnectionManager::new(url, settings.sqlite_busy_timeout_ms);
+    let _ = SQLITE_WRITER_WAIT.set(Duration::from_millis(waits.sqlite_busy_ms));
+    let manager = ConnectionManager::new(url, waits);
     // Open one connection directly first: r2d2 would only say "timed out" on failure.
     let mut first = manager.open().map_err(|e| {
         anyhow::anyhow!(
@@ -171,7 +328,7 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     }
     drop(first);
     let pool = r2d2::Pool::builder()
-        .max_size(settings.pool_size)
+        .max_size(size)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .test_on_check_out(true)
         .build(manager)?;
@@ -186,7 +343,11 @@ fn backend_name(backend: DatabaseBackend) -> &'static str {
 }
 
 /// Serialises this process's SQLite write transactions (see `write`).
-static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SQLITE_WRITER: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+
+/// How long a writer waits for `SQLITE_WRITER`: `database.sqlite_busy_timeout_ms`, set when the
+/// pool is built.
+static SQLITE_WRITER_WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
 /// Runs database work on the blocking thread pool, never on the async threads. Needs a Tokio
 /// runtime (every server, command and test runs inside one).
@@ -197,13 +358,47 @@ where
     E: From<DbError> + Send + 'static,
 {
     let pool = pool.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| E::from(DbError::Unavailable(e.to_string())))?;
-        work(&mut conn)
-    })
-    .await;
+    let request_deadline = deadline::of_request();
+    let deadline = request_deadline.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        // A request waits for a connection no longer than its deadline leaves it.
+        let wait = match &deadline {
+            None => pool.connection_timeout(),
+            Some(d) => match d.remaining() {
+                Some(left) => left.min(pool.connection_timeout()),
+                None => {
+                    return Err(E::from(DbError::Busy(
+                        "the request's deadline passed".into(),
+                    )));
+                }
+            },
+        };
+        let mut conn = pool.get_timeout(wait).map_err(|e| {
+            E::from(match &deadline {
+                Some(d) if d.remaining().is_none() => DbError::Busy(e.to_string()),
+                _ => DbError::Unavailable(e.to_string()),
+            })
+        })?;
+        deadline::with_work(deadline, || work(&mut conn))
+    });
+    // The request's deadline ends the wait, whatever the database does; the work left running
+    // finds the request abandoned and rolls back instead of committing (`write`).
+    let outcome = match &request_deadline {
+        None => task.await,
+        Some(d) => match tokio::time::timeout_at(d.at().into(), task).await {
+            Ok(done) => done,
+            Err(_) => {
+                return Err(E::from(match d.abandon() {
+                    deadline::Abandoned::NothingKept => {
+                        DbError::Busy("the request's deadline passed".into())
+                    }
+                    deadline::Abandoned::MaybeKept => DbError::Uncertain(
+                        "the request's deadline passed while a commit was under way".into(),
+                    ),
+                }));
+            }
+        },
+    };
     match outcome {
         Ok(result) => result,
         Err(e) => Err(E::from(DbError::Unavailable(format!(
@@ -239,12 +434,37 @@ where
     // (1 ms, 2 ms, 5 ms, … 100 ms), which under load costs more than the writes themselves.
     // Other processes on the same file (the worker) still wait in the busy handler. Work never
     // takes a second connection, so holding this while it runs cannot deadlock.
+    // The request this work serves may already be past its deadline: then it does not start.
+    let deadline = deadline::of_work().filter(|_| outermost);
+    let busy_wait = match &deadline {
+        Some(d) => match d.remaining() {
+            Some(left) => Some(left),
+            None => {
+                return Err(E::from(DbError::Busy(
+                    "the request's deadline passed".into(),
+                )));
+            }
+        },
+        None => None,
+    };
+    // Waiting here is bounded like SQLite's own busy wait, and by the request's deadline.
     let _one_writer = match conn {
-        DbConnection::Sqlite(_) if outermost => Some(
-            SQLITE_WRITER
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        ),
+        DbConnection::Sqlite(_) if outermost => {
+            let limit = SQLITE_WRITER_WAIT
+                .get()
+                .copied()
+                .unwrap_or(Duration::from_secs(5));
+            let limit = busy_wait.map_or(limit, |left| left.min(limit));
+            match SQLITE_WRITER.try_lock_for(limit) {
+                Some(guard) => Some(guard),
+                None => {
+                    return Err(E::from(DbError::Busy(format!(
+                        "another writer held the database for {} ms",
+                        limit.as_millis()
+                    ))));
+                }
+            }
+        }
         _ => None,
     };
     match conn {
@@ -256,8 +476,26 @@ where
     }
     match work(conn) {
         Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
-                .map_err(fail)?;
+            if let Some(d) = &deadline
+                && !d.begin_commit()
+            {
+                // The caller has been (or is about to be) told that nothing was changed.
+                let _ =
+                    <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+                return Err(E::from(DbError::Busy(
+                    "the request's deadline passed before the commit".into(),
+                )));
+            }
+            let committed =
+                <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
+            if let Some(d) = &deadline {
+                d.end_commit(committed.is_ok());
+            }
+            committed.map_err(|e| match DbError::from(e) {
+                // The commit was sent and no answer came back: it may have been applied.
+                DbError::Unavailable(detail) if outermost => E::from(DbError::Uncertain(detail)),
+                other => E::from(other),
+            })?;
             Ok(value)
         }
         Err(error) => {

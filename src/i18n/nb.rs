@@ -912,6 +912,18 @@ pub const NB: &[(&str, &str)] = &[
         "Portalen får ikke kontakt med databasen akkurat nå. Prøv igjen om noen minutter.",
     ),
     (
+        "The portal is very busy just now. Nothing was changed. Please try again in a few seconds.",
+        "Portalen er svært travel akkurat nå. Ingenting ble endret. Prøv igjen om noen sekunder.",
+    ),
+    (
+        "The portal lost its connection to the database while saving. Your change may have been saved: check before you send it again.",
+        "Portalen mistet forbindelsen til databasen mens den lagret. Endringen din kan ha blitt lagret: kontroller før du sender den på nytt.",
+    ),
+    (
+        "The connection to the database was lost while saving: the change may have been saved. Read it back, or send the same call again with the same Idempotency-Key, before trying anything else.",
+        "Forbindelsen til databasen ble brutt under lagringen: endringen kan ha blitt lagret. Les den tilbake, eller send det samme kallet på nytt med samme Idempotency-Key, før du prøver noe annet.",
+    ),
+    (
         "The portal could not complete your request. Nothing was changed. If it happens again, contact the portal's support and give them the reference below.",
         "Portalen kunne ikke fullføre det du ba om. Ingenting ble endret. Hvis det skjer igjen, kontakt portalens brukerstøtte og oppgi referansen nedenfor.",
     ),

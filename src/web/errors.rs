@@ -29,6 +29,12 @@ pub enum WebError {
     NotNow(String),
     #[error("service unavailable")]
     Unavailable,
+    /// The database did not answer in time; nothing was changed (503 with `Retry-After`).
+    #[error("busy")]
+    Busy,
+    /// The connection was lost during a commit: the change may have been kept (503).
+    #[error("outcome unknown")]
+    Uncertain,
     #[error("internal error")]
     Internal(String),
 }
@@ -51,12 +57,30 @@ impl From<AppError> for WebError {
                 tracing::error!(error = %detail, "database unavailable");
                 WebError::Unavailable
             }
+            AppError::Db(DbError::Busy(detail)) => {
+                tracing::warn!(error = %detail, "database busy; the request was rolled back");
+                WebError::Busy
+            }
+            AppError::Db(DbError::Uncertain(detail)) => {
+                tracing::error!(error = %detail, "connection lost during a commit");
+                WebError::Uncertain
+            }
             AppError::Db(e @ (DbError::Query(_) | DbError::Corrupt(_))) => {
                 WebError::Internal(e.to_string())
             }
         }
     }
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// What a person is told when the database did not answer in time.
+pub const BUSY_MESSAGE: &str =
+    "The portal is very busy just now. Nothing was changed. Please try again in a few seconds.";
+
+/// What a person is told when a change may or may not have been saved.
+pub const UNCERTAIN_MESSAGE: &str = "The portal lost its connection to the database while saving. Your change may have been saved: check before you send it again.";
 
 impl From<DbError> for WebError {
     fn from(e: DbError) -> Self {
@@ -73,7 +97,9 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::NotNow(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unavailable | WebError::Busy | WebError::Uncertain => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +117,23 @@ impl ResponseError for WebError {
         let mut res = HttpResponse::build(self.status_code()).finish();
         if let WebError::Conflict(m) | WebError::NotNow(m) | WebError::BadRequest(m) = self {
             res.extensions_mut().insert(PublicMessage(m.clone()));
+        }
+        match self {
+            WebError::Busy => {
+                res.extensions_mut()
+                    .insert(PublicMessage(BUSY_MESSAGE.to_owned()));
+            }
+            WebError::Uncertain => {
+                res.extensions_mut()
+                    .insert(PublicMessage(UNCERTAIN_MESSAGE.to_owned()));
+            }
+            _ => {}
+        }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(RETRY_AFTER_SECONDS),
+            );
         }
         res
     }

@@ -34,6 +34,7 @@ pub mod admin;
 pub mod api;
 pub mod body;
 pub mod csrf;
+pub mod deadline;
 pub mod deliveries;
 pub mod errors;
 pub mod forms;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub hash_cost: HashCost,
     /// From `security.trusted_proxies`, parsed once.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The readiness probe's own connection.
+    pub probe: std::sync::Arc<health::Probe>,
 }
 
 impl AppState {

@@ -146,7 +146,7 @@ impl SessionStore for DbSessionStore {
     ) -> Result<(), anyhow::Error> {
         let hash = key_hash(session_key);
         let ttl = ttl(ttl_);
-        db::query(&self.pool, move |conn| {
+        let renewed = db::query(&self.pool, move |conn| {
             let now = now();
             // A read first: on SQLite even an UPDATE that changes nothing takes the write
             // lock, and this runs on every signed-in request.
@@ -156,8 +156,17 @@ impl SessionStore for DbSessionStore {
             }
             sessions::touch(conn, &hash, now, now + ttl, granularity)
         })
-        .await
-        .map_err(|e| e.into())
+        .await;
+        match renewed {
+            // A renewal is bookkeeping: when another writer holds the database it waits for a
+            // later request (the idle limit is minutes, the renewal's step 30 s), rather than
+            // turn a page that only reads into a failure.
+            Err(db::DbError::Busy(why)) => {
+                tracing::debug!(error = %why, "session renewal left for a later request");
+                Ok(())
+            }
+            other => other.map_err(|e| e.into()),
+        }
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod cluster;
 mod db;
+mod db_waits;
 mod e2e;
 mod health;
 mod helpers;

@@ -46,6 +46,10 @@ pub enum ApiError {
     TooMany(i64),
     #[error("temporarily unavailable")]
     Unavailable,
+    #[error("{}", super::errors::BUSY_MESSAGE)]
+    Busy,
+    #[error("{}", UNCERTAIN_API_MESSAGE)]
+    Uncertain,
     #[error("internal error")]
     Internal(String),
 }
@@ -64,12 +68,23 @@ impl From<AppError> for ApiError {
                 tracing::error!(error = %detail, "database unavailable");
                 ApiError::Unavailable
             }
+            AppError::Db(DbError::Busy(detail)) => {
+                tracing::warn!(error = %detail, "database busy; the request was rolled back");
+                ApiError::Busy
+            }
+            AppError::Db(DbError::Uncertain(detail)) => {
+                tracing::error!(error = %detail, "connection lost during a commit");
+                ApiError::Uncertain
+            }
             AppError::Db(e @ (DbError::Query(_) | DbError::Corrupt(_))) => {
                 ApiError::Internal(e.to_string())
             }
         }
     }
 }
+
+/// The API's answer when a change may or may not have been saved.
+pub const UNCERTAIN_API_MESSAGE: &str = "The connection to the database was lost while saving: the change may have been saved. Read it back, or send the same call again with the same Idempotency-Key, before trying anything else.";
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
@@ -90,6 +105,8 @@ impl ApiError {
             ApiError::Invalid(..) => "invalid",
             ApiError::TooMany(_) => "too_many_requests",
             ApiError::Unavailable => "unavailable",
+            ApiError::Busy => "busy",
+            ApiError::Uncertain => "outcome_unknown",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -107,7 +124,9 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy | ApiError::Uncertain => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -149,6 +168,12 @@ impl ResponseError for ApiError {
             && let Ok(v) = HeaderValue::from_str(&seconds.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(super::errors::RETRY_AFTER_SECONDS),
+            );
         }
         res
     }
