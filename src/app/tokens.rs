@@ -156,7 +156,7 @@ pub fn authenticate(
         .last_used_at
         .is_none_or(|at| now - at >= chrono::Duration::minutes(1))
     {
-        match tokens::touch(conn, &row.id, now) {
+        match db::bookkeeping(conn, |conn| tokens::touch(conn, &row.id, now)) {
             // Bookkeeping never holds up a read: when another writer holds the database, the
             // last use is written on a later call.
             Err(DbError::Busy(why)) => {
@@ -209,7 +209,9 @@ pub fn throttle(
         .remove(&key)
         .filter(|p| now - p.window_start < minute)
         .map_or(0, |p| p.uncounted);
-    let (count, start) = match tokens::count_calls(conn, &key, uncounted + 1, now) {
+    let (count, start) = match db::bookkeeping(conn, |conn| {
+        tokens::count_calls(conn, &key, uncounted + 1, now)
+    }) {
         Ok(counted) => counted,
         Err(DbError::Busy(why)) => {
             // Another writer holds the database: keep the calls counted here, and add them to

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 const RUNNING: u8 = 0;
 const COMMITTING: u8 = 1;
 const ABANDONED: u8 = 2;
+/// Abandoned while a commit was under way: abandoned as soon as the commit answers.
+const COMMITTING_ABANDONED: u8 = 3;
 
 /// One request's deadline and how far its database work got.
 #[derive(Debug)]
@@ -54,7 +56,10 @@ impl Deadline {
 
     /// Time left, or `None` once it has passed or the request was abandoned.
     pub fn remaining(&self) -> Option<Duration> {
-        if self.state.load(Ordering::SeqCst) == ABANDONED {
+        if matches!(
+            self.state.load(Ordering::SeqCst),
+            ABANDONED | COMMITTING_ABANDONED
+        ) {
             return None;
         }
         self.at
@@ -65,13 +70,27 @@ impl Deadline {
     /// Called by the web layer when the deadline passed: from now on no work of this request
     /// begins to commit.
     pub fn abandon(&self) -> Abandoned {
-        let outcome =
-            self.state
-                .compare_exchange(RUNNING, ABANDONED, Ordering::SeqCst, Ordering::SeqCst);
         let committed_before = self.commits_count && self.committed.load(Ordering::SeqCst);
-        match outcome {
-            Ok(_) | Err(ABANDONED) if !committed_before => Abandoned::NothingKept,
-            _ => Abandoned::MaybeKept,
+        let swap = |from, to| {
+            self.state
+                .compare_exchange(from, to, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        };
+        loop {
+            match self.state.load(Ordering::SeqCst) {
+                RUNNING if swap(RUNNING, ABANDONED) => break,
+                ABANDONED => break,
+                COMMITTING if swap(COMMITTING, COMMITTING_ABANDONED) => {
+                    return Abandoned::MaybeKept;
+                }
+                COMMITTING_ABANDONED => return Abandoned::MaybeKept,
+                _ => continue,
+            }
+        }
+        if committed_before {
+            Abandoned::MaybeKept
+        } else {
+            Abandoned::NothingKept
         }
     }
 

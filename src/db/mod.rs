@@ -507,6 +507,26 @@ where
     }
 }
 
+/// Runs bookkeeping that a read may do on the way (a session's renewal, a token's last use, the
+/// API call count): on SQLite it waits at most 50 ms for another writer's lock instead of the
+/// full busy wait, so that a read is not held up behind a writer for bookkeeping it can leave
+/// to a later request (its callers treat `Busy` as "not now").
+pub fn bookkeeping<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> DbResult<T>,
+) -> DbResult<T> {
+    let DbConnection::Sqlite(_) = conn else {
+        return work(conn);
+    };
+    let usual = SQLITE_WRITER_WAIT
+        .get()
+        .map_or(5000, |d| d.as_millis() as u64);
+    conn.batch_execute("PRAGMA busy_timeout = 50")?;
+    let outcome = work(conn);
+    conn.batch_execute(&format!("PRAGMA busy_timeout = {usual}"))?;
+    outcome
+}
+
 /// Applies pending migrations. On PostgreSQL an advisory lock keeps several instances starting at
 /// once from migrating concurrently. Returns the versions applied.
 pub fn migrate(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {

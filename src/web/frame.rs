@@ -61,7 +61,13 @@ pub async fn frame(
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
             span.in_scope(|| tracing::error!(error = %err, "a middleware failed"));
-            return Err(err);
+            return Err(answer_for_error(
+                &err,
+                &request_id,
+                lang.get(),
+                path.starts_with("/api/"),
+                https,
+            ));
         }
     };
 
@@ -202,34 +208,21 @@ fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https:
     }
 }
 
-/// Replaces the body of an error response that is not already a page of ours (HTML) or a JSON
-/// answer with the standard error page, keeping its status and headers.
-fn render_error(
-    res: ServiceResponse<BoxBody>,
+/// The standard error answer for `status`: a page, or JSON under /api. `message` (English,
+/// translated here) replaces the status's general explanation.
+fn error_answer(
+    status: actix_web::http::StatusCode,
+    message: Option<&str>,
     request_id: &str,
     lang: i18n::Lang,
-) -> ServiceResponse<BoxBody> {
-    let already_rendered = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
-    if already_rendered {
-        return res;
-    }
-    let status = res.status();
+    api: bool,
+) -> HttpResponse {
     let (english_heading, explanation) = describe(status);
     let code = english_heading.to_lowercase().replace([' ', '-'], "_");
     let heading = i18n::tr_in(lang, english_heading);
     let explanation = i18n::tr_in(lang, explanation);
-    let message = res
-        .response()
-        .extensions()
-        .get::<PublicMessage>()
-        .map(|m| i18n::tr_text_in(lang, &m.0));
-    let api = res.request().path().starts_with("/api/");
-    let (req, old) = res.into_parts();
-    let mut new = if api {
+    let message = message.map(|m| i18n::tr_text_in(lang, m));
+    if api {
         HttpResponse::build(status).json(serde_json::json!({
             "error": {
                 "code": code,
@@ -255,7 +248,76 @@ fn render_error(
                 ),
             )
         })
+    }
+}
+
+/// A layer inside this one failed with an error instead of answering (the session layer, when
+/// it cannot read or write a session). The error leaves this layer as the complete answer it
+/// carries: the standard error page with the usual headers, and 503 with `Retry-After` when the
+/// cause was the database not answering in time or not at all (its own error texts, which the
+/// session layer keeps in the error it wraps).
+fn answer_for_error(
+    err: &Error,
+    request_id: &str,
+    lang: i18n::Lang,
+    api: bool,
+    https: bool,
+) -> Error {
+    let detail = format!("{err} {err:?}");
+    let waiting = [
+        "database busy",
+        "database unavailable",
+        "commit outcome unknown",
+    ]
+    .iter()
+    .any(|sign| detail.contains(sign));
+    let (status, message) = if waiting {
+        (
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            Some(super::errors::BUSY_MESSAGE),
+        )
+    } else {
+        (err.as_response_error().status_code(), None)
     };
+    let mut res = error_answer(status, message, request_id, lang, api);
+    set_security_headers(res.headers_mut(), https, false);
+    if waiting {
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(super::errors::RETRY_AFTER_SECONDS),
+        );
+    }
+    res.headers_mut().insert(
+        HeaderName::from_static("x-request-id"),
+        HeaderValue::from_str(request_id).expect("hex is a valid header value"),
+    );
+    actix_web::error::InternalError::from_response(detail, res).into()
+}
+
+/// Replaces the body of an error response that is not already a page of ours (HTML) or a JSON
+/// answer with the standard error page, keeping its status and headers.
+fn render_error(
+    res: ServiceResponse<BoxBody>,
+    request_id: &str,
+    lang: i18n::Lang,
+) -> ServiceResponse<BoxBody> {
+    let already_rendered = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"));
+    if already_rendered {
+        return res;
+    }
+    let status = res.status();
+    let message = res
+        .response()
+        .extensions()
+        .get::<PublicMessage>()
+        .map(|m| m.0.clone());
+    let api = res.request().path().starts_with("/api/");
+    let (req, old) = res.into_parts();
+    let mut new = error_answer(status, message.as_deref(), request_id, lang, api);
     // Keep headers the failing layer set on purpose (Allow, Retry-After, Location, cookies).
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

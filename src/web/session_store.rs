@@ -154,7 +154,9 @@ impl SessionStore for DbSessionStore {
             if sessions::seen_since(conn, &hash, now - granularity)? {
                 return Ok(());
             }
-            sessions::touch(conn, &hash, now, now + ttl, granularity)
+            db::bookkeeping(conn, |conn| {
+                sessions::touch(conn, &hash, now, now + ttl, granularity)
+            })
         })
         .await;
         match renewed {
