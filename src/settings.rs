@@ -623,6 +623,34 @@ mod tests {
     }
 
     #[test]
+    fn waits_that_do_not_nest_are_refused_naming_the_key() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut s = Settings::load_for(&dir, Some("test".into())).unwrap();
+        assert!(s.validate().is_ok(), "the shipped settings nest");
+        s.database.lock_timeout_ms = 10_000;
+        assert_eq!(s.validate().unwrap_err().key, "database.lock_timeout_ms");
+        s.database.lock_timeout_ms = 2000;
+        s.database.statement_timeout_ms = 1000;
+        assert_eq!(
+            s.validate().unwrap_err().key,
+            "database.statement_timeout_ms"
+        );
+        s.database.statement_timeout_ms = 0;
+        assert!(s.validate().is_ok(), "0 is no statement limit");
+        s.database.sqlite_busy_timeout_ms = 10_000;
+        assert_eq!(
+            s.validate().unwrap_err().key,
+            "database.sqlite_busy_timeout_ms"
+        );
+        s.database.sqlite_busy_timeout_ms = 5000;
+        s.server.request_timeout_seconds = 0;
+        assert_eq!(
+            s.validate().unwrap_err().key,
+            "server.request_timeout_seconds"
+        );
+    }
+
+    #[test]
     fn database_url_never_prints() {
         let s = DatabaseSettings {
             url: SecretString::from("postgres://portal:hunter2hunter2@db/portal"),

@@ -569,3 +569,53 @@ pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waits() -> Waits {
+        Waits {
+            connect_seconds: 5,
+            sqlite_busy_ms: 5000,
+            statement_ms: 5000,
+            lock_ms: 2000,
+            idle_in_transaction_ms: 10000,
+            keepalive_idle_seconds: 30,
+            tcp_user_timeout_ms: 10000,
+        }
+    }
+
+    #[test]
+    fn postgres_connections_get_bounded_tcp_waits_unless_the_url_sets_its_own() {
+        let url = postgres_url("postgres://portal:secret@db:5432/portal", &waits());
+        for part in [
+            "connect_timeout=5",
+            "keepalives=1",
+            "keepalives_idle=30",
+            "tcp_user_timeout=10000",
+        ] {
+            assert!(url.contains(part), "{part} in {url}");
+        }
+        let own = postgres_url(
+            "postgres://db/portal?connect_timeout=20&sslmode=require",
+            &waits(),
+        );
+        assert!(own.contains("connect_timeout=20"), "{own}");
+        assert!(!own.contains("connect_timeout=5"), "{own}");
+        assert!(
+            own.contains("sslmode=require") && own.contains("keepalives=1"),
+            "{own}"
+        );
+    }
+
+    #[test]
+    fn maintenance_connections_have_no_statement_or_lock_limit() {
+        let w = waits().unbounded();
+        assert_eq!(
+            (w.statement_ms, w.lock_ms, w.idle_in_transaction_ms),
+            (0, 0, 0)
+        );
+        assert_eq!(w.connect_seconds, 5, "still a bounded connect");
+    }
+}

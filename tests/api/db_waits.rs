@@ -336,6 +336,10 @@ async fn a_frozen_postgres_answers_every_call_within_the_deadline_and_recovers()
         round >= 5,
         "calls kept being answered during the freeze ({round} rounds)"
     );
+    assert!(
+        !refused_titles.is_empty(),
+        "some changes were refused with 'nothing was changed' during the freeze"
+    );
 
     server.signal("CONT");
     // The portal recovers without a restart: within a few seconds it is ready and serves.
