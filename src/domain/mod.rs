@@ -15,6 +15,7 @@ pub mod throttle;
 pub mod time;
 pub mod user;
 pub mod workflow;
+pub mod working_days;
 
 pub use classification::{Classification, Clearance};
 pub use mission::{CountryCode, MissionKind, MissionName};
