@@ -184,6 +184,11 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()> {
+    if !matches!(command, Command::Serve { .. } | Command::Worker) {
+        // An operator's command may rightly run longer than a person's request (seeding a
+        // million requests, verifying a long log, re-sealing every seed).
+        settings = settings.for_maintenance();
+    }
     match command {
         Command::Serve { bind, demo } => {
             if let Some(bind) = bind {

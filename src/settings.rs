@@ -486,7 +486,6 @@ impl Settings {
         Ok(())
     }
 
-    /// Whether these settings were read for `APP_ENVIRONMENT=production`.
     /// The waits must nest: a lock wait ends before the statement's limit, and both before the
     /// request's deadline, so that the database's own, precise error is what ends a request.
     fn check_timeouts(&self) -> Result<(), SettingError> {
@@ -506,19 +505,42 @@ impl Settings {
                 ),
             ));
         }
-        if d.statement_timeout_ms != 0 && d.statement_timeout_ms < d.lock_timeout_ms {
+        if d.statement_timeout_ms != 0
+            && (d.statement_timeout_ms < d.lock_timeout_ms || d.statement_timeout_ms >= deadline_ms)
+        {
             return Err(invalid(
                 "database.statement_timeout_ms",
-                "must be 0 (no limit) or at least database.lock_timeout_ms",
+                format!(
+                    "must be 0 (no limit), or at least database.lock_timeout_ms and shorter than the request deadline ({deadline_ms} ms)"
+                ),
             ));
         }
-        if d.sqlite_busy_timeout_ms == 0 || d.sqlite_busy_timeout_ms >= deadline_ms {
+        // A writer may wait twice: for this process's writer queue, then for SQLite's lock.
+        if d.sqlite_busy_timeout_ms == 0
+            || d.sqlite_busy_timeout_ms.saturating_mul(2) >= deadline_ms
+        {
             return Err(invalid(
                 "database.sqlite_busy_timeout_ms",
                 format!(
-                    "must be at least 1 and shorter than the request deadline ({deadline_ms} ms, server.request_timeout_seconds)"
+                    "must be at least 1 and shorter than half the request deadline ({deadline_ms} ms, server.request_timeout_seconds)"
                 ),
             ));
+        }
+        // PostgreSQL takes these as 32-bit milliseconds.
+        for (key, value) in [
+            (
+                "database.idle_in_transaction_timeout_ms",
+                d.idle_in_transaction_timeout_ms,
+            ),
+            ("database.tcp_user_timeout_ms", d.tcp_user_timeout_ms),
+            (
+                "database.tcp_keepalive_idle_seconds",
+                d.tcp_keepalive_idle_seconds,
+            ),
+        ] {
+            if value > i32::MAX as u64 {
+                return Err(invalid(key, format!("must be at most {}", i32::MAX)));
+            }
         }
         if d.idle_in_transaction_timeout_ms == 0 {
             return Err(invalid(
@@ -539,11 +561,21 @@ impl Settings {
         Ok(())
     }
 
+    /// The same settings for an operator's command: no statement, lock or idle-in-transaction
+    /// limit (a command may rightly run longer than a request); connects stay bounded.
+    pub fn for_maintenance(mut self) -> Settings {
+        self.database.statement_timeout_ms = 0;
+        self.database.lock_timeout_ms = 0;
+        self.database.idle_in_transaction_timeout_ms = 0;
+        self
+    }
+
     /// The request deadline.
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.server.request_timeout_seconds)
     }
 
+    /// Whether these settings were read for `APP_ENVIRONMENT=production`.
     pub fn is_production(&self) -> bool {
         self.environment.as_deref() == Some("production")
     }
@@ -642,7 +674,7 @@ mod tests {
             s.validate().unwrap_err().key,
             "database.sqlite_busy_timeout_ms"
         );
-        s.database.sqlite_busy_timeout_ms = 5000;
+        s.database.sqlite_busy_timeout_ms = 4000;
         s.server.request_timeout_seconds = 0;
         assert_eq!(
             s.validate().unwrap_err().key,

@@ -48,11 +48,14 @@ pub fn mark_read(
     id: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    if store::mark_notification_read(conn, &actor.user_id, id, now)? {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    // In a transaction, like every change: one the request's deadline caught is rolled back.
+    db::write(conn, |conn| {
+        if store::mark_notification_read(conn, &actor.user_id, id, now)? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
+        }
+    })
 }
 
 pub fn mark_all_read(
@@ -60,11 +63,13 @@ pub fn mark_all_read(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> Result<usize, AppError> {
-    Ok(store::mark_all_notifications_read(
-        conn,
-        &actor.user_id,
-        now,
-    )?)
+    db::write(conn, |conn| {
+        Ok(store::mark_all_notifications_read(
+            conn,
+            &actor.user_id,
+            now,
+        )?)
+    })
 }
 
 /// The kinds the person may switch off, each with whether e-mail is on.

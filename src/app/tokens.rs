@@ -203,12 +203,12 @@ pub fn throttle(
             return Ok(wait(p.counted + p.uncounted, p.window_start));
         }
     }
-    let uncounted = uncounted_calls()
+    let before = uncounted_calls()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&key)
-        .filter(|p| now - p.window_start < minute)
-        .map_or(0, |p| p.uncounted);
+        .filter(|p| now - p.window_start < minute);
+    let uncounted = before.as_ref().map_or(0, |p| p.uncounted);
     let (count, start) = match db::bookkeeping(conn, |conn| {
         tokens::count_calls(conn, &key, uncounted + 1, now)
     }) {
@@ -217,14 +217,18 @@ pub fn throttle(
             // Another writer holds the database: keep the calls counted here, and add them to
             // the shared count on a later call, rather than hold up or refuse this one.
             tracing::debug!(error = %why, "API calls not yet added to the shared count");
-            let mut pending = uncounted_calls().lock().unwrap_or_else(|e| e.into_inner());
-            let p = pending.entry(key).or_insert(UncountedCalls {
+            let mut p = before.unwrap_or(UncountedCalls {
                 window_start: now,
                 counted: 0,
                 uncounted: 0,
             });
-            p.uncounted += uncounted + 1;
-            return Ok(wait(p.counted + p.uncounted, p.window_start));
+            p.uncounted += 1;
+            let answer = wait(p.counted + p.uncounted, p.window_start);
+            uncounted_calls()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, p);
+            return Ok(answer);
         }
         Err(e) => return Err(e.into()),
     };

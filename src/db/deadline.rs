@@ -70,7 +70,6 @@ impl Deadline {
     /// Called by the web layer when the deadline passed: from now on no work of this request
     /// begins to commit.
     pub fn abandon(&self) -> Abandoned {
-        let committed_before = self.commits_count && self.committed.load(Ordering::SeqCst);
         let swap = |from, to| {
             self.state
                 .compare_exchange(from, to, Ordering::SeqCst, Ordering::SeqCst)
@@ -87,10 +86,27 @@ impl Deadline {
                 _ => continue,
             }
         }
-        if committed_before {
+        // Read only now that no commit can begin: one that ended just before the swap counts.
+        if self.committed_a_change() {
             Abandoned::MaybeKept
         } else {
             Abandoned::NothingKept
+        }
+    }
+
+    /// Whether an earlier commit of this request kept a change the caller made.
+    fn committed_a_change(&self) -> bool {
+        self.commits_count && self.committed.load(Ordering::SeqCst)
+    }
+
+    /// The error for work of this request refused because its time is up: `Busy` ("nothing was
+    /// changed") unless an earlier commit of the same request kept a change, which makes the
+    /// honest answer `Uncertain`.
+    pub fn refusal(&self, why: &str) -> super::DbError {
+        if self.committed_a_change() {
+            super::DbError::Uncertain(format!("{why}, after an earlier commit of the request"))
+        } else {
+            super::DbError::Busy(why.to_owned())
         }
     }
 
@@ -189,6 +205,18 @@ mod tests {
         assert!(d.begin_commit());
         d.end_commit(true);
         assert_eq!(d.abandon(), Abandoned::MaybeKept);
+    }
+
+    #[test]
+    fn a_refusal_after_an_earlier_commit_is_not_nothing_changed() {
+        let d = Deadline::new(Duration::from_secs(10), true);
+        assert!(matches!(d.refusal("late"), crate::db::DbError::Busy(_)));
+        assert!(d.begin_commit());
+        d.end_commit(true);
+        assert!(matches!(
+            d.refusal("late"),
+            crate::db::DbError::Uncertain(_)
+        ));
     }
 
     #[test]

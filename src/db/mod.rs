@@ -90,6 +90,10 @@ impl From<diesel::result::Error> for DbError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 info,
             ) => DbError::Unavailable(info.message().to_owned()),
+            // Rolled back by the server, and likely to succeed when tried again.
+            Error::DatabaseError(kind @ DatabaseErrorKind::SerializationFailure, info) => {
+                DbError::Busy(format!("{kind:?}: {}", info.message()))
+            }
             Error::DatabaseError(kind, info) if is_timeout(info.message()) => {
                 DbError::Busy(format!("{kind:?}: {}", info.message()))
             }
@@ -99,15 +103,16 @@ impl From<diesel::result::Error> for DbError {
 }
 
 /// Whether a database's error message says it gave up waiting: PostgreSQL's statement, lock
-/// and idle-in-transaction timeouts (SQLSTATE 57014, 55P03, 25P03, which diesel does not pass
-/// on, so their messages are matched) and SQLite's busy wait running out.
+/// and idle-in-transaction timeouts and a deadlock broken (SQLSTATE 57014, 55P03, 25P03,
+/// 40P01, which diesel does not pass on, so their messages are matched: the server's messages
+/// must be in English, which `build_pool` checks), and SQLite's busy wait running out.
 fn is_timeout(message: &str) -> bool {
     const SIGNS: [&str; 5] = [
-        "statement timeout",
-        "lock timeout",
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
         "idle-in-transaction timeout",
+        "deadlock detected",
         "database is locked",
-        "database table is locked",
     ];
     SIGNS.iter().any(|sign| message.contains(sign))
 }
@@ -321,6 +326,9 @@ pub fn build_pool_with(
             backend_name(manager.backend)
         )
     })?;
+    if let DbConnection::Postgres(conn) = &mut first {
+        warn_unless_english_messages(conn);
+    }
     if let DbConnection::Sqlite(conn) = &mut first {
         // Write-ahead logging is a property of the database file: set once, kept by SQLite.
         conn.batch_execute("PRAGMA journal_mode = WAL;")
@@ -333,6 +341,29 @@ pub fn build_pool_with(
         .test_on_check_out(true)
         .build(manager)?;
     Ok(pool)
+}
+
+/// The portal recognises PostgreSQL's timeout and deadlock errors by their English messages
+/// (diesel does not pass SQLSTATE codes on). A server answering in another language still works,
+/// but such a refusal is then answered 500 instead of 503 "busy": the operator is told how to
+/// fix it.
+fn warn_unless_english_messages(conn: &mut diesel::PgConnection) {
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        lc_messages: String,
+    }
+    if let Ok(Setting { lc_messages }) =
+        diesel::sql_query("SHOW lc_messages").get_result::<Setting>(conn)
+    {
+        let english = lc_messages.is_empty() || lc_messages == "C" || lc_messages.starts_with("en");
+        if !english {
+            tracing::warn!(
+                %lc_messages,
+                "PostgreSQL answers in another language: timeouts will be reported as internal errors; set lc_messages = 'C' for the portal's role (ALTER ROLE … SET lc_messages = 'C', by a superuser)"
+            );
+        }
+    }
 }
 
 fn backend_name(backend: DatabaseBackend) -> &'static str {
@@ -366,19 +397,22 @@ where
             None => pool.connection_timeout(),
             Some(d) => match d.remaining() {
                 Some(left) => left.min(pool.connection_timeout()),
-                None => {
-                    return Err(E::from(DbError::Busy(
-                        "the request's deadline passed".into(),
-                    )));
-                }
+                None => return Err(E::from(d.refusal("the request's deadline passed"))),
             },
         };
         let mut conn = pool.get_timeout(wait).map_err(|e| {
             E::from(match &deadline {
-                Some(d) if d.remaining().is_none() => DbError::Busy(e.to_string()),
+                Some(d) if d.remaining().is_none() => d.refusal(&e.to_string()),
                 _ => DbError::Unavailable(e.to_string()),
             })
         })?;
+        // Checking a connection out can itself wait on a hung server (r2d2 tests it first):
+        // work whose request has been answered in the meantime does not start at all.
+        if let Some(d) = &deadline
+            && d.remaining().is_none()
+        {
+            return Err(E::from(d.refusal("the request's deadline passed")));
+        }
         deadline::with_work(deadline, || work(&mut conn))
     });
     // The request's deadline ends the wait, whatever the database does; the work left running
@@ -388,6 +422,9 @@ where
         Some(d) => match tokio::time::timeout_at(d.at().into(), task).await {
             Ok(done) => done,
             Err(_) => {
+                tracing::warn!(
+                    "request deadline passed while waiting on the database; answered 503"
+                );
                 return Err(E::from(match d.abandon() {
                     deadline::Abandoned::NothingKept => {
                         DbError::Busy("the request's deadline passed".into())
@@ -439,11 +476,7 @@ where
     let busy_wait = match &deadline {
         Some(d) => match d.remaining() {
             Some(left) => Some(left),
-            None => {
-                return Err(E::from(DbError::Busy(
-                    "the request's deadline passed".into(),
-                )));
-            }
+            None => return Err(E::from(d.refusal("the request's deadline passed"))),
         },
         None => None,
     };
@@ -482,9 +515,9 @@ where
                 // The caller has been (or is about to be) told that nothing was changed.
                 let _ =
                     <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
-                return Err(E::from(DbError::Busy(
-                    "the request's deadline passed before the commit".into(),
-                )));
+                return Err(E::from(
+                    d.refusal("the request's deadline passed before the commit"),
+                ));
             }
             let committed =
                 <DbConnection as Connection>::TransactionManager::commit_transaction(conn);
@@ -515,16 +548,27 @@ pub fn bookkeeping<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> DbResult<T>,
 ) -> DbResult<T> {
-    let DbConnection::Sqlite(_) = conn else {
+    #[derive(QueryableByName)]
+    struct BusyTimeout {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        timeout: i32,
+    }
+    let DbConnection::Sqlite(lite) = conn else {
         return work(conn);
     };
-    let usual = SQLITE_WRITER_WAIT
-        .get()
-        .map_or(5000, |d| d.as_millis() as u64);
-    conn.batch_execute("PRAGMA busy_timeout = 50")?;
+    let usual = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result::<BusyTimeout>(lite)?
+        .timeout;
+    lite.batch_execute("PRAGMA busy_timeout = 50")?;
     let outcome = work(conn);
-    conn.batch_execute(&format!("PRAGMA busy_timeout = {usual}"))?;
-    outcome
+    // Restored whatever the work did. A connection left at 50 ms would fail its later writes,
+    // so one that cannot be restored is reported as lost.
+    match conn.batch_execute(&format!("PRAGMA busy_timeout = {usual}")) {
+        Ok(()) => outcome,
+        Err(e) => Err(DbError::Unavailable(format!(
+            "cannot restore the busy wait after bookkeeping: {e}"
+        ))),
+    }
 }
 
 /// Applies pending migrations. On PostgreSQL an advisory lock keeps several instances starting at

@@ -27,6 +27,9 @@ const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame
 /// (and only they) allow those. Scripts stay 'self' only.
 const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
+/// How long writing a refusal to the security log may hold its answer.
+const REFUSAL_RECORD_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn frame(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -65,6 +68,7 @@ pub async fn frame(
                 &err,
                 &request_id,
                 lang.get(),
+                &method,
                 path.starts_with("/api/"),
                 https,
             ));
@@ -73,9 +77,17 @@ pub async fn frame(
 
     let status = res.status();
     if status == actix_web::http::StatusCode::FORBIDDEN {
-        record_refusal(&res, method.as_str(), &path)
-            .instrument(span.clone())
-            .await;
+        // Bounded like the request itself: a hung database does not hold the answer.
+        let recorded = tokio::time::timeout(
+            REFUSAL_RECORD_WITHIN,
+            record_refusal(&res, method.as_str(), &path).instrument(span.clone()),
+        )
+        .await;
+        if recorded.is_err() {
+            span.in_scope(|| {
+                tracing::error!("a refusal could not be written to the security log in time")
+            });
+        }
     }
     if status.is_client_error() || status.is_server_error() {
         res = render_error(res, &request_id, lang.get());
@@ -260,6 +272,7 @@ fn answer_for_error(
     err: &Error,
     request_id: &str,
     lang: i18n::Lang,
+    method: &actix_web::http::Method,
     api: bool,
     https: bool,
 ) -> Error {
@@ -271,10 +284,19 @@ fn answer_for_error(
     ]
     .iter()
     .any(|sign| detail.contains(sign));
+    // The session layer reads the session before the handler runs, and writes it after: a
+    // failure while reading means the handler never ran; after it, a change may be stored.
+    let before_the_handler = detail.contains("retrieving the session state");
+    let maybe_kept =
+        detail.contains("commit outcome unknown") || (!method.is_safe() && !before_the_handler);
     let (status, message) = if waiting {
         (
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
-            Some(super::errors::BUSY_MESSAGE),
+            Some(if maybe_kept {
+                super::errors::UNCERTAIN_MESSAGE
+            } else {
+                super::errors::BUSY_MESSAGE
+            }),
         )
     } else {
         (err.as_response_error().status_code(), None)

@@ -42,13 +42,19 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         return unavailable("not answering");
     }
     let check = tokio::task::spawn_blocking(move || {
-        let outcome = probe
+        // Cleared however the check ends, a panic included.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        let _done = Done(&probe.waiting);
+        probe
             .pool
             .get_timeout(READY_WITHIN)
             .map_err(|e| db::DbError::Unavailable(e.to_string()))
-            .and_then(|mut conn| db::ping(&mut conn));
-        probe.waiting.store(false, Ordering::SeqCst);
-        outcome
+            .and_then(|mut conn| db::ping(&mut conn))
     });
     match tokio::time::timeout(READY_WITHIN, check).await {
         Ok(Ok(Ok(()))) => HttpResponse::Ok().json(json!({ "status": "ready", "database": "ok" })),
