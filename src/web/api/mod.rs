@@ -3,6 +3,7 @@
 //! `{error: {code, message, fields?}}`, described by an OpenAPI 3 document.
 
 pub mod handlers;
+pub mod idempotent;
 pub mod types;
 
 use std::future::Future;
