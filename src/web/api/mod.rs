@@ -148,6 +148,8 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let message = match self {
+            // True, as on the pages (`errors::describe` says why): an internal error comes from
+            // work that was rolled back or only read, never from after a commit.
             ApiError::Internal(_) => {
                 crate::i18n::tr("The request could not be completed; nothing was changed.")
                     .to_owned()
