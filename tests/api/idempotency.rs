@@ -11,7 +11,9 @@ use diesel::prelude::*;
 use diesel::sql_query;
 use serde_json::{Value, json};
 
-use crate::helpers::{Api, Options, TestApp, request_body, spawn_app, spawn_app_with, text_rows};
+use crate::helpers::{
+    Api, Options, TestApp, execute, request_body, spawn_app, spawn_app_with, text_rows,
+};
 
 /// One answer: its status, its body as sent and parsed, and whether it was replayed.
 struct Reply {
@@ -265,6 +267,51 @@ async fn concurrent_calls_with_one_key_do_it_once_and_all_get_the_first_answer()
         ),
         1
     );
+}
+
+#[actix_web::test]
+async fn a_key_is_forgotten_after_24_hours_and_the_housekeeping_deletes_it() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let a = app.api(&c.a).await;
+    let title = "Guard for the yearly visit";
+    let body = request_body(title);
+    let first = post(&a, "/api/v1/requests", Some(b"yearly"), &body).await;
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let kept = text_rows(
+        &app,
+        "SELECT CAST(expires_at AS TEXT) || ' ' || CAST(created_at AS TEXT) AS line \
+         FROM idempotency_keys",
+    );
+    assert_eq!(kept.len(), 1);
+
+    // A day later the key is spent: the same call runs afresh.
+    let a_day_ago = (protection_portal::app::now() - chrono::Duration::hours(24))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let age_keys = |app: &TestApp| {
+        execute(
+            app,
+            &format!(
+                "UPDATE idempotency_keys SET created_at = '{a_day_ago}', expires_at = '{a_day_ago}'"
+            ),
+        )
+    };
+    age_keys(&app);
+    let later = post(&a, "/api/v1/requests", Some(b"yearly"), &body).await;
+    assert_eq!(later.status, 201, "{}", later.raw);
+    assert!(!later.replayed);
+    assert_ne!(later.json["id"], first.json["id"]);
+    assert_eq!(requests_titled(&app, title), 2);
+
+    age_keys(&app);
+    let swept = protection_portal::db::run(&app.pool, |conn| {
+        protection_portal::app::idempotency::sweep(conn, protection_portal::app::now())
+    })
+    .await
+    .unwrap();
+    assert_eq!(swept, 1);
+    assert!(text_rows(&app, "SELECT idem_key AS line FROM idempotency_keys").is_empty());
 }
 
 #[actix_web::test]
