@@ -144,7 +144,7 @@ pub async fn first_run(prepared: &Prepared, seed_demo: bool) -> anyhow::Result<S
 }
 
 /// Periodic work that keeps requests true to their dates: ends the measures of requests whose
-/// every measure's end date has passed. Runs once a minute in every `serve` process; each run is
+/// every measure's end date has passed, and deletes expired idempotency keys. Runs once a minute in every `serve` process; each run is
 /// idempotent, so several instances may run it at once.
 pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
     let ceiling = settings
@@ -172,6 +172,10 @@ pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(ended = n, "measures ended after their end dates"),
             Err(e) => tracing::warn!(error = %e, "ending expired measures failed; will retry"),
+        }
+        // Answers kept for Idempotency-Keys are forgotten 24 hours after their call.
+        if let Err(e) = db::run(&pool, |conn| app::idempotency::sweep(conn, app::now())).await {
+            tracing::warn!(error = %e, "deleting expired idempotency keys failed; will retry");
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod deadline;
+pub mod idempotency;
 pub mod missions;
 pub mod outbox;
 pub mod preferences;

@@ -40,6 +40,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (user_id, idem_key) {
+        user_id -> Text,
+        idem_key -> Text,
+        method_path -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     instance_secrets (name) {
         name -> Text,
         value -> Text,
@@ -256,6 +269,7 @@ diesel::joinable!(messages -> requests (request_id));
 diesel::joinable!(messages -> users (author_id));
 diesel::joinable!(notification_preferences -> users (user_id));
 diesel::joinable!(notifications -> requests (request_id));
+diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(outbox -> requests (request_id));
 diesel::joinable!(outbox -> users (recipient_user_id));
@@ -270,6 +284,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     api_tokens,
     assessments,
+    idempotency_keys,
     instance_secrets,
     measures,
     messages,

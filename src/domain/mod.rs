@@ -5,6 +5,7 @@ pub mod actor;
 pub mod classification;
 pub mod codes;
 pub mod disclosure;
+pub mod idempotency;
 pub mod ids;
 pub mod mission;
 pub mod notification;

@@ -1277,6 +1277,16 @@ pub const NB: &[(&str, &str)] = &[
         "must be one of the actions of the life cycle",
         "må være en av handlingene i saksgangen",
     ),
+    // The Idempotency-Key header of the API.
+    (
+        "must be 1 to 255 printable ASCII characters",
+        "må være 1 til 255 skrivbare ASCII-tegn",
+    ),
+    (
+        "was already used for a different call",
+        "er allerede brukt for et annet kall",
+    ),
+    ("must be given once", "må oppgis bare én gang"),
     (
         "must be one of the listed kinds of measure",
         "må være en av de oppførte tiltakstypene",

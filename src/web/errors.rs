@@ -177,6 +177,14 @@ pub fn describe(status: StatusCode) -> (&'static str, &'static str) {
             "Temporarily unavailable",
             "The portal cannot reach its database just now. Please try again in a few minutes.",
         ),
+        // "Nothing was changed" is true here: a 500 comes only from `WebError::Internal`, i.e. a
+        // statement that failed (`DbError::Query`) or a stored value not understood
+        // (`DbError::Corrupt`). Either happened inside a transaction that `db::write` then rolled
+        // back, or in a read, or at COMMIT refused by the server (which rolls back); a connection
+        // lost during COMMIT is `Uncertain` (503) instead. And no handler does database work after
+        // its change commits: the API builds its answer inside the transaction
+        // (`app::requests::create_draft_viewed`, `perform_viewed`, `update_viewed`), and the
+        // pages answer a committed change with a redirect. 503s other than `Busy` make no claim.
         s if s >= 500 => (
             "Something went wrong",
             "The portal could not complete your request. Nothing was changed. If it happens again, contact the portal's support and give them the reference below.",

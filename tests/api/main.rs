@@ -14,6 +14,7 @@ mod db_waits;
 mod e2e;
 mod health;
 mod helpers;
+mod idempotency;
 mod identity;
 mod json_api;
 mod language;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{Context, invalid, stale, visible};
+use super::{Context, RequestView, invalid, stale, visible};
 use crate::app::AppError;
 use crate::db::requests::{
     self as store, NewEvent, NewMeasure, NewRequest, RequestContent, RequestRow,
@@ -72,6 +72,32 @@ pub fn create_draft(
     input: &RequestInput,
     ctx: &Context,
 ) -> Result<RequestRow, AppError> {
+    create_draft_with(conn, actor, input, ctx, |_, row| Ok(row))
+}
+
+/// Starts a draft as `create_draft` does, then hands `finish` the new request as the actor sees
+/// it, inside the same transaction: what `finish` answers needs no database work once the
+/// commit succeeds, and what it writes (a stored answer) is kept with the draft or not at all.
+pub fn create_draft_viewed<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &RequestInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    create_draft_with(conn, actor, input, ctx, |conn, row| {
+        let seen = super::view(conn, actor, &row.id, ctx)?;
+        finish(conn, seen)
+    })
+}
+
+fn create_draft_with<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: &RequestInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestRow) -> Result<T, AppError>,
+) -> Result<T, AppError> {
     if actor.role != Role::MissionStaff {
         return Err(AppError::Forbidden);
     }
@@ -108,7 +134,8 @@ pub fn create_draft(
             true,
             ctx.now,
         )?;
-        store::find(conn, &id)?.ok_or(AppError::NotFound)
+        let row = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
+        finish(conn, row)
     })
 }
 
@@ -122,6 +149,34 @@ pub fn update(
     input: &RequestInput,
     ctx: &Context,
 ) -> Result<RequestRow, AppError> {
+    update_with(conn, actor, id, seen_version, input, ctx, |_, row| Ok(row))
+}
+
+/// Changes a request's content as `update` does, then hands `finish` the request as the actor
+/// sees it, inside the same transaction (as `create_draft_viewed`).
+pub fn update_viewed<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    (id, seen_version): (&RequestId, i32),
+    input: &RequestInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    update_with(conn, actor, id, seen_version, input, ctx, |conn, row| {
+        let seen = super::view(conn, actor, &row.id, ctx)?;
+        finish(conn, seen)
+    })
+}
+
+fn update_with<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    seen_version: i32,
+    input: &RequestInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestRow) -> Result<T, AppError>,
+) -> Result<T, AppError> {
     let found = store::find(conn, id.as_str())?;
     let state = visible(conn, actor, found, ctx.now)?.state;
     if actor.role != Role::MissionStaff {
@@ -170,7 +225,8 @@ pub fn update(
             true,
             ctx.now,
         )?;
-        store::find(conn, id.as_str())?.ok_or(AppError::NotFound)
+        let row = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        finish(conn, row)
     })
 }
 

@@ -14,7 +14,7 @@ mod queues;
 mod transition;
 mod view;
 
-pub use draft::{create_draft, discard, update};
+pub use draft::{create_draft, create_draft_viewed, discard, update, update_viewed};
 pub use expiry::end_expired;
 pub use list::{
     COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, end_dates, list, mission_names,
@@ -25,7 +25,7 @@ pub use payload::{
     TransitionInput, carries,
 };
 pub use queues::{Queue, queue_filter, queues, with_status};
-pub use transition::perform;
+pub use transition::{perform, perform_viewed};
 pub use view::{
     AssessmentItem, Contact, Decision, MeasureView, MessageItem, Name, RequestView, TimelineItem,
     view,

@@ -11,7 +11,7 @@ use super::draft::event;
 use super::messages::{insert_message, marking, optional_text, required_text};
 use super::payload::{OutcomeInput, Payload, TransitionInput};
 use super::view::stored_input;
-use super::{Context, facts, invalid, is_approved, seen_version, stale, visible};
+use super::{Context, RequestView, facts, invalid, is_approved, seen_version, stale, visible};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::db::requests::{self as store, MeasureRow, NewAssessment, RequestRow, StateChange};
@@ -514,12 +514,41 @@ pub fn perform(
     input: &TransitionInput,
     ctx: &Context,
 ) -> Result<RequestId, AppError> {
+    perform_with(conn, actor, id, input, ctx, |_, row| Ok(row.id))
+}
+
+/// Carries out the action as `perform` does, then hands `finish` the request as the actor sees
+/// it after the step, inside the same transaction: what `finish` answers needs no database work
+/// once the commit succeeds, and what it writes (a stored answer) is kept with the step or not at
+/// all. (An actor who took a step always still sees the request: visibility only widens.)
+pub fn perform_viewed<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    input: &TransitionInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    perform_with(conn, actor, id, input, ctx, |conn, row| {
+        let seen = super::view(conn, actor, &row.id, ctx)?;
+        finish(conn, seen)
+    })
+}
+
+fn perform_with<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    input: &TransitionInput,
+    ctx: &Context,
+    finish: impl FnOnce(&mut DbConnection, RequestRow) -> Result<T, AppError>,
+) -> Result<T, AppError> {
     // Visibility first, outside the write lock, so a refused look-up leaves its trace even when
     // the transaction below would roll back.
     let found = store::find(conn, id.as_str())?;
     visible(conn, actor, found, ctx.now)?;
     db::write(conn, |conn| {
-        run(
+        let row = run(
             conn,
             Performer::Person(actor),
             id,
@@ -527,8 +556,8 @@ pub fn perform(
             Some(input.version),
             |conn, row, measures| prepare(conn, &input.payload, actor, row, measures, ctx),
             ctx,
-        )
-        .map(|row| row.id)
+        )?;
+        finish(conn, row)
     })
 }
 

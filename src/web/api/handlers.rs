@@ -1,11 +1,12 @@
 //! The API's handlers: each parses, calls one application function, and shapes the answer.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::types::*;
-use super::{ApiCaller, ApiError, ApiJson};
+use super::{ApiCaller, ApiError, ApiJson, idempotent};
 use crate::app::requests::{self as req, Context, RequestView, TransitionFields};
 use crate::app::{self, AppError, missions as mission_app, notifications, users as user_app};
 use crate::db;
@@ -234,23 +235,50 @@ async fn load(
     Ok(request_json(view(caller, state, id).await?))
 }
 
-/// Starts a draft for the caller's own mission (mission staff).
+/// Starts a draft for the caller's own mission (mission staff). With an `Idempotency-Key`, the
+/// same call sent again within 24 hours replays this answer instead of starting another draft.
 #[utoipa::path(post, path = "/api/v1/requests", tag = "requests", request_body = RequestBody,
-    responses((status = 201, body = RequestJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    params(IdempotencyHeader),
+    responses((status = 201, body = RequestJson, headers(("Idempotency-Replayed" = String, description = "`true` when this answer is the one kept for an earlier call with the same Idempotency-Key: nothing was done again."))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn create_request(
     caller: ApiCaller,
     state: web::Data<AppState>,
+    http: HttpRequest,
     body: ApiJson<RequestBody>,
 ) -> ApiResult {
     caller.require(Capability::DraftRequests)?;
     let b = body.into_inner().0;
+    let call = idempotent::call_of(&http, &caller, &b)?;
+    if let Some(replayed) = idempotent::earlier(&state, call.as_ref()).await? {
+        return Ok(replayed);
+    }
     let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
-    let (actor, ctx) = (caller.actor.clone(), context(&state));
-    let row = db::run(&state.pool, move |conn| {
-        req::create_draft(conn, &actor, &input, &ctx)
+    let (actor, ctx, kept) = (caller.actor.clone(), context(&state), call.clone());
+    // The answer is built inside the transaction: once the commit succeeds, nothing is left to
+    // fail (a read after it could, and would wrongly tell the caller that nothing was changed).
+    let done = db::run(&state.pool, move |conn| {
+        req::create_draft_viewed(conn, &actor, &input, &ctx, |conn, view| {
+            let json = request_json(view);
+            idempotent::answer(conn, kept.as_ref(), StatusCode::CREATED, &json, ctx.now)
+        })
     })
-    .await?;
-    Ok(HttpResponse::Created().json(load(&caller, &state, row.id).await?))
+    .await;
+    idempotent::settle(&state, call, done).await
+}
+
+/// The `Idempotency-Key` header of the calls that create or change a request.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyHeader {
+    /// Optional: 1–255 printable ASCII characters of the caller's choosing, unique per call (a
+    /// UUID). The first successful answer is kept for 24 hours: the same call (same method, path
+    /// and body) sent again with the same key replays it, with `Idempotency-Replayed: true`,
+    /// and changes nothing. The same key with a different call is refused (422). Failed calls
+    /// are not kept; a retry runs afresh. Keys are the caller's own: another caller's same key
+    /// is independent.
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 255)]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
 }
 
 /// One request as the caller may see it.
@@ -281,11 +309,14 @@ pub async fn update_request(
         context(&state),
         RequestId::from(path.into_inner()),
     );
-    let row = db::run(&state.pool, move |conn| {
-        req::update(conn, &actor, &id, version, &input, &ctx)
+    // The answer is built inside the transaction (see `create_request`).
+    let json = db::run(&state.pool, move |conn| {
+        req::update_viewed(conn, &actor, (&id, version), &input, &ctx, |_, view| {
+            Ok(request_json(view))
+        })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(load(&caller, &state, row.id).await?))
+    Ok(HttpResponse::Ok().json(json))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -317,16 +348,23 @@ pub async fn discard_request(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Carries out one action of the life cycle (every action but create, edit and discard).
-#[utoipa::path(post, path = "/api/v1/requests/{id}/transitions", tag = "requests", params(("id" = String, Path)), request_body = TransitionBody,
-    responses((status = 200, body = RequestJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+/// Carries out one action of the life cycle (every action but create, edit and discard). With
+/// an `Idempotency-Key`, the same call sent again within 24 hours replays this answer instead of
+/// taking the step again (or failing as a stale version).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/transitions", tag = "requests", params(("id" = String, Path), IdempotencyHeader), request_body = TransitionBody,
+    responses((status = 200, body = RequestJson, headers(("Idempotency-Replayed" = String, description = "`true` when this answer is the one kept for an earlier call with the same Idempotency-Key: nothing was done again."))), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn transition(
     caller: ApiCaller,
     state: web::Data<AppState>,
+    http: HttpRequest,
     path: web::Path<String>,
     body: ApiJson<TransitionBody>,
 ) -> ApiResult {
     let b = body.into_inner().0;
+    let call = idempotent::call_of(&http, &caller, &b)?;
+    if let Some(replayed) = idempotent::earlier(&state, call.as_ref()).await? {
+        return Ok(replayed);
+    }
     let action = Action::parse(&b.action).ok_or_else(|| {
         ApiError::Invalid(
             "Unknown action.".into(),
@@ -379,11 +417,16 @@ pub async fn transition(
         context(&state),
         RequestId::from(path.into_inner()),
     );
-    let id = db::run(&state.pool, move |conn| {
-        req::perform(conn, &actor, &id, &input, &ctx)
+    let kept = call.clone();
+    // The answer is built inside the step's transaction (see `create_request`).
+    let done = db::run(&state.pool, move |conn| {
+        req::perform_viewed(conn, &actor, &id, &input, &ctx, |conn, view| {
+            let json = request_json(view);
+            idempotent::answer(conn, kept.as_ref(), StatusCode::OK, &json, ctx.now)
+        })
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(load(&caller, &state, id).await?))
+    .await;
+    idempotent::settle(&state, call, done).await
 }
 
 /// External messages, and internal notes within the caller's clearance (authorities).

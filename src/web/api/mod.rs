@@ -3,6 +3,7 @@
 //! `{error: {code, message, fields?}}`, described by an OpenAPI 3 document.
 
 pub mod handlers;
+pub mod idempotent;
 pub mod types;
 
 use std::future::Future;
@@ -147,6 +148,8 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let message = match self {
+            // True, as on the pages (`errors::describe` says why): an internal error comes from
+            // work that was rolled back or only read, never from after a commit.
             ApiError::Internal(_) => {
                 crate::i18n::tr("The request could not be completed; nothing was changed.")
                     .to_owned()
