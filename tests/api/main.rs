@@ -16,6 +16,7 @@ mod helpers;
 mod identity;
 mod json_api;
 mod language;
+mod mail_leases;
 mod migrations;
 mod notifications;
 mod pages;
