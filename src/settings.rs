@@ -103,8 +103,12 @@ pub struct WorkerSettings {
     pub embedded: bool,
     pub poll_interval_ms: u64,
     pub batch_size: u32,
-    /// How long a claimed mail is reserved for one worker before another may take it over.
+    /// How long a claimed mail is reserved for one worker before another may take it over. With
+    /// SMTP it must cover a batch (`Settings::validate`, `lease_covers_a_batch`).
     pub lease_seconds: u32,
+    /// While mails wait because the relay failed, how often the worker asks the relay whether it
+    /// is back (SMTP only).
+    pub relay_probe_seconds: u32,
     pub retry_first_delay_seconds: u32,
     pub retry_max_delay_seconds: u32,
     pub max_attempts: u32,
@@ -199,6 +203,41 @@ fn invalid(key: &str, message: impl Into<String>) -> SettingError {
         key: key.to_owned(),
         message: message.into(),
     }
+}
+
+/// With SMTP, a worker's lease must outlast the batch it claims, or another worker takes the
+/// batch over while it is still being sent (and sends it again). A batch goes out over
+/// `pool_size` connections at once, so each connection sends ceil(batch_size / pool_size) mails
+/// one after another, each allowed `timeout_seconds` by the relay; the margin is one timeout more,
+/// for opening a connection to the relay (connect, greeting, EHLO, STARTTLS, AUTH) before the
+/// first send. The worker still stops starting sends that could outlast the lease (a send waits
+/// for several answers, each with its own timeout); this rule makes that the exception.
+fn lease_covers_a_batch(w: &WorkerSettings, smtp: &SmtpSettings) -> Result<(), SettingError> {
+    let rounds = u64::from(w.batch_size.div_ceil(smtp.pool_size.max(1)));
+    let needed = (rounds + 1) * smtp.timeout_seconds;
+    let lease = u64::from(w.lease_seconds);
+    if lease >= needed {
+        return Ok(());
+    }
+    let fits = (lease / smtp.timeout_seconds.max(1)).saturating_sub(1) * u64::from(smtp.pool_size);
+    let smaller_batch = if fits >= 1 {
+        format!(", or lower worker.batch_size to at most {fits}")
+    } else {
+        String::new()
+    };
+    Err(invalid(
+        "worker.lease_seconds",
+        format!(
+            "is {lease} s, shorter than a batch may take: worker.batch_size {batch} over \
+             mail.smtp.pool_size {pool} connections is {rounds} mails one after another on each, \
+             each allowed mail.smtp.timeout_seconds {timeout} s, plus one timeout to open a \
+             connection: ({rounds} + 1) × {timeout} = {needed} s. Raise worker.lease_seconds to \
+             at least {needed}{smaller_batch}",
+            batch = w.batch_size,
+            pool = smtp.pool_size,
+            timeout = smtp.timeout_seconds,
+        ),
+    ))
 }
 
 /// Which database engine a URL selects.
@@ -463,6 +502,12 @@ impl Settings {
         if w.max_attempts == 0 {
             return Err(invalid("worker.max_attempts", "must be at least 1"));
         }
+        if w.relay_probe_seconds == 0 {
+            return Err(invalid("worker.relay_probe_seconds", "must be at least 1"));
+        }
+        if m.transport == MailTransport::Smtp {
+            lease_covers_a_batch(w, &m.smtp)?;
+        }
         for part in s
             .trusted_proxies
             .split(',')
@@ -696,5 +741,52 @@ mod tests {
             tcp_user_timeout_ms: 1,
         };
         assert!(!format!("{s:?}").contains("hunter2"));
+    }
+
+    fn worker(batch_size: u32, lease_seconds: u32) -> WorkerSettings {
+        WorkerSettings {
+            embedded: false,
+            poll_interval_ms: 1000,
+            batch_size,
+            lease_seconds,
+            relay_probe_seconds: 30,
+            retry_first_delay_seconds: 30,
+            retry_max_delay_seconds: 3600,
+            max_attempts: 10,
+        }
+    }
+
+    fn smtp(pool_size: u32, timeout_seconds: u64) -> SmtpSettings {
+        SmtpSettings {
+            host: "relay.example".into(),
+            port: 25,
+            tls: SmtpTls::None,
+            username: String::new(),
+            password: SecretString::from(""),
+            timeout_seconds,
+            pool_size,
+        }
+    }
+
+    #[test]
+    fn a_lease_must_cover_a_batch_over_the_relay() {
+        // 200 over 16 connections: 13 mails each, 10 s apiece, plus 10 s to connect.
+        let e = lease_covers_a_batch(&worker(200, 60), &smtp(16, 10)).unwrap_err();
+        assert_eq!(e.key, "worker.lease_seconds");
+        assert!(e.message.contains("is 60 s"), "{}", e.message);
+        assert!(e.message.contains("(13 + 1) × 10 = 140 s"), "{}", e.message);
+        assert!(e.message.contains("at least 140"), "{}", e.message);
+        assert!(
+            e.message.contains("batch_size to at most 80"),
+            "{}",
+            e.message
+        );
+        assert!(lease_covers_a_batch(&worker(200, 140), &smtp(16, 10)).is_ok());
+        assert!(lease_covers_a_batch(&worker(80, 60), &smtp(16, 10)).is_ok());
+        assert!(lease_covers_a_batch(&worker(81, 60), &smtp(16, 10)).is_err());
+        // A lease shorter than two timeouts fits no batch at all: only the lease is named.
+        let e = lease_covers_a_batch(&worker(1, 15), &smtp(16, 10)).unwrap_err();
+        assert!(e.message.contains("at least 20"), "{}", e.message);
+        assert!(!e.message.contains("batch_size to"), "{}", e.message);
     }
 }

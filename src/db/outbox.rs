@@ -111,17 +111,29 @@ pub fn claim(
     })
 }
 
-/// Marks a mail sent, if `worker` still holds it; false if its lease passed to another.
+/// What recording a delivered mail found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarkedSent {
+    /// The mail was pending and is now sent.
+    Sent,
+    /// Another worker had already recorded it sent: the mail went out twice (same Message-ID).
+    AlreadySent,
+    /// The mail is neither pending nor sent (e.g. `dead`), or gone; nothing changed.
+    Other(Option<String>),
+}
+
+/// Marks a delivered mail sent while it is still pending, whoever holds its lease now: the relay
+/// accepted it, so recording that is always right (a worker whose lease passed must not leave
+/// the mail to be sent again and again). `worker` is kept as the one that sent it.
 pub fn mark_sent(
     conn: &mut DbConnection,
     id: &str,
     worker: &str,
     now: NaiveDateTime,
-) -> DbResult<bool> {
-    diesel::update(
+) -> DbResult<MarkedSent> {
+    let changed = diesel::update(
         outbox::table
             .filter(outbox::id.eq(id))
-            .filter(outbox::leased_by.eq(worker))
             .filter(outbox::status.eq("pending")),
     )
     .set((
@@ -129,11 +141,105 @@ pub fn mark_sent(
         outbox::sent_at.eq(Some(now)),
         outbox::attempts.eq(outbox::attempts + 1),
         outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::leased_by.eq(Some(worker)),
         outbox::last_error.eq(None::<String>),
     ))
+    .execute(conn)?;
+    if changed == 1 {
+        return Ok(MarkedSent::Sent);
+    }
+    let status: Option<String> = outbox::table
+        .find(id)
+        .select(outbox::status)
+        .first(conn)
+        .optional()?;
+    Ok(match status.as_deref() {
+        Some("sent") => MarkedSent::AlreadySent,
+        _ => MarkedSent::Other(status),
+    })
+}
+
+/// Gives back claimed mails that `worker` did not start sending, so that they are claimed again
+/// at once rather than when the lease runs out.
+pub fn release(conn: &mut DbConnection, ids: &[String], worker: &str) -> DbResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::leased_by.eq(worker))
+            .filter(outbox::status.eq("pending")),
+    )
+    .set((
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::leased_by.eq(None::<String>),
+    ))
     .execute(conn)
-    .map(|n| n == 1)
     .map_err(DbError::from)
+}
+
+/// Mails waiting for a retry: pending, tried before, and not due until after `now`.
+macro_rules! waiting {
+    ($now:expr) => {
+        outbox::table
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::attempts.gt(0))
+            .filter(outbox::next_attempt_at.gt($now))
+    };
+}
+
+/// Whether any mail waits for a retry (see `waiting!`).
+pub fn any_waiting(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<bool> {
+    diesel::select(diesel::dsl::exists(waiting!(now)))
+        .get_result(conn)
+        .map_err(DbError::from)
+}
+
+/// Makes every mail waiting for a retry due at `now` (the relay is back); returns how many.
+pub fn bring_forward(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize> {
+    diesel::update(waiting!(now))
+        .set(outbox::next_attempt_at.eq(now))
+        .execute(conn)
+        .map_err(DbError::from)
+}
+
+/// Claims the waiting mail due soonest (not leased), for `worker` until `lease_until`, ahead of
+/// its time: the one mail a worker sends to find out whether the relay takes mail again.
+pub fn claim_waiting(
+    conn: &mut DbConnection,
+    worker: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> DbResult<Option<OutboxRow>> {
+    super::write(conn, |conn| {
+        let query = waiting!(now)
+            .filter(
+                outbox::lease_until
+                    .is_null()
+                    .or(outbox::lease_until.lt(now)),
+            )
+            .order(outbox::next_attempt_at.asc())
+            .select(outbox::id);
+        let id: Option<String> = match conn {
+            DbConnection::Postgres(pg) => query.for_update().skip_locked().first(pg).optional()?,
+            DbConnection::Sqlite(_) => query.first(conn).optional()?,
+        };
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        diesel::update(outbox::table.filter(outbox::id.eq(&id)))
+            .set((
+                outbox::lease_until.eq(Some(lease_until)),
+                outbox::leased_by.eq(Some(worker)),
+            ))
+            .execute(conn)?;
+        Ok(outbox::table
+            .find(&id)
+            .select(OutboxRow::as_select())
+            .first(conn)
+            .optional()?)
+    })
 }
 
 /// Empties the payload of a sent mail: an invitation's single-use link must not stay readable
@@ -150,7 +256,8 @@ pub fn forget_payload(conn: &mut DbConnection, id: &str) -> DbResult<()> {
     .map_err(DbError::from)
 }
 
-/// Records a failed attempt: retried at `next_attempt_at`, or dead when `dead`.
+/// Records a failed attempt: retried at `next_attempt_at`, or dead when `dead`. Only the worker
+/// holding the mail's lease may (a worker whose lease passed leaves the mail to its new holder).
 pub fn mark_failed(
     conn: &mut DbConnection,
     id: &str,

@@ -22,8 +22,20 @@ pub enum Mailer {
 /// Why a send failed; the text is safe to store (it never holds the mail's content).
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
+    /// The relay could not take the mail now: unreachable, timed out, or a 4xx answer (or the
+    /// folder could not be written). The relay itself is in trouble, not this mail.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The relay refused this mail for good (a 5xx answer).
     #[error("{0}")]
     Refused(String),
+}
+
+impl SendError {
+    /// Whether the failure says the relay is unavailable rather than that it refused this mail.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SendError::Unavailable(_))
+    }
 }
 
 impl Mailer {
@@ -71,13 +83,25 @@ impl Mailer {
                 std::fs::write(&tmp, message.formatted())
                     .and_then(|_| std::fs::rename(&tmp, &path))
                     .map_err(|e| {
-                        SendError::Refused(format!("cannot write {}: {e}", path.display()))
+                        SendError::Unavailable(format!("cannot write {}: {e}", path.display()))
                     })
             }
-            Mailer::Smtp { transport } => transport
-                .send(message)
-                .map(|_| ())
-                .map_err(|e| SendError::Refused(e.to_string())),
+            Mailer::Smtp { transport } => transport.send(message).map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Refused(e.to_string())
+                } else {
+                    SendError::Unavailable(e.to_string())
+                }
+            }),
+        }
+    }
+
+    /// Whether the relay answers (a connection and `NOOP`); `None` for the file transport, which
+    /// has no relay to ask.
+    pub fn probe(&self) -> Option<bool> {
+        match self {
+            Mailer::File { .. } => None,
+            Mailer::Smtp { transport } => Some(transport.test_connection().unwrap_or(false)),
         }
     }
 }

@@ -18,6 +18,7 @@ mod idempotency;
 mod identity;
 mod json_api;
 mod language;
+mod mail_leases;
 mod migrations;
 mod notifications;
 mod pages;

@@ -1,9 +1,11 @@
 //! A real SMTP server on loopback for the tests: it speaks enough of RFC 5321 for a client
 //! (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps what it receives, and can be told to refuse
-//! (4xx) or be stopped and started again on the same port.
+//! (4xx), be slow (a delay before it answers the end of a message's data, after it has kept the
+//! message — as a relay that accepted a mail but has not said so yet), or be stopped and started
+//! again on the same port.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -49,6 +51,8 @@ pub struct SmtpServer {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
     pub refuse: Arc<AtomicBool>,
+    /// Milliseconds to wait, once a message's data has arrived and been kept, before answering.
+    pub delay_ms: Arc<AtomicU64>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -58,6 +62,7 @@ impl SmtpServer {
             addr: "127.0.0.1:0".parse().unwrap(),
             received: Arc::new(Mutex::new(Vec::new())),
             refuse: Arc::new(AtomicBool::new(false)),
+            delay_ms: Arc::new(AtomicU64::new(0)),
             task: None,
         };
         server.listen().await;
@@ -70,15 +75,19 @@ impl SmtpServer {
         socket.bind(self.addr).unwrap();
         let listener = socket.listen(64).unwrap();
         self.addr = listener.local_addr().unwrap();
-        let (received, refuse) = (self.received.clone(), self.refuse.clone());
+        let (received, refuse, delay) = (
+            self.received.clone(),
+            self.refuse.clone(),
+            self.delay_ms.clone(),
+        );
         self.task = Some(tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let (received, refuse) = (received.clone(), refuse.clone());
+                let (received, refuse, delay) = (received.clone(), refuse.clone(), delay.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, received, refuse).await;
+                    let _ = session(stream, received, refuse, delay).await;
                 });
             }
         }));
@@ -112,6 +121,7 @@ async fn session(
     stream: tokio::net::TcpStream,
     received: Arc<Mutex<Vec<Received>>>,
     refuse: Arc<AtomicBool>,
+    delay_ms: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
@@ -164,6 +174,10 @@ async fn session(
                 recipients: std::mem::take(&mut recipients),
                 data,
             });
+            let delay = delay_ms.load(Ordering::SeqCst);
+            if delay > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            }
             b"250 OK queued\r\n"
         } else if command == "RSET" || command == "NOOP" {
             b"250 OK\r\n"
