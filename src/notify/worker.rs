@@ -51,6 +51,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The language a mail goes out in: its recipient's, as looked up for the batch (`languages`);
+/// the default for an address without an account.
+fn language_of(languages: &HashMap<String, Lang>, row: &OutboxRow) -> Lang {
+    row.recipient_user_id
+        .as_ref()
+        .and_then(|id| languages.get(id))
+        .copied()
+        .unwrap_or_default()
+}
+
 /// The delay before attempt `attempts + 1`: first × 2^(attempts − 1), at most max, ±20 %.
 pub fn backoff(attempts: i32, first: u32, max: u32) -> chrono::Duration {
     let exp = (attempts.max(1) - 1).min(30) as u32;
@@ -147,13 +157,7 @@ impl Worker {
                             lock(&unstarted).push(row.id);
                             continue;
                         }
-                        let lang = row
-                            .recipient_user_id
-                            .as_ref()
-                            .and_then(|id| languages.get(id))
-                            .copied()
-                            .unwrap_or_default();
-                        if let Err(e) = self.deliver(&row, lang) {
+                        if let Err(e) = self.deliver(&row, language_of(&languages, &row)) {
                             // An outcome that cannot be recorded would be sent again: send no
                             // more until the database answers.
                             tracing::warn!(outbox_id = %row.id, error = %e, "cannot record a mail's outcome; the rest of the batch waits");
@@ -250,13 +254,7 @@ impl Worker {
             return Ok(());
         };
         let languages = self.languages(std::slice::from_ref(&row))?;
-        let lang = row
-            .recipient_user_id
-            .as_ref()
-            .and_then(|id| languages.get(id))
-            .copied()
-            .unwrap_or_default();
-        self.deliver(&row, lang)
+        self.deliver(&row, language_of(&languages, &row))
     }
 
     /// The language each recipient reads the portal in, as it is when the mail goes out.

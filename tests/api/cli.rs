@@ -2,7 +2,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{TestDb, crate_dir};
+use crate::helpers::{TestDb, crate_dir, queue_mail};
 
 fn portal(db: &TestDb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_protection-portal"));
@@ -403,24 +403,7 @@ fn serve_delivers_queued_mail_with_its_embedded_worker() {
     settings.url = secrecy::SecretString::from(db.url().to_owned());
     let pool = db::build_pool(&settings).unwrap();
     let mut conn = pool.get().unwrap();
-    let now = protection_portal::app::now();
-    let id = db::new_id();
-    outbox::insert(
-        &mut conn,
-        &outbox::NewOutboxRow {
-            id: &id,
-            kind: "password_changed",
-            recipient_user_id: None,
-            recipient_email: "someone@example.org",
-            request_id: None,
-            payload: "{}",
-            status: "pending",
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        },
-    )
-    .unwrap();
+    let id = queue_mail(&mut conn, "password_changed", "someone@example.org", None);
     let file = outbox_dir.path().join(format!("{id}.eml"));
     let deadline = Instant::now() + Duration::from_secs(30);
     while !file.exists() && Instant::now() < deadline {
@@ -573,24 +556,7 @@ fn the_worker_command_delivers_and_stops_cleanly_on_sigterm() {
     let pool = db::build_pool(&settings).unwrap();
     let mut conn = pool.get().unwrap();
     db::migrate(&mut conn).unwrap();
-    let now = protection_portal::app::now();
-    let id = db::new_id();
-    outbox::insert(
-        &mut conn,
-        &outbox::NewOutboxRow {
-            id: &id,
-            kind: "second_factor_reset",
-            recipient_user_id: None,
-            recipient_email: "someone@example.org",
-            request_id: None,
-            payload: "{}",
-            status: "pending",
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        },
-    )
-    .unwrap();
+    let id = queue_mail(&mut conn, "second_factor_reset", "someone@example.org", None);
     let mut cmd = portal(&db);
     cmd.env("APP__MAIL__FILE_DIR", outbox_dir.path())
         .arg("worker");

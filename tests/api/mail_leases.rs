@@ -14,34 +14,22 @@ use protection_portal::notify::worker::Worker;
 use protection_portal::settings::Settings;
 
 use crate::helpers::{
-    TestApp, TestDb, captured_logs, crate_dir, smtp_settings, spawn_app, text_rows, worker,
+    TestApp, TestDb, captured_logs, crate_dir, queue_mail, smtp_settings, spawn_app, text_rows,
+    worker,
 };
 use crate::smtp::SmtpServer;
 
 /// Queues `n` mails, due now; returns their ids.
 fn queue(app: &TestApp, n: usize) -> Vec<String> {
     let mut conn = app.pool.get().unwrap();
-    let now = protection_portal::app::now();
     (0..n)
         .map(|i| {
-            let id = db::new_id();
-            outbox::insert(
+            queue_mail(
                 &mut conn,
-                &outbox::NewOutboxRow {
-                    id: &id,
-                    kind: "password_changed",
-                    recipient_user_id: None,
-                    recipient_email: &format!("person{i}@example.org"),
-                    request_id: None,
-                    payload: "{}",
-                    status: "pending",
-                    attempts: 0,
-                    next_attempt_at: now,
-                    created_at: now,
-                },
+                "password_changed",
+                &format!("person{i}@example.org"),
+                None,
             )
-            .unwrap();
-            id
         })
         .collect()
 }

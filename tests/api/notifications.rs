@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use protection_portal::db::{self, outbox};
 
 use crate::helpers::{
-    Options, TestApp, between, drain, request_fields, smtp_settings, spawn_app, spawn_app_with,
-    worker,
+    Options, TestApp, between, drain, queue_mail, request_fields, smtp_settings, spawn_app,
+    spawn_app_with, worker,
 };
 use crate::smtp::SmtpServer;
 
@@ -292,24 +292,9 @@ async fn two_workers_deliver_500_mails_exactly_once() {
     let server = SmtpServer::start().await;
     let mut c = app.cast().await;
     let mut conn = app.pool.get().unwrap();
-    let now = protection_portal::app::now();
     for i in 0..500 {
-        outbox::insert(
-            &mut conn,
-            &outbox::NewOutboxRow {
-                id: &db::new_id(),
-                kind: "password_changed",
-                recipient_user_id: Some(&c.a.id),
-                recipient_email: &format!("person{i}@example.org"),
-                request_id: None,
-                payload: "{}",
-                status: "pending",
-                attempts: 0,
-                next_attempt_at: now,
-                created_at: now,
-            },
-        )
-        .unwrap();
+        let email = format!("person{i}@example.org");
+        queue_mail(&mut conn, "password_changed", &email, Some(&c.a.id));
     }
     drop(conn);
     let mut settings = smtp_settings(&app, &server);

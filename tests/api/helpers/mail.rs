@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use protection_portal::db::{self, DbConnection, outbox};
 use protection_portal::notify::mailer::Mailer;
 use protection_portal::notify::worker::Worker;
 use protection_portal::settings::{MailTransport, Settings, SmtpTls};
@@ -37,4 +38,33 @@ pub async fn drain(w: Worker) -> Worker {
     })
     .await
     .unwrap()
+}
+
+/// Queues one mail of `kind` to `email` (for the account `recipient`, if any), due now, as a
+/// state change would; returns its outbox id.
+pub fn queue_mail(
+    conn: &mut DbConnection,
+    kind: &str,
+    email: &str,
+    recipient: Option<&str>,
+) -> String {
+    let now = protection_portal::app::now();
+    let id = db::new_id();
+    outbox::insert(
+        conn,
+        &outbox::NewOutboxRow {
+            id: &id,
+            kind,
+            recipient_user_id: recipient,
+            recipient_email: email,
+            request_id: None,
+            payload: "{}",
+            status: "pending",
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        },
+    )
+    .unwrap();
+    id
 }
