@@ -548,7 +548,7 @@ fn serve_refuses_to_start_when_the_database_holds_more_than_the_ceiling() {
 
 #[test]
 fn the_worker_command_delivers_and_stops_cleanly_on_sigterm() {
-    use protection_portal::db::{self, outbox};
+    use protection_portal::db;
     let db = TestDb::fresh();
     let outbox_dir = tempfile::tempdir().unwrap();
     let mut settings = crate::helpers::test_settings().database;
@@ -556,7 +556,12 @@ fn the_worker_command_delivers_and_stops_cleanly_on_sigterm() {
     let pool = db::build_pool(&settings).unwrap();
     let mut conn = pool.get().unwrap();
     db::migrate(&mut conn).unwrap();
-    let id = queue_mail(&mut conn, "second_factor_reset", "someone@example.org", None);
+    let id = queue_mail(
+        &mut conn,
+        "second_factor_reset",
+        "someone@example.org",
+        None,
+    );
     let mut cmd = portal(&db);
     cmd.env("APP__MAIL__FILE_DIR", outbox_dir.path())
         .arg("worker");

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use protection_portal::db::{self, outbox};
+use protection_portal::db::outbox;
 use protection_portal::notify::worker::Worker;
 use protection_portal::settings::Settings;
 
