@@ -151,6 +151,20 @@ pub struct DatabaseSettings {
     pub tcp_user_timeout_ms: u64,
 }
 
+impl DatabaseSettings {
+    /// The same, without limits on statements, locks and idle transactions: for migrations and
+    /// the operator's commands, which may rightly run longer than a person's request. Connects
+    /// stay bounded.
+    pub fn without_limits(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            statement_timeout_ms: 0,
+            lock_timeout_ms: 0,
+            idle_in_transaction_timeout_ms: 0,
+            ..self.clone()
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -609,9 +623,7 @@ impl Settings {
     /// The same settings for an operator's command: no statement, lock or idle-in-transaction
     /// limit (a command may rightly run longer than a request); connects stay bounded.
     pub fn for_maintenance(mut self) -> Settings {
-        self.database.statement_timeout_ms = 0;
-        self.database.lock_timeout_ms = 0;
-        self.database.idle_in_transaction_timeout_ms = 0;
+        self.database = self.database.without_limits();
         self
     }
 

@@ -130,58 +130,21 @@ impl DbError {
     }
 }
 
-/// How long each kind of wait on the database may last (the `database.*` settings).
-#[derive(Debug, Clone, Copy)]
-pub struct Waits {
-    pub connect_seconds: u64,
-    pub sqlite_busy_ms: u64,
-    /// 0 = no limit.
-    pub statement_ms: u64,
-    /// 0 = no limit.
-    pub lock_ms: u64,
-    /// 0 = no limit.
-    pub idle_in_transaction_ms: u64,
-    pub keepalive_idle_seconds: u64,
-    pub tcp_user_timeout_ms: u64,
-}
-
-impl Waits {
-    pub fn of(settings: &DatabaseSettings) -> Self {
-        Waits {
-            connect_seconds: settings.connect_timeout_seconds,
-            sqlite_busy_ms: settings.sqlite_busy_timeout_ms,
-            statement_ms: settings.statement_timeout_ms,
-            lock_ms: settings.lock_timeout_ms,
-            idle_in_transaction_ms: settings.idle_in_transaction_timeout_ms,
-            keepalive_idle_seconds: settings.tcp_keepalive_idle_seconds,
-            tcp_user_timeout_ms: settings.tcp_user_timeout_ms,
-        }
-    }
-
-    /// The same, without limits on statements and locks: for migrations and the operator's
-    /// long maintenance commands, which may rightly run longer than a person's request.
-    pub fn unbounded(self) -> Self {
-        Waits {
-            statement_ms: 0,
-            lock_ms: 0,
-            idle_in_transaction_ms: 0,
-            ..self
-        }
-    }
-}
-
 /// A PostgreSQL URL with the connection's TCP safeguards added, each unless the URL already
 /// sets it (an operator's own choice wins): a bounded connect, keepalive probes, and
 /// `tcp_user_timeout`.
-fn postgres_url(url: &str, waits: &Waits) -> String {
+fn postgres_url(url: &str, waits: &DatabaseSettings) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
         return url.to_owned();
     };
     let given: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
     let wanted = [
-        ("connect_timeout", waits.connect_seconds.to_string()),
+        ("connect_timeout", waits.connect_timeout_seconds.to_string()),
         ("keepalives", "1".to_owned()),
-        ("keepalives_idle", waits.keepalive_idle_seconds.to_string()),
+        (
+            "keepalives_idle",
+            waits.tcp_keepalive_idle_seconds.to_string(),
+        ),
         ("keepalives_interval", "10".to_owned()),
         ("keepalives_count", "3".to_owned()),
         ("tcp_user_timeout", waits.tcp_user_timeout_ms.to_string()),
@@ -202,11 +165,12 @@ fn postgres_url(url: &str, waits: &Waits) -> String {
 pub struct ConnectionManager {
     url: String,
     backend: DatabaseBackend,
-    waits: Waits,
+    /// The `database.*` settings: how long each kind of wait may last.
+    waits: DatabaseSettings,
 }
 
 impl ConnectionManager {
-    pub fn new(url: &str, waits: Waits) -> Self {
+    pub fn new(url: &str, waits: DatabaseSettings) -> Self {
         let backend = backend_of(url);
         Self {
             url: match backend {
@@ -228,7 +192,7 @@ impl ConnectionManager {
                 conn.batch_execute(&format!(
                     "SET statement_timeout = {}; SET lock_timeout = {}; \
                      SET idle_in_transaction_session_timeout = {};",
-                    w.statement_ms, w.lock_ms, w.idle_in_transaction_ms
+                    w.statement_timeout_ms, w.lock_timeout_ms, w.idle_in_transaction_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Postgres(conn))
@@ -239,7 +203,7 @@ impl ConnectionManager {
                 // Per-connection settings: SQLite forgets these when a connection closes.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                    self.waits.sqlite_busy_ms
+                    self.waits.sqlite_busy_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -265,20 +229,14 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// Builds the pool. The first connection is opened here, so a wrong URL, an unreachable server
-/// or an unwritable file is reported at start-up with the database's own words.
-pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    build_pool_with(settings, Waits::of(settings), settings.pool_size)
-}
-
 /// A pool of one connection of its own for the readiness probe, so that the probe never waits
 /// behind requests that hold every connection of the main pool.
 pub fn build_probe_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let waits = Waits {
-        connect_seconds: 2,
-        statement_ms: 2000,
-        lock_ms: 1000,
-        ..Waits::of(settings)
+    let waits = DatabaseSettings {
+        connect_timeout_seconds: 2,
+        statement_timeout_ms: 2000,
+        lock_timeout_ms: 1000,
+        ..settings.clone()
     };
     let manager = ConnectionManager::new(settings.url.expose_secret(), waits);
     Ok(r2d2::Pool::builder()
@@ -291,10 +249,7 @@ pub fn build_probe_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
 
 /// One connection without limits on statements and locks, for migrations.
 pub fn open_unbounded(settings: &DatabaseSettings) -> anyhow::Result<DbConnection> {
-    let manager = ConnectionManager::new(
-        settings.url.expose_secret(),
-        Waits::of(settings).unbounded(),
-    );
+    let manager = ConnectionManager::new(settings.url.expose_secret(), settings.without_limits());
     manager.open().map_err(|e| {
         anyhow::anyhow!(
             "cannot connect to the {} database: {e}",
@@ -303,12 +258,9 @@ pub fn open_unbounded(settings: &DatabaseSettings) -> anyhow::Result<DbConnectio
     })
 }
 
-/// The pool with the given waits and size.
-pub fn build_pool_with(
-    settings: &DatabaseSettings,
-    waits: Waits,
-    size: u32,
-) -> anyhow::Result<Pool> {
+/// Builds the pool. The first connection is opened here, so a wrong URL, an unreachable server
+/// or an unwritable file is reported at start-up with the database's own words.
+pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     let url = settings.url.expose_secret();
     if let Some(path) = sqlite_path_of(url)
         && let Some(dir) = path.parent()
@@ -318,8 +270,8 @@ pub fn build_pool_with(
             anyhow::anyhow!("cannot create the database folder {}: {e}", dir.display())
         })?;
     }
-    let _ = SQLITE_WRITER_WAIT.set(Duration::from_millis(waits.sqlite_busy_ms));
-    let manager = ConnectionManager::new(url, waits);
+    let _ = SQLITE_WRITER_WAIT.set(Duration::from_millis(settings.sqlite_busy_timeout_ms));
+    let manager = ConnectionManager::new(url, settings.clone());
     // Open one connection directly first: r2d2 would only say "timed out" on failure.
     let mut first = manager.open().map_err(|e| {
         anyhow::anyhow!(
@@ -337,7 +289,7 @@ pub fn build_pool_with(
     }
     drop(first);
     let pool = r2d2::Pool::builder()
-        .max_size(size)
+        .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
         .test_on_check_out(true)
         .build(manager)?;
@@ -619,14 +571,16 @@ pub fn new_id() -> String {
 mod tests {
     use super::*;
 
-    fn waits() -> Waits {
-        Waits {
-            connect_seconds: 5,
-            sqlite_busy_ms: 5000,
-            statement_ms: 5000,
-            lock_ms: 2000,
-            idle_in_transaction_ms: 10000,
-            keepalive_idle_seconds: 30,
+    fn waits() -> DatabaseSettings {
+        DatabaseSettings {
+            url: "postgres://db/portal".to_owned().into(),
+            pool_size: 8,
+            connect_timeout_seconds: 5,
+            sqlite_busy_timeout_ms: 5000,
+            statement_timeout_ms: 5000,
+            lock_timeout_ms: 2000,
+            idle_in_transaction_timeout_ms: 10000,
+            tcp_keepalive_idle_seconds: 30,
             tcp_user_timeout_ms: 10000,
         }
     }
@@ -656,11 +610,15 @@ mod tests {
 
     #[test]
     fn maintenance_connections_have_no_statement_or_lock_limit() {
-        let w = waits().unbounded();
+        let w = waits().without_limits();
         assert_eq!(
-            (w.statement_ms, w.lock_ms, w.idle_in_transaction_ms),
+            (
+                w.statement_timeout_ms,
+                w.lock_timeout_ms,
+                w.idle_in_transaction_timeout_ms
+            ),
             (0, 0, 0)
         );
-        assert_eq!(w.connect_seconds, 5, "still a bounded connect");
+        assert_eq!(w.connect_timeout_seconds, 5, "still a bounded connect");
     }
 }

@@ -94,21 +94,32 @@ pub fn claim(
             }
             DbConnection::Sqlite(_) => due_ids!(now, limit).load(conn)?,
         };
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
-            .set((
-                outbox::lease_until.eq(Some(lease_until)),
-                outbox::leased_by.eq(Some(worker)),
-            ))
-            .execute(conn)?;
-        Ok(outbox::table
-            .filter(outbox::id.eq_any(&ids))
-            .order(outbox::next_attempt_at.asc())
-            .select(OutboxRow::as_select())
-            .load(conn)?)
+        lease(conn, &ids, worker, lease_until)
     })
+}
+
+/// Leases the mails `ids` (chosen and, on PostgreSQL, locked by the caller's transaction) to
+/// `worker` until `lease_until`; returns them, due soonest first.
+fn lease(
+    conn: &mut DbConnection,
+    ids: &[String],
+    worker: &str,
+    lease_until: NaiveDateTime,
+) -> DbResult<Vec<OutboxRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((
+            outbox::lease_until.eq(Some(lease_until)),
+            outbox::leased_by.eq(Some(worker)),
+        ))
+        .execute(conn)?;
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .order(outbox::next_attempt_at.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?)
 }
 
 /// What recording a delivered mail found.
@@ -225,20 +236,8 @@ pub fn claim_waiting(
             DbConnection::Postgres(pg) => query.for_update().skip_locked().first(pg).optional()?,
             DbConnection::Sqlite(_) => query.first(conn).optional()?,
         };
-        let Some(id) = id else {
-            return Ok(None);
-        };
-        diesel::update(outbox::table.filter(outbox::id.eq(&id)))
-            .set((
-                outbox::lease_until.eq(Some(lease_until)),
-                outbox::leased_by.eq(Some(worker)),
-            ))
-            .execute(conn)?;
-        Ok(outbox::table
-            .find(&id)
-            .select(OutboxRow::as_select())
-            .first(conn)
-            .optional()?)
+        let ids: Vec<String> = id.into_iter().collect();
+        Ok(lease(conn, &ids, worker, lease_until)?.into_iter().next())
     })
 }
 

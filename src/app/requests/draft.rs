@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{Context, RequestView, invalid, stale, visible};
+use super::{Context, RequestView, invalid, seen_by, stale, visible};
 use crate::app::AppError;
 use crate::db::requests::{
     self as store, NewEvent, NewMeasure, NewRequest, RequestContent, RequestRow,
@@ -85,10 +85,7 @@ pub fn create_draft_viewed<T>(
     ctx: &Context,
     finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    create_draft_with(conn, actor, input, ctx, |conn, row| {
-        let seen = super::view(conn, actor, &row.id, ctx)?;
-        finish(conn, seen)
-    })
+    create_draft_with(conn, actor, input, ctx, seen_by(actor, ctx, finish))
 }
 
 fn create_draft_with<T>(
@@ -162,10 +159,15 @@ pub fn update_viewed<T>(
     ctx: &Context,
     finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    update_with(conn, actor, id, seen_version, input, ctx, |conn, row| {
-        let seen = super::view(conn, actor, &row.id, ctx)?;
-        finish(conn, seen)
-    })
+    update_with(
+        conn,
+        actor,
+        id,
+        seen_version,
+        input,
+        ctx,
+        seen_by(actor, ctx, finish),
+    )
 }
 
 fn update_with<T>(

@@ -58,6 +58,20 @@ impl Context {
     }
 }
 
+/// Adapts `finish`, which wants the request as `actor` sees it, to the hook of a change's
+/// transaction, which hands over the stored row: the one place the `*_viewed` functions build
+/// that view, inside the change's own transaction.
+fn seen_by<'a, T>(
+    actor: &'a Actor,
+    ctx: &'a Context,
+    finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError> + 'a,
+) -> impl FnOnce(&mut DbConnection, RequestRow) -> Result<T, AppError> + 'a {
+    move |conn, row| {
+        let seen = view(conn, actor, &row.id, ctx)?;
+        finish(conn, seen)
+    }
+}
+
 /// The measure kinds offered in forms, in order.
 pub fn measure_kinds() -> &'static [MeasureKind] {
     &MeasureKind::ALL

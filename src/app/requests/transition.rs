@@ -11,7 +11,9 @@ use super::draft::event;
 use super::messages::{insert_message, marking, optional_text, required_text};
 use super::payload::{OutcomeInput, Payload, TransitionInput};
 use super::view::stored_input;
-use super::{Context, RequestView, facts, invalid, is_approved, seen_version, stale, visible};
+use super::{
+    Context, RequestView, facts, invalid, is_approved, seen_by, seen_version, stale, visible,
+};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::db::requests::{self as store, MeasureRow, NewAssessment, RequestRow, StateChange};
@@ -529,10 +531,7 @@ pub fn perform_viewed<T>(
     ctx: &Context,
     finish: impl FnOnce(&mut DbConnection, RequestView) -> Result<T, AppError>,
 ) -> Result<T, AppError> {
-    perform_with(conn, actor, id, input, ctx, |conn, row| {
-        let seen = super::view(conn, actor, &row.id, ctx)?;
-        finish(conn, seen)
-    })
+    perform_with(conn, actor, id, input, ctx, seen_by(actor, ctx, finish))
 }
 
 fn perform_with<T>(
