@@ -85,6 +85,10 @@ pub enum Command {
         /// Requests per transaction.
         #[arg(long, default_value_t = 5_000)]
         batch: u64,
+        /// Only requests in this state (e.g. in_effect: with their measures' end dates mostly
+        /// passed, a backlog for the portal's automatic end); every state when left out.
+        #[arg(long)]
+        state: Option<String>,
     },
 }
 
@@ -330,20 +334,42 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             requests,
             missions,
             batch,
+            state,
         } => {
             if missions == 0 || batch == 0 {
                 eprintln!("missions and batch must be at least 1");
                 return Err(anyhow::anyhow!("invalid arguments"));
             }
+            let only = match state
+                .as_deref()
+                .map(str::parse::<crate::domain::workflow::State>)
+            {
+                None => None,
+                Some(Ok(state)) => Some(state),
+                Some(Err(_)) => {
+                    eprintln!(
+                        "state: must be one of {}",
+                        crate::domain::workflow::State::ALL
+                            .iter()
+                            .map(|s| s.code())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return Err(anyhow::anyhow!("invalid arguments"));
+                }
+            };
             let prepared = startup::prepare(settings).await?;
             let cost = crate::auth::password::HashCost::from_settings(&prepared.settings.security);
             let started = std::time::Instant::now();
             let seeded = db::run(&prepared.pool, move |conn| {
                 app::seed::seed(
                     conn,
-                    requests,
-                    missions,
-                    batch,
+                    &app::seed::Plan {
+                        requests,
+                        missions,
+                        batch,
+                        only,
+                    },
                     cost,
                     app::now(),
                     &mut |done| {
@@ -406,10 +432,13 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         TcpListener::bind(bind).map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     let bound = listener.local_addr()?;
     let app = Application::build(&prepared, listener)?;
-    actix_web::rt::spawn(startup::housekeeping(
-        prepared.pool.clone(),
-        prepared.settings.clone(),
-    ));
+    actix_web::rt::spawn(startup::log_checkpoints(prepared.pool.clone()));
+    if prepared.settings.scheduler.enabled {
+        actix_web::rt::spawn(app::scheduler::run(
+            prepared.pool.clone(),
+            prepared.settings.clone(),
+        ));
+    }
     let base = prepared.settings.public_base().to_owned();
     let mut out = std::io::stdout().lock();
     if let Some(accounts) = &notes.demo_accounts {

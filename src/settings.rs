@@ -21,6 +21,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub worker: WorkerSettings,
+    pub scheduler: SchedulerSettings,
     pub api: ApiSettings,
     pub keys: KeySettings,
     /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
@@ -112,6 +113,22 @@ pub struct WorkerSettings {
     pub retry_first_delay_seconds: u32,
     pub retry_max_delay_seconds: u32,
     pub max_attempts: u32,
+}
+
+/// The portal's own jobs (automatic ends, purges): `app::scheduler`.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Run the portal's own jobs in this `serve` process. Several instances may all run them.
+    pub enabled: bool,
+    /// How often a job that last found nothing to do looks again.
+    pub interval_seconds: u64,
+    /// How many items one batch takes.
+    pub batch_size: u32,
+    /// The pause after each item, so that people's requests come first.
+    pub pause_ms: u64,
+    /// How long each item's transaction waits, at most, while people's writes are under way.
+    pub yield_ms: u64,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -521,6 +538,29 @@ impl Settings {
         }
         if m.transport == MailTransport::Smtp {
             lease_covers_a_batch(w, &m.smtp)?;
+        }
+        let j = &self.scheduler;
+        if j.interval_seconds == 0 || j.interval_seconds > 3600 {
+            return Err(invalid(
+                "scheduler.interval_seconds",
+                "must be between 1 and 3600",
+            ));
+        }
+        if j.batch_size == 0 || j.batch_size > 10_000 {
+            return Err(invalid(
+                "scheduler.batch_size",
+                "must be between 1 and 10000",
+            ));
+        }
+        if j.pause_ms > 10_000 {
+            return Err(invalid("scheduler.pause_ms", "must be at most 10000"));
+        }
+        // A step must not give way for longer than a person's request may take.
+        if j.yield_ms >= self.server.request_timeout_seconds.saturating_mul(1000) {
+            return Err(invalid(
+                "scheduler.yield_ms",
+                "must be shorter than server.request_timeout_seconds",
+            ));
         }
         for part in s
             .trusted_proxies

@@ -143,19 +143,13 @@ pub async fn first_run(prepared: &Prepared, seed_demo: bool) -> anyhow::Result<S
     Ok(notes)
 }
 
-/// Periodic work that keeps requests true to their dates: ends the measures of requests whose
-/// every measure's end date has passed, and deletes expired idempotency keys. Runs once a minute in every `serve` process; each run is
-/// idempotent, so several instances may run it at once.
-pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
-    let ceiling = settings
-        .max_classification()
-        .unwrap_or(crate::domain::Classification::Restricted);
+/// The security log's head, written to the operator log once a minute when it moved (and at
+/// start-up), so that a copy lives outside the database (SECURITY.md, "The security log").
+pub async fn log_checkpoints(pool: Pool) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     let mut last_checkpoint: Option<i64> = None;
     loop {
         tick.tick().await;
-        // The security log's head, written to the operator log when it moved (and at start-up),
-        // so that a copy lives outside the database (SECURITY.md, "The security log").
         match db::query(&pool, crate::audit::head).await {
             Ok(Some((seq, hash))) if last_checkpoint != Some(seq) => {
                 tracing::info!(target: crate::telemetry::CHECKPOINT_TARGET, seq, hash = %hash, "security log checkpoint");
@@ -163,19 +157,6 @@ pub async fn housekeeping(pool: Pool, settings: Arc<Settings>) {
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reading the security log's head failed"),
-        }
-        let ctx = app::requests::Context {
-            now: app::now(),
-            ceiling,
-        };
-        match db::run(&pool, move |conn| app::requests::end_expired(conn, &ctx)).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(ended = n, "measures ended after their end dates"),
-            Err(e) => tracing::warn!(error = %e, "ending expired measures failed; will retry"),
-        }
-        // Answers kept for Idempotency-Keys are forgotten 24 hours after their call.
-        if let Err(e) = db::run(&pool, |conn| app::idempotency::sweep(conn, app::now())).await {
-            tracing::warn!(error = %e, "deleting expired idempotency keys failed; will retry");
         }
     }
 }

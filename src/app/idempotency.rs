@@ -99,8 +99,3 @@ pub fn remember(
     )?;
     Ok(())
 }
-
-/// Deletes the answers whose keys have expired (the housekeeping); returns how many.
-pub fn sweep(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
-    crate::db::write(conn, |conn| Ok(store::delete_expired(conn, now)?))
-}

@@ -12,6 +12,7 @@ pub mod missions;
 pub mod notifications;
 pub mod reauthenticate;
 pub mod requests;
+pub mod scheduler;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;

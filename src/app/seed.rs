@@ -16,6 +16,18 @@ use crate::domain::workflow::State;
 /// The authenticator key of every seeded account (RFC 6238's well-known test key, base32).
 pub const SEEDED_TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
+/// What to make.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub requests: u64,
+    /// Over how many missions (one staff member each).
+    pub missions: usize,
+    /// Requests per transaction.
+    pub batch: u64,
+    /// Every request in this state; spread over every state when `None`.
+    pub only: Option<State>,
+}
+
 /// What was made.
 #[derive(Debug, Clone)]
 pub struct Seeded {
@@ -98,21 +110,26 @@ struct People {
     pst: Vec<String>,
 }
 
-/// Seeds `requests` requests over `missions` missions (one staff member each) and five MFA
+/// Seeds `plan.requests` requests (all in state `plan.only`, when given, or spread over every
+/// state) over `plan.missions` missions (one staff member each) and five MFA
 /// officers, three police liaisons and three PST analysts, in batches of `batch` requests per
 /// transaction. Requests are spread over the years before `now`, so that references stay
 /// within five digits a year.
 pub fn seed(
     conn: &mut DbConnection,
-    requests: u64,
-    missions: usize,
-    batch: u64,
+    plan: &Plan,
     cost: HashCost,
     now: NaiveDateTime,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Seeded, AppError> {
+    let Plan {
+        requests,
+        missions,
+        batch,
+        only,
+    } = *plan;
     let existing = db::requests::count_all(conn)?;
-    let seeded_before = db::missions::find_by_name(conn, "Seeded mission 1")?.is_some();
+    let seeded_before = seed::seeded_before(conn)?;
     if existing > 0 && !seeded_before {
         return Err(AppError::Conflict(
             "this database holds requests that were not seeded; seed an empty one".into(),
@@ -207,7 +224,7 @@ pub fn seed(
         let mut messages = Vec::new();
         for k in 0..n {
             let i = done + k;
-            let state = State::ALL[(i % State::ALL.len() as u64) as usize];
+            let state = only.unwrap_or(State::ALL[(i % State::ALL.len() as u64) as usize]);
             let mission = (i as usize) % missions;
             let created = now
                 - Duration::minutes(span_minutes * (requests - i) as i64 / requests as i64)

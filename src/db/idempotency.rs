@@ -62,10 +62,3 @@ pub fn insert(conn: &mut DbConnection, answer: &NewAnswer<'_>) -> DbResult<()> {
         .map(|_| ())
         .map_err(DbError::from)
 }
-
-/// Deletes every answer expired at `now`; returns how many.
-pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize> {
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now)))
-        .execute(conn)
-        .map_err(DbError::from)
-}

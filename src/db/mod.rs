@@ -9,7 +9,9 @@ pub mod deadline;
 pub mod idempotency;
 pub mod missions;
 pub mod outbox;
+pub mod portal_jobs;
 pub mod preferences;
+pub mod priority;
 pub mod recovery_codes;
 pub mod requests;
 pub mod schema;
@@ -397,6 +399,20 @@ where
     }
 }
 
+/// `run` for the portal's own work (the scheduler's jobs): each write transaction in `work` gives
+/// way to people's writes for up to `yield_for` first (`priority`).
+pub async fn run_background<T, E, F>(pool: &Pool, yield_for: Duration, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    run(pool, move |conn| {
+        priority::as_background(yield_for, || work(conn))
+    })
+    .await
+}
+
 /// `run` for work that answers this module's own error (one or a few query functions).
 pub async fn query<T, F>(pool: &Pool, work: F) -> DbResult<T>
 where
@@ -425,6 +441,8 @@ where
     // Other processes on the same file (the worker) still wait in the busy handler. Work never
     // takes a second connection, so holding this while it runs cannot deadlock.
     // The request this work serves may already be past its deadline: then it does not start.
+    // People's writes go first; the portal's own steps give way to them (`priority`).
+    let _turn = outermost.then(priority::take_turn);
     let deadline = deadline::of_work().filter(|_| outermost);
     let busy_wait = match &deadline {
         Some(d) => match d.remaining() {

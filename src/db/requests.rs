@@ -692,17 +692,48 @@ where
 }
 
 /// Requests in effect whose every approved measure has an end date before `today`.
-pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate) -> DbResult<Vec<String>> {
-    let open_ended = measures::table
-        .filter(measures::request_id.eq(requests::id))
-        .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
-        .filter(measures::ends_on.is_null().or(measures::ends_on.ge(today)));
-    requests::table
-        .filter(requests::state.eq("in_effect"))
-        .filter(diesel::dsl::not(diesel::dsl::exists(open_ended)))
+macro_rules! due_to_end {
+    ($today:expr) => {{
+        let open_ended = measures::table
+            .filter(measures::request_id.eq(requests::id))
+            .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
+            .filter(measures::ends_on.is_null().or(measures::ends_on.ge($today)));
+        requests::table
+            .filter(requests::state.eq("in_effect"))
+            .filter(diesel::dsl::not(diesel::dsl::exists(open_ended)))
+    }};
+}
+
+/// Up to `limit` requests due to end on `today` (the automatic end), oldest id first.
+pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> DbResult<Vec<String>> {
+    due_to_end!(today)
+        .order(requests::id.asc())
+        .limit(limit)
         .select(requests::id)
         .load(conn)
         .map_err(DbError::from)
+}
+
+/// How many requests are due to end on `today`, counting no further than `cap`.
+pub fn count_due_to_end(conn: &mut DbConnection, today: NaiveDate, cap: i64) -> DbResult<i64> {
+    let ids: Vec<String> = due_to_end!(today)
+        .limit(cap)
+        .select(requests::id)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}
+
+/// Locks a request for the portal's own step unless another transaction holds it (on PostgreSQL,
+/// `FOR UPDATE SKIP LOCKED`: another instance is taking a step on it, so this one moves on). On
+/// SQLite the caller's write transaction already excludes every other writer. False when the
+/// request is taken or gone.
+pub fn lock_unless_taken(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
+    let query = requests::table.find(id).select(requests::id);
+    let found: Option<String> = match conn {
+        DbConnection::Postgres(pg) => query.for_update().skip_locked().first(pg).optional()?,
+        DbConnection::Sqlite(_) => query.first(conn).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 /// (request id, end date) of the approved measures of some requests.

@@ -143,6 +143,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    portal_jobs (job) {
+        job -> Text,
+        last_started_at -> Timestamp,
+        last_finished_at -> Timestamp,
+        last_done -> Integer,
+        last_failed -> Integer,
+        last_error -> Nullable<Text>,
+        last_instance -> Text,
+        total_done -> BigInt,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> Text,
         user_id -> Text,
@@ -292,6 +305,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_preferences,
     notifications,
     outbox,
+    portal_jobs,
     recovery_codes,
     reference_counters,
     requests,

@@ -150,3 +150,15 @@ pub fn reference_counter(conn: &mut DbConnection, year: i32) -> DbResult<i32> {
         .optional()?
         .unwrap_or(0))
 }
+
+/// Whether an earlier seed made missions here (each seed names its missions "Seeded mission N
+/// (run)"), so that another seed may add to this database.
+pub fn seeded_before(conn: &mut DbConnection) -> DbResult<bool> {
+    use super::schema::missions;
+    let found: Option<String> = missions::table
+        .filter(missions::name.like("Seeded mission %"))
+        .select(missions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}

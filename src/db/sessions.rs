@@ -151,9 +151,3 @@ pub fn list_live_for_user(
         .load(conn)
         .map_err(DbError::from)
 }
-
-pub fn delete_expired(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now)))
-        .execute(conn)
-        .map_err(DbError::from)
-}

@@ -22,6 +22,9 @@ pub enum Capability {
     AdministerUsers,
     /// See e-mail delivery (recipients, kinds, errors; no content) and retry dead mails.
     AdministerDeliveries,
+    /// See the portal's own jobs (automatic ends, purges): each one's backlog and last run, as
+    /// counts and times, never request content.
+    OverseePortalJobs,
     /// The in-portal notifications about one's own requests.
     ReadNotifications,
     /// Read the security log (who did what; never classified text). Entries about case work
@@ -33,7 +36,7 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 10] = [
+    pub const ALL: [Capability; 11] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
@@ -41,6 +44,7 @@ impl Capability {
         Self::AdministerMissions,
         Self::AdministerUsers,
         Self::AdministerDeliveries,
+        Self::OverseePortalJobs,
         Self::ReadNotifications,
         Self::ReadSecurityLog,
         Self::ReadCaseEvents,
@@ -63,7 +67,8 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
         Capability::DraftRequests => actor.role == Role::MissionStaff,
         Capability::AdministerMissions
         | Capability::AdministerUsers
-        | Capability::AdministerDeliveries => actor.role == Role::Admin,
+        | Capability::AdministerDeliveries
+        | Capability::OverseePortalJobs => actor.role == Role::Admin,
         Capability::ReadSecurityLog => matches!(actor.role, Role::Admin | Role::Auditor),
         Capability::ReadCaseEvents => actor.role == Role::Auditor,
         // Administrators and auditors take no part in case work.
@@ -167,6 +172,7 @@ mod tests {
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
                     | Capability::AdministerDeliveries
+                    | Capability::OverseePortalJobs
                     | Capability::ReadSecurityLog => {
                         if role == Role::Admin {
                             Ok(())

@@ -276,6 +276,14 @@ pub const NB: &[(&str, &str)] = &[
     ("Decision", "Avgjørelse"),
     ("Declassify on (optional)", "Avgraderes (valgfritt)"),
     ("Declined", "Avslått"),
+    (
+        "Deleting expired sign-in sessions",
+        "Sletter utløpte påloggingsøkter",
+    ),
+    (
+        "Deleting stored answers to repeated API calls",
+        "Sletter lagrede svar på gjentatte API-kall",
+    ),
     ("Delivery status", "Leveringsstatus"),
     ("Description", "Beskrivelse"),
     ("Detail", "Detaljer"),
@@ -291,6 +299,10 @@ pub const NB: &[(&str, &str)] = &[
     ("End the measures", "Avslutt tiltakene"),
     ("Ended", "Avsluttet"),
     ("Ended ", "Avsluttet "),
+    (
+        "Ending measures whose end dates have passed",
+        "Avslutter tiltak der sluttdatoen er passert",
+    ),
     ("Ends", "Slutter"),
     ("Ends on (optional)", "Slutter (valgfritt)"),
     (
@@ -395,6 +407,7 @@ pub const NB: &[(&str, &str)] = &[
         "Its staff are signed out at once and cannot sign in while it is deactivated.",
         "De ansatte logges ut straks og kan ikke logge inn mens den er deaktivert.",
     ),
+    ("Job", "Jobb"),
     ("Justification", "Begrunnelse"),
     ("Justification:", "Begrunnelse:"),
     (
@@ -411,6 +424,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Last active (UTC)", "Sist aktiv (UTC)"),
     ("Last error", "Siste feil"),
+    ("Last run", "Siste kjøring"),
     ("Last sign-in (UTC)", "Siste innlogging (UTC)"),
     ("Last used", "Sist brukt"),
     (
@@ -520,6 +534,7 @@ pub const NB: &[(&str, &str)] = &[
         "Not set yet (invitation pending)",
         "Ikke satt ennå (invitasjon sendt)",
     ),
+    ("Not yet", "Ikke ennå"),
     (
         "Nothing is needed from you now; you will be told when there is news.",
         "Ingenting trengs fra deg nå; du får beskjed når det er nytt.",
@@ -638,7 +653,24 @@ pub const NB: &[(&str, &str)] = &[
         "Entries about case work show only their kind, outcome, time and organisation; security auditors read them in full.",
         "Oppføringer om saksbehandling viser bare type, utfall, tidspunkt og organisasjon; sikkerhetsrevisorer leser dem i sin helhet.",
     ),
+    ("Steps in all", "Steg i alt"),
+    ("Steps in the last run", "Steg i siste kjøring"),
+    (
+        "Steps the portal takes by itself, in small batches that give way to people's requests. Every instance that runs them shares the work; no step is taken twice.",
+        "Steg portalen tar selv, i små porsjoner som viker for det brukerne gjør. Alle instanser som kjører dem, deler arbeidet, og ingen steg tas to ganger.",
+    ),
+    ("The portal's own work", "Portalens eget arbeid"),
+    (
+        "This instance does not run these jobs (scheduler.enabled is false); another instance may.",
+        "Denne instansen kjører ikke disse jobbene (scheduler.enabled er false). En annen instans kan gjøre det.",
+    ),
+    (
+        "Times are Oslo time. A job that found a full batch goes on at once; otherwise it looks again after the interval set in scheduler.interval_seconds.",
+        "Tidene er norsk tid. En jobb som fant en full porsjon, fortsetter straks. Ellers ser den etter igjen når intervallet i scheduler.interval_seconds har gått.",
+    ),
+    ("Waiting now", "Venter nå"),
     ("case work", "saksbehandling"),
+    ("more than {}", "mer enn {}"),
     (
         "withheld (auditors only)",
         "holdt tilbake (bare for revisorer)",
@@ -1433,6 +1465,7 @@ pub const NB: &[(&str, &str)] = &[
         "your role may not do this",
         "rollen din har ikke lov til dette",
     ),
+    ("{} failed", "{} mislyktes"),
     (
         "{} information must not be entered in this portal, which is approved up to {}; handle it through approved channels",
         "{} informasjon kan ikke legges inn i denne portalen, som er godkjent opp til {}; bruk godkjente kanaler",

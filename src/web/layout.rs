@@ -55,6 +55,7 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                         li { a href="/admin/users" { (tr("Accounts")) } }
                                         li { a href="/admin/missions" { (tr("Missions")) } }
                                         li { a href="/admin/deliveries" { (tr("E-mail delivery")) } }
+                                        li { a href="/admin/jobs" { (tr("The portal's own work")) } }
                                         li { a href="/admin/security-log" { (tr("Security log")) } }
                                     }
                                     @if me.role == Role::Auditor {

@@ -45,6 +45,7 @@ pub mod invitation;
 pub mod layout;
 pub mod notifications;
 pub mod parameters;
+pub mod portal_jobs;
 pub mod requests;
 pub mod security_log;
 pub mod session;
@@ -124,6 +125,7 @@ route_table! {
     "/notifications/read-all" => [post => notifications::mark_all_read],
     "/notifications/{id}/read" => [post => notifications::mark_read],
     "/admin/deliveries" => [get => deliveries::list],
+    "/admin/jobs" => [get => portal_jobs::list],
     "/admin/security-log" => [get => security_log::list],
     "/admin/deliveries/{id}/retry" => [post => deliveries::retry],
     "/account/notifications" => [post => account::save_preferences],

@@ -76,8 +76,6 @@ async fn insert_new(pool: &Pool, state: State, ttl: Duration) -> Result<SessionK
                 user_agent: text(&state, USER_AGENT).as_deref(),
             },
         )?;
-        // Tidy up as sessions are created, so expired rows never pile up.
-        sessions::delete_expired(conn, now)?;
         Ok::<_, DbError>(())
     })
     .await?;

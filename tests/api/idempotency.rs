@@ -305,12 +305,24 @@ async fn a_key_is_forgotten_after_24_hours_and_the_housekeeping_deletes_it() {
     assert_eq!(requests_titled(&app, title), 2);
 
     age_keys(&app);
-    let swept = protection_portal::db::run(&app.pool, |conn| {
-        protection_portal::app::idempotency::sweep(conn, protection_portal::app::now())
-    })
-    .await
-    .unwrap();
-    assert_eq!(swept, 1);
+    use protection_portal::app::scheduler::{Job, Pace, run_batch};
+    let pace = Pace {
+        batch_size: 100,
+        pause: std::time::Duration::ZERO,
+        yield_for: std::time::Duration::ZERO,
+    };
+    let batch = run_batch(
+        &app.pool,
+        Job::PurgeIdempotencyKeys,
+        pace,
+        protection_portal::domain::Classification::Restricted,
+    )
+    .await;
+    assert_eq!(
+        (batch.done, batch.failed, batch.full),
+        (1, 0, false),
+        "{batch:?}"
+    );
     assert!(text_rows(&app, "SELECT idem_key AS line FROM idempotency_keys").is_empty());
 }
 

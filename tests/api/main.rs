@@ -24,6 +24,7 @@ mod notifications;
 mod pages;
 mod paging;
 mod requests;
+mod scheduler;
 mod seed;
 mod setup;
 mod smtp;

@@ -110,6 +110,40 @@ async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
         .await;
     assert_eq!(status, 200, "{fresh}");
     assert!(!references.contains(&fresh["reference"].as_str().unwrap().to_owned()));
+
+    // A database seeded before takes more, here all in one state (the benchmarks' burst of
+    // requests due to end); a state that does not exist is refused by name.
+    let more = |state: &str| {
+        Command::new(env!("CARGO_BIN_EXE_protection-portal"))
+            .arg("--config")
+            .arg(crate_dir().join("config"))
+            .args(["seed", "--requests", "26", "--missions", "2", "--state", state])
+            .env("APP_ENVIRONMENT", "test")
+            .env("APP__DATABASE__URL", app.db.url())
+            .output()
+            .unwrap()
+    };
+    let wrong = more("finished");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("state: must be one of"));
+    let in_effect_before = text_rows(
+        &app,
+        "SELECT id AS line FROM requests WHERE state = 'in_effect'",
+    )
+    .len();
+    let added = more("in_effect");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let in_effect_after = text_rows(
+        &app,
+        "SELECT id AS line FROM requests WHERE state = 'in_effect'",
+    )
+    .len();
+    assert_eq!(in_effect_after, in_effect_before + 26);
+
     let mut conn = app.pool.get().unwrap();
     assert!(protection_portal::audit::verify(&mut conn).unwrap().is_ok());
 }

@@ -1,5 +1,6 @@
 //! Steps the portal takes by itself when time runs out: today, ending the measures of requests
-//! whose every approved measure has passed its end date.
+//! whose every approved measure has passed its end date. The scheduler (`app::scheduler`) finds
+//! them in bounded batches and takes each step in its own transaction.
 
 use super::Context;
 use super::transition::end_by_the_portal;
@@ -8,15 +9,43 @@ use crate::db::DbConnection;
 use crate::db::requests as store;
 use crate::domain::ids::RequestId;
 
-/// Ends every request in effect whose measures have all passed their end date, each through the
-/// life-cycle pipeline with the portal as the actor. Idempotent: a request is ended once,
-/// however many instances run this at once.
+/// Up to `limit` requests whose measures are due to end (the automatic end).
+pub fn due_to_end(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    limit: i64,
+) -> Result<Vec<String>, AppError> {
+    Ok(store::due_to_end(conn, ctx.today(), limit)?)
+}
+
+/// How many requests are due to end, counting no further than `cap`.
+pub fn count_due_to_end(conn: &mut DbConnection, ctx: &Context, cap: i64) -> Result<i64, AppError> {
+    Ok(store::count_due_to_end(conn, ctx.today(), cap)?)
+}
+
+/// Ends one request's measures through the life-cycle pipeline, with the portal as the actor, in
+/// a transaction of its own. False when there was nothing to do: already ended, no longer due, or
+/// being ended by another instance at this moment.
+pub fn end_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<bool, AppError> {
+    end_by_the_portal(conn, &RequestId::from(id), ctx)
+}
+
+/// Ends every request in effect whose measures have all passed their end date, each in its own
+/// transaction (the operator's command and the tests; `serve` paces this through the scheduler).
+/// Idempotent: a request is ended once, however many instances run this at once.
 pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppError> {
     let mut ended = 0;
-    for id in store::due_to_end(conn, ctx.today())? {
-        if end_by_the_portal(conn, &RequestId::from(id), ctx)? {
-            ended += 1;
+    loop {
+        let due = due_to_end(conn, ctx, 500)?;
+        let mut progressed = false;
+        for id in &due {
+            if end_one(conn, id, ctx)? {
+                ended += 1;
+                progressed = true;
+            }
+        }
+        if due.len() < 500 || !progressed {
+            return Ok(ended);
         }
     }
-    Ok(ended)
 }

@@ -15,7 +15,7 @@ mod transition;
 mod view;
 
 pub use draft::{create_draft, create_draft_viewed, discard, update, update_viewed};
-pub use expiry::end_expired;
+pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
     COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, end_dates, list, mission_names,
 };

@@ -569,6 +569,10 @@ pub(super) fn end_by_the_portal(
     ctx: &Context,
 ) -> Result<bool, AppError> {
     let outcome = db::write(conn, |conn| {
+        // Another instance taking this step now holds the request: it is theirs.
+        if !store::lock_unless_taken(conn, id.as_str())? {
+            return Err(AppError::NotFound);
+        }
         run(
             conn,
             Performer::Portal,

@@ -1,0 +1,319 @@
+//! The portal's own work: one scheduler for every step the portal takes by itself.
+//!
+//! Each job finds at most a batch of items that are due, and takes each item's step in a
+//! transaction of its own — a request's through the same life-cycle pipeline as a person's step
+//! — so that a crash mid-batch loses nothing and repeats nothing that was committed: what was
+//! committed is no longer due, and what was not is found again. Each step first gives way to
+//! people's writes (`db::priority`) and is followed by a pause, so that people's requests come
+//! first however large the backlog. On PostgreSQL a step locks its item with `SKIP LOCKED`:
+//! several instances share a burst, each moving past what another holds, and an item that
+//! another instance finished is no longer due. Each batch is recorded in `portal_jobs` (its
+//! counts, times and instance) and in the operator log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+use rand::seq::SliceRandom;
+
+use crate::app::requests::{self, Context};
+use crate::app::{self, AppError};
+use crate::db::portal_jobs::{self, JobRow, Run};
+use crate::db::{self, DbConnection, Pool};
+use crate::domain::Classification;
+use crate::settings::{SchedulerSettings, Settings};
+
+/// The portal's own jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    /// Ends the measures of requests in effect once every approved measure's end date has
+    /// passed (SPEC's automatic end), one request per step.
+    EndMeasures,
+    /// Deletes expired sign-in sessions, a batch per step.
+    PurgeSessions,
+    /// Deletes stored Idempotency-Key answers 24 hours after their call, a batch per step.
+    PurgeIdempotencyKeys,
+}
+
+impl Job {
+    pub const ALL: [Job; 3] = [
+        Job::EndMeasures,
+        Job::PurgeSessions,
+        Job::PurgeIdempotencyKeys,
+    ];
+
+    /// The job's name in `portal_jobs` and in the operator log.
+    pub fn code(self) -> &'static str {
+        match self {
+            Job::EndMeasures => "end_measures",
+            Job::PurgeSessions => "purge_sessions",
+            Job::PurgeIdempotencyKeys => "purge_idempotency_keys",
+        }
+    }
+
+    /// What the job does, for the administrators' page (an English message key).
+    pub fn label(self) -> &'static str {
+        match self {
+            Job::EndMeasures => "Ending measures whose end dates have passed",
+            Job::PurgeSessions => "Deleting expired sign-in sessions",
+            Job::PurgeIdempotencyKeys => "Deleting stored answers to repeated API calls",
+        }
+    }
+
+    /// How many items are due now, counting no further than `cap`.
+    pub fn backlog(
+        self,
+        conn: &mut DbConnection,
+        ctx: &Context,
+        cap: i64,
+    ) -> Result<i64, AppError> {
+        Ok(match self {
+            Job::EndMeasures => requests::count_due_to_end(conn, ctx, cap)?,
+            Job::PurgeSessions => portal_jobs::count_expired_sessions(conn, ctx.now, cap)?,
+            Job::PurgeIdempotencyKeys => portal_jobs::count_expired_answers(conn, ctx.now, cap)?,
+        })
+    }
+}
+
+/// How the scheduler paces itself (`[scheduler]` in the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    pub batch_size: i64,
+    pub pause: Duration,
+    pub yield_for: Duration,
+}
+
+impl Pace {
+    pub fn from_settings(s: &SchedulerSettings) -> Pace {
+        Pace {
+            batch_size: i64::from(s.batch_size),
+            pause: Duration::from_millis(s.pause_ms),
+            yield_for: Duration::from_millis(s.yield_ms),
+        }
+    }
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Steps taken (requests ended, rows deleted).
+    pub done: usize,
+    /// Items another instance took, or that were no longer due.
+    pub skipped: usize,
+    /// Steps that failed (each is tried again in a later batch).
+    pub failed: usize,
+    /// The first failure, for the operator.
+    pub error: Option<String>,
+    /// The batch was full: more may be waiting.
+    pub full: bool,
+}
+
+/// Runs one batch of `job`: finds at most `pace.batch_size` due items and takes each step in its
+/// own transaction, giving way to people before each and pausing after it.
+pub async fn run_batch(pool: &Pool, job: Job, pace: Pace, ceiling: Classification) -> Batch {
+    let ctx = Context {
+        now: app::now(),
+        ceiling,
+    };
+    let mut batch = Batch::default();
+    let fail = |batch: &mut Batch, e: AppError| {
+        batch.failed += 1;
+        if batch.error.is_none() {
+            batch.error = Some(e.to_string());
+        }
+    };
+    let limit = pace.batch_size;
+    match job {
+        Job::EndMeasures => {
+            let found = db::run_background(pool, pace.yield_for, move |conn| {
+                requests::due_to_end(conn, &ctx, limit)
+            })
+            .await;
+            let mut due = match found {
+                Ok(due) => due,
+                Err(e) => {
+                    fail(&mut batch, e);
+                    return batch;
+                }
+            };
+            batch.full = due.len() as i64 == limit;
+            // Instances that found the same batch work through it in different orders, so that
+            // they seldom reach for the same request at the same moment.
+            due.shuffle(&mut rand::rng());
+            for id in due {
+                let ctx = Context {
+                    now: app::now(),
+                    ceiling,
+                };
+                let step = db::run_background(pool, pace.yield_for, move |conn| {
+                    requests::end_one(conn, &id, &ctx)
+                })
+                .await;
+                match step {
+                    Ok(true) => batch.done += 1,
+                    Ok(false) => batch.skipped += 1,
+                    Err(e) => fail(&mut batch, e),
+                }
+                tokio::time::sleep(pace.pause).await;
+            }
+        }
+        Job::PurgeSessions | Job::PurgeIdempotencyKeys => {
+            let now = ctx.now;
+            let purged = db::run_background(pool, pace.yield_for, move |conn| {
+                db::write(conn, |conn| purge(conn, job, now, limit))
+            })
+            .await;
+            match purged {
+                Ok((found, deleted)) => {
+                    batch.done = deleted;
+                    batch.skipped = found - deleted;
+                    batch.full = found as i64 == limit;
+                }
+                Err(e) => fail(&mut batch, e),
+            }
+            tokio::time::sleep(pace.pause).await;
+        }
+    }
+    batch
+}
+
+/// One purge step: up to `limit` expired rows (on PostgreSQL, skipping rows another instance is
+/// deleting), deleted in the caller's transaction. Answers (found, deleted).
+fn purge(
+    conn: &mut DbConnection,
+    job: Job,
+    now: NaiveDateTime,
+    limit: i64,
+) -> Result<(usize, usize), AppError> {
+    Ok(match job {
+        Job::PurgeSessions => {
+            let ids = portal_jobs::expired_sessions(conn, now, limit)?;
+            (ids.len(), portal_jobs::delete_sessions(conn, &ids, now)?)
+        }
+        Job::PurgeIdempotencyKeys => {
+            let keys = portal_jobs::expired_answers(conn, now, limit)?;
+            let mut deleted = 0;
+            for (user, key) in &keys {
+                deleted += portal_jobs::delete_answer(conn, user, key, now)?;
+            }
+            (keys.len(), deleted)
+        }
+        Job::EndMeasures => (0, 0),
+    })
+}
+
+/// Each job's backlog and last run, for the administrators' page.
+#[derive(Debug, Clone)]
+pub struct JobStatus {
+    pub job: Job,
+    /// Items due now, counted up to `BACKLOG_CAP`.
+    pub backlog: i64,
+    pub last: Option<JobRow>,
+}
+
+/// Backlogs are counted no further than this (the page says "more than").
+pub const BACKLOG_CAP: i64 = 100_000;
+
+pub fn status(conn: &mut DbConnection, ctx: &Context) -> Result<Vec<JobStatus>, AppError> {
+    let rows = portal_jobs::all(conn)?;
+    Job::ALL
+        .into_iter()
+        .map(|job| {
+            Ok(JobStatus {
+                job,
+                backlog: job.backlog(conn, ctx, BACKLOG_CAP + 1)?,
+                last: rows.iter().find(|r| r.job == job.code()).cloned(),
+            })
+        })
+        .collect()
+}
+
+/// Runs every job for as long as the process runs: a batch of each in turn; a job whose batch
+/// was full goes on at the next turn, and when no job found a full batch the scheduler sleeps
+/// `interval_seconds`.
+pub async fn run(pool: Pool, settings: Arc<Settings>) {
+    let ceiling = settings
+        .max_classification()
+        .unwrap_or(Classification::Restricted);
+    let pace = Pace::from_settings(&settings.scheduler);
+    let interval = Duration::from_secs(settings.scheduler.interval_seconds);
+    let instance = format!("scheduler-{}", uuid::Uuid::new_v4().simple());
+    let mut next_due = [Instant::now(); Job::ALL.len()];
+    loop {
+        let mut soonest = Instant::now() + interval;
+        for (i, job) in Job::ALL.into_iter().enumerate() {
+            if Instant::now() < next_due[i] {
+                soonest = soonest.min(next_due[i]);
+                continue;
+            }
+            let started = app::now();
+            let batch = run_batch(&pool, job, pace, ceiling).await;
+            let finished = app::now();
+            report(&pool, job, &batch, started, finished, &instance, pace).await;
+            // A full batch in which nothing could be done (every item held elsewhere or refused)
+            // waits like an empty one, so that the scheduler never spins.
+            next_due[i] = if batch.full && batch.done > 0 {
+                Instant::now()
+            } else {
+                Instant::now() + interval
+            };
+            soonest = soonest.min(next_due[i]);
+        }
+        tokio::time::sleep_until(soonest.into()).await;
+    }
+}
+
+/// Writes a batch to `portal_jobs` and the operator log (nothing when it found nothing).
+async fn report(
+    pool: &Pool,
+    job: Job,
+    batch: &Batch,
+    started: NaiveDateTime,
+    finished: NaiveDateTime,
+    instance: &str,
+    pace: Pace,
+) {
+    if batch.done + batch.skipped + batch.failed == 0 {
+        return;
+    }
+    if batch.failed > 0 {
+        tracing::warn!(
+            job = job.code(),
+            done = batch.done,
+            skipped = batch.skipped,
+            failed = batch.failed,
+            error = batch.error.as_deref().unwrap_or(""),
+            "portal job: some steps failed; they are tried again in a later batch"
+        );
+    } else {
+        tracing::info!(
+            job = job.code(),
+            done = batch.done,
+            skipped = batch.skipped,
+            more = batch.full,
+            "portal job batch"
+        );
+    }
+    let (job_code, error, instance) = (job.code(), batch.error.clone(), instance.to_owned());
+    let (done, failed) = (batch.done as i32, batch.failed as i32);
+    let recorded = db::run_background(pool, pace.yield_for, move |conn| {
+        db::write(conn, |conn| {
+            portal_jobs::record(
+                conn,
+                &Run {
+                    job: job_code,
+                    started_at: started,
+                    finished_at: finished,
+                    done,
+                    failed,
+                    error: error.as_deref(),
+                    instance: &instance,
+                },
+            )
+        })
+    })
+    .await;
+    if let Err(e) = recorded {
+        tracing::warn!(job = job.code(), error = %e, "recording a portal job's run failed");
+    }
+}

@@ -1,0 +1,178 @@
+//! Queries on `portal_jobs`: the last run of each of the portal's own jobs, and the bounded
+//! batches those jobs take (purges here; the requests due to end in `requests`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{idempotency_keys, portal_jobs, sessions};
+use super::{DbConnection, DbError, DbResult};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = portal_jobs)]
+pub struct JobRow {
+    pub job: String,
+    pub last_started_at: NaiveDateTime,
+    pub last_finished_at: NaiveDateTime,
+    pub last_done: i32,
+    pub last_failed: i32,
+    pub last_error: Option<String>,
+    pub last_instance: String,
+    pub total_done: i64,
+}
+
+/// One batch's record.
+#[derive(Debug, Clone)]
+pub struct Run<'a> {
+    pub job: &'a str,
+    pub started_at: NaiveDateTime,
+    pub finished_at: NaiveDateTime,
+    pub done: i32,
+    pub failed: i32,
+    pub error: Option<&'a str>,
+    pub instance: &'a str,
+}
+
+/// Records a batch as the job's last run (adding its count to the total).
+pub fn record(conn: &mut DbConnection, run: &Run<'_>) -> DbResult<()> {
+    let update = |conn: &mut DbConnection| {
+        diesel::update(portal_jobs::table.find(run.job))
+            .set((
+                portal_jobs::last_started_at.eq(run.started_at),
+                portal_jobs::last_finished_at.eq(run.finished_at),
+                portal_jobs::last_done.eq(run.done),
+                portal_jobs::last_failed.eq(run.failed),
+                portal_jobs::last_error.eq(run.error),
+                portal_jobs::last_instance.eq(run.instance),
+                portal_jobs::total_done.eq(portal_jobs::total_done + i64::from(run.done)),
+            ))
+            .execute(conn)
+    };
+    if update(conn)? > 0 {
+        return Ok(());
+    }
+    let inserted = diesel::insert_into(portal_jobs::table)
+        .values((
+            portal_jobs::job.eq(run.job),
+            portal_jobs::last_started_at.eq(run.started_at),
+            portal_jobs::last_finished_at.eq(run.finished_at),
+            portal_jobs::last_done.eq(run.done),
+            portal_jobs::last_failed.eq(run.failed),
+            portal_jobs::last_error.eq(run.error),
+            portal_jobs::last_instance.eq(run.instance),
+            portal_jobs::total_done.eq(i64::from(run.done)),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(()),
+        // Another instance recorded the job's first run at the same moment.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => update(conn).map(|_| ()).map_err(DbError::from),
+        Err(e) => Err(DbError::from(e)),
+    }
+}
+
+pub fn all(conn: &mut DbConnection) -> DbResult<Vec<JobRow>> {
+    portal_jobs::table
+        .order(portal_jobs::job.asc())
+        .select(JobRow::as_select())
+        .load(conn)
+        .map_err(DbError::from)
+}
+
+/// Up to `limit` sessions expired at `now`.
+pub fn expired_sessions(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<String>> {
+    let query = sessions::table
+        .filter(sessions::expires_at.le(now))
+        .order(sessions::expires_at.asc())
+        .limit(limit)
+        .select(sessions::id_hash);
+    match conn {
+        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(_) => query.load(conn),
+    }
+    .map_err(DbError::from)
+}
+
+/// Deletes the sessions `ids` that are still expired at `now`; returns how many.
+pub fn delete_sessions(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id_hash.eq_any(ids))
+            .filter(sessions::expires_at.le(now)),
+    )
+    .execute(conn)
+    .map_err(DbError::from)
+}
+
+/// How many sessions are expired at `now`, counting no further than `cap`.
+pub fn count_expired_sessions(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    cap: i64,
+) -> DbResult<i64> {
+    let ids: Vec<String> = sessions::table
+        .filter(sessions::expires_at.le(now))
+        .limit(cap)
+        .select(sessions::id_hash)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}
+
+/// Up to `limit` stored answers expired at `now`, as (user, key).
+pub fn expired_answers(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<(String, String)>> {
+    let query = idempotency_keys::table
+        .filter(idempotency_keys::expires_at.le(now))
+        .order(idempotency_keys::expires_at.asc())
+        .limit(limit)
+        .select((idempotency_keys::user_id, idempotency_keys::idem_key));
+    match conn {
+        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(_) => query.load(conn),
+    }
+    .map_err(DbError::from)
+}
+
+/// Deletes one stored answer if it is still expired at `now`; returns how many (0 or 1).
+pub fn delete_answer(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user_id))
+            .filter(idempotency_keys::idem_key.eq(key))
+            .filter(idempotency_keys::expires_at.le(now)),
+    )
+    .execute(conn)
+    .map_err(DbError::from)
+}
+
+/// How many stored answers are expired at `now`, counting no further than `cap`.
+pub fn count_expired_answers(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    cap: i64,
+) -> DbResult<i64> {
+    let keys: Vec<String> = idempotency_keys::table
+        .filter(idempotency_keys::expires_at.le(now))
+        .limit(cap)
+        .select(idempotency_keys::idem_key)
+        .load(conn)?;
+    Ok(keys.len() as i64)
+}

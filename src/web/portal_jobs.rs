@@ -1,0 +1,79 @@
+//! The portal's own work for administrators: each job, how many items wait for it now, and its
+//! last run (when, which instance, how many steps, the first failure). Counts and times only,
+//! never request content.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use maud::html;
+
+use super::AppState;
+use super::errors::WebError;
+use super::layout::{page, respond};
+use super::session::Viewer;
+use crate::app::requests::Context;
+use crate::app::scheduler::{self, BACKLOG_CAP};
+use crate::app::{self};
+use crate::db;
+use crate::domain::access::Capability;
+use crate::domain::time::oslo_local;
+use crate::i18n::{self, tr, tr_text};
+
+pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::OverseePortalJobs)?;
+    let ceiling = state
+        .settings
+        .max_classification()
+        .unwrap_or(crate::domain::Classification::Restricted);
+    let jobs = db::run(&state.pool, move |conn| {
+        scheduler::status(
+            conn,
+            &Context {
+                now: app::now(),
+                ceiling,
+            },
+        )
+    })
+    .await?;
+    let running = state.settings.scheduler.enabled;
+    let body = html! {
+        h1 { (tr("The portal's own work")) }
+        p { (tr("Steps the portal takes by itself, in small batches that give way to people's requests. Every instance that runs them shares the work; no step is taken twice.")) }
+        @if !running {
+            p class="notice" { (tr("This instance does not run these jobs (scheduler.enabled is false); another instance may.")) }
+        }
+        table {
+            thead { tr {
+                th scope="col" { (tr("Job")) }
+                th scope="col" { (tr("Waiting now")) }
+                th scope="col" { (tr("Last run")) }
+                th scope="col" { (tr("Steps in the last run")) }
+                th scope="col" { (tr("Steps in all")) }
+                th scope="col" { (tr("Last error")) }
+            } }
+            tbody {
+                @for j in &jobs {
+                    tr {
+                        th scope="row" { (tr(j.job.label())) }
+                        td { @if j.backlog > BACKLOG_CAP { (tr_text(&format!("more than {BACKLOG_CAP}"))) } @else { (j.backlog) } }
+                        @match &j.last {
+                            Some(last) => {
+                                td { (i18n::date_time(oslo_local(last.last_finished_at))) br; span class="hint" { (last.last_instance) } }
+                                td { (last.last_done) @if last.last_failed > 0 { " · " (tr_text(&format!("{} failed", last.last_failed))) } }
+                                td { (last.total_done) }
+                                td { (last.last_error.as_deref().unwrap_or("–")) }
+                            }
+                            None => {
+                                td { (tr("Not yet")) } td { "–" } td { "0" } td { "–" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        p class="hint" { (tr("Times are Oslo time. A job that found a full batch goes on at once; otherwise it looks again after the interval set in scheduler.interval_seconds.")) }
+    };
+    Ok(respond(
+        StatusCode::OK,
+        page(&viewer.chrome(), tr("The portal's own work"), body),
+    ))
+}

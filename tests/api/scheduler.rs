@@ -1,0 +1,291 @@
+//! The portal's own work (README, "The portal's own work"): the scheduler in real `serve`
+//! processes on the test's database takes every due step exactly once — shared by two instances,
+//! and across a `kill -9` mid-batch and a restart — and queues each step's mail once.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use protection_portal::app::requests::{Context, count_due_to_end};
+use protection_portal::auth::password::HashCost;
+use protection_portal::domain::Classification;
+use protection_portal::domain::workflow::State;
+
+use crate::helpers::{TestApp, crate_dir, free_port, spawn_app, text_rows};
+
+/// A `serve` process, stopped (SIGKILL) when dropped.
+struct Serve {
+    child: Child,
+    log: std::path::PathBuf,
+    base: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Serve {
+    /// Starts `serve` on the test's database with the scheduler paced by `env`; returns once it
+    /// answers.
+    async fn start(app: &TestApp, dir: &Path, name: &str, env: &[(&str, &str)]) -> Serve {
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let log = dir.join(format!("{name}.log"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_protection-portal"));
+        cmd.arg("--config")
+            .arg(crate_dir().join("config"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("APP_ENVIRONMENT", "test")
+            .env("APP__DATABASE__URL", app.db.url())
+            .env("APP__PUBLIC_URL", &base)
+            .env("APP__WORKER__EMBEDDED", "false")
+            .env("APP__LOG__FORMAT", "json")
+            .env(
+                "APP__LOG__LEVEL",
+                "warn,protection_portal::app::scheduler=info",
+            )
+            .env("APP__SCHEDULER__INTERVAL_SECONDS", "1")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("protection-portal starts");
+        let serve = Serve { child, log, base };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(res) = reqwest::get(format!("{}/health/ready", serve.base)).await
+                && res.status() == 200
+            {
+                return serve;
+            }
+            assert!(Instant::now() < deadline, "serve became ready");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The steps this process's scheduler reports having taken (its operator log).
+    fn steps_done(&self) -> u64 {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|l| l["message"] == "portal job batch" && l["job"] == "end_measures")
+            .map(|l| l["done"].as_u64().unwrap_or(0))
+            .sum()
+    }
+}
+
+fn ctx() -> Context {
+    Context {
+        now: protection_portal::app::now(),
+        ceiling: Classification::Restricted,
+    }
+}
+
+/// Seeds `n` requests in effect (most with their measures' end dates passed); returns how many
+/// are due to end.
+async fn seed_in_effect(app: &TestApp, n: u64) -> i64 {
+    protection_portal::db::run(&app.pool, move |conn| {
+        protection_portal::app::seed::seed(
+            conn,
+            &protection_portal::app::seed::Plan {
+                requests: n,
+                missions: 20,
+                batch: 1_000,
+                only: Some(State::InEffect),
+            },
+            HashCost::from_settings(&crate::helpers::test_settings().security),
+            protection_portal::app::now(),
+            &mut |_| {},
+        )?;
+        count_due_to_end(conn, &ctx(), i64::MAX)
+    })
+    .await
+    .unwrap()
+}
+
+async fn still_due(app: &TestApp) -> i64 {
+    protection_portal::db::run(&app.pool, |conn| count_due_to_end(conn, &ctx(), i64::MAX))
+        .await
+        .unwrap()
+}
+
+async fn wait_until_none_due(app: &TestApp, within: Duration) {
+    let deadline = Instant::now() + within;
+    while still_due(app).await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} requests still due after {within:?}",
+            still_due(app).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn count(app: &TestApp, sql: &str) -> i64 {
+    text_rows(app, sql)[0].parse().unwrap()
+}
+
+/// Every due request was ended exactly once by the portal, and its mission told exactly once.
+fn assert_each_ended_once(app: &TestApp, due: i64) {
+    let twice = text_rows(
+        app,
+        "SELECT request_id AS line FROM timeline_events WHERE action = 'end_measures' \
+         GROUP BY request_id HAVING COUNT(*) > 1",
+    );
+    assert!(twice.is_empty(), "ended twice: {twice:?}");
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM timeline_events \
+             WHERE action = 'end_measures' AND actor_id IS NULL"
+        ),
+        due,
+        "one automatic end per due request"
+    );
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM requests WHERE state = 'ended'"
+        ),
+        due
+    );
+    let mailed_twice = text_rows(
+        app,
+        "SELECT request_id || ' ' || recipient_email AS line FROM outbox \
+         WHERE kind = 'measures_ended' GROUP BY request_id, recipient_email HAVING COUNT(*) > 1",
+    );
+    assert!(mailed_twice.is_empty(), "mailed twice: {mailed_twice:?}");
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(COUNT(DISTINCT request_id) AS TEXT) AS line FROM outbox \
+             WHERE kind = 'measures_ended'"
+        ),
+        due,
+        "each ended request's mission is told"
+    );
+    // The audit trail agrees: one automatic step per request.
+    assert_eq!(
+        count(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM security_log \
+             WHERE event = 'request_transition' AND actor_user_id IS NULL \
+             AND detail LIKE '%end_measures%'"
+        ),
+        due
+    );
+}
+
+#[actix_web::test]
+async fn two_instances_share_a_burst_of_automatic_ends_and_take_each_step_once() {
+    let app = spawn_app().await;
+    let due = seed_in_effect(&app, 2_200).await;
+    assert!(due >= 2_000, "a burst of at least 2,000 ({due})");
+    let dir = tempfile::tempdir().unwrap();
+    let pace = [
+        ("APP__SCHEDULER__BATCH_SIZE", "100"),
+        ("APP__SCHEDULER__PAUSE_MS", "0"),
+    ];
+    let a = Serve::start(&app, dir.path(), "a", &pace).await;
+    let b = Serve::start(&app, dir.path(), "b", &pace).await;
+    wait_until_none_due(&app, Duration::from_secs(240)).await;
+    // Let the last batches' log lines be written.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_each_ended_once(&app, due);
+    let (by_a, by_b) = (a.steps_done(), b.steps_done());
+    eprintln!("steps taken: {by_a} by one instance, {by_b} by the other");
+    assert_eq!(
+        by_a + by_b,
+        due as u64,
+        "each step counted once, by whoever took it"
+    );
+    if app.db.is_postgres() {
+        // On PostgreSQL the instances skip what the other holds and both take part.
+        assert!(by_a > 0 && by_b > 0, "shared: {by_a} + {by_b}");
+    }
+    // Requests not yet due stay in effect.
+    assert!(
+        count(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM requests WHERE state = 'in_effect'"
+        ) > 0
+    );
+
+    // Administrators see each job's backlog and last run; others are refused.
+    let c = app.cast().await;
+    let mut admin = app.add_person("admin", None, None).await;
+    let browser = app.signed_in(&mut admin).await;
+    let page = browser.get("/admin/jobs").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body
+            .contains("Ending measures whose end dates have passed"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Deleting expired sign-in sessions"));
+    let row = crate::helpers::between(
+        &page.body,
+        "Ending measures whose end dates have passed",
+        "</tr>",
+    )
+    .unwrap();
+    assert!(
+        row.contains(&format!("<td>{due}</td>")),
+        "total steps: {row}"
+    );
+    assert!(row.contains("<td>0</td>"), "nothing waiting: {row}");
+    let mut staff = c.a;
+    let as_staff = app.browser().at(&app.address);
+    as_staff.sign_in(&mut staff).await;
+    assert_ne!(as_staff.get("/admin/jobs").await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_crash_mid_batch_loses_nothing_and_repeats_nothing() {
+    let app = spawn_app().await;
+    let due = seed_in_effect(&app, 800).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Slow enough to be caught in the middle.
+    let first = Serve::start(
+        &app,
+        dir.path(),
+        "first",
+        &[
+            ("APP__SCHEDULER__BATCH_SIZE", "200"),
+            ("APP__SCHEDULER__PAUSE_MS", "20"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while due - still_due(&app).await < 50 {
+        assert!(
+            Instant::now() < deadline,
+            "the first instance made progress"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(first); // SIGKILL, mid-batch
+    let left = still_due(&app).await;
+    assert!(
+        left > 0 && left < due,
+        "killed mid-burst ({left} of {due} left)"
+    );
+
+    let _second = Serve::start(
+        &app,
+        dir.path(),
+        "second",
+        &[("APP__SCHEDULER__PAUSE_MS", "0")],
+    )
+    .await;
+    wait_until_none_due(&app, Duration::from_secs(120)).await;
+    assert_each_ended_once(&app, due);
+}
