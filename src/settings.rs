@@ -127,7 +127,7 @@ pub struct SchedulerSettings {
     pub batch_size: u32,
     /// The pause after each item, so that people's requests come first.
     pub pause_ms: u64,
-    /// How long each item's transaction waits, at most, while people's writes are under way.
+    /// How long each item's transaction waits, at most, while people's requests are served.
     pub yield_ms: u64,
 }
 

@@ -4,7 +4,7 @@
 //! transaction of its own — a request's through the same life-cycle pipeline as a person's step
 //! — so that a crash mid-batch loses nothing and repeats nothing that was committed: what was
 //! committed is no longer due, and what was not is found again. Each step first gives way to
-//! people's writes (`db::priority`) and is followed by a pause, so that people's requests come
+//! people's requests (`db::priority`) and is followed by a pause, so that people's requests come
 //! first however large the backlog. On PostgreSQL a step locks its item with `SKIP LOCKED`:
 //! several instances share a burst, each moving past what another holds, and an item that
 //! another instance finished is no longer due. Each batch is recorded in `portal_jobs` (its
@@ -239,6 +239,8 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
     let interval = Duration::from_secs(settings.scheduler.interval_seconds);
     let instance = format!("scheduler-{}", uuid::Uuid::new_v4().simple());
     let mut next_due = [Instant::now(); Job::ALL.len()];
+    // Per job: since when it has been working off a backlog, and how many steps so far.
+    let mut bursts: [Option<(Instant, usize)>; Job::ALL.len()] = [None; Job::ALL.len()];
     loop {
         let mut soonest = Instant::now() + interval;
         for (i, job) in Job::ALL.into_iter().enumerate() {
@@ -250,6 +252,7 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
             let batch = run_batch(&pool, job, pace, ceiling).await;
             let finished = app::now();
             report(&pool, job, &batch, started, finished, &instance, pace).await;
+            bursts[i] = follow_burst(&pool, job, &batch, bursts[i], pace, ceiling).await;
             // A full batch in which nothing could be done (every item held elsewhere or refused)
             // waits like an empty one, so that the scheduler never spins.
             next_due[i] = if batch.full && batch.done > 0 {
@@ -263,7 +266,59 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
     }
 }
 
-/// Writes a batch to `portal_jobs` and the operator log (nothing when it found nothing).
+/// Tells the operator log when a job meets a backlog (how many items wait) and when it has
+/// worked it off (how many steps, how long); answers the burst's state after `batch`.
+async fn follow_burst(
+    pool: &Pool,
+    job: Job,
+    batch: &Batch,
+    burst: Option<(Instant, usize)>,
+    pace: Pace,
+    ceiling: Classification,
+) -> Option<(Instant, usize)> {
+    match (burst, batch.full) {
+        (None, false) => None,
+        (None, true) => {
+            let ctx = Context {
+                now: app::now(),
+                ceiling,
+            };
+            let waiting = db::run_background(pool, pace.yield_for, move |conn| {
+                job.backlog(conn, &ctx, BACKLOG_CAP + 1)
+            })
+            .await;
+            match waiting {
+                Ok(n) if n > BACKLOG_CAP => tracing::info!(
+                    job = job.code(),
+                    waiting = n,
+                    "portal job: a backlog of more than {BACKLOG_CAP} to work off"
+                ),
+                Ok(n) => tracing::info!(
+                    job = job.code(),
+                    waiting = n,
+                    "portal job: a backlog to work off"
+                ),
+                Err(e) => {
+                    tracing::warn!(job = job.code(), error = %e, "counting a portal job's backlog failed")
+                }
+            }
+            Some((Instant::now(), batch.done))
+        }
+        (Some((since, done)), true) => Some((since, done + batch.done)),
+        (Some((since, done)), false) => {
+            tracing::info!(
+                job = job.code(),
+                done = done + batch.done,
+                seconds = since.elapsed().as_secs(),
+                "portal job caught up"
+            );
+            None
+        }
+    }
+}
+
+/// Writes a batch to `portal_jobs` (every run, so that administrators see the scheduler is alive)
+/// and, when it did something, to the operator log.
 async fn report(
     pool: &Pool,
     job: Job,
@@ -273,9 +328,6 @@ async fn report(
     instance: &str,
     pace: Pace,
 ) {
-    if batch.done + batch.skipped + batch.failed == 0 {
-        return;
-    }
     if batch.failed > 0 {
         tracing::warn!(
             job = job.code(),
@@ -285,7 +337,7 @@ async fn report(
             error = batch.error.as_deref().unwrap_or(""),
             "portal job: some steps failed; they are tried again in a later batch"
         );
-    } else {
+    } else if batch.done + batch.skipped > 0 {
         tracing::info!(
             job = job.code(),
             done = batch.done,

@@ -400,7 +400,7 @@ where
 }
 
 /// `run` for the portal's own work (the scheduler's jobs): each write transaction in `work` gives
-/// way to people's writes for up to `yield_for` first (`priority`).
+/// way to people's requests for up to `yield_for` first (`priority`).
 pub async fn run_background<T, E, F>(pool: &Pool, yield_for: Duration, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -441,8 +441,10 @@ where
     // Other processes on the same file (the worker) still wait in the busy handler. Work never
     // takes a second connection, so holding this while it runs cannot deadlock.
     // The request this work serves may already be past its deadline: then it does not start.
-    // People's writes go first; the portal's own steps give way to them (`priority`).
-    let _turn = outermost.then(priority::take_turn);
+    // People go first: the portal's own steps give way to their requests (`priority`).
+    if outermost {
+        priority::give_way();
+    }
     let deadline = deadline::of_work().filter(|_| outermost);
     let busy_wait = match &deadline {
         Some(d) => match d.remaining() {

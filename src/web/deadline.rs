@@ -3,7 +3,8 @@
 //! ends at the deadline with `DbError::Busy` (or `Uncertain` when a commit was under way), which
 //! the handlers answer as 503 with `Retry-After`, and work not yet committing is rolled back.
 //! Every wait a request can make on something outside the process is a database wait, so this
-//! bounds the request. (The layer cannot answer in the handler's place itself: an actix layer
+//! bounds the request. While a request is served it counts as a person's, so that the portal's
+//! own steps give way to it (`db::priority`). (The layer cannot answer in the handler's place itself: an actix layer
 //! outside the router may not keep a copy of the request, which the answer would need.)
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,6 +31,8 @@ pub async fn limit(
     // A read changes nothing: bookkeeping it commits (a session's renewal) is not a change
     // the person made, and does not make its 503 say "may have been saved".
     let ticket = Deadline::new(after, !req.method().is_safe());
+    // While this request is served, the portal's own steps give way (`db::priority`).
+    let _served = crate::db::priority::serving();
     deadline::scope(ticket, next.call(req))
         .await
         .map(ServiceResponse::map_into_boxed_body)

@@ -117,7 +117,15 @@ async fn seeded_requests_cover_every_state_and_behave_like_real_ones() {
         Command::new(env!("CARGO_BIN_EXE_protection-portal"))
             .arg("--config")
             .arg(crate_dir().join("config"))
-            .args(["seed", "--requests", "26", "--missions", "2", "--state", state])
+            .args([
+                "seed",
+                "--requests",
+                "26",
+                "--missions",
+                "2",
+                "--state",
+                state,
+            ])
             .env("APP_ENVIRONMENT", "test")
             .env("APP__DATABASE__URL", app.db.url())
             .output()

@@ -30,9 +30,10 @@ pub fn end_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<bool,
     end_by_the_portal(conn, &RequestId::from(id), ctx)
 }
 
-/// Ends every request in effect whose measures have all passed their end date, each in its own
-/// transaction (the operator's command and the tests; `serve` paces this through the scheduler).
-/// Idempotent: a request is ended once, however many instances run this at once.
+/// Ends every request in effect whose measures have all passed their end date at once, each in
+/// its own transaction, unpaced: for tests that check the rule itself (`serve` takes these steps
+/// through the scheduler, which paces them). Idempotent: a request is ended once, however many
+/// callers run this at once.
 pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppError> {
     let mut ended = 0;
     loop {
