@@ -106,11 +106,20 @@ pub struct Batch {
     pub error: Option<String>,
     /// The batch was full: more may be waiting.
     pub full: bool,
+    /// The last item the batch found (where the job's next batch starts, after a full one).
+    pub last_item: Option<String>,
 }
 
-/// Runs one batch of `job`: finds at most `pace.batch_size` due items and takes each step in its
-/// own transaction, giving way to people before each and pausing after it.
-pub async fn run_batch(pool: &Pool, job: Job, pace: Pace, ceiling: Classification) -> Batch {
+/// Runs one batch of `job`: finds at most `pace.batch_size` due items (after `after`, in the
+/// job's order) and takes each step in its own transaction, giving way to people before each and
+/// pausing after it.
+pub async fn run_batch(
+    pool: &Pool,
+    job: Job,
+    pace: Pace,
+    ceiling: Classification,
+    after: Option<String>,
+) -> Batch {
     let ctx = Context {
         now: app::now(),
         ceiling,
@@ -125,8 +134,8 @@ pub async fn run_batch(pool: &Pool, job: Job, pace: Pace, ceiling: Classificatio
     let limit = pace.batch_size;
     match job {
         Job::EndMeasures => {
-            let found = db::run_background(pool, pace.yield_for, move |conn| {
-                requests::due_to_end(conn, &ctx, limit)
+            let found = db::run(pool, move |conn| {
+                requests::due_to_end(conn, &ctx, after.as_deref(), limit)
             })
             .await;
             let mut due = match found {
@@ -137,6 +146,7 @@ pub async fn run_batch(pool: &Pool, job: Job, pace: Pace, ceiling: Classificatio
                 }
             };
             batch.full = due.len() as i64 == limit;
+            batch.last_item = due.last().cloned();
             // Instances that found the same batch work through it in different orders, so that
             // they seldom reach for the same request at the same moment.
             due.shuffle(&mut rand::rng());
@@ -212,7 +222,7 @@ pub struct JobStatus {
 }
 
 /// Backlogs are counted no further than this (the page says "more than").
-pub const BACKLOG_CAP: i64 = 100_000;
+pub const BACKLOG_CAP: i64 = 10_000;
 
 pub fn status(conn: &mut DbConnection, ctx: &Context) -> Result<Vec<JobStatus>, AppError> {
     let rows = portal_jobs::all(conn)?;
@@ -239,6 +249,10 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
     let interval = Duration::from_secs(settings.scheduler.interval_seconds);
     let instance = format!("scheduler-{}", uuid::Uuid::new_v4().simple());
     let mut next_due = [Instant::now(); Job::ALL.len()];
+    // Per job: where its next batch starts. A full batch moves it on, so that items whose steps
+    // keep failing do not hold back the ones behind them; a batch that was not full starts the
+    // next pass from the beginning.
+    let mut cursors: [Option<String>; Job::ALL.len()] = Default::default();
     // Per job: since when it has been working off a backlog, and how many steps so far.
     let mut bursts: [Option<(Instant, usize)>; Job::ALL.len()] = [None; Job::ALL.len()];
     loop {
@@ -249,14 +263,19 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
                 continue;
             }
             let started = app::now();
-            let batch = run_batch(&pool, job, pace, ceiling).await;
+            let batch = run_batch(&pool, job, pace, ceiling, cursors[i].take()).await;
+            if batch.full {
+                cursors[i] = batch.last_item.clone();
+            }
             let finished = app::now();
             report(&pool, job, &batch, started, finished, &instance, pace).await;
             bursts[i] = follow_burst(&pool, job, &batch, bursts[i], pace, ceiling).await;
-            // A full batch in which nothing could be done (every item held elsewhere or refused)
-            // waits like an empty one, so that the scheduler never spins.
+            // A full batch goes on at once (from where it stopped); one in which nothing could be
+            // done goes on after a short pause, so that the scheduler never spins.
             next_due[i] = if batch.full && batch.done > 0 {
                 Instant::now()
+            } else if batch.full {
+                Instant::now() + Duration::from_secs(1).min(interval)
             } else {
                 Instant::now() + interval
             };

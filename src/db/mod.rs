@@ -399,18 +399,17 @@ where
     }
 }
 
-/// `run` for the portal's own work (the scheduler's jobs): each write transaction in `work` gives
-/// way to people's requests for up to `yield_for` first (`priority`).
+/// `run` for the portal's own work (the scheduler's jobs): gives way to people's requests for up
+/// to `yield_for` first (`priority`); `work` is one short step.
 pub async fn run_background<T, E, F>(pool: &Pool, yield_for: Duration, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    run(pool, move |conn| {
-        priority::as_background(yield_for, || work(conn))
-    })
-    .await
+    // Waited for before a connection is taken, so that no waiting step holds one.
+    priority::give_way(yield_for).await;
+    run(pool, work).await
 }
 
 /// `run` for work that answers this module's own error (one or a few query functions).
@@ -441,10 +440,6 @@ where
     // Other processes on the same file (the worker) still wait in the busy handler. Work never
     // takes a second connection, so holding this while it runs cannot deadlock.
     // The request this work serves may already be past its deadline: then it does not start.
-    // People go first: the portal's own steps give way to their requests (`priority`).
-    if outermost {
-        priority::give_way();
-    }
     let deadline = deadline::of_work().filter(|_| outermost);
     let busy_wait = match &deadline {
         Some(d) => match d.remaining() {

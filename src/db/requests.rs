@@ -704,9 +704,16 @@ macro_rules! due_to_end {
     }};
 }
 
-/// Up to `limit` requests due to end on `today` (the automatic end), oldest id first.
-pub fn due_to_end(conn: &mut DbConnection, today: NaiveDate, limit: i64) -> DbResult<Vec<String>> {
+/// Up to `limit` requests due to end on `today` (the automatic end), in id order after `after`
+/// (so that a batch whose steps keep failing does not hold back the ones behind it).
+pub fn due_to_end(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<String>> {
     due_to_end!(today)
+        .filter(requests::id.gt(after.unwrap_or("")))
         .order(requests::id.asc())
         .limit(limit)
         .select(requests::id)

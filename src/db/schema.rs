@@ -149,6 +149,7 @@ diesel::table! {
         last_finished_at -> Timestamp,
         last_done -> Integer,
         last_failed -> Integer,
+        last_failed_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         last_instance -> Text,
         total_done -> BigInt,

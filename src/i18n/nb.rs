@@ -424,6 +424,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Last active (UTC)", "Sist aktiv (UTC)"),
     ("Last error", "Siste feil"),
+    ("Last failure", "Siste feil"),
     ("Last run", "Siste kjøring"),
     ("Last sign-in (UTC)", "Siste innlogging (UTC)"),
     ("Last used", "Sist brukt"),

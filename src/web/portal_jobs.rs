@@ -48,7 +48,7 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
                 th scope="col" { (tr("Last run")) }
                 th scope="col" { (tr("Steps in the last run")) }
                 th scope="col" { (tr("Steps in all")) }
-                th scope="col" { (tr("Last error")) }
+                th scope="col" { (tr("Last failure")) }
             } }
             tbody {
                 @for j in &jobs {
@@ -60,7 +60,10 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
                                 td { (i18n::date_time(oslo_local(last.last_finished_at))) br; span class="hint" { (last.last_instance) } }
                                 td { (last.last_done) @if last.last_failed > 0 { " · " (tr_text(&format!("{} failed", last.last_failed))) } }
                                 td { (last.total_done) }
-                                td { (last.last_error.as_deref().unwrap_or("–")) }
+                                td { @match (last.last_failed_at, &last.last_error) {
+                                    (Some(at), error) => { (i18n::date_time(oslo_local(at))) ": " (error.as_deref().unwrap_or("–")) }
+                                    _ => { "–" }
+                                } }
                             }
                             None => {
                                 td { (tr("Not yet")) } td { "–" } td { "0" } td { "–" }

@@ -270,7 +270,7 @@ async fn concurrent_calls_with_one_key_do_it_once_and_all_get_the_first_answer()
 }
 
 #[actix_web::test]
-async fn a_key_is_forgotten_after_24_hours_and_the_housekeeping_deletes_it() {
+async fn a_key_is_forgotten_after_24_hours_and_the_portal_purges_it() {
     let app = spawn_app().await;
     let c = app.cast().await;
     let a = app.api(&c.a).await;
@@ -316,6 +316,7 @@ async fn a_key_is_forgotten_after_24_hours_and_the_housekeeping_deletes_it() {
         Job::PurgeIdempotencyKeys,
         pace,
         protection_portal::domain::Classification::Restricted,
+        None,
     )
     .await;
     assert_eq!(

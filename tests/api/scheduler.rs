@@ -75,7 +75,14 @@ impl Serve {
             .unwrap_or_default()
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|l| l["message"] == "portal job batch" && l["job"] == "end_measures")
+            // Each batch's line: the usual one, or the warning when some of its steps failed.
+            .filter(|l| {
+                l["job"] == "end_measures"
+                    && (l["message"] == "portal job batch"
+                        || l["message"]
+                            .as_str()
+                            .is_some_and(|m| m.starts_with("portal job: some steps failed")))
+            })
             .map(|l| l["done"].as_u64().unwrap_or(0))
             .sum()
     }
@@ -237,11 +244,14 @@ async fn two_instances_share_a_burst_of_automatic_ends_and_take_each_step_once()
         "</tr>",
     )
     .unwrap();
+    // Cells: waiting now, last run, steps in the last run, steps in all, last failure.
+    let cells: Vec<&str> = row.split("<td>").skip(1).collect();
+    assert!(cells[0].starts_with("0</td>"), "nothing waiting: {row}");
     assert!(
-        row.contains(&format!("<td>{due}</td>")),
+        cells[3].starts_with(&format!("{due}</td>")),
         "total steps: {row}"
     );
-    assert!(row.contains("<td>0</td>"), "nothing waiting: {row}");
+    assert!(cells[4].starts_with("–</td>"), "no failure: {row}");
     let mut staff = c.a;
     let as_staff = app.browser().at(&app.address);
     as_staff.sign_in(&mut staff).await;
@@ -288,4 +298,51 @@ async fn a_crash_mid_batch_loses_nothing_and_repeats_nothing() {
     .await;
     wait_until_none_due(&app, Duration::from_secs(120)).await;
     assert_each_ended_once(&app, due);
+}
+
+#[actix_web::test]
+async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept() {
+    use protection_portal::app::scheduler::{Job, Pace, run_batch};
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let live = app.browser();
+    let mut staff = c.a;
+    live.sign_in(&mut staff).await;
+    let ids = |app: &TestApp| text_rows(app, "SELECT id_hash AS line FROM sessions");
+    let kept = ids(&app);
+    assert!(!kept.is_empty());
+    for n in 0..5 {
+        crate::helpers::execute(
+            &app,
+            &format!(
+                "INSERT INTO sessions (id_hash, user_id, state, created_at, last_seen_at, \
+                 expires_at) VALUES ('expired-{n}', NULL, '{{}}', '2026-01-01 00:00:00', \
+                 '2026-01-01 00:00:00', '2026-01-01 00:30:00')"
+            ),
+        );
+    }
+    let pace = Pace {
+        batch_size: 2,
+        pause: Duration::ZERO,
+        yield_for: Duration::ZERO,
+    };
+    let mut batches = Vec::new();
+    loop {
+        let batch = run_batch(
+            &app.pool,
+            Job::PurgeSessions,
+            pace,
+            Classification::Restricted,
+            None,
+        )
+        .await;
+        batches.push((batch.done, batch.full));
+        if !batch.full {
+            break;
+        }
+    }
+    assert_eq!(batches, vec![(2, true), (2, true), (1, false)]);
+    // The live session is untouched, and its owner still signed in.
+    assert_eq!(ids(&app), kept);
+    assert_eq!(live.get("/account").await.status, 200);
 }

@@ -9,13 +9,15 @@ use crate::db::DbConnection;
 use crate::db::requests as store;
 use crate::domain::ids::RequestId;
 
-/// Up to `limit` requests whose measures are due to end (the automatic end).
+/// Up to `limit` requests whose measures are due to end (the automatic end), in id order after
+/// `after`.
 pub fn due_to_end(
     conn: &mut DbConnection,
     ctx: &Context,
+    after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<String>, AppError> {
-    Ok(store::due_to_end(conn, ctx.today(), limit)?)
+    Ok(store::due_to_end(conn, ctx.today(), after, limit)?)
 }
 
 /// How many requests are due to end, counting no further than `cap`.
@@ -37,7 +39,7 @@ pub fn end_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<bool,
 pub fn end_expired(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppError> {
     let mut ended = 0;
     loop {
-        let due = due_to_end(conn, ctx, 500)?;
+        let due = due_to_end(conn, ctx, None, 500)?;
         let mut progressed = false;
         for id in &due {
             if end_one(conn, id, ctx)? {
