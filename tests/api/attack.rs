@@ -1189,6 +1189,7 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
                 format!("/admin/missions/{}", mission["id"].as_str().unwrap()),
                 "/admin/security-log".into(),
                 "/admin/deliveries".into(),
+                "/admin/jobs".into(),
             ],
         ),
     ];

@@ -503,6 +503,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         (format!("/admin/missions/{mission_id}"), "a mission"),
         ("/admin/security-log".into(), "security log"),
         ("/admin/deliveries".into(), "e-mail delivery"),
+        ("/admin/jobs".into(), "the portal's own work"),
         ("/account".into(), "administrator's account"),
     ] {
         b.goto(&path).await?;

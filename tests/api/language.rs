@@ -321,6 +321,7 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
                 format!("/admin/missions/{}", c.mission_a),
                 "/admin/security-log".into(),
                 "/admin/deliveries".into(),
+                "/admin/jobs".into(),
                 "/account".into(),
                 "/requests/no-such-request".into(),
             ],
