@@ -667,6 +667,13 @@ impl Settings {
         self
     }
 
+    /// The classification ceiling as the running portal uses it (the setting is checked at
+    /// start-up; `restricted`, the lowest, should it ever not parse).
+    pub fn ceiling(&self) -> Classification {
+        self.max_classification()
+            .unwrap_or(Classification::Restricted)
+    }
+
     /// The request deadline.
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.server.request_timeout_seconds)

@@ -20,6 +20,7 @@ use crate::app::requests::{self, Context};
 use crate::app::{self, AppError};
 use crate::db::portal_jobs::{self, JobRow, Run};
 use crate::db::{self, DbConnection, Pool};
+use crate::db::{idempotency, sessions};
 use crate::domain::Classification;
 use crate::settings::{SchedulerSettings, Settings};
 
@@ -69,8 +70,8 @@ impl Job {
     ) -> Result<i64, AppError> {
         Ok(match self {
             Job::EndMeasures => requests::count_due_to_end(conn, ctx, cap)?,
-            Job::PurgeSessions => portal_jobs::count_expired_sessions(conn, ctx.now, cap)?,
-            Job::PurgeIdempotencyKeys => portal_jobs::count_expired_answers(conn, ctx.now, cap)?,
+            Job::PurgeSessions => sessions::count_expired(conn, ctx.now, cap)?,
+            Job::PurgeIdempotencyKeys => idempotency::count_expired(conn, ctx.now, cap)?,
         })
     }
 }
@@ -197,14 +198,14 @@ fn purge(
 ) -> Result<(usize, usize), AppError> {
     Ok(match job {
         Job::PurgeSessions => {
-            let ids = portal_jobs::expired_sessions(conn, now, limit)?;
-            (ids.len(), portal_jobs::delete_sessions(conn, &ids, now)?)
+            let ids = sessions::expired(conn, now, limit)?;
+            (ids.len(), sessions::delete_expired(conn, &ids, now)?)
         }
         Job::PurgeIdempotencyKeys => {
-            let keys = portal_jobs::expired_answers(conn, now, limit)?;
+            let keys = idempotency::expired(conn, now, limit)?;
             let mut deleted = 0;
             for (user, key) in &keys {
-                deleted += portal_jobs::delete_answer(conn, user, key, now)?;
+                deleted += idempotency::delete_expired(conn, user, key, now)?;
             }
             (keys.len(), deleted)
         }
@@ -242,9 +243,7 @@ pub fn status(conn: &mut DbConnection, ctx: &Context) -> Result<Vec<JobStatus>, 
 /// was full goes on at the next turn, and when no job found a full batch the scheduler sleeps
 /// `interval_seconds`.
 pub async fn run(pool: Pool, settings: Arc<Settings>) {
-    let ceiling = settings
-        .max_classification()
-        .unwrap_or(Classification::Restricted);
+    let ceiling = settings.ceiling();
     let pace = Pace::from_settings(&settings.scheduler);
     let interval = Duration::from_secs(settings.scheduler.interval_seconds);
     let instance = format!("scheduler-{}", uuid::Uuid::new_v4().simple());

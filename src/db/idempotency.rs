@@ -62,3 +62,49 @@ pub fn insert(conn: &mut DbConnection, answer: &NewAnswer<'_>) -> DbResult<()> {
         .map(|_| ())
         .map_err(DbError::from)
 }
+
+/// Up to `limit` stored answers expired at `now`, as (user, key) (the portal's purge; on
+/// PostgreSQL skipping rows another instance is deleting).
+pub fn expired(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> DbResult<Vec<(String, String)>> {
+    let query = idempotency_keys::table
+        .filter(idempotency_keys::expires_at.le(now))
+        .order(idempotency_keys::expires_at.asc())
+        .limit(limit)
+        .select((idempotency_keys::user_id, idempotency_keys::idem_key));
+    match conn {
+        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(_) => query.load(conn),
+    }
+    .map_err(DbError::from)
+}
+
+/// Deletes one stored answer if it is still expired at `now`; returns how many (0 or 1).
+pub fn delete_expired(
+    conn: &mut DbConnection,
+    user_id: &str,
+    key: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user_id))
+            .filter(idempotency_keys::idem_key.eq(key))
+            .filter(idempotency_keys::expires_at.le(now)),
+    )
+    .execute(conn)
+    .map_err(DbError::from)
+}
+
+/// How many stored answers are expired at `now`, counting no further than `cap`.
+pub fn count_expired(conn: &mut DbConnection, now: NaiveDateTime, cap: i64) -> DbResult<i64> {
+    let keys: Vec<String> = idempotency_keys::table
+        .filter(idempotency_keys::expires_at.le(now))
+        .limit(cap)
+        .select(idempotency_keys::idem_key)
+        .load(conn)?;
+    Ok(keys.len() as i64)
+}

@@ -1,10 +1,10 @@
-//! Queries on `portal_jobs`: the last run of each of the portal's own jobs, and the bounded
-//! batches those jobs take (purges here; the requests due to end in `requests`).
+//! Queries on `portal_jobs`: the last run of each of the portal's own jobs. (The batches those
+//! jobs take are queried where their rows live: `requests`, `sessions`, `idempotency`.)
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{idempotency_keys, portal_jobs, sessions};
+use super::schema::portal_jobs;
 use super::{DbConnection, DbError, DbResult};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -94,100 +94,4 @@ pub fn all(conn: &mut DbConnection) -> DbResult<Vec<JobRow>> {
         .select(JobRow::as_select())
         .load(conn)
         .map_err(DbError::from)
-}
-
-/// Up to `limit` sessions expired at `now`.
-pub fn expired_sessions(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> DbResult<Vec<String>> {
-    let query = sessions::table
-        .filter(sessions::expires_at.le(now))
-        .order(sessions::expires_at.asc())
-        .limit(limit)
-        .select(sessions::id_hash);
-    match conn {
-        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
-        DbConnection::Sqlite(_) => query.load(conn),
-    }
-    .map_err(DbError::from)
-}
-
-/// Deletes the sessions `ids` that are still expired at `now`; returns how many.
-pub fn delete_sessions(
-    conn: &mut DbConnection,
-    ids: &[String],
-    now: NaiveDateTime,
-) -> DbResult<usize> {
-    diesel::delete(
-        sessions::table
-            .filter(sessions::id_hash.eq_any(ids))
-            .filter(sessions::expires_at.le(now)),
-    )
-    .execute(conn)
-    .map_err(DbError::from)
-}
-
-/// How many sessions are expired at `now`, counting no further than `cap`.
-pub fn count_expired_sessions(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    cap: i64,
-) -> DbResult<i64> {
-    let ids: Vec<String> = sessions::table
-        .filter(sessions::expires_at.le(now))
-        .limit(cap)
-        .select(sessions::id_hash)
-        .load(conn)?;
-    Ok(ids.len() as i64)
-}
-
-/// Up to `limit` stored answers expired at `now`, as (user, key).
-pub fn expired_answers(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    limit: i64,
-) -> DbResult<Vec<(String, String)>> {
-    let query = idempotency_keys::table
-        .filter(idempotency_keys::expires_at.le(now))
-        .order(idempotency_keys::expires_at.asc())
-        .limit(limit)
-        .select((idempotency_keys::user_id, idempotency_keys::idem_key));
-    match conn {
-        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
-        DbConnection::Sqlite(_) => query.load(conn),
-    }
-    .map_err(DbError::from)
-}
-
-/// Deletes one stored answer if it is still expired at `now`; returns how many (0 or 1).
-pub fn delete_answer(
-    conn: &mut DbConnection,
-    user_id: &str,
-    key: &str,
-    now: NaiveDateTime,
-) -> DbResult<usize> {
-    diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::user_id.eq(user_id))
-            .filter(idempotency_keys::idem_key.eq(key))
-            .filter(idempotency_keys::expires_at.le(now)),
-    )
-    .execute(conn)
-    .map_err(DbError::from)
-}
-
-/// How many stored answers are expired at `now`, counting no further than `cap`.
-pub fn count_expired_answers(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-    cap: i64,
-) -> DbResult<i64> {
-    let keys: Vec<String> = idempotency_keys::table
-        .filter(idempotency_keys::expires_at.le(now))
-        .limit(cap)
-        .select(idempotency_keys::idem_key)
-        .load(conn)?;
-    Ok(keys.len() as i64)
 }

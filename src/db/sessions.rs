@@ -151,3 +151,43 @@ pub fn list_live_for_user(
         .load(conn)
         .map_err(DbError::from)
 }
+
+/// Up to `limit` sessions expired at `now` (the portal's purge; on PostgreSQL skipping rows
+/// another instance is deleting).
+pub fn expired(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> DbResult<Vec<String>> {
+    let query = sessions::table
+        .filter(sessions::expires_at.le(now))
+        .order(sessions::expires_at.asc())
+        .limit(limit)
+        .select(sessions::id_hash);
+    match conn {
+        DbConnection::Postgres(pg) => query.for_update().skip_locked().load(pg),
+        DbConnection::Sqlite(_) => query.load(conn),
+    }
+    .map_err(DbError::from)
+}
+
+/// Deletes the sessions `ids` that are still expired at `now`; returns how many.
+pub fn delete_expired(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::delete(
+        sessions::table
+            .filter(sessions::id_hash.eq_any(ids))
+            .filter(sessions::expires_at.le(now)),
+    )
+    .execute(conn)
+    .map_err(DbError::from)
+}
+
+/// How many sessions are expired at `now`, counting no further than `cap`.
+pub fn count_expired(conn: &mut DbConnection, now: NaiveDateTime, cap: i64) -> DbResult<i64> {
+    let ids: Vec<String> = sessions::table
+        .filter(sessions::expires_at.le(now))
+        .limit(cap)
+        .select(sessions::id_hash)
+        .load(conn)?;
+    Ok(ids.len() as i64)
+}

@@ -20,10 +20,7 @@ use crate::i18n::{self, tr, tr_text};
 
 pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::OverseePortalJobs)?;
-    let ceiling = state
-        .settings
-        .max_classification()
-        .unwrap_or(crate::domain::Classification::Restricted);
+    let ceiling = state.settings.ceiling();
     let jobs = db::run(&state.pool, move |conn| {
         scheduler::status(
             conn,

@@ -23,6 +23,7 @@ use crate::app::requests::{
 use crate::app::{self, AppError};
 use crate::db;
 use crate::db::requests::ListFilter;
+use crate::domain::FieldError;
 use crate::domain::access::Capability;
 use crate::domain::disclosure::{self, AssessmentView};
 use crate::domain::ids::RequestId;
@@ -31,17 +32,13 @@ use crate::domain::request::{
     is_request_field, measure_field,
 };
 use crate::domain::workflow::Action;
-use crate::domain::{Classification, FieldError};
 
 const PER_PAGE: i64 = 25;
 
 fn context(state: &AppState) -> Context {
     Context {
         now: app::now(),
-        ceiling: state
-            .settings
-            .max_classification()
-            .unwrap_or(Classification::Restricted),
+        ceiling: state.settings.ceiling(),
     }
 }
 

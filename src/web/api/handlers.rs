@@ -10,11 +10,11 @@ use super::{ApiCaller, ApiError, ApiJson, idempotent};
 use crate::app::requests::{self as req, Context, RequestView, TransitionFields};
 use crate::app::{self, AppError, missions as mission_app, notifications, users as user_app};
 use crate::db;
+use crate::domain::FieldError;
 use crate::domain::access::Capability;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{MeasureInput, RequestInput};
 use crate::domain::workflow::Action;
-use crate::domain::{Classification, FieldError};
 use crate::web::AppState;
 
 type ApiResult = Result<HttpResponse, ApiError>;
@@ -22,10 +22,7 @@ type ApiResult = Result<HttpResponse, ApiError>;
 fn context(state: &AppState) -> Context {
     Context {
         now: app::now(),
-        ceiling: state
-            .settings
-            .max_classification()
-            .unwrap_or(Classification::Restricted),
+        ceiling: state.settings.ceiling(),
     }
 }
 
