@@ -173,14 +173,104 @@ impl std::str::FromStr for Checkpoint {
 /// person; with the number of matching entries.
 pub fn page(
     conn: &mut DbConnection,
-    event: Option<&str>,
-    actor: Option<&str>,
-    without_case_events: bool,
+    filter: &security_log::LogFilter<'_>,
     page: i64,
     per_page: i64,
 ) -> Result<(Vec<SecurityLogRow>, i64), DbError> {
     let offset = (page.clamp(1, 1_000_000) - 1) * per_page;
-    security_log::page(conn, event, actor, without_case_events, per_page, offset)
+    security_log::page(conn, filter, per_page, offset)
+}
+
+/// Every event code the portal writes (the security log's filter offers these).
+pub const EVENTS: &[&str] = &[
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "second_factor_enrolled",
+    "second_factor_failed",
+    "second_factor_reset",
+    "reauthenticated",
+    "reauthentication_failed",
+    "password_changed",
+    "recovery_codes_regenerated",
+    "session_revoked",
+    "sessions_ended",
+    "token_created",
+    "token_revoked",
+    "tokens_revoked",
+    "access_denied",
+    "classified_read",
+    "request_transition",
+    "mission_created",
+    "mission_renamed",
+    "mission_deactivated",
+    "mission_reactivated",
+    "user_created",
+    "first_admin",
+    "user_invited",
+    "invitation_accepted",
+    "user_deactivated",
+    "user_reactivated",
+    "mail_retried",
+    "security_log_checkpoint",
+    "security_log_keyed",
+    "sealed_from_clear",
+];
+
+/// What an event code means, in plain English (pages translate it); `None` for a code this
+/// version does not know (shown as it is).
+pub fn describe(event: &str) -> Option<&'static str> {
+    Some(match event {
+        "sign_in" => "Signed in",
+        "sign_in_failed" => "Sign-in failed",
+        "sign_out" => "Signed out",
+        "second_factor_enrolled" => "Authenticator app set up",
+        "second_factor_failed" => "Wrong code from the authenticator app",
+        "second_factor_reset" => "Authenticator app reset by an administrator",
+        "reauthenticated" => "Identity confirmed again",
+        "reauthentication_failed" => "Identity not confirmed",
+        "password_changed" => "Password changed",
+        "recovery_codes_regenerated" => "New recovery codes made",
+        "session_revoked" => "Session ended by its owner",
+        "sessions_ended" => "Sessions ended",
+        "token_created" => "API token created",
+        "token_revoked" => "API token revoked",
+        "tokens_revoked" => "API tokens revoked",
+        "access_denied" => "Access refused",
+        "classified_read" => "Classified information read",
+        "request_transition" => "Step in a request's life cycle",
+        "request_submitted" => "Request submitted",
+        "request_assigned" => "Request assigned",
+        "request_information" => "Information requested",
+        "request_rejected" => "Request rejected",
+        "request_decided" => "Decision recorded",
+        "request_withdrawn" => "Request withdrawn",
+        "mission_created" => "Mission registered",
+        "mission_renamed" => "Mission renamed",
+        "mission_deactivated" => "Mission deactivated",
+        "mission_reactivated" => "Mission reactivated",
+        "user_created" => "Account created",
+        "first_admin" => "First administrator created",
+        "user_invited" => "Person invited",
+        "invitation_accepted" => "Invitation accepted",
+        "user_deactivated" => "Account deactivated",
+        "user_reactivated" => "Account reactivated",
+        "mail_retried" => "E-mail sent again by an administrator",
+        "security_log_checkpoint" => "Security log checkpoint",
+        "security_log_keyed" => "Security log sealed with its key",
+        "sealed_from_clear" => "Stored secrets sealed",
+        _ => return None,
+    })
+}
+
+/// An outcome code in plain English.
+pub fn describe_outcome(outcome: &str) -> &'static str {
+    match outcome {
+        "success" => "Succeeded",
+        "failure" => "Failed",
+        "denied" => "Refused",
+        _ => "Other",
+    }
 }
 
 /// Where the chain first breaks.

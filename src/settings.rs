@@ -22,11 +22,22 @@ pub struct Settings {
     pub mail: MailSettings,
     pub worker: WorkerSettings,
     pub scheduler: SchedulerSettings,
+    pub contact: ContactSettings,
     pub api: ApiSettings,
     pub keys: KeySettings,
     /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
     #[serde(skip)]
     pub environment: Option<String>,
+}
+
+/// Whom people contact: shown on pages, never used to send anything.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSettings {
+    /// The Ministry's telephone for urgent requests (the confirmation page).
+    pub urgent_phone: String,
+    /// Where accessibility problems are reported (the accessibility statement).
+    pub accessibility_email: String,
 }
 
 /// Keys kept outside the database (see `crate::auth::keys`). Each is a secret and never prints.
@@ -508,6 +519,18 @@ impl Settings {
         }
         if m.smtp.pool_size == 0 {
             return Err(invalid("mail.smtp.pool_size", "must be at least 1"));
+        }
+        if self.contact.urgent_phone.trim().is_empty() {
+            return Err(invalid(
+                "contact.urgent_phone",
+                "must be a telephone number missions can call",
+            ));
+        }
+        if !self.contact.accessibility_email.contains('@') {
+            return Err(invalid(
+                "contact.accessibility_email",
+                "must be an e-mail address",
+            ));
         }
         if self.api.requests_per_minute == 0 {
             return Err(invalid("api.requests_per_minute", "must be at least 1"));

@@ -58,6 +58,28 @@ pub fn mark_read(
     })
 }
 
+/// Marks what `actor` was told about a request read, once they opened it; answers how many
+/// notifications that was. Reads first, so that opening a request with nothing unread writes
+/// nothing (on SQLite a write would queue behind every other).
+pub fn read_about(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    request_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    if store::count_unread_about(conn, &actor.user_id, request_id)? == 0 {
+        return Ok(0);
+    }
+    db::write(conn, |conn| {
+        Ok(store::mark_read_about(
+            conn,
+            &actor.user_id,
+            request_id,
+            now,
+        )?)
+    })
+}
+
 pub fn mark_all_read(
     conn: &mut DbConnection,
     actor: &Actor,

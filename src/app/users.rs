@@ -63,9 +63,10 @@ fn validate(input: &UserInput) -> Result<ValidUser, AppError> {
         .map(str::to_owned);
     if let (Some(role), Some(clearance)) = (role, clearance) {
         match (role.belongs_to_mission(), &mission_id) {
-            (true, None) => {
-                errors.push(FieldError::new("mission", "is required for mission staff"))
-            }
+            (true, None) => errors.push(FieldError::new(
+                "mission",
+                "Choose the mission the person works for",
+            )),
             (false, Some(_)) => errors.push(FieldError::new(
                 "mission",
                 "only mission staff belong to a mission",
@@ -377,6 +378,19 @@ pub fn find_user(conn: &mut DbConnection, id: &str) -> Result<UserRow, AppError>
 }
 
 /// One page of accounts for the administrators' list, and the total.
+/// The names of the accounts `ids`, as (id, name).
+pub fn names_of(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, AppError> {
+    Ok(db::users::names_of(conn, ids)?)
+}
+
+/// The id of the account with this e-mail address, if any.
+pub fn id_for_email(conn: &mut DbConnection, email: &str) -> Result<Option<String>, AppError> {
+    Ok(db::users::find_by_email(conn, email.trim())?.map(|u| u.id))
+}
+
 pub fn list_users(
     conn: &mut DbConnection,
     role: Option<&str>,

@@ -46,6 +46,8 @@ pub struct RequestRow {
     pub submitted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    /// Approved with some measures declined (set when the decision is sent).
+    pub partly_approved: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -96,6 +98,8 @@ pub struct MeasureRow {
     pub conditions: Option<String>,
     pub implemented_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
+    /// Why the police declined it (declined measures only).
+    pub decline_reason: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -283,6 +287,7 @@ pub struct StateChange {
     pub submitted_at: Option<NaiveDateTime>,
     pub decided_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
+    pub partly_approved: Option<bool>,
 }
 
 /// Moves a request to `to` if it is still at `seen_version`; false otherwise (nothing written).
@@ -320,6 +325,7 @@ fn has_changes(c: &StateChange) -> bool {
         || c.submitted_at.is_some()
         || c.decided_at.is_some()
         || c.closed_at.is_some()
+        || c.partly_approved.is_some()
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
@@ -371,6 +377,8 @@ pub struct ListFilter {
     pub unassigned: bool,
     /// A reference (exact) or words of the title (case-insensitive).
     pub query: Option<String>,
+    /// Only requests approved with some measures declined (`true`) or without (`false`).
+    pub partly_approved: Option<bool>,
 }
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -407,6 +415,9 @@ fn filtered<'a>(
     }
     if filter.unassigned {
         q = q.filter(requests::assigned_officer_id.is_null());
+    }
+    if let Some(partly) = filter.partly_approved {
+        q = q.filter(requests::partly_approved.eq(partly));
     }
     if let Some(text) = filter
         .query
@@ -744,6 +755,18 @@ pub fn lock_unless_taken(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
 }
 
 /// (request id, end date) of the approved measures of some requests.
+/// The start dates of the measures of the requests `ids`.
+pub fn start_dates(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<Vec<(String, Option<NaiveDate>)>> {
+    measures::table
+        .filter(measures::request_id.eq_any(ids.to_vec()))
+        .select((measures::request_id, measures::starts_on))
+        .load(conn)
+        .map_err(DbError::from)
+}
+
 pub fn end_dates(
     conn: &mut DbConnection,
     ids: &[String],
@@ -781,16 +804,20 @@ pub fn replace_measures(
     Ok(())
 }
 
+/// Records the police's decision on one measure: its outcome, conditions (approved with
+/// conditions) or the reason (declined).
 pub fn set_outcome(
     conn: &mut DbConnection,
     measure_id: &str,
     outcome: &str,
     conditions: Option<&str>,
+    decline_reason: Option<&str>,
 ) -> DbResult<()> {
     diesel::update(measures::table.find(measure_id))
         .set((
             measures::outcome.eq(Some(outcome)),
             measures::conditions.eq(conditions),
+            measures::decline_reason.eq(decline_reason),
         ))
         .execute(conn)
         .map(|_| ())
@@ -1017,6 +1044,39 @@ pub fn mark_notification_read(
     .set(notifications::read_at.eq(Some(now)))
     .execute(conn)
     .map(|n| n == 1)
+    .map_err(DbError::from)
+}
+
+/// How many of a person's notifications about one request are unread.
+pub fn count_unread_about(
+    conn: &mut DbConnection,
+    user_id: &str,
+    request_id: &str,
+) -> DbResult<i64> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .filter(notifications::request_id.eq(request_id))
+        .filter(notifications::read_at.is_null())
+        .count()
+        .get_result(conn)
+        .map_err(DbError::from)
+}
+
+/// Marks a person's notifications about one request read; answers how many were unread.
+pub fn mark_read_about(
+    conn: &mut DbConnection,
+    user_id: &str,
+    request_id: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    diesel::update(
+        notifications::table
+            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::request_id.eq(request_id))
+            .filter(notifications::read_at.is_null()),
+    )
+    .set(notifications::read_at.eq(Some(now)))
+    .execute(conn)
     .map_err(DbError::from)
 }
 

@@ -75,6 +75,7 @@ diesel::table! {
         conditions -> Nullable<Text>,
         implemented_on -> Nullable<Date>,
         ended_on -> Nullable<Date>,
+        decline_reason -> Nullable<Text>,
     }
 }
 
@@ -197,6 +198,7 @@ diesel::table! {
         submitted_at -> Nullable<Timestamp>,
         decided_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
+        partly_approved -> Bool,
     }
 }
 

@@ -87,14 +87,31 @@ pub fn newest(
 
 /// A page of the log, newest first, optionally of one event kind and one actor; without case
 /// events (`disclosure::is_case_event`, in SQL) when `without_case_events`.
+/// Which entries of the log a reader asks for.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter<'a> {
+    pub event: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    /// Entries at or after this moment (UTC).
+    pub since: Option<NaiveDateTime>,
+    /// Entries before this moment (UTC).
+    pub before: Option<NaiveDateTime>,
+    pub without_case_events: bool,
+}
+
 pub fn page(
     conn: &mut DbConnection,
-    event: Option<&str>,
-    actor: Option<&str>,
-    without_case_events: bool,
+    filter: &LogFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> DbResult<(Vec<SecurityLogRow>, i64)> {
+    let LogFilter {
+        event,
+        actor,
+        since,
+        before,
+        without_case_events,
+    } = filter.clone();
     let filtered = || {
         let mut q = security_log::table.into_boxed();
         if let Some(e) = event {
@@ -102,6 +119,12 @@ pub fn page(
         }
         if let Some(a) = actor {
             q = q.filter(security_log::actor_user_id.eq(a.to_owned()));
+        }
+        if let Some(t) = since {
+            q = q.filter(security_log::at.ge(t));
+        }
+        if let Some(t) = before {
+            q = q.filter(security_log::at.lt(t));
         }
         if without_case_events {
             let [first, second] = CASE_ROUTE_PREFIXES.map(|p| format!("{p}%"));

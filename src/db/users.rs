@@ -101,6 +101,15 @@ pub fn list(
     query.load(conn).map_err(DbError::from)
 }
 
+/// The names of the accounts `ids`, as (id, name).
+pub fn names_of(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, String)>> {
+    users::table
+        .filter(users::id.eq_any(ids.to_vec()))
+        .select((users::id, users::name))
+        .load(conn)
+        .map_err(DbError::from)
+}
+
 pub fn count_by_role(conn: &mut DbConnection, role: Option<&str>) -> DbResult<i64> {
     let mut query = users::table.count().into_boxed();
     if let Some(role) = role {

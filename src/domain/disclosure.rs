@@ -18,9 +18,14 @@ pub struct Status {
 }
 
 /// The status of a request in `state` as a person of `role` sees it (pages, the API, e-mails).
-pub fn status(role: Role, state: State) -> Status {
+/// `partly_approved`: the decision approved some measures and declined others (missions then
+/// read "Partly approved" while the request is approved).
+pub fn status(role: Role, state: State, partly_approved: bool) -> Status {
     if role == Role::MissionStaff {
-        let s = state.mission_status();
+        let s = match state.mission_status() {
+            MissionStatus::Approved if partly_approved => MissionStatus::PartlyApproved,
+            other => other,
+        };
         Status {
             code: s.code(),
             label: s.label(),
@@ -47,7 +52,7 @@ pub fn status_choices(actor: &Actor) -> Vec<Status> {
         State::ALL
             .into_iter()
             .filter(|s| *s != State::Draft)
-            .map(|s| status(actor.role, s))
+            .map(|s| status(actor.role, s, false))
             .collect()
     }
 }
@@ -60,6 +65,19 @@ pub fn states_for_status(actor: &Actor, code: &str) -> Vec<State> {
             .unwrap_or_default()
     } else {
         State::parse(code).into_iter().collect()
+    }
+}
+
+/// For a status a mission names: whether it stands for approved requests with some measures
+/// declined (`Some(true)`), all approved (`Some(false)`), or either (`None`).
+pub fn partly_approved_for_status(actor: &Actor, code: &str) -> Option<bool> {
+    if actor.role != Role::MissionStaff {
+        return None;
+    }
+    match MissionStatus::parse(code)? {
+        MissionStatus::PartlyApproved => Some(true),
+        MissionStatus::Approved => Some(false),
+        _ => None,
     }
 }
 
@@ -492,14 +510,24 @@ mod tests {
                 "{state}"
             );
             assert_eq!(
-                status(Role::MissionStaff, state).code,
+                status(Role::MissionStaff, state, false).code,
                 state.mission_status().code()
             );
-            assert_eq!(status(Role::PoliceLiaison, state).code, state.code());
+            assert_eq!(status(Role::PoliceLiaison, state, false).code, state.code());
+            // Only an approved request reads "partly approved", and only to its mission.
+            assert_eq!(
+                status(Role::MissionStaff, state, true).code,
+                if state == State::Approved {
+                    "partly_approved"
+                } else {
+                    state.mission_status().code()
+                }
+            );
+            assert_eq!(status(Role::MfaOfficer, state, true).code, state.code());
         }
         assert_eq!(
-            status(Role::MissionStaff, State::PstReview),
-            status(Role::MissionStaff, State::PoliceReview)
+            status(Role::MissionStaff, State::PstReview, false),
+            status(Role::MissionStaff, State::PoliceReview, false)
         );
     }
 

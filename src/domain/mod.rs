@@ -4,6 +4,7 @@ pub mod access;
 pub mod actor;
 pub mod classification;
 pub mod codes;
+pub mod deadlines;
 pub mod disclosure;
 pub mod idempotency;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod throttle;
 pub mod time;
 pub mod user;
+pub mod wording;
 pub mod workflow;
 pub mod working_days;
 
@@ -24,7 +26,8 @@ pub use role::Role;
 pub use user::{Email, PersonName};
 
 /// A value that did not satisfy a rule, naming the field and the rule it broke.
-/// The field is named as in forms and the API (`title`, `contact.phone`, `measures[2].kind`).
+/// The field is named as in forms and the API (`title`, `contact.phone`, `measures[2].kind`);
+/// the message is a sentence in plain language saying what to do (`wording`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
@@ -37,9 +40,8 @@ impl FieldError {
         field: impl Into<std::borrow::Cow<'static, str>>,
         message: impl Into<String>,
     ) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        let field = field.into();
+        let message = wording::sentence(&field, &message.into());
+        Self { field, message }
     }
 }

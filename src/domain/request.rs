@@ -74,13 +74,31 @@ crate::codes! {
         ApprovedWithConditions = "approved_with_conditions", "Approved with conditions";
         Declined = "declined", "Declined";
     }
-    else |s| "must be approved, approved_with_conditions or declined".to_owned()
+    else |s| if s.is_empty() {
+        "is required".to_owned()
+    } else {
+        "must be approved, approved_with_conditions or declined".to_owned()
+    }
 }
 
 impl Outcome {
     pub fn is_approval(self) -> bool {
         self != Self::Declined
     }
+}
+
+/// Whether a decision approves some measures and declines others (the mission then reads
+/// "Partly approved").
+pub fn partly_approved(outcomes: impl IntoIterator<Item = Option<Outcome>>) -> bool {
+    let (mut approved, mut declined) = (false, false);
+    for outcome in outcomes.into_iter().flatten() {
+        if outcome.is_approval() {
+            approved = true;
+        } else {
+            declined = true;
+        }
+    }
+    approved && declined
 }
 
 crate::codes! {
@@ -92,7 +110,11 @@ crate::codes! {
         High = "high", "4 – High";
         VeryHigh = "very_high", "5 – Very high";
     }
-    else |s| "must be very_low, low, moderate, high or very_high".to_owned()
+    else |s| if s.is_empty() {
+        "is required".to_owned()
+    } else {
+        "must be very_low, low, moderate, high or very_high".to_owned()
+    }
 }
 
 /// One measure as typed.
@@ -126,6 +148,18 @@ pub struct RequestInput {
     pub contact_phone: String,
     pub contact_email: String,
     pub measures: Vec<MeasureInput>,
+}
+
+impl RequestInput {
+    /// Whether nothing was typed: no title, justification, phone or measure. The contact's name
+    /// and e-mail address do not count (the form fills them in from the account), nor do the
+    /// urgency and a measure's location (they have a starting choice).
+    pub fn is_blank(&self) -> bool {
+        self.title.trim().is_empty()
+            && self.justification.trim().is_empty()
+            && self.contact_phone.trim().is_empty()
+            && self.measures.iter().all(MeasureInput::is_blank)
+    }
 }
 
 /// How strictly to check.
@@ -231,13 +265,13 @@ fn check_phone(value: &str) -> Result<(), String> {
     let rest = value
         .trim()
         .strip_prefix('+')
-        .ok_or("must start with + and the country code")?;
+        .ok_or("must start with + and the country code, like +47 22 00 00 00")?;
     if !rest.chars().all(|c| c.is_ascii_digit() || c == ' ') {
-        return Err("may contain only digits and spaces after the +".into());
+        return Err("may contain only digits and spaces after the +, like +47 22 00 00 00".into());
     }
     let digits = rest.chars().filter(char::is_ascii_digit).count();
     if !(7..=15).contains(&digits) {
-        return Err("must have between 7 and 15 digits".into());
+        return Err("must have between 7 and 15 digits, like +47 22 00 00 00".into());
     }
     Ok(())
 }
@@ -292,10 +326,7 @@ pub fn validate(
         ));
     }
     if full && measures.is_empty() {
-        errors.push(FieldError::new(
-            "measures",
-            "must include at least one measure",
-        ));
+        errors.push(FieldError::new("measures", "Add at least one measure"));
     }
     let mut valid_measures = Vec::new();
     for (i, m) in measures.iter().enumerate() {
@@ -324,7 +355,7 @@ pub fn validate(
         } else if full && location == Some(Location::Other) && address.is_empty() {
             err(
                 "address",
-                "is required when the location is another address".into(),
+                "Enter the address, since the location is another address".into(),
             );
         }
         let starts_on = match m.starts_on.trim() {
@@ -343,7 +374,7 @@ pub fn validate(
             && let Some(start) = starts_on
             && start < today
         {
-            err("starts_on", "must not be in the past".into());
+            err("starts_on", "The start date must be today or later".into());
         } else if let Some(start) = starts_on
             && let Err(e) = check_horizon(start, today, START_AHEAD_MONTHS)
         {
@@ -357,7 +388,10 @@ pub fn validate(
         if let (Some(start), Some(end)) = (starts_on, ends_on)
             && end < start
         {
-            err("ends_on", "must not be before the start date".into());
+            err(
+                "ends_on",
+                "The end date must be on or after the start date".into(),
+            );
         }
         let description_min = if full && kind == Some(MeasureKind::Other) {
             1
@@ -365,8 +399,9 @@ pub fn validate(
             0
         };
         if let Err(e) = check_text("description", &m.description, description_min, 2_000, true) {
-            let message = if e.message == "is required" {
-                "is required for a measure of kind other".to_owned()
+            let message = if e.message == "Enter a description" {
+                "Describe the measure: a measure of the kind \u{201c}Other\u{201d} needs a description"
+                    .to_owned()
             } else {
                 e.message
             };

@@ -125,7 +125,7 @@ mod tests {
             check_text("title", "   ", 1, 10, false)
                 .unwrap_err()
                 .message,
-            "is required"
+            "Enter a title"
         );
         assert!(check_text("title", "abcd", 5, 10, false).is_err());
         assert!(check_text("title", "abcdefghijk", 5, 10, false).is_err());

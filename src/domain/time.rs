@@ -34,9 +34,36 @@ pub fn oslo_date(utc: NaiveDateTime) -> NaiveDate {
     oslo_local(utc).date()
 }
 
+/// The UTC instant at which `day` begins in Oslo (midnight local time; no change of summer
+/// time happens at midnight).
+pub fn oslo_midnight_utc(day: NaiveDate) -> NaiveDateTime {
+    let midnight = day.and_hms_opt(0, 0, 0).expect("midnight");
+    // The offset in force at local midnight is the one in force an hour or two before, in UTC.
+    let guess = midnight - Duration::hours(1);
+    midnight - Duration::hours(if summer_time(guess) { 2 } else { 1 })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_oslo_day_begins_at_23_or_22_utc_the_day_before() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            oslo_midnight_utc(d(2026, 1, 15)),
+            d(2026, 1, 14).and_hms_opt(23, 0, 0).unwrap()
+        );
+        assert_eq!(
+            oslo_midnight_utc(d(2026, 7, 15)),
+            d(2026, 7, 14).and_hms_opt(22, 0, 0).unwrap()
+        );
+        assert_eq!(oslo_date(oslo_midnight_utc(d(2026, 3, 30))), d(2026, 3, 30));
+        assert_eq!(
+            oslo_date(oslo_midnight_utc(d(2026, 10, 26))),
+            d(2026, 10, 26)
+        );
+    }
 
     fn utc(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()

@@ -64,6 +64,7 @@ crate::codes! {
         UnderAssessment = "under_assessment", "Under assessment";
         InformationRequested = "information_requested", "Information requested";
         Approved = "approved", "Approved";
+        PartlyApproved = "partly_approved", "Partly approved";
         Declined = "declined", "Declined";
         NotAdmissible = "not_admissible", "Not admissible";
         Withdrawn = "withdrawn", "Withdrawn";
@@ -74,8 +75,12 @@ crate::codes! {
 }
 
 impl MissionStatus {
-    /// The internal states a mission-facing status stands for (for filtering missions' lists).
+    /// The internal states a mission-facing status stands for (for filtering missions' lists);
+    /// "partly approved" is the approved state with some measures declined.
     pub fn states(self) -> Vec<State> {
+        if self == Self::PartlyApproved {
+            return vec![State::Approved];
+        }
         State::ALL
             .into_iter()
             .filter(|s| s.mission_status() == self)
@@ -109,6 +114,46 @@ impl Action {
     /// The rows of the table for this action (one per kind of performer).
     pub fn rules(self) -> impl Iterator<Item = &'static Rule> {
         RULES.iter().filter(move |r| r.action == self)
+    }
+
+    /// The step as a past event, for the history: "Submitted", "Assigned".
+    pub fn past(self) -> &'static str {
+        match self {
+            Self::Submit => "Submitted",
+            Self::Take => "Assigned",
+            Self::RequestInformation => "Information requested from the mission",
+            Self::ProvideInformation => "Information sent by the mission",
+            Self::Reject => "Rejected as not admissible",
+            Self::ForwardToPolice => "Forwarded to Oslo Police District",
+            Self::ReturnToMfa => "Returned to the MFA",
+            Self::ReferToPst => "Threat assessment requested from PST",
+            Self::SubmitAssessment => "Threat assessment submitted",
+            Self::Decide => "Decision recorded",
+            Self::CommunicateDecision => "Formal reply sent",
+            Self::ConfirmImplementation => "Measures confirmed in place",
+            Self::EndMeasures => "Measures ended",
+            Self::Withdraw => "Withdrawn",
+        }
+    }
+
+    /// What the person who took the step reads in the banner afterwards.
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Submit => "The request was submitted.",
+            Self::Take => "The request was assigned.",
+            Self::RequestInformation => "Your question was sent to the mission.",
+            Self::ProvideInformation => "Your answer was sent to the Ministry.",
+            Self::Reject => "The request was rejected as not admissible.",
+            Self::ForwardToPolice => "The request was forwarded to Oslo Police District.",
+            Self::ReturnToMfa => "The request was returned to the MFA.",
+            Self::ReferToPst => "PST was asked for a threat assessment.",
+            Self::SubmitAssessment => "The threat assessment was submitted.",
+            Self::Decide => "The decision was recorded.",
+            Self::CommunicateDecision => "The formal reply was sent to the mission.",
+            Self::ConfirmImplementation => "The measures were confirmed in place.",
+            Self::EndMeasures => "The measures were ended.",
+            Self::Withdraw => "The request was withdrawn.",
+        }
     }
 
     /// Whether the mission's own staff take this step (their steps are always theirs to see).

@@ -232,6 +232,12 @@ pub fn short_date(d: NaiveDate) -> String {
 }
 
 /// A moment as people read it: "23 Nov 2026 18:16", in Norwegian "23.11.2026 kl. 18.16".
+/// A moment stored in UTC, as people in Norway read it: Oslo's local time, in the reader's
+/// language. Every time on a page goes through here.
+pub fn oslo(t: NaiveDateTime) -> String {
+    date_time(crate::domain::time::oslo_local(t))
+}
+
 pub fn date_time(t: NaiveDateTime) -> String {
     match current() {
         Lang::En => t.format("%-d %b %Y %H:%M").to_string(),
@@ -345,6 +351,34 @@ mod tests {
             "texts without a Bokmål translation:\n{}",
             missing.join("\n")
         );
+    }
+
+    /// Texts the code builds rather than writes as literals: the nouns of plain-language error
+    /// messages, and each step as a past event and as a banner.
+    #[test]
+    fn built_texts_have_a_bokmal_translation_too() {
+        let mut missing = Vec::new();
+        let mut texts = crate::domain::wording::every_noun_phrase();
+        for action in crate::domain::workflow::Action::ALL {
+            texts.push(action.past().to_owned());
+            texts.push(action.done().to_owned());
+        }
+        for event in crate::audit::EVENTS {
+            texts.push(
+                crate::audit::describe(event)
+                    .expect("every event is described")
+                    .to_owned(),
+            );
+        }
+        for outcome in ["success", "failure", "denied", "other"] {
+            texts.push(crate::audit::describe_outcome(outcome).to_owned());
+        }
+        for text in texts {
+            if !catalogue().contains_key(text.as_str()) {
+                missing.push(text);
+            }
+        }
+        assert!(missing.is_empty(), "without Bokmål: {missing:#?}");
     }
 
     /// The string literals passed to `tr(` or as the second argument of `tr_in(`/`t(`.

@@ -81,7 +81,7 @@ pub fn request_event(
     recipients: &[Recipient],
     request_id: &str,
     reference: Option<&str>,
-    state: crate::domain::workflow::State,
+    (state, partly_approved): (crate::domain::workflow::State, bool),
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     use crate::db::requests::{self, NewNotification};
@@ -94,7 +94,7 @@ pub fn request_event(
         let switched_off = crate::db::preferences::switched_off(conn, &r.user_id)?;
         let email = crate::domain::notification::wants_email(notice, &switched_off);
         // The status as this recipient may see it (mission-facing for mission staff).
-        let status = crate::domain::disclosure::status(r.role, state);
+        let status = crate::domain::disclosure::status(r.role, state, partly_approved);
         let payload = serde_json::json!({
             "reference": reference,
             "status": status.code,

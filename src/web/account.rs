@@ -166,16 +166,16 @@ async fn render_with(
             }
         }
         @if !tokens.is_empty() {
-            table {
-                thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("Prefix")) } th scope="col" { (tr("Created (UTC)")) } th scope="col" { (tr("Expires")) } th scope="col" { (tr("Last used")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
+            table class="stacking" {
+                thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("Prefix")) } th scope="col" { (tr("Created")) } th scope="col" { (tr("Expires")) } th scope="col" { (tr("Last used")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
                 tbody {
                     @for t in &tokens {
                         tr {
-                            td { (t.name) }
-                            td { code { (t.prefix) } }
-                            td { (i18n::date_time(t.created_at)) }
-                            td { (t.expires_at.map(|e| i18n::short_date(e.date())).unwrap_or_else(|| tr("Never").into())) }
-                            td { (t.last_used_at.map(i18n::date_time).unwrap_or_else(|| "–".into())) }
+                            td data-label=(tr("Name")) { (t.name) }
+                            td data-label=(tr("Prefix")) { code { (t.prefix) } }
+                            td data-label=(tr("Created")) { (i18n::oslo(t.created_at)) }
+                            td data-label=(tr("Expires")) { (t.expires_at.map(|e| i18n::short_date(e.date())).unwrap_or_else(|| tr("Never").into())) }
+                            td data-label=(tr("Last used")) { (t.last_used_at.map(i18n::oslo).unwrap_or_else(|| "–".into())) }
                             td {
                                 @if t.revoked_at.is_some() { (tr("Revoked")) } @else {
                                     form method="post" action={ "/account/tokens/" (t.id) "/revoke" } {
@@ -207,16 +207,16 @@ async fn render_with(
         }
 
         h2 { (tr("Where you are signed in")) }
-        table {
-            thead { tr { th scope="col" { (tr("Signed in")) } th scope="col" { (tr("Last active (UTC)")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Browser")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
+        table class="stacking" {
+            thead { tr { th scope="col" { (tr("Signed in")) } th scope="col" { (tr("Last active")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Browser")) } th scope="col" { span class="visually-hidden" { (tr("Action")) } } } }
             tbody {
                 @for s in &overview.sessions {
                     @let current = this_session.is_some() && session_label(&s.state) == this_session;
                     tr {
-                        td { (i18n::date_time(s.created_at)) @if current { (tr(" (this session)")) } }
-                        td { (i18n::date_time(s.last_seen_at)) }
-                        td { (s.client_addr.as_deref().unwrap_or("–")) }
-                        td { (s.user_agent.as_deref().unwrap_or("–")) }
+                        td data-label=(tr("Signed in")) { (i18n::oslo(s.created_at)) @if current { (tr(" (this session)")) } }
+                        td data-label=(tr("Last active")) { (i18n::oslo(s.last_seen_at)) }
+                        td data-label=(tr("From")) { (s.client_addr.as_deref().unwrap_or("–")) }
+                        td data-label=(tr("Browser")) { (s.user_agent.as_deref().unwrap_or("–")) }
                         td {
                             @if !current {
                                 form method="post" action={ "/account/sessions/" (s.id_hash) "/revoke" } {
@@ -327,6 +327,8 @@ pub struct LanguageForm {
     #[serde(rename = "csrf_token")]
     _csrf: String,
     language: String,
+    /// The page the header's switch was used on, to go back to.
+    back: Option<String>,
 }
 
 /// The person's language for pages and e-mails.
@@ -337,13 +339,18 @@ pub async fn save_language(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::ManageOwnAccount)?;
     let user_id = viewer.user.id.clone();
-    let code = form.into_inner().language;
+    let form = form.into_inner();
+    let code = form.language;
+    let back = match form.back.as_deref() {
+        Some(_) => super::language::local_path(form.back.as_deref()).to_owned(),
+        None => "/account?done=language".to_owned(),
+    };
     match db::run(&state.pool, move |conn| {
         account::set_language(conn, &user_id, &code, app::now())
     })
     .await
     {
-        Ok(_) => Ok(see_other("/account")),
+        Ok(_) => Ok(see_other(&back)),
         Err(AppError::Invalid(errors)) => {
             render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
         }

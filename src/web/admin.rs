@@ -80,6 +80,13 @@ fn field_label(field: &str) -> String {
     .to_owned()
 }
 
+/// A clearance as people read it ("SECRET", "No clearance").
+fn clearance_label(code: &str) -> &'static str {
+    code.parse::<Clearance>()
+        .map(|c| tr(c.label()))
+        .unwrap_or("–")
+}
+
 fn active_label(active: bool) -> Markup {
     html! {
         @if active { span class="status-active" { (tr("Active")) } } @else { span class="status-inactive" { (tr("Deactivated")) } }
@@ -112,15 +119,15 @@ async fn missions_page(
     let body = html! {
         (error_summary(errors, field_label))
         h1 { (tr("Missions")) }
-        table {
+        table class="stacking" {
             thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("Country")) } th scope="col" { (tr("Kind")) } th scope="col" { (tr("Status")) } } }
             tbody {
                 @for m in &list {
                     tr {
-                        td { a href={ "/admin/missions/" (m.id) } { (m.name) } }
-                        td { (m.country) }
-                        td { (m.kind.parse::<MissionKind>().map(|k| tr(k.label())).unwrap_or("")) }
-                        td { (active_label(m.active)) }
+                        td data-label=(tr("Name")) { a href={ "/admin/missions/" (m.id) } { (m.name) } }
+                        td data-label=(tr("Country")) { (m.country) }
+                        td data-label=(tr("Kind")) { (m.kind.parse::<MissionKind>().map(|k| tr(k.label())).unwrap_or("")) }
+                        td data-label=(tr("Status")) { (active_label(m.active)) }
                     }
                 }
             }
@@ -326,8 +333,11 @@ pub async fn list_users(
     let role = query.role.filter(|r| r.parse::<Role>().is_ok());
     let page_no = query.page.unwrap_or(1).max(1);
     let role_filter = role.clone();
-    let (users, total) = db::run(&state.pool, move |conn| {
-        user_app::list_users(conn, role_filter.as_deref(), page_no, PER_PAGE)
+    let (users, total, missions) = db::run(&state.pool, move |conn| {
+        let (users, total) = user_app::list_users(conn, role_filter.as_deref(), page_no, PER_PAGE)?;
+        let missions: std::collections::HashMap<String, String> =
+            crate::app::requests::mission_names(conn)?;
+        Ok::<_, AppError>((users, total, missions))
     })
     .await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
@@ -349,16 +359,18 @@ pub async fn list_users(
             button type="submit" class="secondary" { (tr("Filter")) }
         }
         p { (total) (tr(" accounts")) }
-        table {
-            thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("E-mail")) } th scope="col" { (tr("Role")) } th scope="col" { (tr("Second factor")) } th scope="col" { (tr("Status")) } } }
+        table class="stacking" {
+            thead { tr { th scope="col" { (tr("Name")) } th scope="col" { (tr("E-mail")) } th scope="col" { (tr("Role")) } th scope="col" { (tr("Mission")) } th scope="col" { (tr("Security clearance")) } th scope="col" { (tr("Second factor")) } th scope="col" { (tr("Status")) } } }
             tbody {
                 @for u in &users {
                     tr {
-                        td { a href={ "/admin/users/" (u.id) } { (u.name) } }
-                        td { (u.email) }
-                        td { (u.role.parse::<Role>().map(|r| tr(r.label())).unwrap_or("")) }
-                        td { @if u.password_hash.is_none() { (tr("Invitation pending")) } @else if u.totp_confirmed_at.is_some() { (tr("Set up")) } @else { (tr("Not set up yet")) } }
-                        td { (active_label(u.active)) }
+                        td data-label=(tr("Name")) { a href={ "/admin/users/" (u.id) } { (u.name) } }
+                        td data-label=(tr("E-mail")) { (u.email) }
+                        td data-label=(tr("Role")) { (u.role.parse::<Role>().map(|r| tr(r.label())).unwrap_or("")) }
+                        td data-label=(tr("Mission")) { (u.mission_id.as_ref().and_then(|m| missions.get(m)).map(String::as_str).unwrap_or("–")) }
+                        td data-label=(tr("Security clearance")) { (clearance_label(&u.clearance)) }
+                        td data-label=(tr("Second factor")) { @if u.password_hash.is_none() { (tr("Invitation pending")) } @else if u.totp_confirmed_at.is_some() { (tr("Set up")) } @else { (tr("Not set up yet")) } }
+                        td data-label=(tr("Status")) { (active_label(u.active)) }
                     }
                 }
             }
@@ -389,11 +401,15 @@ async fn invite_page(
     errors: &[FieldError],
 ) -> Result<HttpResponse, WebError> {
     let missions = db::run(&state.pool, mission_app::list_missions).await?;
-    let roles: Vec<(String, String)> = Role::ALL
-        .iter()
-        .map(|r| (r.code().to_owned(), tr(r.label()).to_owned()))
-        .collect();
-    let mut mission_options = vec![(String::new(), "— not mission staff —".to_owned())];
+    let roles: Vec<(String, String)> =
+        std::iter::once((String::new(), tr("Choose a role").to_owned()))
+            .chain(
+                Role::ALL
+                    .iter()
+                    .map(|r| (r.code().to_owned(), tr(r.label()).to_owned())),
+            )
+            .collect();
+    let mut mission_options = vec![(String::new(), tr("Choose a mission").to_owned())];
     mission_options.extend(
         missions
             .iter()
@@ -402,20 +418,25 @@ async fn invite_page(
     );
     let clearances: Vec<(String, String)> = Clearance::ALL
         .iter()
-        .map(|c| (c.code().to_owned(), c.code().replace('_', " ")))
+        .map(|c| (c.code().to_owned(), tr(c.label()).to_owned()))
         .collect();
     let body = html! {
         (error_summary(errors, field_label))
         h1 { (tr("Invite a person")) }
         p class="lead" { (tr("They receive an e-mail with a link, valid for 72 hours, to set their password. At their first sign-in they set up an authenticator app.")) }
-        form method="post" action="/admin/users" novalidate {
+        form method="post" action="/admin/users" novalidate class="invite" {
             (csrf_field(&viewer.csrf))
             (Input::new("name", tr("Full name")).value(&form.name).render(errors))
             (Input::new("email", tr("E-mail address")).kind("email").value(&form.email).render(errors))
             (select(errors, "role", tr("Role"), &roles, &form.role, None))
-            (select(errors, "mission", tr("Mission"), &mission_options, &form.mission, Some(tr("Mission staff only: the mission they work for."))))
-            (select(errors, "clearance", tr("Security clearance"), &clearances, if form.clearance.is_empty() { "none" } else { &form.clearance },
-                Some(tr("MFA, police and PST staff only: their personal clearance under the Security Act."))))
+            // Shown only for the roles they apply to (the stylesheet reads the role chosen).
+            div class="if-mission" {
+                (select(errors, "mission", tr("Mission"), &mission_options, &form.mission, Some(tr("The mission they work for."))))
+            }
+            div class="if-clearance" {
+                (select(errors, "clearance", tr("Security clearance"), &clearances, if form.clearance.is_empty() { "none" } else { &form.clearance },
+                    Some(tr("Their personal clearance under the Security Act."))))
+            }
             button type="submit" { (tr("Send invitation")) }
         }
     };
@@ -431,9 +452,16 @@ pub async fn new_user(
     query: web::Query<NewUserQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::AdministerUsers)?;
+    // Coming from a mission's page, the person is one of its staff; otherwise the role is
+    // chosen, not preselected.
+    let mission = query.into_inner().mission.unwrap_or_default();
     let form = InviteForm {
-        mission: query.into_inner().mission.unwrap_or_default(),
-        role: "mission_staff".into(),
+        role: if mission.is_empty() {
+            String::new()
+        } else {
+            "mission_staff".into()
+        },
+        mission,
         ..InviteForm::default()
     };
     invite_page(&viewer, &state, StatusCode::OK, &form, &[]).await
@@ -446,12 +474,16 @@ pub async fn invite_user(
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::AdministerUsers)?;
     let form = form.into_inner();
+    // A question hidden for the role chosen was not answered: what it still holds from an
+    // earlier choice of role is not sent on.
+    let role = form.role.parse::<Role>().ok();
     let input = UserInput {
         email: form.email.clone(),
         name: form.name.clone(),
         role: form.role.clone(),
-        mission_id: Some(form.mission.clone()),
-        clearance: Some(form.clearance.clone()),
+        mission_id: Some(form.mission.clone())
+            .filter(|_| role.is_none_or(|r| r.belongs_to_mission())),
+        clearance: Some(form.clearance.clone()).filter(|_| role.is_none_or(|r| r.is_authority())),
     };
     let acting = viewer.acting();
     let base = state.settings.public_base().to_owned();
@@ -460,7 +492,7 @@ pub async fn invite_user(
     })
     .await
     {
-        Ok(u) => Ok(see_other(&format!("/admin/users/{}", u.id))),
+        Ok(u) => Ok(see_other(&format!("/admin/users/{}?done=invited", u.id))),
         Err(AppError::Invalid(errors)) => {
             invite_page(
                 &viewer,
@@ -475,10 +507,18 @@ pub async fn invite_user(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoneQuery {
+    /// What was just done (a success banner).
+    done: Option<String>,
+}
+
 pub async fn show_user(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::AdministerUsers)?;
     let id = path.into_inner();
@@ -493,16 +533,18 @@ pub async fn show_user(
     .await?;
     let base = format!("/admin/users/{}", user.id);
     let body = html! {
+        a class="back-link" href="/admin/users" { (tr("Back to the accounts")) }
+        (super::banner::success(query.done.as_deref()))
         h1 { (user.name) }
         dl class="facts" {
             dt { (tr("E-mail")) } dd { (user.email) }
             dt { (tr("Role")) } dd { (user.role.parse::<Role>().map(|r| tr(r.label())).unwrap_or("")) }
             @if let Some(m) = &mission { dt { (tr("Mission")) } dd { a href={ "/admin/missions/" (m.id) } { (m.name) } } }
-            dt { (tr("Security clearance")) } dd { (user.clearance) }
+            dt { (tr("Security clearance")) } dd { (clearance_label(&user.clearance)) }
             dt { (tr("Status")) } dd { (active_label(user.active)) }
             dt { (tr("Password")) } dd { @if user.password_hash.is_some() { (tr("Set")) } @else { (tr("Not set yet (invitation pending)")) } }
             dt { (tr("Second factor")) } dd { @if user.totp_confirmed_at.is_some() { (tr("Set up")) } @else { (tr("Not set up yet")) } }
-            dt { (tr("Last sign-in (UTC)")) } dd { (user.last_sign_in_at.map(i18n::date_time).unwrap_or_else(|| tr("Never").into())) }
+            dt { (tr("Last sign-in")) } dd { (user.last_sign_in_at.map(i18n::oslo).unwrap_or_else(|| tr("Never").into())) }
         }
         div class="actions" {
             @if user.active {

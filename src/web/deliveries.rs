@@ -60,17 +60,17 @@ pub async fn list(
             }
         }
         @if overview.rows.is_empty() { p class="notice" { (tr("No e-mails here.")) } } @else {
-            table {
-                thead { tr { th scope="col" { (tr("Queued (UTC)")) } th scope="col" { (tr("Recipient")) } th scope="col" { (tr("Kind")) } th scope="col" { (tr("Attempts")) } th scope="col" { (tr("Next attempt / sent (UTC)")) } th scope="col" { (tr("Last error")) } @if status == "dead" { th scope="col" { span class="visually-hidden" { (tr("Action")) } } } } }
+            table class="stacking" {
+                thead { tr { th scope="col" { (tr("Queued")) } th scope="col" { (tr("Recipient")) } th scope="col" { (tr("Kind")) } th scope="col" { (tr("Attempts")) } th scope="col" { (tr("Next attempt / sent")) } th scope="col" { (tr("Last error")) } @if status == "dead" { th scope="col" { span class="visually-hidden" { (tr("Action")) } } } } }
                 tbody {
                     @for r in &overview.rows {
                         tr {
-                            td { (i18n::date_time(r.created_at)) }
-                            td { (r.recipient_email) }
-                            td { (notification::Notice::parse(&r.kind).map(|k| tr(k.label())).unwrap_or(&r.kind)) }
-                            td { (r.attempts) }
-                            td { (i18n::date_time(r.sent_at.unwrap_or(r.next_attempt_at))) }
-                            td { (r.last_error.as_deref().unwrap_or("–")) }
+                            td data-label=(tr("Queued")) { (i18n::oslo(r.created_at)) }
+                            td data-label=(tr("Recipient")) { (r.recipient_email) }
+                            td data-label=(tr("Kind")) { (notification::Notice::parse(&r.kind).map(|k| tr(k.label())).unwrap_or(&r.kind)) }
+                            td data-label=(tr("Attempts")) { (r.attempts) }
+                            td data-label=(tr("Next attempt / sent")) { (i18n::oslo(r.sent_at.unwrap_or(r.next_attempt_at))) }
+                            td data-label=(tr("Last error")) { (r.last_error.as_deref().unwrap_or("–")) }
                             @if status == "dead" {
                                 td { form method="post" action={ "/admin/deliveries/" (r.id) "/retry" } {
                                     (csrf_field(&viewer.csrf))

@@ -1,7 +1,7 @@
 //! Form building blocks shared by every page: labelled fields with their errors, the error
 //! summary, the CSRF field. Accessible by construction (labels, aria-describedby, aria-invalid).
 
-use crate::i18n::{tr, tr_text};
+use crate::i18n::{self, tr, tr_text};
 use maud::{Markup, html};
 
 use super::csrf;
@@ -12,20 +12,44 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name=(csrf::FIELD) value=(token); }
 }
 
-/// The box at the top of a page listing every error, each linking to its field.
+/// Which item of a list a field belongs to, for a message that names the field but not the item
+/// ("Measure 2: Choose a kind of measure"); `None` outside lists.
+pub fn list_item(field: &str) -> Option<String> {
+    let (_, rest) = field.split_once('[')?;
+    let (index, _) = rest.split_once("].")?;
+    let n: usize = index.parse().ok()?;
+    Some(i18n::tr_text(&format!("Measure {}:", n + 1)))
+}
+
+/// The box at the top of a page listing every error, each linking to its field. It takes the
+/// focus when the page opens (as GOV.UK's error summary does), and `layout::page` starts the
+/// title of a page that has one with "Error: ". A message written as a sentence is shown as it
+/// is; a rule fragment (from an older message) follows its field's label.
 pub fn error_summary(errors: &[FieldError], label: impl Fn(&str) -> String) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
                 h2 id="error-summary-title" { (tr("There is a problem")) }
                 ul {
                     @for e in errors {
-                        li { a href={ "#" (e.field) } { (tr_text(&label(&e.field))) " " (tr_text(&e.message)) } }
+                        li { a href={ "#" (e.field) } {
+                            @if e.message.starts_with(char::is_uppercase) {
+                                @if let Some(item) = list_item(&e.field) { (item) " " }
+                            } @else {
+                                (tr_text(&label(&e.field))) " "
+                            }
+                            (tr_text(&e.message))
+                        } }
                     }
                 }
             }
         }
     }
+}
+
+/// Whether a rendered page shows an error summary (its title then starts with "Error: ").
+pub fn has_error_summary(body: &str) -> bool {
+    body.contains("class=\"error-summary\"")
 }
 
 /// A field's describing ids and its error, for the markup around its control.

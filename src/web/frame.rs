@@ -54,12 +54,25 @@ pub async fn frame(
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let lang = std::rc::Rc::new(std::cell::Cell::new(i18n::Lang::from_accept_language(
-        accept,
-    )));
+    // A language chosen with the header's switch (a cookie) comes before the browser's.
+    let chosen = req
+        .cookie(super::language::COOKIE)
+        .and_then(|c| i18n::Lang::parse(c.value()));
+    let lang = std::rc::Rc::new(std::cell::Cell::new(
+        chosen.unwrap_or_else(|| i18n::Lang::from_accept_language(accept)),
+    ));
+    // Where the page is, for the language switch's way back.
+    let here = match req.query_string() {
+        "" => path.clone(),
+        q => format!("{path}?{q}"),
+    };
     // Layers inside this one answer with responses, not errors (an error returned here would
     // leave without the headers below); handlers' and extractors' errors are responses already.
-    let served = i18n::scope(lang.clone(), next.call(req).instrument(span.clone())).await;
+    let served = i18n::scope(
+        lang.clone(),
+        super::layout::at_path(here, next.call(req).instrument(span.clone())),
+    )
+    .await;
     let mut res = match served {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {

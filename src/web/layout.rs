@@ -10,6 +10,7 @@ use super::forms::csrf_field;
 use crate::domain::Role;
 
 const STYLESHEET: &str = include_str!("../../static/portal.css");
+const SESSION_SCRIPT: &str = include_str!("../../static/session.js");
 
 /// What the header shows about the person looking at the page.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,8 @@ pub struct SignedIn {
     pub role: Role,
     pub csrf: String,
     pub unread: i64,
+    /// The session ends after this many seconds without a request (`security.session_idle_minutes`).
+    pub idle_seconds: u32,
 }
 
 impl Chrome {
@@ -31,18 +34,66 @@ impl Chrome {
     }
 }
 
+tokio::task_local! {
+    /// The path (and query) of the page being served: where the language switch comes back to.
+    static PAGE_PATH: String;
+}
+
+/// Serves `work` as the page at `path` (set by the outermost middleware for every request).
+pub async fn at_path<F: std::future::Future>(path: String, work: F) -> F::Output {
+    PAGE_PATH.scope(path, work).await
+}
+
+fn page_path() -> String {
+    PAGE_PATH
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "/".to_owned())
+}
+
+/// The switch to the other language: a link before sign-in (a cookie keeps the choice), a form
+/// after it (the account keeps it). Each names the language in itself.
+fn language_switch(chrome: &Chrome) -> Markup {
+    let other = match i18n::current() {
+        i18n::Lang::En => i18n::Lang::Nb,
+        i18n::Lang::Nb => i18n::Lang::En,
+    };
+    let back = page_path();
+    html! {
+        div class="language-switch" lang=(other.code()) {
+            @if let Some(me) = &chrome.signed_in {
+                form class="inline" method="post" action="/account/language" {
+                    (csrf_field(&me.csrf))
+                    input type="hidden" name="language" value=(other.code());
+                    input type="hidden" name="back" value=(back);
+                    button type="submit" class="link-button" { (other.name()) }
+                }
+            } @else {
+                a href={ "/language?to=" (other.code()) "&back=" (url_encode(&back)) } { (other.name()) }
+            }
+        }
+    }
+}
+
+fn url_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 /// A full page: `title` becomes the document title; the body brings its own `h1`.
 pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
+    let error = super::forms::has_error_summary(&body.0);
     html! {
         (DOCTYPE)
         html lang=(i18n::current().code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) (tr(" – Protection portal")) }
+                title { @if error { (tr("Error: ")) } (title) (tr(" – Protection portal")) }
                 link rel="stylesheet" href="/static/portal.css";
             }
-            body {
+            body data-idle-seconds=[chrome.signed_in.as_ref().map(|me| me.idle_seconds)]
+                data-text-kept=(tr("You were signed out while filling in a form. What you typed is kept in this browser tab."))
+                data-text-return=(tr("Return to the form"))
+                data-text-restored=(tr("What you typed before you were signed out has been filled in again. Check it, then continue.")) {
                 a class="skip-link" href="#main" { (tr("Skip to main content")) }
                 header class="site-header" {
                     div class="inner" {
@@ -87,17 +138,49 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                         } @else {
                             span class="who" { (tr("Ministry of Foreign Affairs · Diplomatic Section")) }
                         }
+                        (language_switch(chrome))
                     }
                 }
                 main id="main" tabindex="-1" { (body) }
+                @if let Some(me) = &chrome.signed_in { (session_warning(me)) }
                 footer class="site-footer" {
                     div class="inner" {
                         p {
                             (tr("The channel for foreign missions in Norway to request external protection, "))
                             (tr("operated for the Ministry of Foreign Affairs, Oslo Police District and PST."))
                         }
+                        ul {
+                            li { a href="/accessibility" { (tr("Accessibility statement")) } }
+                        }
                     }
                 }
+                script src="/static/session.js" defer {}
+            }
+        }
+    }
+}
+
+/// The dialog that warns before the session ends (shown by `static/session.js`; without
+/// script it stays closed and the session simply ends).
+fn session_warning(me: &SignedIn) -> Markup {
+    html! {
+        dialog id="session-warning" aria-labelledby="session-warning-title" {
+            div class="while-signed-in" {
+                h2 id="session-warning-title" { (tr("You will soon be signed out")) }
+                p { (tr("For your security the portal signs you out after a while without activity. What you have typed is kept if you stay.")) }
+                div class="actions" {
+                    button type="button" data-stay { (tr("Stay signed in")) }
+                    " "
+                    form class="inline" method="post" action="/sign-out" {
+                        (csrf_field(&me.csrf))
+                        button type="submit" class="secondary" { (tr("Sign out")) }
+                    }
+                }
+            }
+            div class="signed-out" hidden {
+                h2 { (tr("You have been signed out")) }
+                p { (tr("Sign in again to go on. What you typed in a form on this page is offered back after you sign in.")) }
+                p { a class="button" href="/sign-in" { (tr("Sign in again")) } }
             }
         }
     }
@@ -114,6 +197,21 @@ pub fn respond(status: actix_web::http::StatusCode, markup: Markup) -> HttpRespo
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub async fn session_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(SESSION_SCRIPT)
+}
+
+/// Keeps the session alive (the dialog's "Stay signed in"): any signed-in request renews its
+/// idle time; this one answers nothing else.
+pub async fn keep_alive(_viewer: super::session::Viewer) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
 }
 

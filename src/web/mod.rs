@@ -32,6 +32,7 @@ macro_rules! route_table {
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod banner;
 pub mod body;
 pub mod csrf;
 pub mod deadline;
@@ -42,6 +43,7 @@ pub mod frame;
 pub mod health;
 pub mod home;
 pub mod invitation;
+pub mod language;
 pub mod layout;
 pub mod notifications;
 pub mod parameters;
@@ -52,6 +54,7 @@ pub mod session;
 pub mod session_store;
 pub mod setup;
 pub mod sign_in;
+pub mod statement;
 
 use std::sync::Arc;
 
@@ -108,6 +111,10 @@ route_table! {
     "/health/live" => [get => health::live],
     "/health/ready" => [get => health::ready],
     "/static/portal.css" => [get => layout::stylesheet],
+    "/static/session.js" => [get => layout::session_script],
+    "/session/keep-alive" => [get => layout::keep_alive],
+    "/language" => [get => language::switch],
+    "/accessibility" => [get => statement::accessibility],
     "/setup" => [get => setup::show, post => setup::create],
     "/invitation" => [get => invitation::show, post => invitation::accept],
     "/sign-in" => [get => sign_in::show, post => sign_in::submit_password],
@@ -118,7 +125,8 @@ route_table! {
     "/requests/{id}" => [get => requests::show],
     "/requests/{id}/edit" => [get => requests::edit_form, post => requests::update],
     "/requests/{id}/review" => [get => requests::review],
-    "/requests/{id}/discard" => [post => requests::discard],
+    "/requests/{id}/submitted" => [get => requests::submitted],
+    "/requests/{id}/discard" => [get => requests::confirm_discard, post => requests::discard],
     "/requests/{id}/transitions" => [post => requests::transition],
     "/requests/{id}/messages" => [post => requests::message],
     "/notifications" => [get => notifications::show],

@@ -15,7 +15,6 @@ use crate::app::scheduler::{self, BACKLOG_CAP};
 use crate::app::{self};
 use crate::db;
 use crate::domain::access::Capability;
-use crate::domain::time::oslo_local;
 use crate::i18n::{self, tr, tr_text};
 
 pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
@@ -38,7 +37,7 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
         @if !running {
             p class="notice" { (tr("This instance does not run these jobs (scheduler.enabled is false); another instance may.")) }
         }
-        table {
+        table class="stacking" {
             thead { tr {
                 th scope="col" { (tr("Job")) }
                 th scope="col" { (tr("Waiting now")) }
@@ -51,19 +50,19 @@ pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResp
                 @for j in &jobs {
                     tr {
                         th scope="row" { (tr(j.job.label())) }
-                        td { @if j.backlog > BACKLOG_CAP { (tr_text(&format!("more than {BACKLOG_CAP}"))) } @else { (j.backlog) } }
+                        td data-label=(tr("Waiting now")) { @if j.backlog > BACKLOG_CAP { (tr_text(&format!("more than {BACKLOG_CAP}"))) } @else { (j.backlog) } }
                         @match &j.last {
                             Some(last) => {
-                                td { (i18n::date_time(oslo_local(last.last_finished_at))) br; span class="hint" { (last.last_instance) } }
-                                td { (last.last_done) @if last.last_failed > 0 { " · " (tr_text(&format!("{} failed", last.last_failed))) } }
-                                td { (last.total_done) }
-                                td { @match (last.last_failed_at, &last.last_error) {
-                                    (Some(at), error) => { (i18n::date_time(oslo_local(at))) ": " (error.as_deref().unwrap_or("–")) }
+                                td data-label=(tr("Last run")) { (i18n::oslo(last.last_finished_at)) br; span class="hint" { (last.last_instance) } }
+                                td data-label=(tr("Steps in the last run")) { (last.last_done) @if last.last_failed > 0 { " · " (tr_text(&format!("{} failed", last.last_failed))) } }
+                                td data-label=(tr("Steps in all")) { (last.total_done) }
+                                td data-label=(tr("Last failure")) { @match (last.last_failed_at, &last.last_error) {
+                                    (Some(at), error) => { (i18n::oslo(at)) ": " (error.as_deref().unwrap_or("–")) }
                                     _ => { "–" }
                                 } }
                             }
                             None => {
-                                td { (tr("Not yet")) } td { "–" } td { "0" } td { "–" }
+                                td data-label=(tr("Last run")) { (tr("Not yet")) } td data-label=(tr("Steps in the last run")) { "–" } td data-label=(tr("Steps in all")) { "0" } td data-label=(tr("Last failure")) { "–" }
                             }
                         }
                     }

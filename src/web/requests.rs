@@ -28,8 +28,8 @@ use crate::domain::access::Capability;
 use crate::domain::disclosure::{self, AssessmentView};
 use crate::domain::ids::RequestId;
 use crate::domain::request::{
-    Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, ThreatLevel, Urgency,
-    is_request_field, measure_field,
+    self, Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, Strictness,
+    ThreatLevel, Urgency, is_request_field, measure_field,
 };
 use crate::domain::workflow::Action;
 
@@ -122,7 +122,7 @@ fn request_input(f: &HashMap<String, String>) -> RequestInput {
 
 /// A field's label in English; `error_summary` shows it in the reader's language.
 fn label_for(field: &str) -> String {
-    if let Some(rest) = field.strip_prefix("measures[") {
+    if let Some((_, rest)) = field.split_once('[') {
         let (n, name) = rest.split_once("].").unwrap_or(("0", rest));
         let n: usize = n.parse().unwrap_or(0);
         return format!("Measure {}, {}:", n + 1, name.replace('_', " "));
@@ -156,6 +156,19 @@ fn field(
     hint: Option<&str>,
     control: impl FnOnce(Option<String>) -> Markup,
 ) -> Markup {
+    field_with_class(errors, id, label, hint, "", control)
+}
+
+/// A labelled control in a `div` with the extra class `class` (for example `if-other`: shown
+/// only when the choice before it is "another address", by the stylesheet alone).
+fn field_with_class(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    hint: Option<&str>,
+    class: &str,
+    control: impl FnOnce(Option<String>) -> Markup,
+) -> Markup {
     let error = error_for(errors, id);
     let mut described = Vec::new();
     if hint.is_some() {
@@ -166,7 +179,7 @@ fn field(
     }
     let described = (!described.is_empty()).then(|| described.join(" "));
     html! {
-        div class={ "field" @if error.is_some() { " has-error" } } {
+        div class={ "field" @if error.is_some() { " has-error" } @if !class.is_empty() { " " (class) } } {
             label for=(id) { (label) }
             @if let Some(h) = hint { span class="hint" id={ (id) "-hint" } { (h) } }
             @if let Some(e) = error { span class="field-error" id={ (id) "-error" } { (tr("Error: ")) (tr_text(&e.message)) } }
@@ -224,16 +237,41 @@ fn select(
     })
 }
 
+/// A drop-down list that takes the focus when the page opens (`focused`).
+fn select_focused(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    options: &[(&str, &str)],
+    selected: &str,
+    hint: Option<&str>,
+    focused: bool,
+) -> Markup {
+    let invalid = error_for(errors, id).is_some();
+    field(errors, id, label, hint, |d| {
+        html! {
+            select id=(id) name=(id) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] autofocus[focused] {
+                @for (value, text) in options { option value=(value) selected[*value == selected] { (text) } }
+            }
+        }
+    })
+}
+
 // ---- the form --------------------------------------------------------------------------------
 
 fn request_form(
     viewer: &Viewer,
-    action: &str,
+    target: &FormTarget<'_>,
     input: &RequestInput,
-    version: Option<i32>,
     errors: &[FieldError],
-    submitted: bool,
 ) -> Markup {
+    let FormTarget {
+        action,
+        version,
+        submitted,
+        focus,
+        ..
+    } = *target;
     let kinds: Vec<(&str, &str)> = std::iter::once(("", tr("Choose a kind of measure")))
         .chain(MeasureKind::ALL.iter().map(|k| (k.code(), tr(k.label()))))
         .collect();
@@ -252,31 +290,36 @@ fn request_form(
     };
     html! {
         (error_summary(errors, label_for))
-        form method="post" action=(action) novalidate {
+        form method="post" action=(action) novalidate data-keep="request" data-keep-rebuild {
             (csrf_field(&viewer.csrf))
             @if let Some(v) = version { input type="hidden" name="version" value=(v); }
             input type="hidden" name="measure_count" value=(measures.len());
             (text_input(errors, "title", tr("Title"), &input.title, "text", Some(tr("5 to 200 characters, e.g. \u{201c}Guard during the national day reception\u{201d}."))))
             (textarea(errors, "justification", tr("Justification"), &input.justification,
                 Some(tr("What prompts the request: threats received, incidents, planned demonstrations, an event. At least 20 characters."))))
-            (select(errors, "urgency", tr("Urgency"), &urgencies, if input.urgency.is_empty() { "routine" } else { &input.urgency }, None))
+            (select(errors, "urgency", tr("Urgency"), &urgencies, if input.urgency.is_empty() { "routine" } else { &input.urgency }, Some(tr("Urgent when protection is needed within days; the Ministry may then call the contact person."))))
             fieldset {
                 legend { (tr("Contact person at the mission")) }
+                p class="hint" { (tr("The Ministry and the police contact this person about the request.")) }
                 (text_input(errors, "contact.name", tr("Name"), &input.contact_name, "text", None))
                 (text_input(errors, "contact.phone", tr("Phone"), &input.contact_phone, "tel", Some(tr("International format, e.g. +47 22 00 00 00."))))
                 (text_input(errors, "contact.email", tr("E-mail"), &input.contact_email, "email", None))
             }
-            h2 { (tr("Measures requested")) }
+            h2 id="measures-heading" tabindex="-1" autofocus[focus == Some(Focus::Measures)] { (tr("Measures requested")) }
             @if let Some(e) = error_for(errors, "measures") { p class="field-error" id="measures" { (tr("Error: ")) (tr_text(&e.message)) } }
             @for (i, m) in measures.iter().enumerate() {
-                fieldset class="measure" {
+                fieldset class="measure" id={ "measure-" (i + 1) } {
                     legend { (tr("Measure ")) (i + 1) }
-                    (select(errors, &measure_field(i, "kind"), tr("Kind"), &kinds, &m.kind,
-                        Some(tr("Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance."))))
+                    (select_focused(errors, &measure_field(i, "kind"), tr("Kind"), &kinds, &m.kind,
+                        Some(tr("Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance.")), focus == Some(Focus::Measure(i))))
                     (select(errors, &measure_field(i, "location"), tr("Location"), &locations, if m.location.is_empty() { "chancery" } else { &m.location }, None))
-                    (text_input(errors, &measure_field(i, "address"), tr("Address (when another address)"), &m.address, "text", None))
-                    (text_input(errors, &measure_field(i, "starts_on"), tr("Starts on"), &m.starts_on, "date", Some(tr("YYYY-MM-DD"))))
-                    (text_input(errors, &measure_field(i, "ends_on"), tr("Ends on (optional)"), &m.ends_on, "date", Some(tr("Leave empty for until further notice."))))
+                    (field_with_class(errors, &measure_field(i, "address"), tr("Address"), Some(tr("Street, number and postcode.")), "if-other", |d| {
+                        let id = measure_field(i, "address");
+                        let invalid = error_for(errors, &id).is_some();
+                        html! { input type="text" id=(id) name=(id) value=(m.address) aria-describedby=[d] aria-invalid=[invalid.then_some("true")]; }
+                    }))
+                    (text_input(errors, &measure_field(i, "starts_on"), tr("From date"), &m.starts_on, "date", Some(tr("The first day the measure is needed."))))
+                    (text_input(errors, &measure_field(i, "ends_on"), tr("Until date (optional)"), &m.ends_on, "date", Some(tr("Leave empty for until further notice."))))
                     (textarea(errors, &measure_field(i, "description"), tr("Description"), &m.description, Some(tr("Up to 2,000 characters; required for other measures."))))
                     @if measures.len() > 1 {
                         button type="submit" name="op" value={ "remove_measure:" (i) } class="secondary" { (tr("Remove measure ")) (i + 1) }
@@ -299,13 +342,49 @@ fn request_form(
     }
 }
 
-/// Which form page: its title, where it posts, the version it edits, and whether the request
-/// was submitted already (then only "save" is offered).
+/// Which form page: its title, where it posts, the version it edits, whether the request was
+/// submitted already (then only "save" is offered), and where the page opens after a measure
+/// was added or removed (a person goes on where they were, not at the top of the page).
+#[derive(Clone, Copy)]
 struct FormTarget<'a> {
     title: &'a str,
     action: &'a str,
     version: Option<i32>,
     submitted: bool,
+    focus: Option<Focus>,
+}
+
+impl<'a> FormTarget<'a> {
+    fn new_request() -> Self {
+        FormTarget {
+            title: tr("New request"),
+            action: "/requests/new",
+            version: None,
+            submitted: false,
+            focus: None,
+        }
+    }
+
+    fn edit(action: &'a str, version: i32, submitted: bool) -> Self {
+        FormTarget {
+            title: tr("Change the request"),
+            action,
+            version: Some(version),
+            submitted,
+            focus: None,
+        }
+    }
+}
+
+/// Where a form page opens.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Focus {
+    /// At the top (the form drawn again with what was typed before a session ended).
+    Top,
+    /// The kind of the measure just added.
+    Measure(usize),
+    /// The list of measures, after one was removed.
+    Measures,
 }
 
 fn form_page(
@@ -314,28 +393,42 @@ fn form_page(
     target: FormTarget<'_>,
     input: &RequestInput,
     errors: &[FieldError],
+    question: Option<&str>,
 ) -> HttpResponse {
-    let FormTarget {
-        title,
-        action,
-        version,
-        submitted,
-    } = target;
     respond(
         status,
         page(
             &viewer.chrome(),
-            title,
+            target.title,
             html! {
-                h1 { (title) }
-                (request_form(viewer, action, input, version, errors, submitted))
+                @if target.version.is_none() || target.submitted { } @else {
+                    a class="back-link" href=(target.action.trim_end_matches("/edit")) { (tr("Back to the request")) }
+                }
+                h1 { (target.title) }
+                @if let Some(q) = question { (ministry_question(q)) }
+                (request_form(viewer, &target, input, errors))
             },
         ),
     )
 }
 
-/// Applies "add" and "remove" buttons to the typed input; `None` when the button was another.
-fn rearrange(op: &str, input: &mut RequestInput) -> bool {
+/// The Ministry's question while it waits for the mission, shown before anything the mission
+/// is asked to do.
+fn ministry_question(question: &str) -> Markup {
+    html! {
+        section class="panel question" aria-labelledby="question-heading" {
+            h2 id="question-heading" { (tr("The Ministry asks")) }
+            p class="multiline" { (question) }
+        }
+    }
+}
+
+/// Applies "add" and "remove" buttons to the typed input, answering where the page opens
+/// again; `None` when the button was another.
+fn rearrange(op: &str, input: &mut RequestInput) -> Option<Focus> {
+    if op == "restore" {
+        return Some(Focus::Top);
+    }
     if op == "add_measure" {
         if input.measures.is_empty() {
             input.measures.push(MeasureInput::default());
@@ -343,7 +436,7 @@ fn rearrange(op: &str, input: &mut RequestInput) -> bool {
         if input.measures.len() < MAX_MEASURES {
             input.measures.push(MeasureInput::default());
         }
-        return true;
+        return Some(Focus::Measure(input.measures.len() - 1));
     }
     if let Some(i) = op
         .strip_prefix("remove_measure:")
@@ -352,25 +445,42 @@ fn rearrange(op: &str, input: &mut RequestInput) -> bool {
         if i < input.measures.len() && input.measures.len() > 1 {
             input.measures.remove(i);
         }
-        return true;
+        return Some(Focus::Measures);
     }
-    false
+    None
 }
 
 pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::DraftRequests)?;
+    // What the portal knows is filled in: the contact person is, most often, the one filing.
+    let input = RequestInput {
+        contact_name: viewer.user.name.clone(),
+        contact_email: viewer.user.email.clone(),
+        ..RequestInput::default()
+    };
     Ok(form_page(
         &viewer,
         StatusCode::OK,
-        FormTarget {
-            title: tr("New request"),
-            action: "/requests/new",
-            version: None,
-            submitted: false,
-        },
-        &RequestInput::default(),
+        FormTarget::new_request(),
+        &input,
         &[],
+        None,
     ))
+}
+
+/// Every rule submission checks, at once: "Continue" shows all that is still missing or wrong
+/// in one pass, never a second set after the first is fixed.
+fn errors_for_submission(input: &RequestInput) -> Vec<FieldError> {
+    let today = crate::domain::time::oslo_date(app::now());
+    request::validate(input, Strictness::Submission, today)
+        .err()
+        .unwrap_or_default()
+}
+
+/// Whether the typed request may be kept as a draft (well-formed, if incomplete).
+fn storable_as_draft(input: &RequestInput) -> bool {
+    let today = crate::domain::time::oslo_date(app::now());
+    request::validate(input, Strictness::Draft, today).is_ok()
 }
 
 pub async fn create(
@@ -383,18 +493,52 @@ pub async fn create(
     refuse_foreign_request_fields(&f, false)?;
     let mut input = request_input(&f);
     let op = get(&f, "op");
-    if rearrange(&op, &mut input) {
+    if let Some(focus) = rearrange(&op, &mut input) {
+        let target = FormTarget {
+            focus: Some(focus),
+            ..FormTarget::new_request()
+        };
         return Ok(form_page(
             &viewer,
             StatusCode::OK,
-            FormTarget {
-                title: tr("New request"),
-                action: "/requests/new",
-                version: None,
-                submitted: false,
-            },
+            target,
             &input,
             &[],
+            None,
+        ));
+    }
+    // Nothing is stored without intent: an empty form creates no draft.
+    if input.is_blank() {
+        let errors = if op == "review" {
+            errors_for_submission(&input)
+        } else {
+            vec![FieldError::new(
+                "title",
+                "Enter a title before saving the draft",
+            )]
+        };
+        return Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget::new_request(),
+            &input,
+            &errors,
+            None,
+        ));
+    }
+    let missing = if op == "review" {
+        errors_for_submission(&input)
+    } else {
+        Vec::new()
+    };
+    if !missing.is_empty() && !storable_as_draft(&input) {
+        return Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget::new_request(),
+            &input,
+            &missing,
+            None,
         ));
     }
     let (actor, ctx, typed) = (viewer.actor.clone(), context(&state), input.clone());
@@ -403,19 +547,27 @@ pub async fn create(
     })
     .await
     {
+        // What was typed is kept as a draft, and every problem is shown at once.
+        Ok(row) if !missing.is_empty() => {
+            let action = format!("/requests/{}/edit", row.id);
+            Ok(form_page(
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FormTarget::edit(&action, row.version, false),
+                &input,
+                &missing,
+                None,
+            ))
+        }
         Ok(row) if op == "review" => Ok(see_other(&format!("/requests/{}/review", row.id))),
-        Ok(row) => Ok(see_other(&format!("/requests/{}", row.id))),
+        Ok(row) => Ok(see_other(&format!("/requests/{}?done=saved", row.id))),
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
-            FormTarget {
-                title: tr("New request"),
-                action: "/requests/new",
-                version: None,
-                submitted: false,
-            },
+            FormTarget::new_request(),
             &input,
             &errors,
+            None,
         )),
         Err(e) => Err(e.into()),
     }
@@ -452,17 +604,14 @@ pub async fn edit_form(
     } else {
         Vec::new()
     };
+    let action = format!("/requests/{}/edit", view.id);
     Ok(form_page(
         &viewer,
         StatusCode::OK,
-        FormTarget {
-            title: tr("Change the request"),
-            action: &format!("/requests/{}/edit", view.id),
-            version: Some(view.version),
-            submitted,
-        },
+        FormTarget::edit(&action, view.version, submitted),
         &input,
         &errors,
+        view.question.as_deref(),
     ))
 }
 
@@ -481,18 +630,34 @@ pub async fn update(
     let action = format!("/requests/{id}/edit");
     let view = load(&viewer, &state, &id).await?;
     let submitted = !view.is_draft;
-    if rearrange(&op, &mut input) {
+    let question = view.question.as_deref();
+    if let Some(focus) = rearrange(&op, &mut input) {
+        let target = FormTarget {
+            focus: Some(focus),
+            ..FormTarget::edit(&action, seen, submitted)
+        };
         return Ok(form_page(
             &viewer,
             StatusCode::OK,
-            FormTarget {
-                title: tr("Change the request"),
-                action: &action,
-                version: Some(seen),
-                submitted,
-            },
+            target,
             &input,
             &[],
+            question,
+        ));
+    }
+    let missing = if op == "review" {
+        errors_for_submission(&input)
+    } else {
+        Vec::new()
+    };
+    if !missing.is_empty() && !storable_as_draft(&input) {
+        return Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget::edit(&action, seen, submitted),
+            &input,
+            &missing,
+            question,
         ));
     }
     let (actor, ctx, typed, rid) = (
@@ -506,22 +671,58 @@ pub async fn update(
     })
     .await
     {
+        Ok(row) if !missing.is_empty() => Ok(form_page(
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            FormTarget::edit(&action, row.version, submitted),
+            &input,
+            &missing,
+            question,
+        )),
         Ok(_) if op == "review" => Ok(see_other(&format!("/requests/{id}/review"))),
-        Ok(_) => Ok(see_other(&format!("/requests/{id}"))),
+        Ok(_) => Ok(see_other(&format!("/requests/{id}?done=saved"))),
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
-            FormTarget {
-                title: tr("Change the request"),
-                action: &action,
-                version: Some(seen),
-                submitted,
-            },
+            FormTarget::edit(&action, seen, submitted),
             &input,
             &errors,
+            question,
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Asks before a draft is deleted, on its own page.
+pub async fn confirm_discard(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    if !view.discardable {
+        return Ok(see_other(&format!("/requests/{}", view.id)));
+    }
+    Ok(respond(
+        StatusCode::OK,
+        page(
+            &viewer.chrome(),
+            tr("Delete the draft"),
+            html! {
+                a class="back-link" href={ "/requests/" (view.id) } { (tr("Back to the draft")) }
+                h1 { (tr("Are you sure you want to delete this draft?")) }
+                p { strong { (view.title) } }
+                p { (tr("The draft and everything typed into it are deleted. This cannot be undone.")) }
+                form method="post" action={ "/requests/" (view.id) "/discard" } class="actions" {
+                    (csrf_field(&viewer.csrf))
+                    input type="hidden" name="version" value=(view.version);
+                    button type="submit" class="warning" { (tr("Yes, delete the draft")) }
+                    " "
+                    a class="button secondary" href={ "/requests/" (view.id) } { (tr("No, keep it")) }
+                }
+            },
+        ),
+    ))
 }
 
 pub async fn discard(
@@ -541,7 +742,7 @@ pub async fn discard(
         req::discard(conn, &actor, &id, seen, &ctx)
     })
     .await?;
-    Ok(see_other("/"))
+    Ok(see_other("/?done=discarded"))
 }
 
 // ---- check your answers ----------------------------------------------------------------------
@@ -595,15 +796,19 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
             &viewer.chrome(),
             tr("Check your answers"),
             html! {
+                a class="back-link" href=(edit) { (tr("Back to the form")) }
                 h1 { (tr("Check your answers before submitting")) }
-                dl class="facts" {
-                    dt { (tr("Title")) } dd { (r.title) }
-                    dt { (tr("Justification")) } dd class="multiline" { (r.justification) }
-                    dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
-                    dt { (tr("Contact")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
+                dl class="summary-list" {
+                    div { dt { (tr("Title")) } dd { (r.title) } dd class="change" { a href={ (edit) "#title" } { (tr("Change")) span class="visually-hidden" { " " (tr("Title")) } } } }
+                    div { dt { (tr("Justification")) } dd class="multiline" { (r.justification) } dd class="change" { a href={ (edit) "#justification" } { (tr("Change")) span class="visually-hidden" { " " (tr("Justification")) } } } }
+                    div { dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) } dd class="change" { a href={ (edit) "#urgency" } { (tr("Change")) span class="visually-hidden" { " " (tr("Urgency")) } } } }
+                    div { dt { (tr("Contact")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) } dd class="change" { a href={ (edit) "#contact.name" } { (tr("Change")) span class="visually-hidden" { " " (tr("Contact")) } } } }
+                    @if let Some(d) = view.needed_by {
+                        div { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } dd class="change" {} }
+                    }
                 }
                 (measures_table(view, false))
-                p { a href=(edit) { (tr("Change your answers")) } }
+                p { a href={ (edit) "#measures-heading" } { (tr("Change the measures")) } }
                 form method="post" action={ "/requests/" (r.id) "/transitions" } {
                     (csrf_field(&viewer.csrf))
                     input type="hidden" name="action" value="submit";
@@ -620,7 +825,7 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
 
 fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
     html! {
-        table {
+        table class="stacking" {
             caption { (tr("Measures")) }
             thead { tr {
                 th scope="col" { (tr("Measure")) } th scope="col" { (tr("Location")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Until")) } th scope="col" { (tr("Description")) }
@@ -629,19 +834,20 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
             tbody {
                 @for m in &view.measures {
                     tr {
-                        td { (kind_label(m.kind)) }
-                        td { (location_label(m)) }
-                        td { (date(m.starts_on, "–")) }
-                        td { (date(m.ends_on, tr("Until further notice"))) }
-                        td class="multiline" { (m.description) }
+                        td data-label=(tr("Measure")) { (kind_label(m.kind)) }
+                        td data-label=(tr("Location")) { (location_label(m)) }
+                        td data-label=(tr("From")) { (date(m.starts_on, "–")) }
+                        td data-label=(tr("Until")) { (date(m.ends_on, tr("Until further notice"))) }
+                        td data-label=(tr("Description")) class="multiline" { (m.description) }
                         @if show_outcomes {
-                            td {
+                            td data-label=(tr("Decision")) {
                                 @if let Some(d) = &m.decision {
                                     (tr(d.outcome.label()))
                                     @if let Some(c) = &d.conditions { br; (tr("Conditions: ")) (c) }
+                                    @if let Some(r) = &d.decline_reason { br; (tr("Reason: ")) (r) }
                                 } @else { "–" }
                             }
-                            td {
+                            td data-label=(tr("In place")) {
                                 (date(m.implemented_on, "–"))
                                 @if let Some(e) = m.ended_on { br; (tr("Ended ")) (date(Some(e), "")) }
                             }
@@ -673,11 +879,57 @@ fn classification_options(view: &RequestView) -> Vec<(&'static str, &'static str
         .collect()
 }
 
+/// The starting text of the formal reply, in the reader's language: the courtesy formulas of a
+/// note, the reference, and each measure with the police's decision. The MFA officer edits it
+/// before sending.
+fn reply_starting_text(view: &RequestView) -> String {
+    let mut text = tr_text(&format!(
+        "The Ministry of Foreign Affairs presents its compliments to the {} and has the honour to reply to its request {} as follows.",
+        view.mission_name,
+        view.reference.as_deref().unwrap_or("")
+    ));
+    text.push_str("\n\n");
+    for (i, m) in view.measures.iter().enumerate() {
+        let decision = match &m.decision {
+            Some(d) => {
+                let mut said = tr(d.outcome.label()).to_owned();
+                if let Some(c) = d.conditions.as_ref().or(d.decline_reason.as_ref()) {
+                    said.push_str(" — ");
+                    said.push_str(c);
+                }
+                said
+            }
+            None => "–".to_owned(),
+        };
+        text.push_str(&format!(
+            "{} {}: {} — {}\n",
+            tr("Measure "),
+            i + 1,
+            kind_label(m.kind),
+            decision
+        ));
+    }
+    text.push('\n');
+    text.push_str(&tr_text(&format!(
+        "The Ministry of Foreign Affairs avails itself of this opportunity to renew to the {} the assurances of its highest consideration.",
+        view.mission_name
+    )));
+    text
+}
+
+/// What the person typed into the action forms, kept when the page comes back with errors.
+type Typed = HashMap<String, String>;
+
+fn typed_value<'a>(typed: &'a Typed, name: &str) -> &'a str {
+    typed.get(name).map(String::as_str).unwrap_or("")
+}
+
 fn action_form(
     viewer: &Viewer,
     view: &RequestView,
     action: Action,
     errors: &[FieldError],
+    typed: &Typed,
 ) -> Markup {
     let id = &view.id;
     let classes = classification_options(view);
@@ -690,65 +942,120 @@ fn action_form(
             .filter(|(id, _)| *id != viewer.actor.user_id)
             .map(|(id, name)| (id.as_str(), name.as_str())),
     );
+    let v = |name: &str| typed_value(typed, name).to_owned();
+    let mission_reads = tr("The mission will read this.");
+    let authorities_only = tr("Only the Norwegian authorities read this.");
+    let destructive = is_destructive(action);
     html! {
-        form method="post" action={ "/requests/" (id) "/transitions" } class="action-form" {
+        form method="post" action={ "/requests/" (id) "/transitions" } class={ "action-form" @if destructive { " destructive" } }
+            data-keep=[keeps_typed_text(action).then(|| format!("action:{}", action.code()))] {
             (csrf_field(&viewer.csrf))
             input type="hidden" name="action" value=(action.code());
             input type="hidden" name="version" value=(view.version);
             h3 { (tr(action.label())) }
             @match action {
                 Action::Take => {
-                    (select(errors, "assignee_id", tr("Assign to"), &assign_options, "", Some(tr("Take the request to start the triage, yourself or for a colleague."))))
+                    (select(errors, "assignee_id", tr("Assign to"), &assign_options, &v("assignee_id"), Some(tr("Take the request to start the triage, yourself or for a colleague."))))
                 }
-                Action::RequestInformation | Action::ProvideInformation => {
-                    (textarea(errors, "message", tr("Message to send"), "", None))
+                Action::RequestInformation => {
+                    (textarea(errors, "message", tr("Question to the mission"), &v("message"), Some(mission_reads)))
+                }
+                Action::ProvideInformation => {
+                    (textarea(errors, "message", tr("Your answer to the Ministry"), &v("message"), Some(tr("The Ministry reads this. To change the request itself, use \u{201c}Change the request to answer\u{201d}."))))
                 }
                 Action::Reject => {
-                    (textarea(errors, "reason", tr("Reason, sent to the mission"), "", None))
+                    (textarea(errors, "reason", tr("Reason for rejecting"), &v("reason"), Some(mission_reads)))
                 }
                 Action::Withdraw => {
-                    (textarea(errors, "reason", tr("Reason (optional)"), "", None))
+                    (textarea(errors, "reason", tr("Reason (optional)"), &v("reason"), Some(tr("The Ministry reads this."))))
                 }
                 Action::EndMeasures => {
-                    (textarea(errors, "reason", tr("Reason (optional, internal)"), "", None))
+                    (textarea(errors, "reason", tr("Reason (optional)"), &v("reason"), Some(authorities_only)))
                 }
                 Action::ReturnToMfa => {
-                    (textarea(errors, "note.body", tr("Internal note for the MFA"), "", Some(tr("For example: what the police need from the mission."))))
-                    (select(errors, "note.classification", tr("Classification"), &classes, "unclassified", None))
+                    (textarea(errors, "note.body", tr("Internal note for the MFA"), &v("note.body"), Some(tr("Only the Norwegian authorities read this. For example: what the police need from the mission."))))
+                    (select(errors, "note.classification", tr("Classification"), &classes, typed.get("note.classification").map(String::as_str).unwrap_or("unclassified"), None))
                 }
                 Action::SubmitAssessment => {
-                    @let levels: Vec<(&str, &str)> = ThreatLevel::ALL.iter().map(|l| (l.code(), tr(l.label()))).collect();
-                    (select(errors, "assessment.threat_level", tr("Threat level"), &levels, "moderate", None))
-                    (textarea(errors, "assessment.summary", tr("Summary"), "", None))
-                    (select(errors, "assessment.classification", tr("Classification"), &classes, "restricted", None))
-                    (text_input(errors, "assessment.declassify_on", tr("Declassify on (optional)"), "", "date", Some(tr("At most 30 years from today; 30 years if left empty."))))
+                    @let levels: Vec<(&str, &str)> = std::iter::once(("", tr("Choose a threat level"))).chain(ThreatLevel::ALL.iter().map(|l| (l.code(), tr(l.label())))).collect();
+                    (select(errors, "assessment.threat_level", tr("Threat level"), &levels, &v("assessment.threat_level"), Some(tr("The police read the level; the mission never does."))))
+                    (textarea(errors, "assessment.summary", tr("Summary"), &v("assessment.summary"), Some(tr("Read by PST and, within their clearance, the police and the MFA; never by the mission."))))
+                    (select(errors, "assessment.classification", tr("Classification"), &classes, typed.get("assessment.classification").map(String::as_str).unwrap_or("restricted"), None))
+                    (text_input(errors, "assessment.declassify_on", tr("Declassify on (optional)"), &v("assessment.declassify_on"), "date", Some(tr("At most 30 years from today; 30 years if left empty."))))
                 }
                 Action::Decide => {
-                    @let outcomes: Vec<(&str, &str)> = Outcome::ALL.iter().map(|o| (o.code(), tr(o.label()))).collect();
+                    @let outcomes: Vec<(&str, &str)> = std::iter::once(("", tr("Choose a decision"))).chain(Outcome::ALL.iter().map(|o| (o.code(), tr(o.label())))).collect();
+                    p class="hint" { (tr("The mission reads each decision and its conditions once the Ministry sends its formal reply.")) }
                     @for (i, m) in view.measures.iter().enumerate() {
-                        fieldset {
+                        fieldset class="decision" {
                             legend { (tr("Measure ")) (i + 1) ": " (kind_label(m.kind)) }
                             input type="hidden" name={ "outcomes[" (i) "].measure_id" } value=(m.id);
-                            (select(errors, &format!("outcomes[{i}].outcome"), tr("Decision"), &outcomes, "approved", None))
-                            (textarea(errors, &format!("outcomes[{i}].conditions"), tr("Conditions (when approving with conditions)"), "", None))
+                            (select(errors, &format!("outcomes[{i}].outcome"), tr("Decision"), &outcomes, &v(&format!("outcomes[{i}].outcome")), None))
+                            (field_with_class(errors, &format!("outcomes[{i}].conditions"), tr("Conditions"), Some(mission_reads), "if-conditions", |d| {
+                                let name = format!("outcomes[{i}].conditions");
+                                let invalid = error_for(errors, &name).is_some();
+                                html! { textarea id=(name) name=(name) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (v(&name)) } }
+                            }))
+                            (field_with_class(errors, &format!("outcomes[{i}].reason"), tr("Reason for declining (optional)"), Some(mission_reads), "if-declined", |d| {
+                                let name = format!("outcomes[{i}].reason");
+                                let invalid = error_for(errors, &name).is_some();
+                                html! { textarea id=(name) name=(name) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (v(&name)) } }
+                            }))
                         }
                     }
                     input type="hidden" name="outcome_count" value=(view.measures.len());
                 }
                 Action::CommunicateDecision => {
-                    (textarea(errors, "reply", tr("Formal reply to the mission"), "", None))
+                    @let reply = typed.get("reply").cloned().unwrap_or_else(|| reply_starting_text(view));
+                    (textarea(errors, "reply", tr("Formal reply to the mission"), &reply, Some(tr("The mission will read this. A starting text is filled in from the decisions; change it as needed, then preview it."))))
                 }
                 Action::ConfirmImplementation => {
                     @for (i, m) in approved.iter().enumerate() {
                         input type="hidden" name={ "implemented[" (i) "].measure_id" } value=(m.id);
-                        (text_input(errors, &format!("implemented[{i}].implemented_on"), &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind))), &today, "date", None))
+                        @let name = format!("implemented[{i}].implemented_on");
+                        @let value = typed.get(&name).cloned().unwrap_or_else(|| today.clone());
+                        (text_input(errors, &name, &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind))), &value, "date", None))
                     }
                     input type="hidden" name="implemented_count" value=(approved.len());
                 }
                 Action::Submit | Action::ForwardToPolice | Action::ReferToPst => {}
             }
-            button type="submit" class=(if matches!(action, Action::Reject | Action::Withdraw) { "warning" } else { "" }) { (tr(action.label())) }
+            @if destructive {
+                div class="field checkbox" {
+                    input type="checkbox" id={ "confirm-" (action.code()) } name="confirm" value=(action.code());
+                    label for={ "confirm-" (action.code()) } { (tr(confirmation_text(action))) }
+                }
+            }
+            @if action == Action::CommunicateDecision {
+                button type="submit" name="op" value="preview" { (tr("Preview the reply")) }
+            } @else {
+                button type="submit" class=(if destructive { "warning" } else { "" }) { (tr(action.label())) }
+            }
         }
+    }
+}
+
+/// Whether a step's form may keep what was typed in the browser when the session ends: only
+/// those whose text the mission reads or writes (never a note or an assessment, which may be
+/// classified).
+fn keeps_typed_text(action: Action) -> bool {
+    matches!(
+        action,
+        Action::RequestInformation
+            | Action::ProvideInformation
+            | Action::Reject
+            | Action::Withdraw
+            | Action::Decide
+            | Action::CommunicateDecision
+    )
+}
+
+/// What a person ticks before a destructive step.
+fn confirmation_text(action: Action) -> &'static str {
+    match action {
+        Action::Reject => "I am sure: reject the request as not admissible",
+        Action::Withdraw => "I am sure: withdraw the request",
+        _ => "I am sure: end the measures now",
     }
 }
 
@@ -765,7 +1072,7 @@ fn transition_group(name: &str) -> Option<&'static str> {
             .is_some_and(|(i, field)| i.parse::<usize>().is_ok() && fields.contains(&field))
     };
     match name {
-        "csrf_token" | "action" | "version" => Some(""),
+        "csrf_token" | "action" | "version" | "op" | "confirm" => Some(""),
         "assignee_id" => Some("assignee_id"),
         "message" => Some("message"),
         "reason" => Some("reason"),
@@ -780,7 +1087,13 @@ fn transition_group(name: &str) -> Option<&'static str> {
         {
             Some("assessment")
         }
-        _ if indexed("outcomes[", &["measure_id", "outcome", "conditions"]) => Some("outcomes"),
+        _ if indexed(
+            "outcomes[",
+            &["measure_id", "outcome", "conditions", "reason"],
+        ) =>
+        {
+            Some("outcomes")
+        }
         _ if indexed("implemented[", &["measure_id", "implemented_on"]) => Some("implemented"),
         _ => None,
     }
@@ -840,7 +1153,13 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
             .map(|i| req::OutcomeInput {
                 measure_id: get(f, &format!("outcomes[{i}].measure_id")),
                 outcome: get(f, &format!("outcomes[{i}].outcome")),
-                conditions: opt(f, &format!("outcomes[{i}].conditions")),
+                // A question hidden for the decision chosen was not answered: what it still
+                // holds from an earlier choice is not sent on.
+                conditions: opt(f, &format!("outcomes[{i}].conditions")).filter(|_| {
+                    get(f, &format!("outcomes[{i}].outcome")) == "approved_with_conditions"
+                }),
+                reason: opt(f, &format!("outcomes[{i}].reason"))
+                    .filter(|_| get(f, &format!("outcomes[{i}].outcome")) == "declined"),
             })
             .collect()
     });
@@ -859,11 +1178,35 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
     TransitionInput::new(action, version, input).map_err(|e| AppError::Invalid(e).into())
 }
 
+/// Destructive steps come last on the page and ask for a tick before they are taken.
+fn is_destructive(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Reject | Action::Withdraw | Action::EndMeasures
+    )
+}
+
+/// A status as a coloured tag: the colour follows what the status means for the reader.
+pub fn status_tag(code: &str, label: &str) -> Markup {
+    let tone = match code {
+        "draft" => "grey",
+        "approved" | "measures_in_place" | "in_effect" => "green",
+        "partly_approved" => "turquoise",
+        "declined" | "rejected" | "not_admissible" => "red",
+        "withdrawn" | "ended" => "grey",
+        "information_requested" | "awaiting_mission" => "orange",
+        _ => "blue",
+    };
+    html! { strong class={ "tag tag-" (tone) } data-status=(code) { (tr_text(label)) } }
+}
+
 fn request_page(
     viewer: &Viewer,
     view: &RequestView,
     errors: &[FieldError],
     status: StatusCode,
+    done: Option<&str>,
+    typed: &Typed,
 ) -> HttpResponse {
     let r = view;
     let is_mission = view.addressed_as_mission;
@@ -873,20 +1216,35 @@ fn request_page(
         .unwrap_or_else(|| "Draft request".to_owned());
     let external_allowed = view.message_rights.external;
     let internal_allowed = view.message_rights.internal;
+    let mut actions: Vec<Action> = view
+        .actions
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Submit)
+        .collect();
+    // The most common first, destructive ones last (the table's order otherwise).
+    actions.sort_by_key(|a| is_destructive(*a));
     respond(
         status,
         page(
             &viewer.chrome(),
             &title,
             html! {
+                a class="back-link" href="/" { @if is_mission { (tr("Back to your requests")) } @else { (tr("Back to the queue")) } }
                 (marking_banner(view))
+                (super::banner::success(done))
                 (error_summary(errors, label_for))
                 p class="caption" { (r.reference.as_deref().unwrap_or(tr("Draft"))) " · " (view.mission_name) }
                 h1 { (r.title) }
+                @if let Some(q) = &view.question {
+                    @if is_mission { (ministry_question(q)) }
+                }
                 dl class="facts" {
-                    dt { (tr("Status")) } dd { strong class="status" data-status=(view.status.code) { (tr_text(view.status.label)) } }
+                    dt { (tr("Status")) } dd { (status_tag(view.status.code, view.status.label)) }
                     dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
+                    @if let Some(d) = view.needed_by { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } }
                     @if let Some(t) = r.submitted_at { dt { (tr("Submitted")) } dd { (when(t)) } }
+                    @if let Some(d) = view.reply_expected_by { dt { (tr("Reply expected by")) } dd { (i18n::date(d)) } }
                     @if let Some((_, name)) = &view.assigned_officer {
                         dt { @if is_mission { (tr("Your contact at the Ministry")) } @else { (tr("Assigned MFA officer")) } } dd { (name) }
                     }
@@ -904,24 +1262,23 @@ fn request_page(
 
                 @if view.editable || view.discardable {
                     div class="actions" {
-                        @if view.editable { a class="button secondary" href={ "/requests/" (r.id) "/edit" } { (tr("Change the request")) } }
                         @if view.is_draft && view.actions.contains(&Action::Submit) {
-                            " " a class="button" href={ "/requests/" (r.id) "/review" } { (tr("Check and submit")) }
+                            a class="button" href={ "/requests/" (r.id) "/review" } { (tr("Check and submit")) } " "
+                        }
+                        @if view.editable {
+                            a class="button secondary" href={ "/requests/" (r.id) "/edit" } {
+                                @if view.question.is_some() { (tr("Change the request to answer")) } @else { (tr("Change the request")) }
+                            } " "
                         }
                         @if view.discardable {
-                            form method="post" action={ "/requests/" (r.id) "/discard" } {
-                                (csrf_field(&viewer.csrf))
-                                input type="hidden" name="version" value=(view.version);
-                                button type="submit" class="warning" { (tr("Discard the draft")) }
-                            }
+                            a class="button warning" href={ "/requests/" (r.id) "/discard" } { (tr("Delete the draft")) }
                         }
                     }
                 }
-                @let actions: Vec<Action> = view.actions.iter().copied().filter(|a| *a != Action::Submit).collect();
                 @if !actions.is_empty() {
                     section aria-labelledby="actions-heading" {
                         h2 id="actions-heading" { (tr("What you can do now")) }
-                        @for a in &actions { (action_form(viewer, view, *a, errors)) }
+                        @for a in &actions { (action_form(viewer, view, *a, errors, typed)) }
                     }
                 }
 
@@ -947,7 +1304,7 @@ fn request_page(
                 }
 
                 section aria-labelledby="messages-heading" {
-                    h2 id="messages-heading" { @if is_mission { (tr("Messages")) } @else { (tr("Messages and internal notes")) } }
+                    h2 id="messages-heading" tabindex="-1" { @if is_mission { (tr("Messages")) } @else { (tr("Messages and internal notes")) } }
                     @if view.messages.is_empty() { p { (tr("No messages yet.")) } }
                     @for m in &view.messages {
                         div class={ "panel" @if m.internal { " internal" } } {
@@ -958,12 +1315,20 @@ fn request_page(
                         }
                     }
                     @if external_allowed || internal_allowed {
-                        form method="post" action={ "/requests/" (r.id) "/messages" } {
+                        form method="post" action={ "/requests/" (r.id) "/messages" } class="action-form"
+                            data-keep=[(!internal_allowed).then_some("message")] {
                             (csrf_field(&viewer.csrf))
                             h3 { @if external_allowed && !internal_allowed { (tr("Write to the Ministry")) } @else { (tr("Add a message or note")) } }
-                            (textarea(errors, "body", tr("Text"), "", None))
+                            @let hint = if external_allowed && internal_allowed {
+                                tr("Who reads it depends on the choice below: the mission reads an external message.")
+                            } else if internal_allowed {
+                                tr("Only the Norwegian authorities read this.")
+                            } else {
+                                tr("The Ministry reads this.")
+                            };
+                            (textarea(errors, "body", tr("Text"), "", Some(hint)))
                             @if external_allowed && internal_allowed {
-                                (select(errors, "visibility", tr("Who sees it"), &[("external", tr("The mission (external message)")), ("internal", tr("Norwegian authorities only (internal note)"))], "internal", None))
+                                (select(errors, "visibility", tr("Who sees it"), &[("internal", tr("Norwegian authorities only (internal note)")), ("external", tr("The mission too (external message)"))], "internal", None))
                             } @else if internal_allowed {
                                 input type="hidden" name="visibility" value="internal";
                             } @else {
@@ -981,7 +1346,7 @@ fn request_page(
                     h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {
                         @for t in &view.timeline {
-                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " — " (tr_text(t.status)) }
+                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " · " (status_tag(t.status_code, t.status)) }
                         }
                     }
                 }
@@ -991,13 +1356,107 @@ fn request_page(
     )
 }
 
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    /// What was just done (a success banner).
+    done: Option<String>,
+}
+
 pub async fn show(
+    mut viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<ShowQuery>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    // Opening a request reads what the person was told about it.
+    if viewer.unread > 0 {
+        let (actor, id) = (viewer.actor.clone(), view.id.clone());
+        let read = db::run(&state.pool, move |conn| {
+            app::notifications::read_about(conn, &actor, id.as_str(), app::now())
+        })
+        .await?;
+        viewer.unread = (viewer.unread - read as i64).max(0);
+    }
+    Ok(request_page(
+        &viewer,
+        &view,
+        &[],
+        StatusCode::OK,
+        query.done.as_deref(),
+        &Typed::new(),
+    ))
+}
+
+/// After submitting: the reference, what happens next, by when, and whom to call.
+pub async fn submitted(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     let view = load(&viewer, &state, &path).await?;
-    Ok(request_page(&viewer, &view, &[], StatusCode::OK))
+    let Some(reference) = view.reference.clone().filter(|_| view.addressed_as_mission) else {
+        return Ok(see_other(&format!("/requests/{}", view.id)));
+    };
+    let phone = state.settings.contact.urgent_phone.clone();
+    Ok(respond(
+        StatusCode::OK,
+        page(
+            &viewer.chrome(),
+            tr("Request submitted"),
+            html! {
+                div class="confirmation-panel" {
+                    h1 { (tr("Request submitted")) }
+                    p { (tr("Your reference")) br; strong class="reference" { (reference) } }
+                }
+                p { (tr("The Ministry of Foreign Affairs has received your request and sent you a confirmation by e-mail.")) }
+                h2 { (tr("What happens next")) }
+                ol class="steps" {
+                    li { (tr("The Diplomatic Section checks the request and forwards it to Oslo Police District.")) }
+                    li { (tr("The Ministry may ask you for more information. You will get an e-mail; answer on the request's page.")) }
+                    li { (tr("The Ministry sends you its formal reply, with the decision on each measure.")) }
+                }
+                @if let Some(d) = view.reply_expected_by {
+                    p { (tr("You can expect the reply by ")) strong { (i18n::date(d)) } "." }
+                }
+                h2 { (tr("If it is urgent")) }
+                p { (tr("Call the Ministry's Diplomatic Section on ")) strong { (phone) } (tr(" and give your reference. In an emergency, call the police on 112.")) }
+                p { a href={ "/requests/" (view.id) } { (tr("See the request you submitted")) } }
+                p { a href="/" { (tr("Back to your requests")) } }
+            },
+        ),
+    ))
+}
+
+/// The formal reply as the mission will read it, with the decisions, before it is sent.
+fn reply_preview(viewer: &Viewer, view: &RequestView, reply: &str) -> HttpResponse {
+    let action = format!("/requests/{}/transitions", view.id);
+    respond(
+        StatusCode::OK,
+        page(
+            &viewer.chrome(),
+            tr("Check the formal reply"),
+            html! {
+                p class="caption" { (view.reference.as_deref().unwrap_or("")) " · " (view.mission_name) }
+                h1 { (tr("Check the formal reply before sending it")) }
+                p { (tr("This is what the mission will read, with the decision on each measure. It cannot be changed once sent.")) }
+                section class="panel preview" aria-labelledby="reply-heading" {
+                    h2 id="reply-heading" { (tr("Formal reply from the Ministry of Foreign Affairs")) }
+                    p class="multiline" { (reply) }
+                }
+                (measures_table(view, true))
+                form method="post" action=(action) class="actions" {
+                    (csrf_field(&viewer.csrf))
+                    input type="hidden" name="action" value=(Action::CommunicateDecision.code());
+                    input type="hidden" name="version" value=(view.version);
+                    input type="hidden" name="reply" value=(reply);
+                    button type="submit" name="op" value="send" { (tr("Send the formal reply")) }
+                    " "
+                    button type="submit" name="op" value="change" class="secondary" { (tr("Change the reply")) }
+                }
+            },
+        ),
+    )
 }
 
 pub async fn transition(
@@ -1009,6 +1468,49 @@ pub async fn transition(
     let id = path.into_inner();
     let f = parse_form(&body)?;
     let input = transition_input(&f)?;
+    let action = input.action();
+    // A destructive step is taken only when its box is ticked; nothing typed is lost meanwhile.
+    if is_destructive(action) && get(&f, "confirm") != action.code() {
+        let view = load(&viewer, &state, &id).await?;
+        let errors = [FieldError::new(
+            format!("confirm-{}", action.code()),
+            match action {
+                Action::Reject => "Tick the box to confirm that the request is to be rejected",
+                Action::Withdraw => "Tick the box to confirm that the request is to be withdrawn",
+                _ => "Tick the box to confirm that the measures are to end now",
+            },
+        )];
+        return Ok(request_page(
+            &viewer,
+            &view,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            &f,
+        ));
+    }
+    // The formal reply is read as the mission will read it before it is sent.
+    if action == Action::CommunicateDecision && get(&f, "op") != "send" {
+        let view = load(&viewer, &state, &id).await?;
+        let reply = get(&f, "reply");
+        if get(&f, "op") == "preview"
+            && let Err(e) = crate::domain::text::check_text("reply", &reply, 1, 10_000, true)
+        {
+            return Ok(request_page(
+                &viewer,
+                &view,
+                &[e],
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &f,
+            ));
+        }
+        if get(&f, "op") == "preview" {
+            return Ok(reply_preview(&viewer, &view, &reply));
+        }
+        // "Change the reply": back to the request page with the text as it was.
+        return Ok(request_page(&viewer, &view, &[], StatusCode::OK, None, &f));
+    }
     let (actor, ctx, rid, typed) = (
         viewer.actor.clone(),
         context(&state),
@@ -1020,10 +1522,11 @@ pub async fn transition(
     })
     .await
     {
-        Ok(_) if input.action() == Action::Submit => {
-            Ok(see_other(&format!("/requests/{id}?submitted=1")))
-        }
-        Ok(_) => Ok(see_other(&format!("/requests/{id}"))),
+        Ok(_) if action == Action::Submit => Ok(see_other(&format!("/requests/{id}/submitted"))),
+        Ok(_) => Ok(see_other(&format!(
+            "/requests/{id}?done={}",
+            input.action().code()
+        ))),
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
             if input.action() == Action::Submit {
@@ -1032,14 +1535,10 @@ pub async fn transition(
                 Ok(form_page(
                     &viewer,
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    FormTarget {
-                        title: tr("Change the request"),
-                        action: &format!("/requests/{id}/edit"),
-                        version: Some(view.version),
-                        submitted: false,
-                    },
+                    FormTarget::edit(&format!("/requests/{id}/edit"), view.version, false),
                     &view.as_input(),
                     &errors,
+                    None,
                 ))
             } else {
                 Ok(request_page(
@@ -1047,6 +1546,8 @@ pub async fn transition(
                     &view,
                     &errors,
                     StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    &f,
                 ))
             }
         }
@@ -1062,6 +1563,7 @@ pub async fn message(
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
     let f = parse_form(&body)?;
+    let internal = get(&f, "visibility") == "internal";
     let input = MessageInput {
         body: get(&f, "body"),
         visibility: get(&f, "visibility"),
@@ -1078,7 +1580,10 @@ pub async fn message(
     })
     .await
     {
-        Ok(()) => Ok(see_other(&format!("/requests/{id}#messages-heading"))),
+        Ok(()) => Ok(see_other(&format!(
+            "/requests/{id}?done={}#messages-heading",
+            if internal { "note" } else { "message" }
+        ))),
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
             Ok(request_page(
@@ -1086,6 +1591,8 @@ pub async fn message(
                 &view,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                &f,
             ))
         }
         Err(e) => Err(e.into()),
@@ -1105,6 +1612,8 @@ pub struct QueueQuery {
     /// Cursors of the pager's links (keyset paging).
     after: Option<String>,
     before: Option<String>,
+    /// What was just done (a success banner).
+    done: Option<String>,
 }
 
 /// Who did something: a person's name as it is, or an organisation's name in the reader's
@@ -1168,7 +1677,7 @@ pub async fn queues(
     };
     let actor = viewer.actor.clone();
     let with_ends = current.key == "in_effect";
-    let (list, missions, ends) = db::run(&state.pool, move |conn| {
+    let (list, missions, ends, needed, counts) = db::run(&state.pool, move |conn| {
         let list: ListPage = req::list(conn, &actor, &filter, &at, PER_PAGE)?;
         let names: HashMap<String, String> = req::mission_names(conn)?;
         let ids: Vec<String> = list.items.iter().map(|r| r.id.to_string()).collect();
@@ -1177,7 +1686,13 @@ pub async fn queues(
         } else {
             HashMap::new()
         };
-        Ok::<_, AppError>((list, names, ends))
+        let needed = req::needed_by(conn, &ids)?;
+        let counts: HashMap<&str, i64> = if req::queues(actor.role).len() > 1 {
+            req::queue_counts(conn, &actor)?.into_iter().collect()
+        } else {
+            HashMap::new()
+        };
+        Ok::<_, AppError>((list, names, ends, needed, counts))
     })
     .await?;
     let is_mission = disclosure::addressed_as_mission(&viewer.actor);
@@ -1240,13 +1755,21 @@ pub async fn queues(
         tr(current.label).to_owned()
     };
     let body = html! {
+        (super::banner::success(query.done.as_deref()))
         h1 { (title) }
         @if is_mission {
             p { a class="button" href="/requests/new" { (tr("Start a new request")) } }
         } @else {
             nav aria-label=(tr("Queues")) class="tabs" {
                 ul { @for q in queues {
-                    li { a href={ "/?queue=" (q.key) } aria-current=[(q.key == current.key).then_some("page")] { (tr(q.label)) } }
+                    li { a href={ "/?queue=" (q.key) } aria-current=[(q.key == current.key).then_some("page")] {
+                        (tr(q.label))
+                        @if let Some(n) = counts.get(q.key) {
+                            " " span class="count" {
+                                @if *n > req::TAB_COUNT_CAP { (req::TAB_COUNT_CAP) "+" } @else { (n) }
+                            }
+                        }
+                    } }
                 } }
             }
         }
@@ -1281,27 +1804,28 @@ pub async fn queues(
         @if list.items.is_empty() {
             p class="notice" { @if is_mission { (tr("Your mission has no requests here.")) } @else { (tr("No requests.")) } }
         } @else {
-            table {
+            table class="stacking" {
                 thead { tr {
                     th scope="col" { (tr("Reference")) } th scope="col" { (tr("Title")) }
                     @if lists_missions { th scope="col" { (tr("Mission")) } }
-                    th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
+                    th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Needed from")) } th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
                     @if with_ends { th scope="col" { (tr("Ends")) } }
                 } }
                 tbody {
                     @for r in &list.items {
                         tr {
-                            td { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
-                            td { (r.title) }
-                            @if lists_missions { td { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
-                            td { (tr(r.urgency.label())) }
-                            td {
-                                @if r.needs_action { strong { (tr("Action needed: ")) } }
-                                (tr_text(r.status.label))
+                            td data-label=(tr("Reference")) { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
+                            td data-label=(tr("Title")) { (r.title) }
+                            @if lists_missions { td data-label=(tr("Mission")) { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
+                            td data-label=(tr("Urgency")) { @if r.urgency == Urgency::Urgent { strong class="tag tag-red" { (tr(r.urgency.label())) } } @else { (tr(r.urgency.label())) } }
+                            td data-label=(tr("Needed from")) { (date(needed.get(r.id.as_str()).copied(), "–")) }
+                            td data-label=(tr("Status")) {
+                                (status_tag(r.status.code, r.status.label))
+                                @if r.needs_action { " " strong class="tag tag-yellow" { (tr("Action needed")) } }
                             }
-                            td { (age(r.submitted_at.unwrap_or(r.created_at))) }
+                            td data-label=(tr("Age")) { (age(r.submitted_at.unwrap_or(r.created_at))) }
                             @if with_ends {
-                                td { @match ends.get(r.id.as_str()) {
+                                td data-label=(tr("Ends")) { @match ends.get(r.id.as_str()) {
                                     Some(Some(d)) => (date(Some(*d), "")),
                                     _ => (tr("Until further notice")),
                                 } }

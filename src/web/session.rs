@@ -33,6 +33,8 @@ pub struct Viewer {
     pub client_addr: String,
     /// Unread notifications about requests they may still see (the header's badge).
     pub unread: i64,
+    /// How long the session lasts without a request (`security.session_idle_minutes`).
+    pub idle_minutes: u32,
 }
 
 impl Viewer {
@@ -43,6 +45,7 @@ impl Viewer {
                 role: self.actor.role,
                 csrf: self.csrf.clone(),
                 unread: self.unread,
+                idle_seconds: self.idle_minutes * 60,
             }),
         }
     }
@@ -150,6 +153,7 @@ impl FromRequest for Viewer {
                 session,
                 client_addr,
                 unread,
+                idle_minutes: state.settings.security.session_idle_minutes,
             })
         })
     }

@@ -94,7 +94,7 @@ fn password_page(csrf: &str, email: &str, refused: bool) -> Markup {
             h1 { (tr("Sign in")) }
             form method="post" action="/sign-in" novalidate {
                 (csrf_field(csrf))
-                (Input::new("email", tr("E-mail address")).kind("email").value(email).autocomplete("username").render(&[]))
+                (Input::new("email", tr("E-mail address")).kind("email").value(email).autocomplete("email").render(&[]))
                 (Input::new("password", tr("Password")).kind("password").autocomplete("current-password").render(&[]))
                 button type="submit" { (tr("Continue")) }
             }
@@ -286,6 +286,7 @@ pub async fn submit_enrolment(
                     })?,
                     csrf,
                     unread: 0,
+                    idle_seconds: state.settings.security.session_idle_minutes * 60,
                 }),
             };
             Ok(respond(

@@ -62,8 +62,11 @@ enum Expect {
 fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
     use Expect::*;
     use Who::*;
-    const PUBLIC: [&str; 11] = [
+    const PUBLIC: [&str; 14] = [
         "/",
+        "/static/session.js",
+        "/language",
+        "/accessibility",
         "/health/live",
         "/health/ready",
         "/static/portal.css",
@@ -109,7 +112,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             | "/account/password"
             | "/account/recovery-codes",
         )
-        | ("get", "/api/v1/me") => Allowed,
+        | ("get", "/api/v1/me" | "/session/keep-alive") => Allowed,
         (_, "/requests/new") | ("post", "/api/v1/requests") => {
             if mission_staff {
                 Allowed
@@ -119,7 +122,13 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
         }
         ("get", "/api/v1/requests")
         | (_, "/notifications" | "/notifications/read-all" | "/api/v1/notifications") => not_admin,
-        (_, "/requests/{id}" | "/requests/{id}/transitions" | "/requests/{id}/messages")
+        (
+            _,
+            "/requests/{id}"
+            | "/requests/{id}/transitions"
+            | "/requests/{id}/messages"
+            | "/requests/{id}/submitted",
+        )
         | ("get", "/api/v1/requests/{id}")
         | (
             _,

@@ -21,12 +21,26 @@ use protection_portal::i18n::{Lang, tr_in};
 
 /// The version of axe-core the accessibility checks run.
 const AXE_CORE: &str = "axe-core@4.14.1";
+/// The second, independent checker: HTML_CodeSniffer, the engine pa11y runs by default.
+const HTML_CODESNIFFER: &str = "html_codesniffer@2.5.1";
+/// Texts HTML_CodeSniffer 2.5.1 uses for errors but does not ship in English.
+const HTMLCS_MISSING_TEXTS: &str = "(function (en) { \
+    ['Date', 'Month', 'Multiline', 'Numeric', 'Password', 'Telephone', 'Text', 'Url'].forEach(function (group) { \
+      en['1_3_5_H98.InvalidAutoComplete_' + group] = \
+        'The autocomplete value \"{{x}}\" does not fit a control of this kind (' + group + ').'; \
+    }); \
+    en['4_1_2_attribute'] = 'attribute'; \
+  })(window.translation.en);";
+/// The phone the layout is checked at (CSS pixels).
+pub const PHONE_WIDTH: u32 = 390;
 
 pub struct Tools {
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
     /// axe-core's browser build, injected into pages.
     pub axe: String,
+    /// HTML_CodeSniffer's browser build, injected into pages.
+    pub htmlcs: String,
 }
 
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
@@ -65,7 +79,8 @@ fn install() -> Result<Tools, String> {
     }
     let node = crate_dir().join("target/e2e-node");
     let axe_path = node.join("node_modules/axe-core/axe.min.js");
-    if !axe_path.exists() {
+    let htmlcs_path = node.join("node_modules/html_codesniffer/build/HTMLCS.js");
+    if !axe_path.exists() || !htmlcs_path.exists() {
         std::fs::create_dir_all(&node).map_err(|e| e.to_string())?;
         run(
             "npm",
@@ -77,14 +92,18 @@ fn install() -> Result<Tools, String> {
                 "--no-fund",
                 "--silent",
                 AXE_CORE,
+                HTML_CODESNIFFER,
             ],
         )?;
     }
     let axe = std::fs::read_to_string(&axe_path).map_err(|e| format!("{axe_path:?}: {e}"))?;
+    let htmlcs =
+        std::fs::read_to_string(&htmlcs_path).map_err(|e| format!("{htmlcs_path:?}: {e}"))?;
     Ok(Tools {
         chromium,
         chromedriver,
         axe,
+        htmlcs,
     })
 }
 
@@ -94,8 +113,8 @@ pub fn tools() -> &'static Tools {
     match TOOLS.get_or_init(install) {
         Ok(t) => t,
         Err(e) => panic!(
-            "the browser tests need Chromium, chromedriver, pdftotext and axe-core, and they \
-             could not be installed: {e}"
+            "the browser tests need Chromium, chromedriver, pdftotext, axe-core and \
+             HTML_CodeSniffer, and they could not be installed: {e}"
         ),
     }
 }
@@ -335,6 +354,17 @@ impl Chrome {
         self.activate(button).await
     }
 
+    /// Follows the link reading `text`.
+    pub async fn press_link(&self, text: &str) -> anyhow::Result<()> {
+        let xpath = format!("//a[normalize-space()=\"{text}\"]");
+        let link = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("link {text:?}"))?;
+        self.activate(link).await
+    }
+
     /// Clicks `element` and waits for the page it leads to (every button and link here loads a
     /// new page: the portal needs no JavaScript).
     pub async fn activate(&self, element: fantoccini::elements::Element) -> anyhow::Result<()> {
@@ -441,6 +471,70 @@ impl Chrome {
             .await
             .context("run axe-core")?;
         Ok(serde_json::from_value(result)?)
+    }
+
+    /// Runs HTML_CodeSniffer on the page shown, at WCAG 2 AA as pa11y does, and returns its
+    /// errors (not its warnings and notices, which ask a person to check) as `code — element`.
+    pub async fn htmlcs(&self) -> anyhow::Result<Vec<String>> {
+        let tools = tools();
+        let loaded = self
+            .client
+            .execute("return typeof window.HTMLCS === 'object';", vec![])
+            .await?;
+        if loaded != Value::Bool(true) {
+            // The build exposes its globals on `this`: run it with the window as `this`. Its
+            // English catalogue lacks the texts of a few errors (version 2.5.1): without them
+            // the checker stops at the first such error instead of reporting it.
+            self.client
+                .execute(
+                    &format!(
+                        "(function () {{\n{}\n}}).call(window);\n{}\nreturn true;",
+                        tools.htmlcs, HTMLCS_MISSING_TEXTS
+                    ),
+                    vec![],
+                )
+                .await
+                .context("inject HTML_CodeSniffer")?;
+        }
+        let result = self
+            .client
+            .execute(
+                "return new Promise(function (resolve) { try { \
+                   HTMLCS.process('WCAG2AA', document, function () { \
+                     resolve(HTMLCS.getMessages().filter(function (m) { return m.type === 1; }) \
+                       .map(function (m) { \
+                         var e = m.element && m.element.outerHTML ? m.element.outerHTML.slice(0, 160) : ''; \
+                         return m.code + ': ' + m.msg + ' — ' + e; })); \
+                   }, function () { resolve(['HTML_CodeSniffer could not run']); }, 'en'); \
+                 } catch (e) { resolve(['HTML_CodeSniffer failed: ' + e.stack]); } });",
+                vec![],
+            )
+            .await
+            .context("run HTML_CodeSniffer")?;
+        Ok(serde_json::from_value(result)?)
+    }
+
+    /// Shows the page at a phone's width and answers how far it scrolls sideways (0: not at
+    /// all), then goes back to the desktop width.
+    pub async fn sideways_at_phone_width(&self) -> anyhow::Result<i64> {
+        let (width, height) = (PHONE_WIDTH, 900);
+        self.client.set_window_size(width, height).await?;
+        let measured = self
+            .client
+            .execute(
+                "return [window.innerWidth, \
+                 document.documentElement.scrollWidth - document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await;
+        self.client.set_window_size(1280, 1000).await?;
+        let measured = measured?;
+        let viewport = measured[0].as_i64().unwrap_or(0);
+        ensure!(
+            viewport <= i64::from(PHONE_WIDTH),
+            "the browser shows the page {viewport} px wide, not a phone's {PHONE_WIDTH} px"
+        );
+        Ok(measured[1].as_i64().unwrap_or(0))
     }
 
     pub async fn screenshot(&self, file: &Path) -> anyhow::Result<()> {

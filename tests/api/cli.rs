@@ -85,7 +85,7 @@ fn migrate_then_create_a_mission_and_its_staff() {
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("name: a mission with this name already exists")
+            .contains("name: A mission with this name already exists")
     );
 
     let mut cmd = portal(&db);
@@ -126,7 +126,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "XX",
             ],
             "",
-            "country: must be an ISO 3166-1 alpha-2",
+            "country: The country code must be an ISO 3166-1 alpha-2",
         ),
         (
             vec![
@@ -140,7 +140,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "palace",
             ],
             "",
-            "kind: must be one of embassy",
+            "kind: The kind of mission must be one of embassy",
         ),
         (
             vec![
@@ -154,7 +154,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "mission_staff",
             ],
             "long enough passphrase\n",
-            "mission: is required for mission staff",
+            "mission: Choose the mission the person works for",
         ),
         (
             vec![
@@ -170,7 +170,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "00000000-0000-0000-0000-000000000000",
             ],
             "long enough passphrase\n",
-            "mission: no mission has this id",
+            "mission: No mission has this id",
         ),
         (
             vec![
@@ -184,7 +184,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "chief",
             ],
             "long enough passphrase\n",
-            "role: must be one of",
+            "role: The role must be one of",
         ),
         (
             vec![
@@ -198,7 +198,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "admin",
             ],
             "too short\n",
-            "password: must be at least 12 characters",
+            "password: Enter a password of at least 12 characters",
         ),
         (
             vec![
@@ -214,7 +214,7 @@ fn bad_input_is_refused_naming_the_field_and_rule() {
                 "cosmic",
             ],
             "long enough passphrase\n",
-            "clearance: must be one of",
+            "clearance: The clearance must be one of",
         ),
     ];
     for (args, stdin, expected) in cases {

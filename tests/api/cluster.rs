@@ -150,7 +150,7 @@ async fn two_serve_instances_and_a_worker_share_one_database_safely() {
             .at(&b)
             .get(&format!("/api/v1/requests/{id}/timeline"))
             .await;
-        let takes = timeline.to_string().matches("Take the request").count();
+        let takes = timeline.to_string().matches("\"Assigned\"").count();
         assert_eq!(takes, 1, "one take in the timeline: {timeline}");
     }
 

@@ -47,10 +47,86 @@ async fn keep_screenshot(chrome: &Chrome, name: &str) -> anyhow::Result<()> {
 
 const TITLE: &str = "Guard during the national day reception";
 
-async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<String> {
+/// The error summary's links, by the field each leads to.
+async fn summary_fields(c: &Chrome) -> anyhow::Result<Vec<String>> {
+    let mut fields = Vec::new();
+    for link in c.client.find_all(Locator::Css(".error-summary a")).await? {
+        let href = link.attr("href").await?.unwrap_or_default();
+        fields.push(href.trim_start_matches('#').to_owned());
+    }
+    Ok(fields)
+}
+
+async fn shown(c: &Chrome, css: &str) -> anyhow::Result<bool> {
+    Ok(c.client
+        .find(Locator::Css(css))
+        .await?
+        .is_displayed()
+        .await?)
+}
+
+async fn file_the_request(
+    app: &TestApp,
+    c: &Chrome,
+    person: &mut Person,
+) -> anyhow::Result<String> {
     c.sign_in(person).await?;
     c.press("Start a new request").await?;
     check(c.path().await? == "/requests/new", "the form opens")?;
+    // The contact person is filled in from the account.
+    let prefilled = c
+        .client
+        .find(Locator::Css("[name=\"contact.name\"]"))
+        .await?
+        .prop("value")
+        .await?;
+    let name = app.name_of(&person.id).await;
+    ensure!(
+        prefilled.as_deref() == Some(name.as_str()),
+        "the contact is prefilled with {name}: {prefilled:?}"
+    );
+    // "Continue" on the empty form: every rule at once, and nothing stored.
+    c.press("Continue to check your answers").await?;
+    ensure!(
+        c.title().await?.starts_with("Error: "),
+        "the title says there is an error"
+    );
+    let fields = summary_fields(c).await?;
+    for field in [
+        "title",
+        "justification",
+        "contact.phone",
+        "measures[0].kind",
+        "measures[0].starts_on",
+    ] {
+        ensure!(fields.iter().any(|f| f == field), "{field} in {fields:?}");
+    }
+    let focused = c
+        .client
+        .execute("return document.activeElement.className;", vec![])
+        .await?;
+    ensure!(
+        focused.as_str() == Some("error-summary"),
+        "the summary has the focus: {focused:?}"
+    );
+    let text = c.text().await?;
+    for code_words in ["is required", "(is ", "measures[0]"] {
+        ensure!(
+            !text.contains(code_words),
+            "messages in plain language, not {code_words:?}"
+        );
+    }
+    ensure!(text.contains("Enter a title"), "a message says what to do");
+    ensure!(
+        app.count_requests().await == 0,
+        "an empty form creates no draft"
+    );
+    // The address is asked only for "another address".
+    ensure!(
+        !shown(c, "[name=\"measures[0].address\"]").await?,
+        "no address question for the chancery"
+    );
+
     c.fill("title", TITLE).await?;
     c.fill("justification", "Threats").await?;
     c.choose("urgency", "urgent").await?;
@@ -66,6 +142,15 @@ async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<Str
     )
     .await?;
     c.press("Add another measure").await?;
+    // The page opens at the new measure, not at the top.
+    let focused = c
+        .client
+        .execute("return document.activeElement.name;", vec![])
+        .await?;
+    ensure!(
+        focused.as_str() == Some("measures[1].kind"),
+        "the new measure has the focus: {focused:?}"
+    );
     c.choose("measures[1].kind", "increased_patrols").await?;
     c.choose("measures[1].location", "residence").await?;
     c.fill_date("measures[1].starts_on", &day(1)).await?;
@@ -73,29 +158,24 @@ async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<Str
     c.press("Add another measure").await?;
     c.choose("measures[2].kind", "other").await?;
     c.choose("measures[2].location", "other").await?;
+    ensure!(
+        shown(c, "[name=\"measures[2].address\"]").await?,
+        "the address is asked once another address is chosen"
+    );
     c.fill_date("measures[2].starts_on", &day(2)).await?;
     c.fill("measures[2].description", "Escort of the ambassador's car")
         .await?;
     keep_screenshot(c, "request-form").await?;
     c.press("Continue to check your answers").await?;
 
-    // The errors: the form again, a summary at the top linking to each field, and each message
-    // beside its field.
+    // One pass: what is still wrong, all of it, in one summary linking to each field, each
+    // message beside its field; what was typed is kept as a draft.
+    let fields = summary_fields(c).await?;
     ensure!(
-        c.path().await?.ends_with("/edit?check=1"),
-        "back to the form"
+        fields == ["justification", "measures[2].address"],
+        "exactly the two remaining problems: {fields:?}"
     );
-    let text = c.text().await?;
-    check(text.contains("There is a problem"), "an error summary")?;
     for field in ["justification", "measures[2].address"] {
-        let link = c
-            .client
-            .find(Locator::Css(&format!(
-                ".error-summary a[href=\"#{field}\"]"
-            )))
-            .await
-            .with_context(|| format!("the summary links to {field}"))?;
-        ensure!(!link.text().await?.is_empty());
         let message = c
             .client
             .find(Locator::XPath(&format!("//*[@id='{field}-error']")))
@@ -112,7 +192,6 @@ async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<Str
         let described = input.attr("aria-describedby").await?.unwrap_or_default();
         ensure!(described.contains(&format!("{field}-error")), "{described}");
     }
-    // What was typed is still there.
     let kept = c
         .client
         .find(Locator::Css("[name=\"measures[1].description\"]"))
@@ -120,6 +199,7 @@ async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<Str
         .prop("value")
         .await?;
     ensure!(kept.as_deref() == Some("Evening patrols"), "{kept:?}");
+    ensure!(app.count_requests().await == 1, "what was typed is a draft");
     keep_screenshot(c, "request-form-errors").await?;
     c.fill(
         "justification",
@@ -141,17 +221,40 @@ async fn file_the_request(c: &Chrome, person: &mut Person) -> anyhow::Result<Str
     }
     keep_screenshot(c, "check-your-answers").await?;
     c.press("Submit the request").await?;
+
+    // The confirmation: the reference in a panel, what happens next, by when, whom to call.
     let path = c.path().await?;
     let id = path
         .strip_prefix("/requests/")
-        .context("the request page after submitting")?
+        .and_then(|p| p.strip_suffix("/submitted"))
+        .context("the confirmation page after submitting")?
         .to_owned();
-    let text = c.text().await?;
-    ensure!(text.contains("Received"), "the mission sees Received");
+    let panel = c
+        .client
+        .find(Locator::Css(".confirmation-panel"))
+        .await?
+        .text()
+        .await?;
+    ensure!(panel.contains("Request submitted"), "{panel}");
     ensure!(
-        text.contains(&format!("{}/0000", &day(0)[..4])),
-        "a reference is shown"
+        panel.contains(&format!("{}/0000", &day(0)[..4])),
+        "the reference in the panel: {panel}"
     );
+    let text = c.text().await?;
+    for expected in [
+        "What happens next",
+        "You can expect the reply by",
+        "If it is urgent",
+        "112",
+    ] {
+        ensure!(
+            text.contains(expected),
+            "the confirmation says {expected:?}"
+        );
+    }
+    keep_screenshot(c, "request-submitted").await?;
+    c.press_link("See the request you submitted").await?;
+    status_is(c, "Received").await?;
     Ok(id)
 }
 
@@ -195,7 +298,7 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     let police = Chrome::start(&app, "journey-police").await;
     let pst = Chrome::start(&app, "journey-pst").await;
 
-    let id = file_the_request(&mission, &mut c.a).await;
+    let id = file_the_request(&app, &mission, &mut c.a).await;
     let id = must(&mission, id).await;
     must(&mission, mission.sign_out().await).await;
     let again = mission.sign_in(&mut c.a).await;
@@ -204,10 +307,35 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     let step = async {
         mfa.sign_in(&mut c.mfa).await?;
         keep_screenshot(&mfa, "mfa-queue").await?;
+        // The queue's tabs say how many requests each holds.
+        let tab = mfa
+            .client
+            .find(Locator::Css(".tabs a[aria-current=page] .count"))
+            .await
+            .context("a count on the current tab")?
+            .text()
+            .await?;
+        ensure!(tab.trim() == "1", "one new request: {tab:?}");
         open_from_queue(&mfa).await?;
         mfa.press("Take the request").await?;
+        ensure!(
+            mfa.text().await?.contains("The request was assigned."),
+            "a banner confirms the step"
+        );
         mfa.press("Forward to Oslo Police District").await?;
-        status_is(&mfa, "Police review").await
+        status_is(&mfa, "Police review").await?;
+        let history = mfa
+            .client
+            .find(Locator::Css(".timeline"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            history.contains("Assigned by")
+                && history.contains("Forwarded to Oslo Police District by"),
+            "the history reads as past events: {history}"
+        );
+        Ok(())
     };
     must(&mfa, step.await).await;
     let step = async {
@@ -220,6 +348,16 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     let step = async {
         pst.sign_in(&mut c.pst).await?;
         open_from_queue(&pst).await?;
+        let level = pst
+            .client
+            .find(Locator::Css("[name=\"assessment.threat_level\"]"))
+            .await?
+            .prop("value")
+            .await?;
+        ensure!(
+            level.as_deref() == Some(""),
+            "no threat level preselected: {level:?}"
+        );
         pst.choose("assessment.threat_level", "high").await?;
         pst.fill(
             "assessment.summary",
@@ -232,9 +370,28 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     must(&pst, step.await).await;
     let step = async {
         police.goto(&format!("/requests/{id}")).await?;
+        // No decision is preselected, and conditions are asked only for "with conditions".
+        for i in 0..3 {
+            let chosen = police
+                .client
+                .find(Locator::Css(&format!("[name=\"outcomes[{i}].outcome\"]")))
+                .await?
+                .prop("value")
+                .await?;
+            ensure!(chosen.as_deref() == Some(""), "measure {i}: {chosen:?}");
+        }
+        ensure!(
+            !shown(&police, "[name=\"outcomes[1].conditions\"]").await?,
+            "no conditions asked before the decision"
+        );
+        police.choose("outcomes[0].outcome", "approved").await?;
         police
             .choose("outcomes[1].outcome", "approved_with_conditions")
             .await?;
+        ensure!(
+            police.text().await?.contains("The mission will read this."),
+            "the conditions say who reads them"
+        );
         police
             .fill("outcomes[1].conditions", "Only between 18:00 and 06:00")
             .await?;
@@ -246,11 +403,31 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     must(&police, step.await).await;
     let step = async {
         mfa.goto(&format!("/requests/{id}")).await?;
+        // A starting text, from the decisions, to edit; then a preview before sending.
+        let start = mfa
+            .client
+            .find(Locator::Css("[name=reply]"))
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        ensure!(
+            start.contains("presents its compliments") && start.contains("Declined"),
+            "a starting text: {start}"
+        );
         mfa.fill(
             "reply",
             "The Ministry confirms the measures below, as decided by Oslo Police District.",
         )
         .await?;
+        mfa.press("Preview the reply").await?;
+        let preview = mfa.text().await?;
+        ensure!(
+            preview.contains("Check the formal reply before sending it")
+                && preview.contains("The Ministry confirms the measures below"),
+            "the preview shows the reply as the mission will read it"
+        );
+        keep_screenshot(&mfa, "reply-preview").await?;
         mfa.press("Send the formal reply").await?;
         status_is(&mfa, "Approved").await
     };
@@ -277,6 +454,15 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
         ensure!(unread >= 3, "{unread} unread");
         open_from_queue(&mission).await?;
         status_is(&mission, "Measures in place").await?;
+        // Opening the request read what the mission was told about it.
+        let badge = mission
+            .client
+            .find_all(Locator::Css(".site-header .badge"))
+            .await?;
+        ensure!(
+            badge.is_empty(),
+            "no unread notifications once the request is opened"
+        );
         let text = mission.text().await?;
         for expected in [
             "Approved with conditions",
@@ -331,8 +517,19 @@ async fn audit(c: &Chrome, what: &str, found: &mut Vec<String>) -> anyhow::Resul
         .execute("return document.documentElement.lang;", vec![])
         .await?;
     ensure!(lang.as_str().is_some_and(|l| !l.is_empty()), "{what}: lang");
+    let path = c.path().await?;
     for v in c.axe().await? {
-        found.push(format!("{what} ({}): {v}", c.path().await?));
+        found.push(format!("{what} ({path}): axe: {v}"));
+    }
+    for v in c.htmlcs().await? {
+        found.push(format!("{what} ({path}): HTML_CodeSniffer: {v}"));
+    }
+    let sideways = c.sideways_at_phone_width().await?;
+    if sideways > 0 {
+        found.push(format!(
+            "{what} ({path}): scrolls {sideways} px sideways at {} px",
+            crate::browser::PHONE_WIDTH
+        ));
     }
     Ok(())
 }
@@ -369,6 +566,27 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         control.iter().any(|v| v.starts_with("label ")),
         "axe reports an unlabelled field: {control:?}"
     );
+    // The second checker finds what axe-core missed before (a duplicate id), and the phone
+    // check finds an element wider than the phone.
+    anon.goto("/sign-in").await?;
+    anon.client
+        .execute(
+            "var p = document.createElement('p'); p.id = 'email'; p.textContent = 'twin'; \
+             document.querySelector('main').appendChild(p); \
+             var w = document.createElement('div'); w.style.width = '900px'; w.textContent = 'wide'; \
+             document.querySelector('main').appendChild(w);",
+            vec![],
+        )
+        .await?;
+    let control = anon.htmlcs().await?;
+    ensure!(
+        control.iter().any(|v| v.contains("F77")),
+        "HTML_CodeSniffer reports a duplicate id: {control:?}"
+    );
+    ensure!(
+        anon.sideways_at_phone_width().await? > 0,
+        "a page wider than a phone is found"
+    );
 
     let mut c = app.cast().await;
     let mut admin = app.add_person("admin", None, None).await;
@@ -380,6 +598,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         ("/sign-in", "sign-in"),
         ("/no-such-page", "page not found"),
         ("/invitation?token=unknown", "unknown invitation link"),
+        ("/accessibility", "accessibility statement"),
     ] {
         anon.goto(path).await?;
         audit(&anon, what, &mut found).await?;
@@ -409,6 +628,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         ("In triage", "in_triage"),
         ("Police review", "police_review"),
         ("PST review", "pst_review"),
+        ("Decided", "decided"),
     ] {
         let journey = Journey {
             body: request_body(title),
@@ -430,6 +650,11 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
         ("/requests/new".into(), "new request"),
         (format!("/requests/{draft}/edit"), "draft"),
         (format!("/requests/{draft}/review"), "check your answers"),
+        (format!("/requests/{draft}/discard"), "delete the draft"),
+        (
+            format!("/requests/{}/submitted", at[0]),
+            "request submitted",
+        ),
         (format!("/requests/{}", at[0]), "request under assessment"),
         ("/notifications".into(), "notifications"),
         ("/account".into(), "account"),
@@ -453,6 +678,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
                 "/".to_owned(),
                 format!("/requests/{}", at[0]),
                 format!("/requests/{}", at[1]),
+                format!("/requests/{}", at[3]),
                 "/notifications".into(),
             ],
         ),
@@ -479,6 +705,12 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
             "pst" => Some((&at[2], "Submit the threat assessment")),
             _ => None,
         };
+        if name == "mfa" {
+            // The formal reply's preview.
+            b.goto(&format!("/requests/{}", at[3])).await?;
+            b.press(t("Preview the reply")).await?;
+            audit(&b, "mfa, reply preview", &mut found).await?;
+        }
         if let Some((id, label)) = refused {
             b.goto(&format!("/requests/{id}")).await?;
             if name == "police" {
@@ -517,7 +749,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
 }
 
 #[actix_web::test]
-async fn every_page_of_every_role_passes_axe_at_wcag_2_1_aa() {
+async fn every_page_of_every_role_passes_two_accessibility_checkers_and_fits_a_phone() {
     let app = spawn_app().await;
     let found = every_page(&app, Lang::En).await;
     let found = found.unwrap_or_else(|e| panic!("{e:#}"));
@@ -529,7 +761,7 @@ async fn every_page_of_every_role_passes_axe_at_wcag_2_1_aa() {
 }
 
 #[actix_web::test]
-async fn every_page_of_every_role_passes_axe_in_bokmal_too() {
+async fn every_page_of_every_role_passes_both_checkers_in_bokmal_too() {
     let app = spawn_app().await;
     let found = every_page(&app, Lang::Nb).await;
     let found = found.unwrap_or_else(|e| panic!("{e:#}"));
@@ -618,7 +850,76 @@ async fn the_request_form_can_be_completed_with_the_keyboard_alone() {
         );
         tab_to(&b, |t| t == "Submit the request").await?;
         press_enter(&b).await?;
+        ensure!(
+            b.text().await?.contains("Request submitted"),
+            "the confirmation page"
+        );
+        tab_to(&b, |t| t == "See the request you submitted").await?;
+        press_enter(&b).await?;
         status_is(&b, "Received").await
+    };
+    let result = journey.await;
+    must(&b, result).await;
+    b.close().await;
+}
+
+// ---- a session that ends ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn text_typed_when_the_session_ends_is_offered_back_after_signing_in() {
+    let app = spawn_app().await;
+    let mut c = app.cast().await;
+    let b = Chrome::start(&app, "kept").await;
+    let journey = async {
+        b.sign_in(&mut c.a).await?;
+        b.goto("/requests/new").await?;
+        b.fill("title", "Guard during the visit of the minister")
+            .await?;
+        b.fill("justification", "A minister visits; threats were received.")
+            .await?;
+        b.press("Add another measure").await?;
+        b.fill("measures[1].description", "Escort from the airport")
+            .await?;
+        // The session ends while the person types (the idle timeout).
+        app.end_all_sessions().await;
+        b.press("Continue to check your answers").await?;
+        ensure!(app.count_requests().await == 0, "nothing was stored");
+        b.sign_in(&mut c.a).await?;
+        ensure!(
+            b.text()
+                .await?
+                .contains("You were signed out while filling in a form"),
+            "the start page offers the form back"
+        );
+        b.press_link("Return to the form").await?;
+        // The page draws the form again with what was typed (two measures), storing nothing.
+        let mut restored = false;
+        for _ in 0..100 {
+            if b.text()
+                .await
+                .unwrap_or_default()
+                .contains("has been filled in again")
+            {
+                restored = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(restored, "the restored form says so");
+        for (name, value) in [
+            ("title", "Guard during the visit of the minister"),
+            ("measures[1].description", "Escort from the airport"),
+        ] {
+            let shown = b
+                .client
+                .find(Locator::Css(&format!("[name=\"{name}\"]")))
+                .await?
+                .prop("value")
+                .await?;
+            ensure!(shown.as_deref() == Some(value), "{name}: {shown:?}");
+        }
+        ensure!(app.count_requests().await == 0, "still nothing stored");
+        Ok::<_, anyhow::Error>(())
     };
     let result = journey.await;
     must(&b, result).await;

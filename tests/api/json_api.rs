@@ -198,7 +198,8 @@ async fn every_state_is_reached_through_the_api_and_missions_see_only_their_stat
         ("police_review", "under_assessment"),
         ("pst_review", "under_assessment"),
         ("decided", "under_assessment"),
-        ("approved", "approved"),
+        // The journey approves the first measure and declines the others.
+        ("approved", "partly_approved"),
         ("declined", "declined"),
         ("rejected", "not_admissible"),
         ("withdrawn", "withdrawn"),

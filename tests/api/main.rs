@@ -22,6 +22,7 @@ mod mail_leases;
 mod migrations;
 mod notifications;
 mod pages;
+mod pages_kind;
 mod paging;
 mod requests;
 mod scheduler;

@@ -245,7 +245,11 @@ async fn two_instances_share_a_burst_of_automatic_ends_and_take_each_step_once()
     )
     .unwrap();
     // Cells: waiting now, last run, steps in the last run, steps in all, last failure.
-    let cells: Vec<&str> = row.split("<td>").skip(1).collect();
+    let cells: Vec<&str> = row
+        .split("<td data-label=\"")
+        .skip(1)
+        .map(|cell| cell.split_once("\">").map(|(_, rest)| rest).unwrap_or(cell))
+        .collect();
     assert!(cells[0].starts_with("0</td>"), "nothing waiting: {row}");
     assert!(
         cells[3].starts_with(&format!("{due}</td>")),

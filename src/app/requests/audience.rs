@@ -101,7 +101,7 @@ pub(super) fn tell(
             &people,
             request.id.as_str(),
             request.reference.as_deref(),
-            state,
+            (state, request.partly_approved),
             now,
         )?;
     }

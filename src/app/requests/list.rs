@@ -41,7 +41,7 @@ pub struct RequestSummary {
 impl RequestSummary {
     fn of(actor: &Actor, r: RequestRow) -> Self {
         RequestSummary {
-            status: disclosure::status(actor.role, r.state),
+            status: disclosure::status(actor.role, r.state, r.partly_approved),
             needs_action: disclosure::needs_action(actor, r.state),
             id: r.id,
             reference: r.reference,
@@ -287,6 +287,45 @@ pub fn list(
         next,
         previous,
     })
+}
+
+/// How many requests each of the viewer's queues holds (for the tabs), each counted no further
+/// than `TAB_COUNT_CAP` + 1.
+pub fn queue_counts(
+    conn: &mut DbConnection,
+    actor: &Actor,
+) -> Result<Vec<(&'static str, i64)>, AppError> {
+    let scope = disclosure::list_scope(actor);
+    super::queues(actor.role)
+        .iter()
+        .map(|q| {
+            let filter = super::queue_filter(actor, q.key);
+            Ok((
+                q.key,
+                store::count_up_to(conn, &scope, &filter, TAB_COUNT_CAP)?,
+            ))
+        })
+        .collect()
+}
+
+/// Tabs count up to this many; beyond it they read "99+".
+pub const TAB_COUNT_CAP: i64 = 99;
+
+/// When protection is needed for each request: the earliest start of its measures.
+pub fn needed_by(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> Result<HashMap<String, NaiveDate>, AppError> {
+    let mut needed: HashMap<String, NaiveDate> = HashMap::new();
+    for (request_id, starts_on) in store::start_dates(conn, ids)? {
+        if let Some(start) = starts_on {
+            needed
+                .entry(request_id)
+                .and_modify(|d| *d = (*d).min(start))
+                .or_insert(start);
+        }
+    }
+    Ok(needed)
 }
 
 /// When the measures of each request end: the latest end date, or `None` when one runs until

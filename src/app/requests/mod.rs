@@ -5,6 +5,7 @@
 //! may see is decided in `domain::disclosure`; the views handed out here are already redacted.
 
 mod audience;
+mod decisions;
 mod draft;
 mod expiry;
 mod list;
@@ -17,7 +18,8 @@ mod view;
 pub use draft::{create_draft, create_draft_viewed, discard, update, update_viewed};
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
-    COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, end_dates, list, mission_names,
+    COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, end_dates, list,
+    mission_names, needed_by, queue_counts,
 };
 pub use messages::{MessageInput, add_message};
 pub use payload::{

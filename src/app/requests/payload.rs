@@ -24,6 +24,8 @@ pub struct OutcomeInput {
     pub measure_id: String,
     pub outcome: String,
     pub conditions: Option<String>,
+    /// Why the measure is declined (declined only).
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -95,6 +95,7 @@ pub fn with_status(actor: &Actor, mut filter: ListFilter, status: &str) -> ListF
         .into_iter()
         .map(|s| s.code().to_owned())
         .collect();
+    filter.partly_approved = disclosure::partly_approved_for_status(actor, status);
     filter.states = Some(match filter.states {
         Some(existing) => existing
             .into_iter()

@@ -7,13 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use serde_json::{Value, json};
 
 use super::audience::tell;
+use super::decisions::{Decided, implemented, outcomes};
 use super::draft::event;
 use super::messages::{insert_message, marking, optional_text, required_text};
-use super::payload::{OutcomeInput, Payload, TransitionInput};
+use super::payload::{Payload, TransitionInput};
 use super::view::stored_input;
-use super::{
-    Context, RequestView, facts, invalid, is_approved, seen_by, seen_version, stale, visible,
-};
+use super::{Context, RequestView, facts, invalid, seen_by, seen_version, stale, visible};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::db::requests::{self as store, MeasureRow, NewAssessment, RequestRow, StateChange};
@@ -21,8 +20,7 @@ use crate::db::{self, DbConnection, users};
 use crate::domain::actor::{Actor, Performer};
 use crate::domain::disclosure;
 use crate::domain::ids::{MeasureId, RequestId};
-use crate::domain::request::{self, Outcome, Strictness, ThreatLevel};
-use crate::domain::text::check_text;
+use crate::domain::request::{self, Strictness, ThreatLevel};
 use crate::domain::workflow::{self, Action, Change, Refusal, State};
 use crate::domain::{Classification, FieldError, Role};
 
@@ -55,6 +53,8 @@ enum Effect {
     Decide(Vec<Decided>),
     CommunicateDecision {
         reply: String,
+        /// Some measures approved, some declined.
+        partly_approved: bool,
     },
     ConfirmImplementation(Vec<(MeasureId, NaiveDate)>),
     /// By a person, today, with an optional internal reason.
@@ -66,132 +66,6 @@ enum Effect {
     Withdraw {
         reason: Option<String>,
     },
-}
-
-/// The one entry of `given` for a measure, or the message for a missing or repeated one.
-fn entry_for<'g, G>(
-    given: &'g [G],
-    measure_id: &MeasureId,
-    id_of: impl Fn(&G) -> &str,
-    missing: &str,
-) -> Result<&'g G, String> {
-    let mut found = given.iter().filter(|g| measure_id == id_of(g));
-    match (found.next(), found.next()) {
-        (Some(one), None) => Ok(one),
-        (None, _) => Err(missing.to_owned()),
-        (Some(_), Some(_)) => Err("was given more than once".to_owned()),
-    }
-}
-
-/// Whether `given` names a measure outside `measures`.
-fn names_other<G>(given: &[G], measures: &[&MeasureRow], id_of: impl Fn(&G) -> &str) -> bool {
-    given
-        .iter()
-        .any(|g| !measures.iter().any(|m| m.id == *id_of(g)))
-}
-
-/// The police's decision on one measure: its outcome and any conditions.
-type Decided = (MeasureId, Outcome, Option<String>);
-
-fn outcomes(
-    given: &[OutcomeInput],
-    measures: &[MeasureRow],
-) -> Result<Vec<Decided>, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let mut decided = Vec::new();
-    let all: Vec<&MeasureRow> = measures.iter().collect();
-    for (i, m) in all.iter().enumerate() {
-        let field = |name: &str| format!("outcomes[{i}].{name}");
-        let one = match entry_for(
-            given,
-            &m.id,
-            |o| &o.measure_id,
-            "is required for every measure",
-        ) {
-            Ok(one) => one,
-            Err(message) => {
-                errors.push(FieldError::new(field("outcome"), message));
-                continue;
-            }
-        };
-        match one.outcome.parse::<Outcome>() {
-            Ok(outcome) => {
-                let conditions = one
-                    .conditions
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty());
-                if let Some(c) = conditions
-                    && let Err(e) = check_text("conditions", c, 1, 2_000, true)
-                {
-                    errors.push(FieldError::new(field("conditions"), e.message));
-                }
-                if outcome == Outcome::ApprovedWithConditions && conditions.is_none() {
-                    errors.push(FieldError::new(
-                        field("conditions"),
-                        "are required when approving with conditions",
-                    ));
-                }
-                decided.push((m.id.clone(), outcome, conditions.map(str::to_owned)));
-            }
-            Err(e) => errors.push(FieldError::new(field("outcome"), e)),
-        }
-    }
-    if names_other(given, &all, |o| &o.measure_id) {
-        errors.push(FieldError::new(
-            "outcomes",
-            "names a measure that is not part of this request",
-        ));
-    }
-    if errors.is_empty() {
-        Ok(decided)
-    } else {
-        Err(errors)
-    }
-}
-
-fn implemented(
-    given: &[super::payload::ImplementedInput],
-    measures: &[MeasureRow],
-    today: NaiveDate,
-) -> Result<Vec<(MeasureId, NaiveDate)>, Vec<FieldError>> {
-    let approved: Vec<&MeasureRow> = measures.iter().filter(|m| is_approved(m)).collect();
-    let mut errors = Vec::new();
-    let mut dates = Vec::new();
-    for (i, m) in approved.iter().enumerate() {
-        let field = format!("implemented[{i}].implemented_on");
-        let one = match entry_for(
-            given,
-            &m.id,
-            |x| &x.measure_id,
-            "is required for every approved measure",
-        ) {
-            Ok(one) => one,
-            Err(message) => {
-                errors.push(FieldError::new(field, message));
-                continue;
-            }
-        };
-        match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
-            Ok(d) if d > today => errors.push(FieldError::new(field, "must not be in the future")),
-            Ok(d) => match crate::domain::request::check_horizon(d, today, 0) {
-                Ok(()) => dates.push((m.id.clone(), d)),
-                Err(e) => errors.push(FieldError::new(field, e)),
-            },
-            Err(_) => errors.push(FieldError::new(field, "must be a date written YYYY-MM-DD")),
-        }
-    }
-    if names_other(given, &approved, |x| &x.measure_id) {
-        errors.push(FieldError::new(
-            "implemented",
-            "names a measure that was not approved for this request",
-        ));
-    }
-    if errors.is_empty() {
-        Ok(dates)
-    } else {
-        Err(errors)
-    }
 }
 
 /// Checks what a person's action carries, before anything is written.
@@ -292,6 +166,9 @@ fn prepare(
         }
         Payload::CommunicateDecision { reply } => Effect::CommunicateDecision {
             reply: required_text("reply", reply.as_deref(), 10_000).map_err(one)?,
+            partly_approved: crate::domain::request::partly_approved(
+                measures.iter().map(|m| m.outcome),
+            ),
         },
         Payload::ConfirmImplementation { implemented: given } => Effect::ConfirmImplementation(
             implemented(given, measures, ctx.today()).map_err(invalid)?,
@@ -373,17 +250,24 @@ fn apply(
             )?;
         }
         Effect::Decide(decided) => {
-            for (measure_id, outcome, conditions) in &decided {
+            for (measure_id, outcome, conditions, reason) in &decided {
                 store::set_outcome(
                     conn,
                     measure_id.as_str(),
                     outcome.code(),
                     conditions.as_deref(),
+                    reason.as_deref(),
                 )?;
             }
             extra.decided_at = Some(now);
         }
-        Effect::CommunicateDecision { reply } => extra.reply = Some(reply),
+        Effect::CommunicateDecision {
+            reply,
+            partly_approved,
+        } => {
+            extra.reply = Some(reply);
+            extra.partly_approved = Some(partly_approved);
+        }
         Effect::ConfirmImplementation(dates) => {
             for (measure_id, d) in &dates {
                 store::set_implemented(conn, measure_id.as_str(), *d)?;
@@ -424,7 +308,7 @@ fn refusal(r: Refusal, by: Performer<'_>, action: Action, state: State) -> AppEr
             AppError::NotNow(format!(
                 "\u{201c}{}\u{201d} is not possible while the request is {}.",
                 action.label(),
-                disclosure::status(role, state).label.to_lowercase()
+                disclosure::status(role, state, false).label.to_lowercase()
             ))
         }
     }

@@ -21,7 +21,7 @@ use crate::domain::request::{
     Urgency,
 };
 use crate::domain::workflow::{self, Action, State};
-use crate::domain::{Classification, FieldError, Role};
+use crate::domain::{Classification, FieldError, Role, deadlines};
 
 /// Who did or wrote something, as the viewer may know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub struct TimelineItem {
     pub action: String,
     /// The status after the step, as the viewer sees statuses (English label).
     pub status: &'static str,
+    /// Its code (for the tag's colour).
+    pub status_code: &'static str,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +85,8 @@ pub struct AssessmentItem {
 pub struct Decision {
     pub outcome: Outcome,
     pub conditions: Option<String>,
+    /// Why the measure was declined, when the police said.
+    pub decline_reason: Option<String>,
 }
 
 /// One measure as the viewer may see it.
@@ -163,6 +167,13 @@ pub struct RequestView {
     pub addressed_as_mission: bool,
     /// For a draft: what submission still needs, each naming its field.
     pub missing_for_submission: Vec<FieldError>,
+    /// When protection is needed: the earliest start of a measure.
+    pub needed_by: Option<NaiveDate>,
+    /// While the reply is pending: the day by which the mission may expect it.
+    pub reply_expected_by: Option<NaiveDate>,
+    /// While the Ministry waits for the mission: the question it asked (its latest message to
+    /// the mission).
+    pub question: Option<String>,
 }
 
 impl RequestView {
@@ -231,7 +242,7 @@ pub(super) fn stored_input(row: &RequestRow, measures: &[MeasureRow]) -> Request
 
 fn timeline_label(action: &str) -> String {
     Action::parse(action)
-        .map(|a| a.label().to_owned())
+        .map(|a| a.past().to_owned())
         .unwrap_or_else(|| match action {
             "create" => "Draft created".to_owned(),
             "edit" => "Request changed".to_owned(),
@@ -303,11 +314,13 @@ pub fn view(
             } else {
                 name_for(e.actor_id.as_deref())
             };
+            let status = disclosure::status(actor.role, e.to_state, row.partly_approved);
             disclosure::step_visible(actor, e.mission_visible).then(|| TimelineItem {
                 at: e.at,
                 by,
                 action: timeline_label(&e.action),
-                status: disclosure::status(actor.role, e.to_state).label,
+                status: status.label,
+                status_code: status.code,
             })
         })
         .collect();
@@ -322,6 +335,18 @@ pub fn view(
             Some((m, u)) if m == c => (m, u.max(until)),
             _ => (c, until),
         });
+    };
+    let question = if state == State::AwaitingMission {
+        messages
+            .iter()
+            .rev()
+            .find(|m| {
+                m.visibility != "internal"
+                    && people.get(&m.author_id).and_then(|p| p.1) != Some(Role::MissionStaff)
+            })
+            .map(|m| m.body.clone())
+    } else {
+        None
     };
     let mut classified_reads: Vec<(&'static str, String, Classification)> = Vec::new();
     let messages: Vec<MessageItem> = messages
@@ -429,9 +454,18 @@ pub fn view(
     } else {
         Vec::new()
     };
+    let needed_by = deadlines::needed_by(measures.iter().map(|m| m.starts_on));
+    let reply_expected_by = match (needed_by, row.submitted_at) {
+        (Some(needed), Some(at)) if deadlines::reply_pending(state) => Some(
+            deadlines::reply_expected_by(needed, crate::domain::time::oslo_date(at)),
+        ),
+        _ => None,
+    };
     Ok(RequestView {
+        needed_by,
+        reply_expected_by,
         version,
-        status: disclosure::status(actor.role, state),
+        status: disclosure::status(actor.role, state, row.partly_approved),
         assigned_officer: row
             .assigned_officer_id
             .as_ref()
@@ -450,6 +484,7 @@ pub fn view(
                     .map(|outcome| Decision {
                         outcome,
                         conditions: m.conditions.clone(),
+                        decline_reason: m.decline_reason.clone(),
                     }),
                 implemented_on: m.implemented_on.filter(|_| outcomes_visible),
                 ended_on: m.ended_on.filter(|_| outcomes_visible),
@@ -473,6 +508,7 @@ pub fn view(
         classification_choices: disclosure::classification_choices(actor, ctx.ceiling),
         addressed_as_mission: disclosure::addressed_as_mission(actor),
         missing_for_submission,
+        question,
         actions,
         is_draft: state == State::Draft,
         mission_name,

@@ -191,7 +191,8 @@ fn request_json(v: RequestView) -> RequestJson {
                 ends_on: m.ends_on.map(|d| d.to_string()),
                 description: m.description,
                 outcome: m.decision.as_ref().map(|d| d.outcome.code().to_owned()),
-                conditions: m.decision.and_then(|d| d.conditions),
+                conditions: m.decision.as_ref().and_then(|d| d.conditions.clone()),
+                decline_reason: m.decision.and_then(|d| d.decline_reason),
                 implemented_on: m.implemented_on.map(|d| d.to_string()),
                 ended_on: m.ended_on.map(|d| d.to_string()),
             })
@@ -394,6 +395,7 @@ pub async fn transition(
                     measure_id: o.measure_id,
                     outcome: o.outcome,
                     conditions: o.conditions,
+                    reason: o.reason,
                 })
                 .collect()
         }),

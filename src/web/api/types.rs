@@ -124,7 +124,10 @@ pub struct MeasureJson {
     pub description: String,
     /// `approved`, `approved_with_conditions` or `declined`; for missions only after the reply.
     pub outcome: Option<String>,
+    /// For `approved_with_conditions`: the conditions.
     pub conditions: Option<String>,
+    /// For `declined`: why, when the police gave a reason.
+    pub decline_reason: Option<String>,
     pub implemented_on: Option<String>,
     pub ended_on: Option<String>,
 }
@@ -200,7 +203,10 @@ pub struct OutcomeBody {
     pub measure_id: String,
     #[schema(example = "approved")]
     pub outcome: String,
+    /// Required for `approved_with_conditions`, refused otherwise.
     pub conditions: Option<String>,
+    /// For `declined` only (optional): why; the mission reads it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

@@ -210,6 +210,30 @@ impl TestApp {
             .await
             .expect("request")
     }
+
+    /// How many requests the database holds (drafts included).
+    pub async fn count_requests(&self) -> i64 {
+        let mut conn = self.pool.get().expect("a connection");
+        protection_portal::db::requests::count_all(&mut conn).expect("count")
+    }
+
+    /// Ends every session, as the idle timeout does (their rows are gone).
+    pub async fn end_all_sessions(&self) {
+        use diesel::RunQueryDsl;
+        let mut conn = self.pool.get().expect("a connection");
+        diesel::sql_query("DELETE FROM sessions")
+            .execute(&mut *conn)
+            .expect("delete sessions");
+    }
+
+    /// The name an account carries.
+    pub async fn name_of(&self, user_id: &str) -> String {
+        let mut conn = self.pool.get().expect("a connection");
+        protection_portal::db::users::find(&mut conn, user_id)
+            .expect("read")
+            .expect("the account exists")
+            .name
+    }
 }
 
 impl Drop for TestApp {

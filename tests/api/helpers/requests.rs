@@ -117,13 +117,16 @@ impl Browser {
         res.location
             .unwrap_or_else(|| panic!("the draft is saved: {}", res.body))
             .trim_start_matches("/requests/")
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
             .to_owned()
     }
 
     /// Submits draft `id` with the button on its page, stating the version the page shows.
     pub async fn submit_draft(&self, id: &str) -> Page {
-        let page = self.get(&format!("/requests/{id}")).await;
-        let version = page.version().expect("the draft page has a form");
+        let page = self.get(&format!("/requests/{id}/edit")).await;
+        let version = page.version().expect("the draft's form states its version");
         self.post(
             &format!("/requests/{id}/transitions"),
             &[
@@ -174,6 +177,13 @@ impl Browser {
             ("action", action),
             ("version", &version),
         ];
+        // What a person does besides filling in the fields: ticks the box that confirms a
+        // destructive step, and sends the formal reply from its preview.
+        match action {
+            "reject" | "withdraw" | "end_measures" => form.push(("confirm", action)),
+            "communicate_decision" => form.push(("op", "send")),
+            _ => {}
+        }
         form.extend_from_slice(fields);
         self.post(&format!("/requests/{id}/transitions"), &form)
             .await

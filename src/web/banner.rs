@@ -1,0 +1,50 @@
+//! Success banners: after every action a page says what was done. The redirect after the
+//! action names it by a code (`?done=assigned`); only the codes below exist, so nothing a person
+//! typed into a link can be shown as a banner.
+
+use maud::{Markup, html};
+
+use crate::domain::workflow::Action;
+use crate::i18n::tr;
+
+/// What a `done` code says, in English (pages translate it).
+fn text(done: &str) -> Option<&'static str> {
+    if let Some(action) = Action::parse(done) {
+        return Some(action.done());
+    }
+    Some(match done {
+        "saved" => "Your changes were saved.",
+        "discarded" => "The draft was deleted.",
+        "message" => "Your message was sent.",
+        "note" => "The note was added.",
+        "invited" => "The invitation was sent.",
+        "preferences" => "Your choices were saved.",
+        "language" => "The language was changed.",
+        "read_all" => "All notifications were marked as read.",
+        _ => return None,
+    })
+}
+
+/// The banner for `done`, if it names something that was done.
+pub fn success(done: Option<&str>) -> Markup {
+    html! {
+        @if let Some(text) = done.and_then(text) {
+            div class="banner success" role="status" {
+                p { (tr(text)) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_codes_make_a_banner() {
+        assert!(text("submit").is_some());
+        assert!(text("saved").is_some());
+        assert!(text("<script>").is_none());
+        assert!(text("").is_none());
+    }
+}
