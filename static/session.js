@@ -10,6 +10,10 @@
   var RESTORED = 'portal-kept-restored';
   var idle = parseInt(body.getAttribute('data-idle-seconds') || '0', 10);
   var signedIn = idle > 0;
+  // Whose text it is: kept text is only ever offered back to the same person, and never for
+  // longer than a working day.
+  var person = body.getAttribute('data-person') || '';
+  var KEEP_FOR_MS = 12 * 3600 * 1000;
 
   function read(key) {
     try { return JSON.parse(window.sessionStorage.getItem(key) || 'null'); } catch (e) { return null; }
@@ -42,6 +46,10 @@
   // ---- typed text kept across an ended session ------------------------------------------------
   document.addEventListener('submit', function (event) {
     var form = event.target;
+    if (form && form.getAttribute && form.getAttribute('action') === '/sign-out') {
+      forget(KEY);
+      return;
+    }
     if (!form || !form.hasAttribute || !form.hasAttribute('data-keep')) { return; }
     var fields = {};
     var data = new FormData(form);
@@ -49,6 +57,8 @@
       if (name !== 'csrf_token' && name !== 'op' && typeof value === 'string') { fields[name] = value; }
     });
     write(KEY, {
+      person: person,
+      at: Date.now(),
       page: window.location.pathname + window.location.search,
       key: form.getAttribute('data-keep'),
       action: form.getAttribute('action'),
@@ -63,14 +73,29 @@
     banner(body.getAttribute('data-text-restored') || '');
   }
   var kept = read(KEY);
-  if (kept && !signedIn) {
-    // The submission met an ended session: keep it for after the next sign-in.
-    kept.ended = true;
-    write(KEY, kept);
+  if (kept && (!kept.at || Date.now() - kept.at > KEEP_FOR_MS)) {
+    forget(KEY);
+    kept = null;
+  }
+  if (kept && !kept.ended && !signedIn) {
+    // A page without the signed-in frame: the session has ended, or the submission met an
+    // error page. Ask the portal which (a keep-alive answers 204 only to a live session).
+    window.fetch('/session/keep-alive', { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' })
+      .then(function (res) {
+        if (res.status === 204) {
+          forget(KEY);
+        } else {
+          kept.ended = true;
+          write(KEY, kept);
+        }
+      });
   } else if (kept && !kept.ended) {
     // The submission reached the portal: nothing to keep.
     forget(KEY);
-  } else if (kept) {
+  } else if (kept && signedIn && kept.person !== person) {
+    // Someone else signed in on this tab: their predecessor's text is not theirs.
+    forget(KEY);
+  } else if (kept && signedIn) {
     var form = null;
     Array.prototype.forEach.call(document.querySelectorAll('form[data-keep]'), function (f) {
       if (f.getAttribute('data-keep') === kept.key && f.getAttribute('action') === kept.action) { form = f; }
@@ -125,9 +150,16 @@
     }, idle * 1000);
   }
   dialog.querySelector('[data-stay]').addEventListener('click', function () {
-    window.fetch('/session/keep-alive', { credentials: 'same-origin', cache: 'no-store' })
+    window.fetch('/session/keep-alive', { credentials: 'same-origin', cache: 'no-store', redirect: 'manual' })
       .then(function (res) {
-        if (res.ok) { dialog.close(); arm(); }
+        if (res.status === 204) {
+          dialog.close();
+          arm();
+        } else {
+          // The session had ended already (elsewhere, or its absolute lifetime).
+          dialog.querySelector('.while-signed-in').hidden = true;
+          dialog.querySelector('.signed-out').hidden = false;
+        }
       });
   });
   arm();

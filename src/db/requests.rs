@@ -127,6 +127,8 @@ pub struct EventRow {
     pub from_state: Option<State>,
     pub to_state: State,
     pub mission_visible: bool,
+    /// For `take`: whom the request was assigned to.
+    pub assignee_id: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -140,6 +142,7 @@ pub struct NewEvent<'a> {
     pub from_state: Option<&'a str>,
     pub to_state: &'a str,
     pub mission_visible: bool,
+    pub assignee_id: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

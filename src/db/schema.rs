@@ -252,6 +252,7 @@ diesel::table! {
         from_state -> Nullable<Text>,
         to_state -> Text,
         mission_visible -> Bool,
+        assignee_id -> Nullable<Text>,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::workflow::State;
-use super::working_days::subtract_working_days;
+use super::working_days::{add_working_days, subtract_working_days};
 
 /// The Ministry replies no later than this many working days before protection is needed.
 pub const REPLY_BEFORE_NEEDED_WORKING_DAYS: u32 = 1;
@@ -17,9 +17,11 @@ pub fn needed_by(starts: impl IntoIterator<Item = Option<NaiveDate>>) -> Option<
 
 /// The day by which a mission may expect the Ministry's reply to a request submitted on
 /// `submitted_on` for protection needed on `needed_by`: one working day before it is needed,
-/// and never before the day it was submitted (a late request is answered at once).
+/// and never before the day it was submitted (a late request is answered at once, on a working
+/// day).
 pub fn reply_expected_by(needed_by: NaiveDate, submitted_on: NaiveDate) -> NaiveDate {
-    subtract_working_days(needed_by, REPLY_BEFORE_NEEDED_WORKING_DAYS).max(submitted_on)
+    subtract_working_days(needed_by, REPLY_BEFORE_NEEDED_WORKING_DAYS)
+        .max(add_working_days(submitted_on, 0))
 }
 
 /// Whether a request in `state` still waits for the Ministry's reply (submitted, and neither
@@ -60,10 +62,11 @@ mod tests {
             reply_expected_by(d(2027, 5, 18), d(2027, 5, 3)),
             d(2027, 5, 14)
         );
-        // Submitted too late for that: the reply is expected at once.
+        // Submitted too late for that (on Constitution Day, a holiday): the reply is expected
+        // at once, on the next working day.
         assert_eq!(
             reply_expected_by(d(2027, 5, 18), d(2027, 5, 17)),
-            d(2027, 5, 17)
+            d(2027, 5, 18)
         );
     }
 }

@@ -81,6 +81,33 @@ pub fn partly_approved_for_status(actor: &Actor, code: &str) -> Option<bool> {
     }
 }
 
+/// Whether a message is a question the Ministry asked the mission (shown first to the mission
+/// while the request waits for it): an external message by anyone but the mission's own staff.
+pub fn is_question_to_mission(internal: bool, author_role: Option<Role>) -> bool {
+    !internal && author_role != Some(Role::MissionStaff)
+}
+
+/// Whether what a person typed into a step's form may be kept in their browser when the session
+/// ends (`static/session.js`): only text the mission reads or writes, never a note or an
+/// assessment, which may be classified.
+pub fn may_keep_typed_text(action: Action) -> bool {
+    matches!(
+        action,
+        Action::RequestInformation
+            | Action::ProvideInformation
+            | Action::Reject
+            | Action::Withdraw
+            | Action::Decide
+            | Action::CommunicateDecision
+    )
+}
+
+/// Whether the message form's text may be kept in the browser: only where it cannot be an
+/// internal (classified) note.
+pub fn may_keep_message_text(rights: &MessageRights) -> bool {
+    !rights.internal
+}
+
 /// What decides who may know a request exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestScope<'a> {

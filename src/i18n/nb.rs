@@ -19,6 +19,7 @@ pub const NB: &[(&str, &str)] = &[
         " requests: narrow the list with search or the filters",
         " anmodninger: avgrens listen med søk eller filtrene",
     ),
+    (" to ", " til "),
     (" unread", " uleste"),
     (" until ", " til "),
     (
@@ -230,6 +231,7 @@ pub const NB: &[(&str, &str)] = &[
         "Are you sure you want to delete this draft?",
         "Er du sikker på at du vil slette utkastet?",
     ),
+    ("As soon as possible", "Så snart som mulig"),
     (
         "Ask PST for a threat assessment",
         "Be PST om en trusselvurdering",
@@ -1199,6 +1201,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Preview the reply", "Forhåndsvis svaret"),
     ("Previous page", "Forrige side"),
     (
+        "Print this page, or save it as PDF from the browser's print dialog, to keep the receipt.",
+        "Skriv ut denne siden, eller lagre den som PDF fra utskriftsvinduet i nettleseren, for å ta vare på kvitteringen.",
+    ),
+    (
         "Private guards outside the premises (own measure)",
         "Private vektere utenfor lokalene (eget tiltak)",
     ),
@@ -1260,12 +1266,18 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Reason:", "Begrunnelse:"),
     ("Reason: ", "Begrunnelse: "),
+    ("Receipt", "Kvittering"),
+    (
+        "Receipt for a request for protection",
+        "Kvittering for en anmodning om beskyttelse",
+    ),
     (
         "Receipt for a request you submitted",
         "Kvittering for en anmodning du sendte inn",
     ),
     ("Received", "Mottatt"),
     ("received", "mottatt"),
+    ("Received by", "Mottatt av"),
     ("Recipient", "Mottaker"),
     ("Record the decision", "Registrer avgjørelsen"),
     ("Recovery codes", "Gjenopprettingskoder"),
@@ -1641,6 +1653,10 @@ pub const NB: &[(&str, &str)] = &[
         "The Ministry of Foreign Affairs will assess it; you can follow it in the portal.",
         "Utenriksdepartementet vurderer anmodningen, og dere kan følge den i portalen.",
     ),
+    (
+        "The Ministry of Foreign Affairs will send its formal reply through the portal, with the decision on each measure.",
+        "Utenriksdepartementet sender sitt formelle svar gjennom portalen, med avgjørelsen for hvert tiltak.",
+    ),
     ("The Ministry reads this.", "Departementet leser dette."),
     (
         "The Ministry reads this. To change the request itself, use “Change the request to answer”.",
@@ -1771,6 +1787,7 @@ pub const NB: &[(&str, &str)] = &[
         "Begrunnelsen for avslaget {}",
     ),
     ("The reason {}", "Begrunnelsen {}"),
+    ("The request", "Anmodningen"),
     (
         "The request could not be completed.",
         "Forespørselen kunne ikke fullføres.",
@@ -2101,6 +2118,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Your question was sent to the mission.",
         "Spørsmålet er sendt til representasjonen.",
+    ),
+    (
+        "Your receipt, to print or save",
+        "Kvitteringen, til å skrive ut eller lagre",
     ),
     ("Your reference", "Referansen deres"),
     (

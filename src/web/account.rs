@@ -104,7 +104,9 @@ async fn render_with(
     .await?;
     let this_session = viewer.session.get::<String>(SESSION_LABEL).ok().flatten();
     let user = &overview.user;
+    let done = super::banner::take(&viewer.session);
     let body: Markup = html! {
+        (super::banner::success(done.as_deref()))
         (error_summary(errors, label))
         h1 { (tr("Your account")) }
         dl class="facts" {
@@ -112,7 +114,7 @@ async fn render_with(
             dt { (tr("E-mail")) } dd { (user.email) }
             dt { (tr("Role")) } dd { (tr(viewer.actor.role.label())) }
             @if let Some(m) = &mission { dt { (tr("Mission")) } dd { (m.name) } }
-            @if viewer.actor.role.is_authority() { dt { (tr("Security clearance")) } dd { (user.clearance) } }
+            @if viewer.actor.role.is_authority() { dt { (tr("Security clearance")) } dd { (user.clearance.parse::<crate::domain::Clearance>().map(|c| tr(c.label())).unwrap_or("–")) } }
         }
 
         h2 id="language-heading" { (tr("Language")) }
@@ -341,16 +343,20 @@ pub async fn save_language(
     let user_id = viewer.user.id.clone();
     let form = form.into_inner();
     let code = form.language;
+    let chosen = crate::i18n::Lang::parse(&code);
     let back = match form.back.as_deref() {
         Some(_) => super::language::local_path(form.back.as_deref()).to_owned(),
-        None => "/account?done=language".to_owned(),
+        None => {
+            super::banner::set(&viewer.session, "language");
+            "/account".to_owned()
+        }
     };
     match db::run(&state.pool, move |conn| {
         account::set_language(conn, &user_id, &code, app::now())
     })
     .await
     {
-        Ok(_) => Ok(see_other(&back)),
+        Ok(_) => Ok(super::language::see_other_remembering(&back, chosen)),
         Err(AppError::Invalid(errors)) => {
             render(&viewer, &state, StatusCode::UNPROCESSABLE_ENTITY, &errors).await
         }

@@ -492,7 +492,10 @@ pub async fn invite_user(
     })
     .await
     {
-        Ok(u) => Ok(see_other(&format!("/admin/users/{}?done=invited", u.id))),
+        Ok(u) => {
+            super::banner::set(&viewer.session, "invited");
+            Ok(see_other(&format!("/admin/users/{}", u.id)))
+        }
         Err(AppError::Invalid(errors)) => {
             invite_page(
                 &viewer,
@@ -507,18 +510,10 @@ pub async fn invite_user(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DoneQuery {
-    /// What was just done (a success banner).
-    done: Option<String>,
-}
-
 pub async fn show_user(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::AdministerUsers)?;
     let id = path.into_inner();
@@ -534,7 +529,7 @@ pub async fn show_user(
     let base = format!("/admin/users/{}", user.id);
     let body = html! {
         a class="back-link" href="/admin/users" { (tr("Back to the accounts")) }
-        (super::banner::success(query.done.as_deref()))
+        (super::banner::success(super::banner::take(&viewer.session).as_deref()))
         h1 { (user.name) }
         dl class="facts" {
             dt { (tr("E-mail")) } dd { (user.email) }

@@ -1,8 +1,22 @@
-//! Success banners: after every action a page says what was done. The redirect after the
-//! action names it by a code (`?done=assigned`); only the codes below exist, so nothing a person
-//! typed into a link can be shown as a banner.
+//! Success banners: after every action a page says what was done. The action leaves a code in
+//! the session (a one-time "flash", never in the address, so that no link can show a banner
+//! for something that did not happen); the next page shows it and removes it. Only the codes
+//! below exist.
 
+use actix_session::Session;
 use maud::{Markup, html};
+
+const FLASH: &str = "flash";
+
+/// Leaves `done` for the next page this session shows.
+pub fn set(session: &Session, done: &str) {
+    let _ = session.insert(FLASH, done);
+}
+
+/// The code the last action left, removed as it is read.
+pub fn take(session: &Session) -> Option<String> {
+    session.remove_as::<String>(FLASH).and_then(Result::ok)
+}
 
 use crate::domain::workflow::Action;
 use crate::i18n::tr;

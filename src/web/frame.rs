@@ -62,10 +62,7 @@ pub async fn frame(
         chosen.unwrap_or_else(|| i18n::Lang::from_accept_language(accept)),
     ));
     // Where the page is, for the language switch's way back.
-    let here = match req.query_string() {
-        "" => path.clone(),
-        q => format!("{path}?{q}"),
-    };
+    let here = super::layout::page_to_come_back_to(&method, &path, req.query_string());
     // Layers inside this one answer with responses, not errors (an error returned here would
     // leave without the headers below); handlers' and extractors' errors are responses already.
     let served = i18n::scope(

@@ -23,6 +23,7 @@ pub fn local_path(back: Option<&str>) -> &str {
     match back {
         Some(p)
             if p.starts_with('/')
+                && p.is_ascii()
                 && !p.starts_with("//")
                 && !p.starts_with("/\\")
                 && !p.chars().any(char::is_control) =>
@@ -33,21 +34,31 @@ pub fn local_path(back: Option<&str>) -> &str {
     }
 }
 
-pub async fn switch(query: web::Query<SwitchQuery>) -> HttpResponse {
-    let back = local_path(query.back.as_deref()).to_owned();
+/// The cookie that keeps a language for the pages shown before sign-in (and after a session
+/// ends): set by the switch, and at sign-in and on saving the account's language, so that a
+/// person who chose Bokmål still reads Bokmål once signed out.
+pub fn cookie(lang: Lang) -> Cookie<'static> {
+    Cookie::build(COOKIE, lang.code())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::days(365))
+        .finish()
+}
+
+/// A redirect to `location` that also remembers `lang` (if any) in the cookie.
+pub fn see_other_remembering(location: &str, lang: Option<Lang>) -> HttpResponse {
     let mut answer = HttpResponse::SeeOther();
-    answer.insert_header((header::LOCATION, back));
-    if let Some(lang) = Lang::parse(&query.to) {
-        answer.cookie(
-            Cookie::build(COOKIE, lang.code())
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .max_age(Duration::days(365))
-                .finish(),
-        );
+    answer.insert_header((header::LOCATION, location.to_owned()));
+    if let Some(lang) = lang {
+        answer.cookie(cookie(lang));
     }
     answer.finish()
+}
+
+pub async fn switch(query: web::Query<SwitchQuery>) -> HttpResponse {
+    let back = local_path(query.back.as_deref());
+    see_other_remembering(back, Lang::parse(&query.to))
 }
 
 #[cfg(test)]
@@ -57,13 +68,14 @@ mod tests {
     #[test]
     fn only_paths_of_the_portal_are_ways_back() {
         assert_eq!(
-            local_path(Some("/requests/1?done=saved")),
-            "/requests/1?done=saved"
+            local_path(Some("/requests/1?queue=all")),
+            "/requests/1?queue=all"
         );
         assert_eq!(local_path(Some("//evil.example")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(Some("/a\r\nSet-Cookie: x")), "/");
+        assert_eq!(local_path(Some("/r\u{e9}sum\u{e9}")), "/");
         assert_eq!(local_path(None), "/");
     }
 }

@@ -26,6 +26,16 @@ pub struct SignedIn {
     pub unread: i64,
     /// The session ends after this many seconds without a request (`security.session_idle_minutes`).
     pub idle_seconds: u32,
+    /// Tells people apart in the browser without naming them (a digest of the account id): text
+    /// kept across an ended session is offered back only to the same person.
+    pub person: String,
+}
+
+/// The digest of an account id that `SignedIn::person` carries.
+pub fn person_digest(user_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("portal-person:{user_id}").as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 impl Chrome {
@@ -42,6 +52,42 @@ tokio::task_local! {
 /// Serves `work` as the page at `path` (set by the outermost middleware for every request).
 pub async fn at_path<F: std::future::Future>(path: String, work: F) -> F::Output {
     PAGE_PATH.scope(path, work).await
+}
+
+/// The page the language switch leads back to: the address itself for a page read with GET;
+/// for the answer to a form (an error shown where the form posted), the page the form is on.
+pub fn page_to_come_back_to(method: &actix_web::http::Method, path: &str, query: &str) -> String {
+    if method == actix_web::http::Method::GET {
+        return match query {
+            "" => path.to_owned(),
+            q => format!("{path}?{q}"),
+        };
+    }
+    const POSTED_TO: [&str; 12] = [
+        "/second-factor/reset",
+        "/read-all",
+        "/transitions",
+        "/messages",
+        "/discard",
+        "/revoke",
+        "/read",
+        "/retry",
+        "/deactivate",
+        "/reactivate",
+        "/rename",
+        "/invitation",
+    ];
+    if let Some(page) = POSTED_TO
+        .iter()
+        .find_map(|suffix| path.strip_suffix(suffix))
+        .filter(|page| !page.is_empty())
+    {
+        return page.to_owned();
+    }
+    if path.starts_with("/account/") {
+        return "/account".to_owned();
+    }
+    path.to_owned()
 }
 
 fn page_path() -> String {
@@ -91,6 +137,7 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                 link rel="stylesheet" href="/static/portal.css";
             }
             body data-idle-seconds=[chrome.signed_in.as_ref().map(|me| me.idle_seconds)]
+                data-person=[chrome.signed_in.as_ref().map(|me| me.person.as_str())]
                 data-text-kept=(tr("You were signed out while filling in a form. What you typed is kept in this browser tab."))
                 data-text-return=(tr("Return to the form"))
                 data-text-restored=(tr("What you typed before you were signed out has been filled in again. Check it, then continue.")) {
@@ -220,4 +267,34 @@ pub async fn stylesheet() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(STYLESHEET)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_to_come_back_to;
+    use actix_web::http::Method;
+
+    #[test]
+    fn the_switch_leads_back_to_a_page_that_can_be_read() {
+        assert_eq!(
+            page_to_come_back_to(&Method::GET, "/", "queue=all"),
+            "/?queue=all"
+        );
+        assert_eq!(
+            page_to_come_back_to(&Method::POST, "/requests/abc/transitions", ""),
+            "/requests/abc"
+        );
+        assert_eq!(
+            page_to_come_back_to(&Method::POST, "/requests/new", ""),
+            "/requests/new"
+        );
+        assert_eq!(
+            page_to_come_back_to(&Method::POST, "/account/password", ""),
+            "/account"
+        );
+        assert_eq!(
+            page_to_come_back_to(&Method::POST, "/admin/users/u/second-factor/reset", ""),
+            "/admin/users/u"
+        );
+    }
 }

@@ -126,6 +126,7 @@ route_table! {
     "/requests/{id}/edit" => [get => requests::edit_form, post => requests::update],
     "/requests/{id}/review" => [get => requests::review],
     "/requests/{id}/submitted" => [get => requests::submitted],
+    "/requests/{id}/receipt" => [get => requests::receipt],
     "/requests/{id}/discard" => [get => requests::confirm_discard, post => requests::discard],
     "/requests/{id}/transitions" => [post => requests::transition],
     "/requests/{id}/messages" => [post => requests::message],

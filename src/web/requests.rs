@@ -28,8 +28,8 @@ use crate::domain::access::Capability;
 use crate::domain::disclosure::{self, AssessmentView};
 use crate::domain::ids::RequestId;
 use crate::domain::request::{
-    self, Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, Strictness,
-    ThreatLevel, Urgency, is_request_field, measure_field,
+    Location, MAX_MEASURES, MeasureInput, MeasureKind, Outcome, RequestInput, ThreatLevel, Urgency,
+    is_request_field, measure_field,
 };
 use crate::domain::workflow::Action;
 
@@ -468,19 +468,24 @@ pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
     ))
 }
 
-/// Every rule submission checks, at once: "Continue" shows all that is still missing or wrong
-/// in one pass, never a second set after the first is fixed.
-fn errors_for_submission(input: &RequestInput) -> Vec<FieldError> {
-    let today = crate::domain::time::oslo_date(app::now());
-    request::validate(input, Strictness::Submission, today)
-        .err()
-        .unwrap_or_default()
-}
-
-/// Whether the typed request may be kept as a draft (well-formed, if incomplete).
-fn storable_as_draft(input: &RequestInput) -> bool {
-    let today = crate::domain::time::oslo_date(app::now());
-    request::validate(input, Strictness::Draft, today).is_ok()
+/// On "Continue": every rule submission checks, at once. `Err` with all of them when what was
+/// typed cannot even be kept as a draft (the form comes back and nothing is stored); `Ok` with
+/// what is still missing otherwise (the draft is kept, and its form shows each problem).
+fn continue_check(
+    state: &AppState,
+    op: &str,
+    input: &RequestInput,
+) -> Result<Vec<FieldError>, Vec<FieldError>> {
+    if op != "review" {
+        return Ok(Vec::new());
+    }
+    let ctx = context(state);
+    let missing = req::missing_for_submission(input, &ctx);
+    if !missing.is_empty() && !req::storable_as_draft(input, &ctx) {
+        Err(missing)
+    } else {
+        Ok(missing)
+    }
 }
 
 pub async fn create(
@@ -510,7 +515,7 @@ pub async fn create(
     // Nothing is stored without intent: an empty form creates no draft.
     if input.is_blank() {
         let errors = if op == "review" {
-            errors_for_submission(&input)
+            req::missing_for_submission(&input, &context(&state))
         } else {
             vec![FieldError::new(
                 "title",
@@ -526,41 +531,35 @@ pub async fn create(
             None,
         ));
     }
-    let missing = if op == "review" {
-        errors_for_submission(&input)
-    } else {
-        Vec::new()
+    let missing = match continue_check(&state, &op, &input) {
+        Ok(missing) => missing,
+        Err(all) => {
+            return Ok(form_page(
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FormTarget::new_request(),
+                &input,
+                &all,
+                None,
+            ));
+        }
     };
-    if !missing.is_empty() && !storable_as_draft(&input) {
-        return Ok(form_page(
-            &viewer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FormTarget::new_request(),
-            &input,
-            &missing,
-            None,
-        ));
-    }
     let (actor, ctx, typed) = (viewer.actor.clone(), context(&state), input.clone());
     match db::run(&state.pool, move |conn| {
         req::create_draft(conn, &actor, &typed, &ctx)
     })
     .await
     {
-        // What was typed is kept as a draft, and every problem is shown at once.
+        // What was typed is kept as a draft, and its form shows every problem at once (after
+        // a redirect, so that reloading the page cannot make a second draft).
         Ok(row) if !missing.is_empty() => {
-            let action = format!("/requests/{}/edit", row.id);
-            Ok(form_page(
-                &viewer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                FormTarget::edit(&action, row.version, false),
-                &input,
-                &missing,
-                None,
-            ))
+            Ok(see_other(&format!("/requests/{}/edit?check=1", row.id)))
         }
         Ok(row) if op == "review" => Ok(see_other(&format!("/requests/{}/review", row.id))),
-        Ok(row) => Ok(see_other(&format!("/requests/{}?done=saved", row.id))),
+        Ok(row) => {
+            super::banner::set(&viewer.session, "saved");
+            Ok(see_other(&format!("/requests/{}", row.id)))
+        }
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -645,21 +644,19 @@ pub async fn update(
             question,
         ));
     }
-    let missing = if op == "review" {
-        errors_for_submission(&input)
-    } else {
-        Vec::new()
+    let missing = match continue_check(&state, &op, &input) {
+        Ok(missing) => missing,
+        Err(all) => {
+            return Ok(form_page(
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                FormTarget::edit(&action, seen, submitted),
+                &input,
+                &all,
+                question,
+            ));
+        }
     };
-    if !missing.is_empty() && !storable_as_draft(&input) {
-        return Ok(form_page(
-            &viewer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FormTarget::edit(&action, seen, submitted),
-            &input,
-            &missing,
-            question,
-        ));
-    }
     let (actor, ctx, typed, rid) = (
         viewer.actor.clone(),
         context(&state),
@@ -671,16 +668,12 @@ pub async fn update(
     })
     .await
     {
-        Ok(row) if !missing.is_empty() => Ok(form_page(
-            &viewer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            FormTarget::edit(&action, row.version, submitted),
-            &input,
-            &missing,
-            question,
-        )),
+        Ok(_) if !missing.is_empty() => Ok(see_other(&format!("/requests/{id}/edit?check=1"))),
         Ok(_) if op == "review" => Ok(see_other(&format!("/requests/{id}/review"))),
-        Ok(_) => Ok(see_other(&format!("/requests/{id}?done=saved"))),
+        Ok(_) => {
+            super::banner::set(&viewer.session, "saved");
+            Ok(see_other(&format!("/requests/{id}")))
+        }
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -742,7 +735,8 @@ pub async fn discard(
         req::discard(conn, &actor, &id, seen, &ctx)
     })
     .await?;
-    Ok(see_other("/?done=discarded"))
+    super::banner::set(&viewer.session, "discarded");
+    Ok(see_other("/"))
 }
 
 // ---- check your answers ----------------------------------------------------------------------
@@ -948,7 +942,7 @@ fn action_form(
     let destructive = is_destructive(action);
     html! {
         form method="post" action={ "/requests/" (id) "/transitions" } class={ "action-form" @if destructive { " destructive" } }
-            data-keep=[keeps_typed_text(action).then(|| format!("action:{}", action.code()))] {
+            data-keep=[disclosure::may_keep_typed_text(action).then(|| format!("action:{}", action.code()))] {
             (csrf_field(&viewer.csrf))
             input type="hidden" name="action" value=(action.code());
             input type="hidden" name="version" value=(view.version);
@@ -1033,21 +1027,6 @@ fn action_form(
             }
         }
     }
-}
-
-/// Whether a step's form may keep what was typed in the browser when the session ends: only
-/// those whose text the mission reads or writes (never a note or an assessment, which may be
-/// classified).
-fn keeps_typed_text(action: Action) -> bool {
-    matches!(
-        action,
-        Action::RequestInformation
-            | Action::ProvideInformation
-            | Action::Reject
-            | Action::Withdraw
-            | Action::Decide
-            | Action::CommunicateDecision
-    )
 }
 
 /// What a person ticks before a destructive step.
@@ -1244,7 +1223,10 @@ fn request_page(
                     dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
                     @if let Some(d) = view.needed_by { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } }
                     @if let Some(t) = r.submitted_at { dt { (tr("Submitted")) } dd { (when(t)) } }
-                    @if let Some(d) = view.reply_expected_by { dt { (tr("Reply expected by")) } dd { (i18n::date(d)) } }
+                    @if let Some(d) = view.reply_expected_by {
+                        dt { (tr("Reply expected by")) }
+                        dd { @if d < crate::domain::time::oslo_date(app::now()) { (tr("As soon as possible")) } @else { (i18n::date(d)) } }
+                    }
                     @if let Some((_, name)) = &view.assigned_officer {
                         dt { @if is_mission { (tr("Your contact at the Ministry")) } @else { (tr("Assigned MFA officer")) } } dd { (name) }
                     }
@@ -1316,7 +1298,7 @@ fn request_page(
                     }
                     @if external_allowed || internal_allowed {
                         form method="post" action={ "/requests/" (r.id) "/messages" } class="action-form"
-                            data-keep=[(!internal_allowed).then_some("message")] {
+                            data-keep=[disclosure::may_keep_message_text(&view.message_rights).then_some("message")] {
                             (csrf_field(&viewer.csrf))
                             h3 { @if external_allowed && !internal_allowed { (tr("Write to the Ministry")) } @else { (tr("Add a message or note")) } }
                             @let hint = if external_allowed && internal_allowed {
@@ -1346,7 +1328,12 @@ fn request_page(
                     h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {
                         @for t in &view.timeline {
-                            li { span class="hint" { (when(t.at)) } " " strong { (tr_text(&t.action)) } (tr(" by ")) (who(&t.by)) " · " (status_tag(t.status_code, t.status)) }
+                            li {
+                                span class="hint" { (when(t.at)) } " "
+                                strong { (tr_text(&t.action)) @if let Some(to) = &t.to { (tr(" to ")) (who(to)) } }
+                                @if t.to.as_ref() != Some(&t.by) { (tr(" by ")) (who(&t.by)) }
+                                " · " (status_tag(t.status_code, t.status))
+                            }
                         }
                     }
                 }
@@ -1356,35 +1343,80 @@ fn request_page(
     )
 }
 
-#[derive(Deserialize)]
-pub struct ShowQuery {
-    /// What was just done (a success banner).
-    done: Option<String>,
-}
-
 pub async fn show(
     mut viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, WebError> {
     let view = load(&viewer, &state, &path).await?;
-    // Opening a request reads what the person was told about it.
+    // Opening a request reads what the person was told about it. Best effort: a busy database
+    // delays the badge, never the page.
     if viewer.unread > 0 {
         let (actor, id) = (viewer.actor.clone(), view.id.clone());
-        let read = db::run(&state.pool, move |conn| {
+        match db::run(&state.pool, move |conn| {
             app::notifications::read_about(conn, &actor, id.as_str(), app::now())
         })
-        .await?;
-        viewer.unread = (viewer.unread - read as i64).max(0);
+        .await
+        {
+            Ok(read) => viewer.unread = (viewer.unread - read as i64).max(0),
+            Err(e) => tracing::warn!(error = %e, "notifications not marked read"),
+        }
     }
+    let done = super::banner::take(&viewer.session);
     Ok(request_page(
         &viewer,
         &view,
         &[],
         StatusCode::OK,
-        query.done.as_deref(),
+        done.as_deref(),
         &Typed::new(),
+    ))
+}
+
+/// The receipt of a submitted request: its reference, when and by whom it was submitted, and the
+/// request as it stands, laid out to print (or save as PDF from the browser's print dialog).
+pub async fn receipt(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let view = load(&viewer, &state, &path).await?;
+    let (Some(reference), Some(at)) = (view.reference.clone(), view.submitted_at) else {
+        return Ok(see_other(&format!("/requests/{}", view.id)));
+    };
+    let by = view
+        .timeline
+        .iter()
+        .find(|t| t.action == Action::Submit.past())
+        .map(|t| who(&t.by));
+    let r = &view;
+    Ok(respond(
+        StatusCode::OK,
+        page(
+            &viewer.chrome(),
+            tr("Receipt"),
+            html! {
+                a class="back-link" href={ "/requests/" (r.id) } { (tr("Back to the request")) }
+                h1 { (tr("Receipt for a request for protection")) }
+                dl class="facts" {
+                    dt { (tr("Reference")) } dd { strong { (reference) } }
+                    dt { (tr("Mission")) } dd { (r.mission_name) }
+                    dt { (tr("Submitted")) } dd { (when(at)) @if let Some(by) = &by { (tr(" by ")) (by) } }
+                    dt { (tr("Received by")) } dd { (tr("Ministry of Foreign Affairs · Diplomatic Section")) }
+                }
+                h2 { (tr("The request")) }
+                dl class="facts" {
+                    dt { (tr("Title")) } dd { (r.title) }
+                    dt { (tr("Justification")) } dd class="multiline" { (r.justification) }
+                    dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
+                    dt { (tr("Contact")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
+                    @if let Some(d) = r.needed_by { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } }
+                }
+                (measures_table(r, false))
+                p { (tr("The Ministry of Foreign Affairs will send its formal reply through the portal, with the decision on each measure.")) }
+                p class="hint" { (tr("Print this page, or save it as PDF from the browser's print dialog, to keep the receipt.")) }
+            },
+        ),
     ))
 }
 
@@ -1421,6 +1453,7 @@ pub async fn submitted(
                 }
                 h2 { (tr("If it is urgent")) }
                 p { (tr("Call the Ministry's Diplomatic Section on ")) strong { (phone) } (tr(" and give your reference. In an emergency, call the police on 112.")) }
+                p { a href={ "/requests/" (view.id) "/receipt" } { (tr("Your receipt, to print or save")) } }
                 p { a href={ "/requests/" (view.id) } { (tr("See the request you submitted")) } }
                 p { a href="/" { (tr("Back to your requests")) } }
             },
@@ -1523,10 +1556,10 @@ pub async fn transition(
     .await
     {
         Ok(_) if action == Action::Submit => Ok(see_other(&format!("/requests/{id}/submitted"))),
-        Ok(_) => Ok(see_other(&format!(
-            "/requests/{id}?done={}",
-            input.action().code()
-        ))),
+        Ok(_) => {
+            super::banner::set(&viewer.session, action.code());
+            Ok(see_other(&format!("/requests/{id}")))
+        }
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
             if input.action() == Action::Submit {
@@ -1580,10 +1613,10 @@ pub async fn message(
     })
     .await
     {
-        Ok(()) => Ok(see_other(&format!(
-            "/requests/{id}?done={}#messages-heading",
-            if internal { "note" } else { "message" }
-        ))),
+        Ok(()) => {
+            super::banner::set(&viewer.session, if internal { "note" } else { "message" });
+            Ok(see_other(&format!("/requests/{id}#messages-heading")))
+        }
         Err(AppError::Invalid(errors)) => {
             let view = load(&viewer, &state, &id).await?;
             Ok(request_page(
@@ -1612,8 +1645,6 @@ pub struct QueueQuery {
     /// Cursors of the pager's links (keyset paging).
     after: Option<String>,
     before: Option<String>,
-    /// What was just done (a success banner).
-    done: Option<String>,
 }
 
 /// Who did something: a person's name as it is, or an organisation's name in the reader's
@@ -1755,7 +1786,7 @@ pub async fn queues(
         tr(current.label).to_owned()
     };
     let body = html! {
-        (super::banner::success(query.done.as_deref()))
+        (super::banner::success(super::banner::take(&viewer.session).as_deref()))
         h1 { (title) }
         @if is_mission {
             p { a class="button" href="/requests/new" { (tr("Start a new request")) } }

@@ -46,6 +46,7 @@ impl Viewer {
                 csrf: self.csrf.clone(),
                 unread: self.unread,
                 idle_seconds: self.idle_minutes * 60,
+                person: super::layout::person_digest(&self.user.id),
             }),
         }
     }

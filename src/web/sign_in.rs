@@ -287,6 +287,7 @@ pub async fn submit_enrolment(
                     csrf,
                     unread: 0,
                     idle_seconds: state.settings.security.session_idle_minutes * 60,
+                    person: super::layout::person_digest(&user.id),
                 }),
             };
             Ok(respond(
@@ -403,11 +404,15 @@ pub async fn submit_code(
         sign_in::check_code(conn, &user_id, &code, &attempt)
     })
     .await?;
-    if outcome.is_some() {
+    if let Some(user) = outcome {
         session.renew();
         insert(&session, STAGE, STAGE_SIGNED_IN)?;
         csrf::rotate(&session);
-        Ok(see_other("/"))
+        // Pages shown once the session has ended speak the person's language too.
+        Ok(super::language::see_other_remembering(
+            "/",
+            crate::i18n::Lang::parse(&user.locale),
+        ))
     } else {
         let errors = [FieldError::new("code", CODE_REFUSED)];
         Ok(respond(

@@ -127,7 +127,8 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             "/requests/{id}"
             | "/requests/{id}/transitions"
             | "/requests/{id}/messages"
-            | "/requests/{id}/submitted",
+            | "/requests/{id}/submitted"
+            | "/requests/{id}/receipt",
         )
         | ("get", "/api/v1/requests/{id}")
         | (

@@ -246,6 +246,7 @@ async fn file_the_request(
         "You can expect the reply by",
         "If it is urgent",
         "112",
+        "Your receipt, to print or save",
     ] {
         ensure!(
             text.contains(expected),
@@ -331,7 +332,7 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
             .text()
             .await?;
         ensure!(
-            history.contains("Assigned by")
+            history.contains("Assigned to")
                 && history.contains("Forwarded to Oslo Police District by"),
             "the history reads as past events: {history}"
         );
@@ -655,6 +656,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
             format!("/requests/{}/submitted", at[0]),
             "request submitted",
         ),
+        (format!("/requests/{}/receipt", at[0]), "receipt"),
         (format!("/requests/{}", at[0]), "request under assessment"),
         ("/notifications".into(), "notifications"),
         ("/account".into(), "account"),
@@ -919,6 +921,58 @@ async fn text_typed_when_the_session_ends_is_offered_back_after_signing_in() {
             ensure!(shown.as_deref() == Some(value), "{name}: {shown:?}");
         }
         ensure!(app.count_requests().await == 0, "still nothing stored");
+        Ok::<_, anyhow::Error>(())
+    };
+    let result = journey.await;
+    must(&b, result).await;
+    b.close().await;
+}
+
+#[actix_web::test]
+async fn before_the_idle_timeout_a_dialog_offers_to_stay_signed_in() {
+    // The shortest idle timeout the settings allow (one minute): the dialog comes 48 s in.
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        configure: Box::new(|s| s.security.session_idle_minutes = 1),
+        ..Default::default()
+    })
+    .await;
+    let mut c = app.cast().await;
+    let b = Chrome::start(&app, "idle").await;
+    let journey = async {
+        b.sign_in(&mut c.a).await?;
+        let open = "return document.getElementById('session-warning').open;";
+        ensure!(
+            b.client.execute(open, vec![]).await? == json!(false),
+            "no dialog at first"
+        );
+        let mut shown = false;
+        for _ in 0..70 {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            if b.client.execute(open, vec![]).await? == json!(true) {
+                shown = true;
+                break;
+            }
+        }
+        ensure!(shown, "the warning is shown before the session ends");
+        ensure!(b.text().await?.contains("You will soon be signed out"));
+        let stay = b
+            .client
+            .find(Locator::Css("#session-warning [data-stay]"))
+            .await?;
+        stay.click().await?;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        ensure!(
+            b.client.execute(open, vec![]).await? == json!(false),
+            "the dialog closes once the session is kept"
+        );
+        // Past the minute the page was opened at, the person is still signed in.
+        tokio::time::sleep(std::time::Duration::from_secs(15)).await;
+        b.goto("/notifications").await?;
+        ensure!(
+            b.path().await? == "/notifications",
+            "still signed in: {}",
+            b.path().await?
+        );
         Ok::<_, anyhow::Error>(())
     };
     let result = journey.await;

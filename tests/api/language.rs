@@ -296,6 +296,7 @@ async fn every_page_of_every_role_is_in_bokmal_for_those_who_chose_it() {
                 format!("/requests/{draft}/discard"),
                 format!("/requests/{id}"),
                 format!("/requests/{id}/submitted"),
+                format!("/requests/{id}/receipt"),
                 "/notifications".into(),
                 "/account".into(),
                 "/accessibility".into(),

@@ -80,12 +80,21 @@ pub(super) fn outcomes(
                     "conditions",
                     &mut errors,
                 );
-                let reason = decision_text(
+                let mut reason = decision_text(
                     one.reason.as_deref(),
                     field("reason"),
                     "decline_reason",
                     &mut errors,
                 );
+                // Before declines had a reason of their own, it was given as `conditions`: a
+                // client still doing so is understood (deprecated in the API document).
+                let conditions = match (outcome, conditions, reason.is_none()) {
+                    (Outcome::Declined, Some(text), true) => {
+                        reason = Some(text);
+                        None
+                    }
+                    (_, conditions, _) => conditions,
+                };
                 // Conditions belong to an approval with conditions, a reason to a decline:
                 // what would be ignored is refused.
                 match outcome {

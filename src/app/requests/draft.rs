@@ -9,6 +9,7 @@ use crate::db::requests::{
     self as store, NewEvent, NewMeasure, NewRequest, RequestContent, RequestRow,
 };
 use crate::db::{self, DbConnection};
+use crate::domain::FieldError;
 use crate::domain::Role;
 use crate::domain::access::Actor;
 use crate::domain::ids::RequestId;
@@ -39,11 +40,12 @@ fn new_measures<'a>(
         .collect()
 }
 
-/// Appends a step to the request's history; `(from, to)` are the states around it.
+/// Appends a step to the request's history: who took it (and, for `take`, whom it assigned);
+/// `(from, to)` are the states around it.
 pub(super) fn event(
     conn: &mut DbConnection,
     request_id: &str,
-    actor_id: Option<&str>,
+    (actor_id, assignee_id): (Option<&str>, Option<&str>),
     action: &str,
     (from, to): (Option<State>, State),
     mission_visible: bool,
@@ -60,9 +62,23 @@ pub(super) fn event(
             from_state: from.map(State::code),
             to_state: to.code(),
             mission_visible,
+            assignee_id,
         },
     )?;
     Ok(())
+}
+
+/// Every rule submission checks, at once: "Continue" shows all that is still missing or wrong
+/// in one pass, never a second set after the first is fixed.
+pub fn missing_for_submission(input: &RequestInput, ctx: &Context) -> Vec<FieldError> {
+    request::validate(input, Strictness::Submission, ctx.today())
+        .err()
+        .unwrap_or_default()
+}
+
+/// Whether the typed request may be kept as a draft (well-formed, if incomplete).
+pub fn storable_as_draft(input: &RequestInput, ctx: &Context) -> bool {
+    request::validate(input, Strictness::Draft, ctx.today()).is_ok()
 }
 
 /// Starts a draft for the actor's own mission (the mission comes from the actor, never the input).
@@ -125,7 +141,7 @@ fn create_draft_with<T>(
         event(
             conn,
             &id,
-            Some(actor.user_id.as_str()),
+            (Some(actor.user_id.as_str()), None),
             "create",
             (None, State::Draft),
             true,
@@ -221,7 +237,7 @@ fn update_with<T>(
         event(
             conn,
             id.as_str(),
-            Some(actor.user_id.as_str()),
+            (Some(actor.user_id.as_str()), None),
             "edit",
             (Some(state), state),
             true,

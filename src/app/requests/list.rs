@@ -316,16 +316,14 @@ pub fn needed_by(
     conn: &mut DbConnection,
     ids: &[String],
 ) -> Result<HashMap<String, NaiveDate>, AppError> {
-    let mut needed: HashMap<String, NaiveDate> = HashMap::new();
+    let mut starts: HashMap<String, Vec<Option<NaiveDate>>> = HashMap::new();
     for (request_id, starts_on) in store::start_dates(conn, ids)? {
-        if let Some(start) = starts_on {
-            needed
-                .entry(request_id)
-                .and_modify(|d| *d = (*d).min(start))
-                .or_insert(start);
-        }
+        starts.entry(request_id).or_default().push(starts_on);
     }
-    Ok(needed)
+    Ok(starts
+        .into_iter()
+        .filter_map(|(id, dates)| crate::domain::deadlines::needed_by(dates).map(|d| (id, d)))
+        .collect())
 }
 
 /// When the measures of each request end: the latest end date, or `None` when one runs until

@@ -15,7 +15,10 @@ mod queues;
 mod transition;
 mod view;
 
-pub use draft::{create_draft, create_draft_viewed, discard, update, update_viewed};
+pub use draft::{
+    create_draft, create_draft_viewed, discard, missing_for_submission, storable_as_draft, update,
+    update_viewed,
+};
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
     COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, end_dates, list,

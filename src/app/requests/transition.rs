@@ -350,10 +350,14 @@ fn run(
     )? {
         return Err(stale());
     }
+    let assignee = extra
+        .assigned_officer_id
+        .as_deref()
+        .filter(|_| action == Action::Take);
     event(
         conn,
         id.as_str(),
-        by.user_id(),
+        (by.user_id(), assignee),
         action.code(),
         (Some(change.from), change.to),
         disclosure::step_visible_to_mission(action, change.from, change.to),

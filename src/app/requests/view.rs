@@ -48,6 +48,8 @@ impl Name {
 pub struct TimelineItem {
     pub at: NaiveDateTime,
     pub by: Name,
+    /// For an assignment: to whom.
+    pub to: Option<Name>,
     /// What was done, in English.
     pub action: String,
     /// The status after the step, as the viewer sees statuses (English label).
@@ -270,7 +272,10 @@ pub fn view(
     let messages = store::messages_of(conn, id.as_str())?;
     let assessments = store::assessments_of(conn, id.as_str())?;
 
-    let mut ids: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
+    let mut ids: Vec<String> = events
+        .iter()
+        .flat_map(|e| e.actor_id.iter().chain(e.assignee_id.iter()).cloned())
+        .collect();
     ids.extend(messages.iter().map(|m| m.author_id.clone()));
     ids.extend(assessments.iter().map(|a| a.author_id.clone()));
     ids.extend(row.assigned_officer_id.clone());
@@ -318,6 +323,7 @@ pub fn view(
             disclosure::step_visible(actor, e.mission_visible).then(|| TimelineItem {
                 at: e.at,
                 by,
+                to: e.assignee_id.as_deref().map(|a| name_for(Some(a))),
                 action: timeline_label(&e.action),
                 status: status.label,
                 status_code: status.code,
@@ -341,8 +347,10 @@ pub fn view(
             .iter()
             .rev()
             .find(|m| {
-                m.visibility != "internal"
-                    && people.get(&m.author_id).and_then(|p| p.1) != Some(Role::MissionStaff)
+                disclosure::is_question_to_mission(
+                    m.visibility == "internal",
+                    people.get(&m.author_id).and_then(|p| p.1),
+                )
             })
             .map(|m| m.body.clone())
     } else {

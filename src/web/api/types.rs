@@ -203,7 +203,8 @@ pub struct OutcomeBody {
     pub measure_id: String,
     #[schema(example = "approved")]
     pub outcome: String,
-    /// Required for `approved_with_conditions`, refused otherwise.
+    /// Required for `approved_with_conditions`, refused for `approved`. On `declined` without a
+    /// `reason` it is read as the reason (deprecated: give `reason`).
     pub conditions: Option<String>,
     /// For `declined` only (optional): why; the mission reads it.
     pub reason: Option<String>,

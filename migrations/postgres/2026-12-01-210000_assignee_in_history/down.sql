@@ -1,0 +1,1 @@
+ALTER TABLE timeline_events DROP COLUMN assignee_id;
