@@ -1001,6 +1001,24 @@ async fn a_printed_request_page_carries_its_classification_marking_on_every_page
         )
         .await;
     assert_eq!(status, 201);
+    // A long history: four rounds of questions and answers take it past ten steps.
+    let staff = app.api(&c.a).await;
+    for round in 0..4 {
+        let (status, r) = mfa
+            .act(
+                &id,
+                json!({ "action": "request_information", "message": format!("Question {round}") }),
+            )
+            .await;
+        assert_eq!(status, 200, "{r}");
+        let (status, r) = staff
+            .act(
+                &id,
+                json!({ "action": "provide_information", "message": format!("Answer {round}") }),
+            )
+            .await;
+        assert_eq!(status, 200, "{r}");
+    }
     let b = Chrome::start(&app, "print").await;
     let journey = async {
         b.sign_in(&mut c.mfa).await?;
@@ -1015,8 +1033,15 @@ async fn a_printed_request_page_carries_its_classification_marking_on_every_page
                 i + 1
             );
         }
-        // Forms and navigation are for the screen only.
+        // Forms and navigation are for the screen only; the history's numbers from 10 up are
+        // printed whole.
         let all = pages.concat();
+        for n in ["10.", "11."] {
+            ensure!(
+                all.lines().any(|l| l.trim_start().starts_with(n)),
+                "the history's step {n} is printed whole"
+            );
+        }
         ensure!(!all.contains("Sign out"), "no navigation in print");
         ensure!(
             !all.contains("Forward to Oslo Police District"),
