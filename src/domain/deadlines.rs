@@ -1,10 +1,13 @@
-//! When protection is needed and when the mission may expect the Ministry's reply, counted back
-//! in Norwegian working days (`working_days`).
+//! When protection is needed, and the due date of every stage of a request, counted **back**
+//! from that day in Norwegian working days (`working_days`), as SPEC § 11 sets them: triage,
+//! the police's decision, PST's assessment when one is asked for, and the formal reply. A due
+//! date never falls before the day its stage began, and working days the request spent waiting
+//! for the mission move the later ones.
 
 use chrono::NaiveDate;
 
 use super::workflow::State;
-use super::working_days::{add_working_days, subtract_working_days};
+use super::working_days::{add_working_days, subtract_working_days, working_days_between};
 
 /// The Ministry replies no later than this many working days before protection is needed.
 pub const REPLY_BEFORE_NEEDED_WORKING_DAYS: u32 = 1;
@@ -38,12 +41,282 @@ pub fn reply_pending(state: State) -> bool {
     )
 }
 
+crate::codes! {
+    /// The stages of a request that have a due date.
+    pub enum Stage {
+        Triage = "triage", "Triage";
+        PoliceDecision = "police_decision", "Police decision";
+        PstAssessment = "pst_assessment", "PST assessment";
+        Reply = "reply", "Formal reply";
+    }
+    else |s| format!("unknown stage {s:?}")
+}
+
+/// How many working days each stage gets (the `[deadlines]` settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// Fewer working days of notice than this is late notice.
+    pub minimum_notice: u32,
+    /// Triage is due this many working days after submission (urgent requests: the same day)…
+    pub triage_after_submission: u32,
+    /// …and no later than this many before the police's decision is due.
+    pub triage_before_police_decision: u32,
+    /// The police decide this many working days before protection is needed.
+    pub police_decision_before_needed: u32,
+    /// PST's assessment is due this many working days after the referral…
+    pub pst_after_referral: u32,
+    /// …and no later than this many before the police's decision is due.
+    pub pst_before_police_decision: u32,
+    /// The formal reply is due this many working days after the decision…
+    pub reply_after_decision: u32,
+    /// …and no later than this many before protection is needed.
+    pub reply_before_needed: u32,
+}
+
+impl Default for Rules {
+    /// SPEC § 11's defaults.
+    fn default() -> Self {
+        Rules {
+            minimum_notice: 5,
+            triage_after_submission: 1,
+            triage_before_police_decision: 3,
+            police_decision_before_needed: 2,
+            pst_after_referral: 3,
+            pst_before_police_decision: 1,
+            reply_after_decision: 1,
+            reply_before_needed: REPLY_BEFORE_NEEDED_WORKING_DAYS,
+        }
+    }
+}
+
+/// What a request's deadlines are computed from: when protection is needed and the days (in
+/// Oslo) its stages began and ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    pub needed_by: NaiveDate,
+    pub urgent: bool,
+    pub submitted_on: NaiveDate,
+    /// The MFA forwarded, asked the mission or rejected (the end of triage).
+    pub triaged_on: Option<NaiveDate>,
+    /// Referred to PST (the latest referral), and when PST submitted its assessment.
+    pub referred_on: Option<NaiveDate>,
+    pub assessed_on: Option<NaiveDate>,
+    pub decided_on: Option<NaiveDate>,
+    pub replied_on: Option<NaiveDate>,
+    /// The periods spent waiting for the mission: the day each began and the day it ended
+    /// (`None` while it goes on, counted up to today).
+    pub waits: Vec<(NaiveDate, Option<NaiveDate>)>,
+}
+
+/// One stage's due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    pub stage: Stage,
+    pub due_on: NaiveDate,
+    /// The day the stage ended, if it has.
+    pub met_on: Option<NaiveDate>,
+    /// Not met, and its day has passed.
+    pub overdue: bool,
+}
+
+/// Whether a request submitted on `submitted_on` gives too little notice for `needed_by`.
+pub fn late_notice(submitted_on: NaiveDate, needed_by: NaiveDate, rules: &Rules) -> bool {
+    working_days_between(submitted_on, needed_by) < rules.minimum_notice
+}
+
+/// `due`, but never before the working day on or after `began`.
+fn not_before(due: NaiveDate, began: NaiveDate) -> NaiveDate {
+    due.max(add_working_days(began, 0))
+}
+
+/// The deadlines of a request with this history, as they stand `today`: triage, the police's
+/// decision, PST's assessment (only once referred) and the formal reply.
+pub fn deadlines(h: &History, rules: &Rules, today: NaiveDate) -> Vec<Deadline> {
+    // Working days spent waiting for the mission move every stage after triage.
+    let waited: u32 = h
+        .waits
+        .iter()
+        .map(|(from, to)| working_days_between(*from, to.unwrap_or(today)))
+        .sum();
+    let shift = |d: NaiveDate| {
+        if waited == 0 {
+            d
+        } else {
+            add_working_days(d, waited)
+        }
+    };
+    let police_unshifted = not_before(
+        subtract_working_days(h.needed_by, rules.police_decision_before_needed),
+        h.triaged_on.unwrap_or(h.submitted_on),
+    );
+    let police = shift(police_unshifted);
+    let triage_after = if h.urgent {
+        0
+    } else {
+        rules.triage_after_submission
+    };
+    let triage = not_before(
+        add_working_days(h.submitted_on, triage_after).min(subtract_working_days(
+            police_unshifted,
+            rules.triage_before_police_decision,
+        )),
+        h.submitted_on,
+    );
+    let reply_began = h.decided_on.unwrap_or(h.submitted_on);
+    let reply_latest = subtract_working_days(h.needed_by, rules.reply_before_needed);
+    let reply_unshifted = match h.decided_on {
+        Some(decided) => add_working_days(decided, rules.reply_after_decision).min(reply_latest),
+        None => reply_latest,
+    };
+    let reply = shift(not_before(reply_unshifted, reply_began));
+    let mut out = vec![
+        (Stage::Triage, triage, h.triaged_on),
+        (Stage::PoliceDecision, police, h.decided_on),
+    ];
+    if let Some(referred) = h.referred_on {
+        let pst = not_before(
+            add_working_days(referred, rules.pst_after_referral).min(subtract_working_days(
+                police,
+                rules.pst_before_police_decision,
+            )),
+            referred,
+        );
+        out.push((Stage::PstAssessment, pst, h.assessed_on));
+    }
+    out.push((Stage::Reply, reply, h.replied_on));
+    out.into_iter()
+        .map(|(stage, due_on, met_on)| Deadline {
+            stage,
+            due_on,
+            met_on,
+            overdue: met_on.is_none() && today > due_on,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn history(submitted: NaiveDate, needed: NaiveDate) -> History {
+        History {
+            needed_by: needed,
+            urgent: false,
+            submitted_on: submitted,
+            triaged_on: None,
+            referred_on: None,
+            assessed_on: None,
+            decided_on: None,
+            replied_on: None,
+            waits: Vec::new(),
+        }
+    }
+
+    fn due(list: &[Deadline], stage: Stage) -> NaiveDate {
+        list.iter().find(|d| d.stage == stage).unwrap().due_on
+    }
+
+    #[test]
+    fn every_stage_is_due_counted_back_from_when_protection_is_needed() {
+        // Submitted Monday 1 March 2027 for Monday 15 March: police two working days before
+        // (Thursday 11), triage the next working day (Tuesday 2), reply a working day before
+        // protection is needed (Friday 12).
+        let h = history(d(2027, 3, 1), d(2027, 3, 15));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 1));
+        assert_eq!(due(&list, Stage::Triage), d(2027, 3, 2));
+        assert_eq!(due(&list, Stage::PoliceDecision), d(2027, 3, 11));
+        assert_eq!(due(&list, Stage::Reply), d(2027, 3, 12));
+        assert!(list.iter().all(|d| d.stage != Stage::PstAssessment));
+        assert!(list.iter().all(|d| !d.overdue));
+        // Urgent: triage the same day.
+        let urgent = History {
+            urgent: true,
+            ..h.clone()
+        };
+        let list = deadlines(&urgent, &Rules::default(), d(2027, 3, 1));
+        assert_eq!(due(&list, Stage::Triage), d(2027, 3, 1));
+    }
+
+    #[test]
+    fn triage_comes_three_working_days_before_the_police_at_the_latest() {
+        // Needed Monday 8 March: police due Thursday 4, triage no later than Monday 1 — the day
+        // it was submitted, not earlier.
+        let h = history(d(2027, 3, 1), d(2027, 3, 8));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 1));
+        assert_eq!(due(&list, Stage::PoliceDecision), d(2027, 3, 4));
+        assert_eq!(due(&list, Stage::Triage), d(2027, 3, 1));
+    }
+
+    #[test]
+    fn a_late_request_is_due_at_once_never_in_the_past() {
+        // Submitted Thursday 11 March for Friday 12 March.
+        let h = history(d(2027, 3, 11), d(2027, 3, 12));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 11));
+        for deadline in &list {
+            assert!(deadline.due_on >= d(2027, 3, 11), "{deadline:?}");
+        }
+        assert!(late_notice(
+            d(2027, 3, 11),
+            d(2027, 3, 12),
+            &Rules::default()
+        ));
+    }
+
+    #[test]
+    fn late_notice_is_fewer_than_five_working_days() {
+        let rules = Rules::default();
+        // From Monday 1 March: Monday 8 March is five working days ahead.
+        assert!(!late_notice(d(2027, 3, 1), d(2027, 3, 8), &rules));
+        assert!(late_notice(d(2027, 3, 1), d(2027, 3, 5), &rules));
+        assert!(!late_notice(d(2027, 3, 1), d(2027, 3, 9), &rules));
+    }
+
+    #[test]
+    fn pst_is_due_three_working_days_after_referral_and_before_the_police() {
+        let mut h = history(d(2027, 3, 1), d(2027, 3, 22));
+        h.triaged_on = Some(d(2027, 3, 2));
+        h.referred_on = Some(d(2027, 3, 3));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 3));
+        assert_eq!(due(&list, Stage::PstAssessment), d(2027, 3, 8));
+        // Referred close to the police's own due date: a working day before it.
+        h.referred_on = Some(d(2027, 3, 16));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 16));
+        assert_eq!(due(&list, Stage::PoliceDecision), d(2027, 3, 18));
+        assert_eq!(due(&list, Stage::PstAssessment), d(2027, 3, 17));
+    }
+
+    #[test]
+    fn the_reply_follows_the_decision_and_waiting_for_the_mission_moves_what_comes_after() {
+        let mut h = history(d(2027, 3, 1), d(2027, 3, 22));
+        h.triaged_on = Some(d(2027, 3, 1));
+        h.decided_on = Some(d(2027, 3, 10));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 10));
+        assert_eq!(due(&list, Stage::Reply), d(2027, 3, 11));
+        // Three working days waiting for the mission (Tuesday 2 to Friday 5): the police and
+        // the reply move by three working days; triage does not.
+        let mut waited = history(d(2027, 3, 1), d(2027, 3, 22));
+        waited.triaged_on = Some(d(2027, 3, 2));
+        waited.waits = vec![(d(2027, 3, 2), Some(d(2027, 3, 5)))];
+        let list = deadlines(&waited, &Rules::default(), d(2027, 3, 5));
+        assert_eq!(due(&list, Stage::Triage), d(2027, 3, 2));
+        assert_eq!(due(&list, Stage::PoliceDecision), d(2027, 3, 23));
+        assert_eq!(due(&list, Stage::Reply), d(2027, 3, 24));
+    }
+
+    #[test]
+    fn a_stage_is_overdue_once_its_day_has_passed_unless_it_was_met() {
+        let mut h = history(d(2027, 3, 1), d(2027, 3, 15));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 3));
+        let triage = list.iter().find(|d| d.stage == Stage::Triage).unwrap();
+        assert!(triage.overdue);
+        h.triaged_on = Some(d(2027, 3, 3));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 3));
+        let triage = list.iter().find(|d| d.stage == Stage::Triage).unwrap();
+        assert!(!triage.overdue && triage.met_on == Some(d(2027, 3, 3)));
     }
 
     #[test]

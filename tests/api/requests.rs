@@ -242,7 +242,7 @@ async fn a_request_goes_from_draft_to_ended_through_the_pages_and_each_role_sees
         .await;
     assert_eq!(json["status"], "partly_approved", "{json}");
     assert_eq!(
-        json["measures"][2]["decline_reason"],
+        json["measures"][2]["reason"],
         "The street is closed for works that week."
     );
 

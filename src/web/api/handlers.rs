@@ -192,7 +192,7 @@ fn request_json(v: RequestView) -> RequestJson {
                 description: m.description,
                 outcome: m.decision.as_ref().map(|d| d.outcome.code().to_owned()),
                 conditions: m.decision.as_ref().and_then(|d| d.conditions.clone()),
-                decline_reason: m.decision.and_then(|d| d.decline_reason),
+                reason: m.decision.and_then(|d| d.decline_reason),
                 implemented_on: m.implemented_on.map(|d| d.to_string()),
                 ended_on: m.ended_on.map(|d| d.to_string()),
             })

@@ -126,8 +126,8 @@ pub struct MeasureJson {
     pub outcome: Option<String>,
     /// For `approved_with_conditions`: the conditions.
     pub conditions: Option<String>,
-    /// For `declined`: why, when the police gave a reason.
-    pub decline_reason: Option<String>,
+    /// For `declined`: why, when the police gave a reason (the mission reads it).
+    pub reason: Option<String>,
     pub implemented_on: Option<String>,
     pub ended_on: Option<String>,
 }
