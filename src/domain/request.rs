@@ -162,6 +162,31 @@ impl RequestInput {
     }
 }
 
+/// A request filed again for the next occurrence of what it was about (a national day, a yearly
+/// visit): the same content, every date a year later (29 February becomes 28 February). A date
+/// that is not a date is kept as it was, for the form to point out.
+pub fn filed_again(input: &RequestInput) -> RequestInput {
+    let a_year_later = |date: &str| -> String {
+        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.checked_add_months(chrono::Months::new(12)))
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| date.to_owned())
+    };
+    RequestInput {
+        measures: input
+            .measures
+            .iter()
+            .map(|m| MeasureInput {
+                starts_on: a_year_later(&m.starts_on),
+                ends_on: a_year_later(&m.ends_on),
+                ..m.clone()
+            })
+            .collect(),
+        ..input.clone()
+    }
+}
+
 /// How strictly to check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strictness {
@@ -449,6 +474,33 @@ mod tests {
             ends_on: "2026-12-31".into(),
             description: "Around the clock during the visit".into(),
         }
+    }
+
+    #[test]
+    fn filing_again_moves_every_date_a_year_and_keeps_the_rest() {
+        let input = RequestInput {
+            title: "Guard during the national day reception".into(),
+            measures: vec![
+                MeasureInput {
+                    starts_on: "2026-05-17".into(),
+                    ends_on: "2026-05-18".into(),
+                    ..measure()
+                },
+                MeasureInput {
+                    starts_on: "2028-02-29".into(),
+                    ends_on: String::new(),
+                    ..measure()
+                },
+            ],
+            ..RequestInput::default()
+        };
+        let again = filed_again(&input);
+        assert_eq!(again.title, input.title);
+        assert_eq!(again.measures[0].starts_on, "2027-05-17");
+        assert_eq!(again.measures[0].ends_on, "2027-05-18");
+        assert_eq!(again.measures[0].description, input.measures[0].description);
+        assert_eq!(again.measures[1].starts_on, "2029-02-28");
+        assert_eq!(again.measures[1].ends_on, "");
     }
 
     #[test]

@@ -85,6 +85,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("a name", "et navn"),
     ("a name for the token", "et navn på tokenet"),
+    (
+        "A new draft was made from the earlier request, with every date a year later. Check it before you continue.",
+        "Et nytt utkast er laget fra den tidligere anmodningen, med alle datoer ett år senere. Kontroller det før du går videre.",
+    ),
     ("a password", "et passord"),
     ("a reason", "en begrunnelse"),
     (
@@ -551,6 +555,7 @@ pub const NB: &[(&str, &str)] = &[
         "eksterne meldinger går til representasjonen og kan ikke graderes",
     ),
     ("Failed", "Mislyktes"),
+    ("File again for next year", "Send inn på nytt for neste år"),
     (
         "file and follow their mission's requests, and answer the Ministry.",
         "sender inn og følger representasjonens anmodninger, og svarer departementet.",
@@ -559,6 +564,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "First administrator created",
         "Første administrator opprettet",
+    ),
+    (
+        "For a yearly event: a new draft with the same content and every date a year later, to check and submit.",
+        "For en årlig begivenhet: et nytt utkast med samme innhold og alle datoer ett år senere, som dere kontrollerer og sender inn.",
     ),
     ("For example 123456", "For eksempel 123456"),
     (
@@ -1828,6 +1837,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("the role", "rollen"),
     ("The role {}", "Rollen {}"),
+    ("The same again next year", "Det samme igjen neste år"),
     (
         "The six-digit code from your app, or one of your recovery codes.",
         "Den sekssifrede koden fra appen, eller en av gjenopprettingskodene dine.",

@@ -29,6 +29,9 @@ fn text(done: &str) -> Option<&'static str> {
     Some(match done {
         "saved" => "Your changes were saved.",
         "discarded" => "The draft was deleted.",
+        "filed_again" => {
+            "A new draft was made from the earlier request, with every date a year later. Check it before you continue."
+        }
         "message" => "Your message was sent.",
         "note" => "The note was added.",
         "invited" => "The invitation was sent.",

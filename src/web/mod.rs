@@ -127,6 +127,7 @@ route_table! {
     "/requests/{id}/review" => [get => requests::review],
     "/requests/{id}/submitted" => [get => requests::submitted],
     "/requests/{id}/receipt" => [get => requests::receipt],
+    "/requests/{id}/file-again" => [post => requests::file_again],
     "/requests/{id}/discard" => [get => requests::confirm_discard, post => requests::discard],
     "/requests/{id}/transitions" => [post => requests::transition],
     "/requests/{id}/messages" => [post => requests::message],

@@ -352,6 +352,8 @@ struct FormTarget<'a> {
     version: Option<i32>,
     submitted: bool,
     focus: Option<Focus>,
+    /// What was just done (a success banner above the form).
+    done: Option<&'a str>,
 }
 
 impl<'a> FormTarget<'a> {
@@ -362,6 +364,7 @@ impl<'a> FormTarget<'a> {
             version: None,
             submitted: false,
             focus: None,
+            done: None,
         }
     }
 
@@ -372,6 +375,7 @@ impl<'a> FormTarget<'a> {
             version: Some(version),
             submitted,
             focus: None,
+            done: None,
         }
     }
 }
@@ -404,6 +408,7 @@ fn form_page(
                 @if target.version.is_none() || target.submitted { } @else {
                     a class="back-link" href=(target.action.trim_end_matches("/edit")) { (tr("Back to the request")) }
                 }
+                (super::banner::success(target.done))
                 h1 { (target.title) }
                 @if let Some(q) = question { (ministry_question(q)) }
                 (request_form(viewer, &target, input, errors))
@@ -604,10 +609,14 @@ pub async fn edit_form(
         Vec::new()
     };
     let action = format!("/requests/{}/edit", view.id);
+    let done = super::banner::take(&viewer.session);
     Ok(form_page(
         &viewer,
         StatusCode::OK,
-        FormTarget::edit(&action, view.version, submitted),
+        FormTarget {
+            done: done.as_deref(),
+            ..FormTarget::edit(&action, view.version, submitted)
+        },
         &input,
         &errors,
         view.question.as_deref(),
@@ -684,6 +693,29 @@ pub async fn update(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// "File again": a new draft from this request, every date a year later; its form opens.
+pub async fn file_again(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, WebError> {
+    viewer.require(Capability::DraftRequests)?;
+    // The form carries nothing but its token.
+    let _ = parse_form(&body)?;
+    let (actor, ctx, id) = (
+        viewer.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
+    let draft = db::run(&state.pool, move |conn| {
+        req::file_again(conn, &actor, &id, &ctx)
+    })
+    .await?;
+    super::banner::set(&viewer.session, "filed_again");
+    Ok(see_other(&format!("/requests/{}/edit", draft.id)))
 }
 
 /// Asks before a draft is deleted, on its own page.
@@ -1324,6 +1356,16 @@ fn request_page(
                     }
                 }
 
+                @if is_mission && !view.is_draft {
+                    section aria-labelledby="again-heading" {
+                        h2 id="again-heading" { (tr("The same again next year")) }
+                        form method="post" action={ "/requests/" (r.id) "/file-again" } {
+                            (csrf_field(&viewer.csrf))
+                            p class="hint" { (tr("For a yearly event: a new draft with the same content and every date a year later, to check and submit.")) }
+                            button type="submit" class="secondary" { (tr("File again for next year")) }
+                        }
+                    }
+                }
                 section aria-labelledby="timeline-heading" {
                     h2 id="timeline-heading" { (tr("History")) }
                     ol class="timeline" {

@@ -137,6 +137,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             | "/api/v1/requests/{id}/messages"
             | "/api/v1/requests/{id}/timeline",
         ) => on_request,
+        // Filing again: the request's own mission only; the authorities file nothing.
+        ("post", "/requests/{id}/file-again") => match who {
+            Staff => Allowed,
+            OtherMission => Hidden,
+            _ => Forbidden,
+        },
         (_, "/requests/{id}/edit" | "/requests/{id}/review" | "/requests/{id}/discard")
         | ("patch" | "delete", "/api/v1/requests/{id}") => own,
         (_, "/notifications/{id}/read" | "/api/v1/notifications/{id}/read") => {

@@ -213,3 +213,73 @@ async fn the_session_warning_keeps_the_session_and_the_statement_is_in_every_foo
         assert!(statement.body.contains(part), "{part}");
     }
 }
+
+#[actix_web::test]
+async fn a_request_is_filed_again_for_next_year_as_a_new_draft() {
+    let app = spawn_app().await;
+    let mut c = app.cast().await;
+    let a = app.signed_in(&mut c.a).await;
+    let id = a
+        .file_request("Guard during the national day reception", 2)
+        .await;
+    let page = a.get(&format!("/requests/{id}")).await;
+    assert!(page.body.contains("File again for next year"));
+    let before = app.count_requests().await;
+    let res = a
+        .submit(
+            &format!("/requests/{id}"),
+            &format!("/requests/{id}/file-again"),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let location = res.location.unwrap();
+    let new_id = location
+        .trim_start_matches("/requests/")
+        .trim_end_matches("/edit")
+        .to_owned();
+    assert_ne!(new_id, id);
+    assert_eq!(app.count_requests().await, before + 1);
+    let form = a.get(&location).await;
+    assert!(
+        form.body.contains("with every date a year later"),
+        "a banner"
+    );
+    // The same content; every date a year later; a draft of the same mission.
+    let api = app.api(&c.a).await;
+    let (_, old) = api.get(&format!("/api/v1/requests/{id}")).await;
+    let (_, new) = api.get(&format!("/api/v1/requests/{new_id}")).await;
+    assert_eq!(new["status"], "draft");
+    assert_eq!(new["title"], old["title"]);
+    assert_eq!(new["justification"], old["justification"]);
+    let year_later = |d: &serde_json::Value| {
+        d.as_str().map(|s| {
+            let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            date.checked_add_months(chrono::Months::new(12))
+                .unwrap()
+                .to_string()
+        })
+    };
+    for i in 0..2 {
+        assert_eq!(
+            new["measures"][i]["starts_on"].as_str().map(str::to_owned),
+            year_later(&old["measures"][i]["starts_on"]),
+        );
+        assert_eq!(
+            new["measures"][i]["description"],
+            old["measures"][i]["description"]
+        );
+    }
+    // Another mission's request does not exist for this one; the authorities file nothing.
+    let b = app.signed_in(&mut c.b).await;
+    let res = b
+        .submit("/", &format!("/requests/{id}/file-again"), &[])
+        .await;
+    assert_eq!(res.status, 404);
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let res = mfa
+        .submit("/", &format!("/requests/{id}/file-again"), &[])
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(app.count_requests().await, before + 1);
+}

@@ -68,6 +68,25 @@ pub(super) fn event(
     Ok(())
 }
 
+/// Starts a new draft from a request the actor's mission filed before ("File again", for a
+/// yearly event): its content and measures, every date a year later. Another mission's request
+/// does not exist for the actor (404, as everywhere).
+pub fn file_again(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &RequestId,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    if actor.role != Role::MissionStaff {
+        return Err(AppError::Forbidden);
+    }
+    let found = store::find(conn, id.as_str())?;
+    let row = visible(conn, actor, found, ctx.now)?;
+    let measures = store::measures_of(conn, id.as_str())?;
+    let again = request::filed_again(&super::view::stored_input(&row, &measures));
+    create_draft(conn, actor, &again, ctx)
+}
+
 /// Every rule submission checks, at once: "Continue" shows all that is still missing or wrong
 /// in one pass, never a second set after the first is fixed.
 pub fn missing_for_submission(input: &RequestInput, ctx: &Context) -> Vec<FieldError> {

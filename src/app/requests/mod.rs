@@ -16,8 +16,8 @@ mod transition;
 mod view;
 
 pub use draft::{
-    create_draft, create_draft_viewed, discard, missing_for_submission, storable_as_draft, update,
-    update_viewed,
+    create_draft, create_draft_viewed, discard, file_again, missing_for_submission,
+    storable_as_draft, update, update_viewed,
 };
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
