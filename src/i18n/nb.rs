@@ -330,6 +330,7 @@ pub const NB: &[(&str, &str)] = &[
         "Change the request to answer",
         "Endre anmodningen for å svare",
     ),
+    ("Change the urgency", "Endre hastegraden"),
     ("Change your answers", "Endre svarene"),
     ("Change your password", "Endre passordet ditt"),
     ("Check and submit", "Kontroller og send inn"),
@@ -767,6 +768,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Last sign-in", "Siste innlogging"),
     ("Last sign-in (UTC)", "Siste innlogging (UTC)"),
     ("Last used", "Sist brukt"),
+    ("Late notice", "Kort varsel"),
     (
         "Leave empty for until further notice.",
         "La feltet stå tomt hvis tiltaket skal gjelde inntil videre.",
@@ -1217,6 +1219,10 @@ pub const NB: &[(&str, &str)] = &[
         "Private guards outside the premises (own measure)",
         "Private vektere utenfor lokalene (eget tiltak)",
     ),
+    (
+        "Protection is needed in fewer working days than the Ministry usually needs to arrange it. If it is urgent, mark the request urgent, so that the Ministry can call your contact person.",
+        "Beskyttelsen trengs om færre virkedager enn departementet vanligvis trenger for å ordne den. Haster det, merk anmodningen som hastesak, så kan departementet ringe kontaktpersonen deres.",
+    ),
     ("Protection needed from", "Beskyttelse trengs fra"),
     ("Protection portal", "Beskyttelsesportalen"),
     (
@@ -1406,6 +1412,7 @@ pub const NB: &[(&str, &str)] = &[
         "Set your password within {} hours:",
         "Velg passord innen {} timer:",
     ),
+    ("Short notice. ", "Kort varsel. "),
     (
         "Shorten {} to {} characters or fewer",
         "Kort ned {} til høyst {} tegn",

@@ -835,6 +835,13 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
                 }
                 (measures_table(view, false))
                 p { a href={ (edit) "#measures-heading" } { (tr("Change the measures")) } }
+                @if view.late_notice && r.urgency == Urgency::Routine {
+                    div class="warning-text" role="note" {
+                        strong { (tr("Short notice. ")) }
+                        (tr("Protection is needed in fewer working days than the Ministry usually needs to arrange it. If it is urgent, mark the request urgent, so that the Ministry can call your contact person."))
+                        " " a href={ (edit) "#urgency" } { (tr("Change the urgency")) }
+                    }
+                }
                 form method="post" action={ "/requests/" (r.id) "/transitions" } {
                     (csrf_field(&viewer.csrf))
                     input type="hidden" name="action" value="submit";
@@ -1253,7 +1260,10 @@ fn request_page(
                 dl class="facts" {
                     dt { (tr("Status")) } dd { (status_tag(view.status.code, view.status.label)) }
                     dt { (tr("Urgency")) } dd { (tr(r.urgency.label())) }
-                    @if let Some(d) = view.needed_by { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } }
+                    @if let Some(d) = view.needed_by {
+                        dt { (tr("Protection needed from")) }
+                        dd { (i18n::date(d)) @if view.late_notice && !view.is_draft { " " strong class="tag tag-orange" { (tr("Late notice")) } } }
+                    }
                     @if let Some(t) = r.submitted_at { dt { (tr("Submitted")) } dd { (when(t)) } }
                     @if let Some(d) = view.reply_expected_by {
                         dt { (tr("Reply expected by")) }

@@ -283,3 +283,47 @@ async fn a_request_is_filed_again_for_next_year_as_a_new_draft() {
     assert_eq!(res.status, 403);
     assert_eq!(app.count_requests().await, before + 1);
 }
+
+#[actix_web::test]
+async fn short_notice_is_pointed_out_before_submitting_and_to_the_ministry() {
+    let app = spawn_app().await;
+    let mut c = app.cast().await;
+    let a = app.signed_in(&mut c.a).await;
+    // Protection needed tomorrow, asked for as routine.
+    let mut fields = crate::helpers::request_fields("Patrols tomorrow", 1);
+    for (name, value) in fields.iter_mut() {
+        if name == "urgency" {
+            *value = "routine".into();
+        }
+    }
+    fields.push(("op".into(), "save".into()));
+    let res = a
+        .submit_fields("/requests/new", "/requests/new", &fields)
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    let id = res
+        .location
+        .unwrap()
+        .trim_start_matches("/requests/")
+        .to_owned();
+    let review = a.get(&format!("/requests/{id}/review")).await;
+    assert_eq!(review.status, 200, "{}", review.body);
+    assert!(review.body.contains("Short notice."), "{}", review.body);
+    assert!(review.body.contains("#urgency\">Change the urgency"));
+    a.submit_draft(&id).await;
+    let mfa = app.signed_in(&mut c.mfa).await;
+    let page = mfa.get(&format!("/requests/{id}")).await;
+    assert!(page.body.contains(">Late notice</strong>"), "{}", page.body);
+    // With three weeks' notice, nothing is said.
+    let mut body = crate::helpers::request_body("Guard in three weeks");
+    body["urgency"] = "routine".into();
+    body["measures"][0]["starts_on"] = crate::helpers::day(21).into();
+    body["measures"][0]["ends_on"] = crate::helpers::day(40).into();
+    body["measures"][1]["starts_on"] = crate::helpers::day(22).into();
+    let (status, later) = app.api(&c.a).await.post("/api/v1/requests", body).await;
+    assert_eq!(status, 201, "{later}");
+    let later_id = later["id"].as_str().unwrap();
+    let review = a.get(&format!("/requests/{later_id}/review")).await;
+    assert_eq!(review.status, 200, "{}", review.body);
+    assert!(!review.body.contains("Short notice."));
+}

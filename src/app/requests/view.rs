@@ -173,6 +173,9 @@ pub struct RequestView {
     pub needed_by: Option<NaiveDate>,
     /// While the reply is pending: the day by which the mission may expect it.
     pub reply_expected_by: Option<NaiveDate>,
+    /// Fewer working days of notice than the Ministry asks for (counted from submission, or from
+    /// today for a draft).
+    pub late_notice: bool,
     /// While the Ministry waits for the mission: the question it asked (its latest message to
     /// the mission).
     pub question: Option<String>,
@@ -469,9 +472,17 @@ pub fn view(
         ),
         _ => None,
     };
+    let notice_from = row
+        .submitted_at
+        .map(crate::domain::time::oslo_date)
+        .unwrap_or_else(|| ctx.today());
+    let late_notice = needed_by.is_some_and(|needed| {
+        deadlines::late_notice(notice_from, needed, &deadlines::Rules::default())
+    });
     Ok(RequestView {
         needed_by,
         reply_expected_by,
+        late_notice,
         version,
         status: disclosure::status(actor.role, state, row.partly_approved),
         assigned_officer: row
