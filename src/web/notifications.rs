@@ -66,7 +66,7 @@ pub async fn show(
                         @if let Some(rid) = &n.request_id { a href={ "/requests/" (rid) } { (reference) } } @else { (reference) }
                         @if !status.is_empty() { " · " (status) }
                     }
-                    p class="hint" { (i18n::date_time(crate::domain::time::oslo_local(n.created_at))) }
+                    p class="hint" { (i18n::oslo(n.created_at)) }
                     @if n.read_at.is_none() {
                         form method="post" action={ "/notifications/" (n.id) "/read" } {
                             (csrf_field(&viewer.csrf))

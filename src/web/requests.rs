@@ -211,8 +211,20 @@ fn textarea(
     value: &str,
     hint: Option<&str>,
 ) -> Markup {
+    conditional_textarea(errors, id, label, value, hint, "")
+}
+
+/// A text area in a field with the extra class `class` (a question asked only for one answer).
+fn conditional_textarea(
+    errors: &[FieldError],
+    id: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    class: &str,
+) -> Markup {
     let invalid = error_for(errors, id).is_some();
-    field(errors, id, label, hint, |d| {
+    field_with_class(errors, id, label, hint, class, |d| {
         html! {
             textarea id=(id) name=(id) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (value) }
         }
@@ -794,7 +806,7 @@ fn date(d: Option<chrono::NaiveDate>, none: &str) -> String {
 }
 
 fn when(t: NaiveDateTime) -> String {
-    i18n::date_time(crate::domain::time::oslo_local(t))
+    i18n::oslo(t)
 }
 
 pub async fn review(
@@ -1024,16 +1036,10 @@ fn action_form(
                             legend { (tr("Measure ")) (i + 1) ": " (kind_label(m.kind)) }
                             input type="hidden" name={ "outcomes[" (i) "].measure_id" } value=(m.id);
                             (select(errors, &format!("outcomes[{i}].outcome"), tr("Decision"), &outcomes, &v(&format!("outcomes[{i}].outcome")), None))
-                            (field_with_class(errors, &format!("outcomes[{i}].conditions"), tr("Conditions"), Some(mission_reads), "if-conditions", |d| {
-                                let name = format!("outcomes[{i}].conditions");
-                                let invalid = error_for(errors, &name).is_some();
-                                html! { textarea id=(name) name=(name) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (v(&name)) } }
-                            }))
-                            (field_with_class(errors, &format!("outcomes[{i}].reason"), tr("Reason for declining (optional)"), Some(mission_reads), "if-declined", |d| {
-                                let name = format!("outcomes[{i}].reason");
-                                let invalid = error_for(errors, &name).is_some();
-                                html! { textarea id=(name) name=(name) aria-describedby=[d] aria-invalid=[invalid.then_some("true")] { (v(&name)) } }
-                            }))
+                            @let conditions = format!("outcomes[{i}].conditions");
+                            (conditional_textarea(errors, &conditions, tr("Conditions"), &v(&conditions), Some(mission_reads), "if-conditions"))
+                            @let reason = format!("outcomes[{i}].reason");
+                            (conditional_textarea(errors, &reason, tr("Reason for declining (optional)"), &v(&reason), Some(mission_reads), "if-declined"))
                         }
                     }
                     input type="hidden" name="outcome_count" value=(view.measures.len());
