@@ -23,6 +23,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub scheduler: SchedulerSettings,
     pub contact: ContactSettings,
+    pub deadlines: DeadlineSettings,
     pub api: ApiSettings,
     pub keys: KeySettings,
     /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
@@ -38,6 +39,36 @@ pub struct ContactSettings {
     pub urgent_phone: String,
     /// Where accessibility problems are reported (the accessibility statement).
     pub accessibility_email: String,
+}
+
+/// How many working days each stage of a request gets (SPEC § 11), counted back from the day
+/// protection is needed. Every field is a number of Norwegian working days.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSettings {
+    pub minimum_notice_working_days: u32,
+    pub triage_after_submission_working_days: u32,
+    pub triage_before_police_decision_working_days: u32,
+    pub police_decision_before_needed_working_days: u32,
+    pub pst_after_referral_working_days: u32,
+    pub pst_before_police_decision_working_days: u32,
+    pub reply_after_decision_working_days: u32,
+    pub reply_before_needed_working_days: u32,
+}
+
+impl DeadlineSettings {
+    pub fn rules(&self) -> crate::domain::deadlines::Rules {
+        crate::domain::deadlines::Rules {
+            minimum_notice: self.minimum_notice_working_days,
+            triage_after_submission: self.triage_after_submission_working_days,
+            triage_before_police_decision: self.triage_before_police_decision_working_days,
+            police_decision_before_needed: self.police_decision_before_needed_working_days,
+            pst_after_referral: self.pst_after_referral_working_days,
+            pst_before_police_decision: self.pst_before_police_decision_working_days,
+            reply_after_decision: self.reply_after_decision_working_days,
+            reply_before_needed: self.reply_before_needed_working_days,
+        }
+    }
 }
 
 /// Keys kept outside the database (see `crate::auth::keys`). Each is a secret and never prints.
@@ -531,6 +562,45 @@ impl Settings {
                 "contact.accessibility_email",
                 "must be an e-mail address",
             ));
+        }
+        let d = &self.deadlines;
+        for (field, days) in [
+            (
+                "deadlines.minimum_notice_working_days",
+                d.minimum_notice_working_days,
+            ),
+            (
+                "deadlines.triage_after_submission_working_days",
+                d.triage_after_submission_working_days,
+            ),
+            (
+                "deadlines.triage_before_police_decision_working_days",
+                d.triage_before_police_decision_working_days,
+            ),
+            (
+                "deadlines.police_decision_before_needed_working_days",
+                d.police_decision_before_needed_working_days,
+            ),
+            (
+                "deadlines.pst_after_referral_working_days",
+                d.pst_after_referral_working_days,
+            ),
+            (
+                "deadlines.pst_before_police_decision_working_days",
+                d.pst_before_police_decision_working_days,
+            ),
+            (
+                "deadlines.reply_after_decision_working_days",
+                d.reply_after_decision_working_days,
+            ),
+            (
+                "deadlines.reply_before_needed_working_days",
+                d.reply_before_needed_working_days,
+            ),
+        ] {
+            if days > 60 {
+                return Err(invalid(field, "must be at most 60 working days"));
+            }
         }
         if self.api.requests_per_minute == 0 {
             return Err(invalid("api.requests_per_minute", "must be at least 1"));

@@ -124,7 +124,7 @@ pub async fn first_run(prepared: &Prepared, seed_demo: bool) -> anyhow::Result<S
     let cost = HashCost::from_settings(&settings.security);
     let notes = db::run(&prepared.pool, move |conn| {
         let demo_accounts = if seed_demo {
-            demo::seed(conn, cost, app::now())?
+            demo::seed(conn, cost, &app::requests::Context::now_under(&settings))?
         } else {
             None
         };

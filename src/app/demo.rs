@@ -1,10 +1,10 @@
-//! Demonstration data for `serve --demo`: two missions and one account per role, on an empty
-//! database only, with generated passwords that are shown once.
+//! Demonstration data for `serve --demo`: two missions, one account per role and three requests
+//! (`demo_requests`), on an empty database only, with generated passwords that are shown once.
 
-use chrono::NaiveDateTime;
 use secrecy::SecretString;
 
 use crate::app::missions::{MissionInput, create_mission};
+use crate::app::requests::Context;
 use crate::app::users::{UserInput, insert_prepared, prepare_with_password};
 use crate::app::{Acting, AppError};
 use crate::auth::password::HashCost;
@@ -34,8 +34,9 @@ type DemoPerson = (
 pub fn seed(
     conn: &mut DbConnection,
     cost: HashCost,
-    now: NaiveDateTime,
+    ctx: &Context,
 ) -> Result<Option<Vec<DemoAccount>>, AppError> {
+    let now = ctx.now;
     if missions::count(conn)? > 0 || users::count(conn)? > 0 {
         return Ok(None);
     }
@@ -106,7 +107,7 @@ pub fn seed(
         let user = prepare_with_password(&input, &SecretString::from(password.clone()), cost)?;
         prepared.push((user, email, role, password, mission));
     }
-    db::write(conn, |conn| {
+    let seeded = db::write(conn, |conn| {
         let created = [
             MissionInput {
                 name: "Embassy of Iceland".into(),
@@ -123,12 +124,13 @@ pub fn seed(
         .map(|m| create_mission(conn, &Acting::command_line(), m, now))
         .collect::<Result<Vec<_>, _>>()?;
         let mut accounts = Vec::new();
+        let mut rows = Vec::new();
         for (user, email, role, password, mission) in prepared {
             let user = match mission {
                 Some(i) => user.for_mission(&created[i].id),
                 None => user,
             };
-            insert_prepared(conn, &Acting::command_line(), &user, now)?;
+            rows.push(insert_prepared(conn, &Acting::command_line(), &user, now)?);
             accounts.push(DemoAccount {
                 email: email.to_owned(),
                 password,
@@ -136,6 +138,9 @@ pub fn seed(
                 mission: mission.map(|i| created[i].name.clone()),
             });
         }
-        Ok(Some(accounts))
-    })
+        Ok::<_, AppError>((accounts, rows))
+    })?;
+    let (accounts, rows) = seeded;
+    crate::app::demo_requests::file_all(conn, &rows, ctx)?;
+    Ok(Some(accounts))
 }

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod deliveries;
 pub mod demo;
+pub mod demo_requests;
 pub mod idempotency;
 pub mod invitations;
 pub mod keys;

@@ -21,7 +21,6 @@ use crate::app::{self, AppError};
 use crate::db::portal_jobs::{self, JobRow, Run};
 use crate::db::{self, DbConnection, Pool};
 use crate::db::{idempotency, sessions};
-use crate::domain::Classification;
 use crate::settings::{SchedulerSettings, Settings};
 
 /// The portal's own jobs.
@@ -34,10 +33,18 @@ pub enum Job {
     PurgeSessions,
     /// Deletes stored Idempotency-Key answers 24 hours after their call, a batch per step.
     PurgeIdempotencyKeys,
+    /// Counts again the due dates of requests counted with other deadline rules (after an
+    /// upgrade, or a change of `[deadlines]`), one request per step.
+    RecountDeadlines,
+    /// Escalates each stage the first time it is past its due date (SPEC § 11), one request per
+    /// step.
+    EscalateOverdue,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [
+    pub const ALL: [Job; 5] = [
+        Job::RecountDeadlines,
+        Job::EscalateOverdue,
         Job::EndMeasures,
         Job::PurgeSessions,
         Job::PurgeIdempotencyKeys,
@@ -49,6 +56,8 @@ impl Job {
             Job::EndMeasures => "end_measures",
             Job::PurgeSessions => "purge_sessions",
             Job::PurgeIdempotencyKeys => "purge_idempotency_keys",
+            Job::RecountDeadlines => "recount_deadlines",
+            Job::EscalateOverdue => "escalate_overdue",
         }
     }
 
@@ -58,6 +67,8 @@ impl Job {
             Job::EndMeasures => "Ending measures whose end dates have passed",
             Job::PurgeSessions => "Deleting expired sign-in sessions",
             Job::PurgeIdempotencyKeys => "Deleting stored answers to repeated API calls",
+            Job::RecountDeadlines => "Counting due dates again under the current deadline rules",
+            Job::EscalateOverdue => "Escalating stages past their due dates",
         }
     }
 
@@ -72,6 +83,8 @@ impl Job {
             Job::EndMeasures => requests::count_due_to_end(conn, ctx, cap)?,
             Job::PurgeSessions => sessions::count_expired(conn, ctx.now, cap)?,
             Job::PurgeIdempotencyKeys => idempotency::count_expired(conn, ctx.now, cap)?,
+            Job::RecountDeadlines => requests::to_recount(conn, ctx, cap)?.len() as i64,
+            Job::EscalateOverdue => requests::count_overdue(conn, ctx, cap)?,
         })
     }
 }
@@ -118,12 +131,12 @@ pub async fn run_batch(
     pool: &Pool,
     job: Job,
     pace: Pace,
-    ceiling: Classification,
+    base: Context,
     after: Option<String>,
 ) -> Batch {
     let ctx = Context {
         now: app::now(),
-        ceiling,
+        ..base
     };
     let mut batch = Batch::default();
     let fail = |batch: &mut Batch, e: AppError| {
@@ -134,9 +147,11 @@ pub async fn run_batch(
     };
     let limit = pace.batch_size;
     match job {
-        Job::EndMeasures => {
-            let found = db::run(pool, move |conn| {
-                requests::due_to_end(conn, &ctx, after.as_deref(), limit)
+        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue => {
+            let found = db::run(pool, move |conn| match job {
+                Job::RecountDeadlines => requests::to_recount(conn, &ctx, limit),
+                Job::EscalateOverdue => requests::overdue(conn, &ctx, after.as_deref(), limit),
+                _ => requests::due_to_end(conn, &ctx, after.as_deref(), limit),
             })
             .await;
             let mut due = match found {
@@ -154,10 +169,12 @@ pub async fn run_batch(
             for id in due {
                 let ctx = Context {
                     now: app::now(),
-                    ceiling,
+                    ..base
                 };
-                let step = db::run_background(pool, pace.yield_for, move |conn| {
-                    requests::end_one(conn, &id, &ctx)
+                let step = db::run_background(pool, pace.yield_for, move |conn| match job {
+                    Job::RecountDeadlines => requests::recount_one(conn, &id, &ctx),
+                    Job::EscalateOverdue => requests::escalate_one(conn, &id, &ctx),
+                    _ => requests::end_one(conn, &id, &ctx),
                 })
                 .await;
                 match step {
@@ -209,7 +226,7 @@ fn purge(
             }
             (keys.len(), deleted)
         }
-        Job::EndMeasures => (0, 0),
+        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue => (0, 0),
     })
 }
 
@@ -243,7 +260,7 @@ pub fn status(conn: &mut DbConnection, ctx: &Context) -> Result<Vec<JobStatus>, 
 /// was full goes on at the next turn, and when no job found a full batch the scheduler sleeps
 /// `interval_seconds`.
 pub async fn run(pool: Pool, settings: Arc<Settings>) {
-    let ceiling = settings.ceiling();
+    let base = Context::now_under(&settings);
     let pace = Pace::from_settings(&settings.scheduler);
     let interval = Duration::from_secs(settings.scheduler.interval_seconds);
     let instance = format!("scheduler-{}", uuid::Uuid::new_v4().simple());
@@ -262,13 +279,13 @@ pub async fn run(pool: Pool, settings: Arc<Settings>) {
                 continue;
             }
             let started = app::now();
-            let batch = run_batch(&pool, job, pace, ceiling, cursors[i].take()).await;
+            let batch = run_batch(&pool, job, pace, base, cursors[i].take()).await;
             if batch.full {
                 cursors[i] = batch.last_item.clone();
             }
             let finished = app::now();
             report(&pool, job, &batch, started, finished, &instance, pace).await;
-            bursts[i] = follow_burst(&pool, job, &batch, bursts[i], pace, ceiling).await;
+            bursts[i] = follow_burst(&pool, job, &batch, bursts[i], pace, base).await;
             // A full batch goes on at once (from where it stopped); one in which nothing could be
             // done goes on after a short pause, so that the scheduler never spins.
             next_due[i] = if batch.full && batch.done > 0 {
@@ -292,14 +309,14 @@ async fn follow_burst(
     batch: &Batch,
     burst: Option<(Instant, usize)>,
     pace: Pace,
-    ceiling: Classification,
+    base: Context,
 ) -> Option<(Instant, usize)> {
     match (burst, batch.full) {
         (None, false) => None,
         (None, true) => {
             let ctx = Context {
                 now: app::now(),
-                ceiling,
+                ..base
             };
             let waiting = db::run_background(pool, pace.yield_for, move |conn| {
                 job.backlog(conn, &ctx, BACKLOG_CAP + 1)

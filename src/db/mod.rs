@@ -6,6 +6,8 @@
 
 pub mod accounts;
 pub mod deadline;
+pub mod details;
+pub mod escalations;
 pub mod idempotency;
 pub mod missions;
 pub mod outbox;

@@ -48,6 +48,29 @@ pub struct RequestRow {
     pub closed_at: Option<NaiveDateTime>,
     /// Approved with some measures declined (set when the decision is sent).
     pub partly_approved: bool,
+    pub note_verbale_number: Option<String>,
+    pub note_verbale_dated_on: Option<NaiveDate>,
+    /// The due date of the stage the request is in (`NO_DUE_DATE` when none is due), the stage,
+    /// and the rules it was counted with (`None` until first counted).
+    pub due_on: NaiveDate,
+    pub due_stage: Option<String>,
+    pub due_rules: Option<String>,
+    /// The first day an approved measure is (or will be) in place, once confirmed.
+    pub in_place_from: Option<NaiveDate>,
+}
+
+/// `requests.due_on` when no stage is due: a date that sorts after every real one.
+pub const NO_DUE_DATE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a date"),
+};
+
+impl RequestRow {
+    /// The stage due now and its date, if one is.
+    pub fn due(&self) -> Option<(crate::domain::deadlines::Stage, NaiveDate)> {
+        let stage = self.due_stage.as_deref()?.parse().ok()?;
+        (self.due_on < NO_DUE_DATE).then_some((stage, self.due_on))
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -63,6 +86,8 @@ pub struct NewRequest<'a> {
     pub contact_name: &'a str,
     pub contact_phone: &'a str,
     pub contact_email: &'a str,
+    pub note_verbale_number: Option<&'a str>,
+    pub note_verbale_dated_on: Option<NaiveDate>,
     pub created_by: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -78,6 +103,8 @@ pub struct RequestContent<'a> {
     pub contact_name: &'a str,
     pub contact_phone: &'a str,
     pub contact_email: &'a str,
+    pub note_verbale_number: Option<&'a str>,
+    pub note_verbale_dated_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -100,6 +127,9 @@ pub struct MeasureRow {
     pub ended_on: Option<NaiveDate>,
     /// Why the police declined it (declined measures only).
     pub decline_reason: Option<String>,
+    /// Daily hours, `HH:MM` in Oslo.
+    pub from_time: Option<String>,
+    pub until_time: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -114,6 +144,8 @@ pub struct NewMeasure<'a> {
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub description: &'a str,
+    pub from_time: Option<String>,
+    pub until_time: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -129,6 +161,8 @@ pub struct EventRow {
     pub mission_visible: bool,
     /// For `take`: whom the request was assigned to.
     pub assignee_id: Option<String>,
+    /// What the step was about where its action does not say (an escalation's stage).
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -143,6 +177,7 @@ pub struct NewEvent<'a> {
     pub to_state: &'a str,
     pub mission_visible: bool,
     pub assignee_id: Option<&'a str>,
+    pub detail: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -291,6 +326,7 @@ pub struct StateChange {
     pub decided_at: Option<NaiveDateTime>,
     pub closed_at: Option<NaiveDateTime>,
     pub partly_approved: Option<bool>,
+    pub in_place_from: Option<NaiveDate>,
 }
 
 /// Moves a request to `to` if it is still at `seen_version`; false otherwise (nothing written).
@@ -329,6 +365,7 @@ fn has_changes(c: &StateChange) -> bool {
         || c.decided_at.is_some()
         || c.closed_at.is_some()
         || c.partly_approved.is_some()
+        || c.in_place_from.is_some()
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
@@ -382,6 +419,10 @@ pub struct ListFilter {
     pub query: Option<String>,
     /// Only requests approved with some measures declined (`true`) or without (`false`).
     pub partly_approved: Option<bool>,
+    /// Only requests whose current stage was due before this day (the Overdue queue).
+    pub due_before: Option<NaiveDate>,
+    /// Only requests with a measure in place on the day (`true`), or none yet (`false`).
+    pub in_place: Option<(bool, NaiveDate)>,
 }
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -422,6 +463,16 @@ fn filtered<'a>(
     if let Some(partly) = filter.partly_approved {
         q = q.filter(requests::partly_approved.eq(partly));
     }
+    match filter.in_place {
+        Some((true, day)) => q = q.filter(requests::in_place_from.le(day)),
+        Some((false, day)) => q = q.filter(requests::in_place_from.gt(day)),
+        None => {}
+    }
+    if let Some(day) = filter.due_before {
+        q = q
+            .filter(requests::due_stage.is_not_null())
+            .filter(requests::due_on.lt(day));
+    }
     if let Some(text) = filter
         .query
         .as_deref()
@@ -451,9 +502,11 @@ const NEEDS_MISSION: &str = "(CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1
 /// its way past every row before them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Position {
-    /// The authorities' order: urgent first, then oldest submission, then id.
+    /// The authorities' order: urgent first, then the earliest due date of the stage each is
+    /// in (none due last), then oldest submission, then id.
     Queue {
         urgent: bool,
+        due_on: NaiveDate,
         submitted_at: NaiveDateTime,
         id: String,
     },
@@ -478,6 +531,7 @@ impl Position {
             Scope::Nothing => None,
             _ => Some(Self::Queue {
                 urgent: row.urgency == Urgency::Urgent,
+                due_on: row.due_on,
                 submitted_at: row.submitted_at?,
                 id: row.id.to_string(),
             }),
@@ -539,9 +593,11 @@ fn ordered<'a>(
             .then_order_by(requests::created_at.asc())
             .then_order_by(requests::id.desc()),
         (false, true) => q
+            .then_order_by(requests::due_on.asc())
             .then_order_by(requests::submitted_at.asc())
             .then_order_by(requests::id.asc()),
         (false, false) => q
+            .then_order_by(requests::due_on.desc())
             .then_order_by(requests::submitted_at.desc())
             .then_order_by(requests::id.desc()),
     }
@@ -553,32 +609,33 @@ fn beyond(at: &Position, forward: bool) -> (Condition<'static>, Condition<'stati
     match at.clone() {
         Position::Queue {
             urgent,
+            due_on,
             submitted_at,
             id,
         } => {
             let urgency = if urgent { "urgent" } else { "routine" };
+            let submitted = requests::submitted_at.assume_not_null();
+            // (due_on, submitted_at, id) beyond the position's, in the direction of reading.
             let same: Condition<'static> = if forward {
                 Box::new(
                     requests::urgency
                         .eq(urgency)
-                        .and(requests::submitted_at.assume_not_null().ge(submitted_at))
+                        .and(requests::due_on.ge(due_on))
                         .and(
-                            requests::submitted_at
-                                .assume_not_null()
-                                .gt(submitted_at)
-                                .or(requests::id.gt(id)),
+                            requests::due_on.gt(due_on).or(submitted
+                                .ge(submitted_at)
+                                .and(submitted.gt(submitted_at).or(requests::id.gt(id)))),
                         ),
                 )
             } else {
                 Box::new(
                     requests::urgency
                         .eq(urgency)
-                        .and(requests::submitted_at.assume_not_null().le(submitted_at))
+                        .and(requests::due_on.le(due_on))
                         .and(
-                            requests::submitted_at
-                                .assume_not_null()
-                                .lt(submitted_at)
-                                .or(requests::id.lt(id)),
+                            requests::due_on.lt(due_on).or(submitted
+                                .le(submitted_at)
+                                .and(submitted.lt(submitted_at).or(requests::id.lt(id)))),
                         ),
                 )
             };

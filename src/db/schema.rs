@@ -76,6 +76,8 @@ diesel::table! {
         implemented_on -> Nullable<Date>,
         ended_on -> Nullable<Date>,
         decline_reason -> Nullable<Text>,
+        from_time -> Nullable<Text>,
+        until_time -> Nullable<Text>,
     }
 }
 
@@ -199,6 +201,45 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         closed_at -> Nullable<Timestamp>,
         partly_approved -> Bool,
+        note_verbale_number -> Nullable<Text>,
+        note_verbale_dated_on -> Nullable<Date>,
+        due_on -> Date,
+        due_stage -> Nullable<Text>,
+        due_rules -> Nullable<Text>,
+        in_place_from -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    request_events (request_id) {
+        request_id -> Text,
+        name -> Text,
+        venue -> Text,
+        address -> Text,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        expected_attendance -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    protected_persons (id) {
+        id -> Text,
+        request_id -> Text,
+        ordinal -> Integer,
+        name -> Text,
+        position -> Text,
+        arrives_at -> Nullable<Timestamp>,
+        leaves_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    escalations (request_id, stage) {
+        request_id -> Text,
+        stage -> Text,
+        due_on -> Date,
+        escalated_at -> Timestamp,
     }
 }
 
@@ -253,6 +294,7 @@ diesel::table! {
         to_state -> Text,
         mission_visible -> Bool,
         assignee_id -> Nullable<Text>,
+        detail -> Nullable<Text>,
     }
 }
 
@@ -294,6 +336,9 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(requests -> missions (mission_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(timeline_events -> requests (request_id));
+diesel::joinable!(request_events -> requests (request_id));
+diesel::joinable!(protected_persons -> requests (request_id));
+diesel::joinable!(escalations -> requests (request_id));
 diesel::joinable!(timeline_events -> users (actor_id));
 diesel::joinable!(users -> missions (mission_id));
 
@@ -301,6 +346,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     api_tokens,
     assessments,
+    escalations,
     idempotency_keys,
     instance_secrets,
     measures,
@@ -310,8 +356,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     outbox,
     portal_jobs,
+    protected_persons,
     recovery_codes,
     reference_counters,
+    request_events,
     requests,
     security_log,
     sessions,

@@ -9,22 +9,10 @@ use chrono::NaiveDate;
 use super::workflow::State;
 use super::working_days::{add_working_days, subtract_working_days, working_days_between};
 
-/// The Ministry replies no later than this many working days before protection is needed.
-pub const REPLY_BEFORE_NEEDED_WORKING_DAYS: u32 = 1;
-
 /// When protection is needed: the earliest day any measure starts; `None` while no measure has
 /// a start date.
 pub fn needed_by(starts: impl IntoIterator<Item = Option<NaiveDate>>) -> Option<NaiveDate> {
     starts.into_iter().flatten().min()
-}
-
-/// The day by which a mission may expect the Ministry's reply to a request submitted on
-/// `submitted_on` for protection needed on `needed_by`: one working day before it is needed,
-/// and never before the day it was submitted (a late request is answered at once, on a working
-/// day).
-pub fn reply_expected_by(needed_by: NaiveDate, submitted_on: NaiveDate) -> NaiveDate {
-    subtract_working_days(needed_by, REPLY_BEFORE_NEEDED_WORKING_DAYS)
-        .max(add_working_days(submitted_on, 0))
 }
 
 /// Whether a request in `state` still waits for the Ministry's reply (submitted, and neither
@@ -50,6 +38,18 @@ crate::codes! {
         Reply = "reply", "Formal reply";
     }
     else |s| format!("unknown stage {s:?}")
+}
+
+impl Stage {
+    /// The history's words for the stage's escalation.
+    pub fn overdue_label(self) -> &'static str {
+        match self {
+            Stage::Triage => "Triage overdue: escalated",
+            Stage::PoliceDecision => "Police decision overdue: escalated",
+            Stage::PstAssessment => "PST assessment overdue: escalated",
+            Stage::Reply => "Formal reply overdue: escalated",
+        }
+    }
 }
 
 /// How many working days each stage gets (the `[deadlines]` settings).
@@ -84,8 +84,44 @@ impl Default for Rules {
             pst_after_referral: 3,
             pst_before_police_decision: 1,
             reply_after_decision: 1,
-            reply_before_needed: REPLY_BEFORE_NEEDED_WORKING_DAYS,
+            reply_before_needed: 1,
         }
+    }
+}
+
+impl Rules {
+    /// Names these rules and the calendar they count with: a due date stored with another
+    /// fingerprint was counted differently and is counted again.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "calendar-{}:{}-{}-{}-{}-{}-{}-{}-{}",
+            super::working_days::CALENDAR_VERSION,
+            self.minimum_notice,
+            self.triage_after_submission,
+            self.triage_before_police_decision,
+            self.police_decision_before_needed,
+            self.pst_after_referral,
+            self.pst_before_police_decision,
+            self.reply_after_decision,
+            self.reply_before_needed
+        )
+    }
+}
+
+/// The deadline of the stage a request in `state` is in: triage until the Ministry first acts,
+/// then the police's decision (also while the Ministry holds a request the police returned),
+/// PST's assessment while PST has it, and the formal reply once the police have decided. None
+/// while the request waits for its mission, and once it is answered, closed or a draft.
+pub fn current(state: State, deadlines: &[Deadline]) -> Option<Deadline> {
+    let of = |stage: Stage| deadlines.iter().find(|d| d.stage == stage).copied();
+    match state {
+        State::Submitted | State::InTriage => of(Stage::Triage)
+            .filter(|d| d.met_on.is_none())
+            .or_else(|| of(Stage::PoliceDecision)),
+        State::PoliceReview => of(Stage::PoliceDecision),
+        State::PstReview => of(Stage::PstAssessment),
+        State::Decided => of(Stage::Reply),
+        _ => None,
     }
 }
 
@@ -320,6 +356,52 @@ mod tests {
     }
 
     #[test]
+    fn the_current_stage_follows_the_state() {
+        let mut h = history(d(2027, 3, 1), d(2027, 3, 15));
+        let today = d(2027, 3, 1);
+        let now = |state, h: &History| current(state, &deadlines(h, &Rules::default(), today));
+        assert_eq!(now(State::Submitted, &h).unwrap().stage, Stage::Triage);
+        assert_eq!(now(State::AwaitingMission, &h), None);
+        h.triaged_on = Some(today);
+        // Returned by the police: the Ministry works towards the police's due date.
+        assert_eq!(
+            now(State::InTriage, &h).unwrap().stage,
+            Stage::PoliceDecision
+        );
+        assert_eq!(
+            now(State::PoliceReview, &h).unwrap().stage,
+            Stage::PoliceDecision
+        );
+        h.referred_on = Some(today);
+        assert_eq!(
+            now(State::PstReview, &h).unwrap().stage,
+            Stage::PstAssessment
+        );
+        h.decided_on = Some(today);
+        let reply = now(State::Decided, &h).unwrap();
+        assert_eq!((reply.stage, reply.due_on), (Stage::Reply, d(2027, 3, 2)));
+        for closed in [
+            State::Draft,
+            State::Approved,
+            State::Declined,
+            State::Rejected,
+            State::Withdrawn,
+            State::InEffect,
+            State::Ended,
+        ] {
+            assert_eq!(now(closed, &h), None, "{closed:?}");
+        }
+        assert_ne!(
+            Rules::default().fingerprint(),
+            Rules {
+                minimum_notice: 4,
+                ..Rules::default()
+            }
+            .fingerprint()
+        );
+    }
+
+    #[test]
     fn needed_by_is_the_earliest_start() {
         assert_eq!(
             needed_by([Some(d(2027, 5, 20)), None, Some(d(2027, 5, 18))]),
@@ -330,16 +412,18 @@ mod tests {
 
     #[test]
     fn the_reply_is_due_a_working_day_before_protection_is_needed() {
+        let reply = |submitted| {
+            let list = deadlines(
+                &history(submitted, d(2027, 5, 18)),
+                &Rules::default(),
+                submitted,
+            );
+            due(&list, Stage::Reply)
+        };
         // Needed Tuesday 18 May 2027: Monday 17 May is Constitution Day, so Friday 14 May.
-        assert_eq!(
-            reply_expected_by(d(2027, 5, 18), d(2027, 5, 3)),
-            d(2027, 5, 14)
-        );
-        // Submitted too late for that (on Constitution Day, a holiday): the reply is expected
-        // at once, on the next working day.
-        assert_eq!(
-            reply_expected_by(d(2027, 5, 18), d(2027, 5, 17)),
-            d(2027, 5, 18)
-        );
+        assert_eq!(reply(d(2027, 5, 3)), d(2027, 5, 14));
+        // Submitted too late for that (on Constitution Day, a holiday): the reply is due at
+        // once, on the next working day.
+        assert_eq!(reply(d(2027, 5, 17)), d(2027, 5, 18));
     }
 }

@@ -21,9 +21,16 @@ pub struct Status {
 /// `partly_approved`: the decision approved some measures and declined others (missions then
 /// read "Partly approved" while the request is approved).
 pub fn status(role: Role, state: State, partly_approved: bool) -> Status {
+    status_on(role, state, partly_approved, false)
+}
+
+/// `status`, for a request in effect whose measures are all `scheduled` for a later day (the
+/// police confirmed the date they will be in place): missions then read "Measures scheduled".
+pub fn status_on(role: Role, state: State, partly_approved: bool, scheduled: bool) -> Status {
     if role == Role::MissionStaff {
         let s = match state.mission_status() {
             MissionStatus::Approved if partly_approved => MissionStatus::PartlyApproved,
+            MissionStatus::MeasuresInPlace if scheduled => MissionStatus::MeasuresScheduled,
             other => other,
         };
         Status {
@@ -79,6 +86,25 @@ pub fn partly_approved_for_status(actor: &Actor, code: &str) -> Option<bool> {
         MissionStatus::Approved => Some(false),
         _ => None,
     }
+}
+
+/// For a status a mission names: whether it stands for requests whose measures are in place
+/// (`Some(true)`), only scheduled (`Some(false)`), or either (`None`).
+pub fn in_place_for_status(actor: &Actor, code: &str) -> Option<bool> {
+    if actor.role != Role::MissionStaff {
+        return None;
+    }
+    match MissionStatus::parse(code)? {
+        MissionStatus::MeasuresInPlace => Some(true),
+        MissionStatus::MeasuresScheduled => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether a request in effect has no measure in place yet on `today`: the earliest day one is
+/// (or will be) in place is later.
+pub fn scheduled(in_place_from: Option<chrono::NaiveDate>, today: chrono::NaiveDate) -> bool {
+    in_place_from.is_some_and(|d| d > today)
 }
 
 /// Whether a message is a question the Ministry asked the mission (shown first to the mission
@@ -185,6 +211,16 @@ pub fn needs_action(actor: &Actor, state: State) -> bool {
 /// steps they can see, which moves only with changes visible to them.
 pub fn counts_visible_steps(actor: &Actor) -> bool {
     actor.role == Role::MissionStaff
+}
+
+/// Whether the viewer sees a request's internal deadlines: each stage, its due date, whether it
+/// is overdue, and its escalation. The authorities handling requests do; a mission sees only the
+/// day it may expect the reply (SPEC § 11), never the internal stages.
+pub fn deadlines_visible(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::MfaOfficer | Role::PoliceLiaison | Role::PstAnalyst
+    )
 }
 
 /// Whether the viewer reads the police's outcome for each measure (and the dates it was put in

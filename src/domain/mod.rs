@@ -6,6 +6,7 @@ pub mod classification;
 pub mod codes;
 pub mod deadlines;
 pub mod disclosure;
+pub mod event;
 pub mod idempotency;
 pub mod ids;
 pub mod mission;

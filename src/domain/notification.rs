@@ -24,6 +24,7 @@ crate::codes! {
         ImplementationConfirmed = "implementation_confirmed", "Measures are in place";
         MeasuresEnded = "measures_ended", "Measures have ended";
         RequestWithdrawn = "request_withdrawn", "A request was withdrawn";
+        StageOverdue = "stage_overdue", "A request is past its due date";
         MessageFromMission = "message_from_mission", "A message from a mission";
         MessageFromMfa = "message_from_mfa", "A message from the Ministry";
         Invitation = "invitation", "Invitation to the portal";
@@ -54,6 +55,11 @@ pub enum Audience {
     /// Everyone who had the request: the assigned officer, the police if it reached them, PST
     /// if it was referred.
     Handlers,
+    /// For an overdue stage (SPEC § 11): whoever must act on it — the assigned officer, or every
+    /// MFA officer while none is assigned; every police liaison for the police's decision;
+    /// every PST analyst for an assessment — and, since the Ministry answers to the mission,
+    /// every MFA officer.
+    Escalation,
     /// The owner of an account (account e-mails, sent by the account's own functions).
     AccountOwner,
 }
@@ -88,6 +94,7 @@ impl Notice {
             Self::ReferredToPst => Audience::AllOf(PstAnalyst),
             Self::AssessmentSubmitted => Audience::Referrer,
             Self::RequestWithdrawn => Audience::Handlers,
+            Self::StageOverdue => Audience::Escalation,
             Self::MessageFromMission => Audience::AssignedOfficerOrMfa,
             Self::Invitation
             | Self::PasswordChanged
@@ -110,6 +117,7 @@ impl Notice {
             | Self::RequestDecided
             | Self::MessageFromMission
             | Self::MessageFromMfa
+            | Self::StageOverdue
             | Self::Invitation
             | Self::PasswordChanged
             | Self::SecondFactorReset
@@ -136,7 +144,7 @@ impl Notice {
             Audience::AllOf(MissionStaff) | Audience::MissionStaff => &[MissionStaff],
             // Receipts go to whoever submits: mission staff.
             Audience::Performer => &[MissionStaff],
-            Audience::Handlers => &[MfaOfficer, PoliceLiaison, PstAnalyst],
+            Audience::Handlers | Audience::Escalation => &[MfaOfficer, PoliceLiaison, PstAnalyst],
             Audience::AllOf(Admin | Auditor) | Audience::AccountOwner => EVERYONE,
         }
     }
@@ -196,6 +204,10 @@ mod tests {
             ),
             (Notice::MessageFromMission, &[MfaOfficer]),
             (Notice::MessageFromMfa, &[MissionStaff]),
+            (
+                Notice::StageOverdue,
+                &[MfaOfficer, PoliceLiaison, PstAnalyst],
+            ),
         ];
         for (notice, roles) in expected {
             assert_eq!(notice.roles(), *roles, "{notice}");

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use super::FieldError;
+use super::event::{self, EventInput, PersonInput, ValidEvent, ValidNoteVerbale, ValidPerson};
 use super::text::check_text;
 use super::user::Email;
 
@@ -125,6 +126,9 @@ pub struct MeasureInput {
     pub address: String,
     pub starts_on: String,
     pub ends_on: String,
+    /// Daily hours, `HH:MM` (a guard from 17:00 until 22:30); both optional.
+    pub from_time: String,
+    pub until_time: String,
     pub description: String,
 }
 
@@ -134,6 +138,8 @@ impl MeasureInput {
             && self.address.trim().is_empty()
             && self.starts_on.is_empty()
             && self.ends_on.is_empty()
+            && self.from_time.trim().is_empty()
+            && self.until_time.trim().is_empty()
             && self.description.trim().is_empty()
     }
 }
@@ -148,6 +154,10 @@ pub struct RequestInput {
     pub contact_phone: String,
     pub contact_email: String,
     pub measures: Vec<MeasureInput>,
+    pub event: EventInput,
+    pub protected_persons: Vec<PersonInput>,
+    pub note_verbale_number: String,
+    pub note_verbale_dated_on: String,
 }
 
 impl RequestInput {
@@ -159,19 +169,29 @@ impl RequestInput {
             && self.justification.trim().is_empty()
             && self.contact_phone.trim().is_empty()
             && self.measures.iter().all(MeasureInput::is_blank)
+            && self.event.is_blank()
+            && self.protected_persons.iter().all(PersonInput::is_blank)
+            && self.note_verbale_number.trim().is_empty()
     }
 }
 
 /// A request filed again for the next occurrence of what it was about (a national day, a yearly
-/// visit): the same content, every date a year later (29 February becomes 28 February). A date
-/// that is not a date is kept as it was, for the form to point out.
+/// visit): the same content, every date and time a year later (29 February becomes 28 February).
+/// A date that is not a date is kept as it was, for the form to point out. The note verbale is
+/// left out: the next one will have a number and a date of its own.
 pub fn filed_again(input: &RequestInput) -> RequestInput {
-    let a_year_later = |date: &str| -> String {
-        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+    let a_year_later = |value: &str| -> String {
+        let later = |d: NaiveDate| d.checked_add_months(chrono::Months::new(12));
+        if let Ok(Some(at)) = event::parse_local(value)
+            && let Some(day) = later(at.date())
+        {
+            return event::format_local(day.and_time(at.time()));
+        }
+        NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
             .ok()
-            .and_then(|d| d.checked_add_months(chrono::Months::new(12)))
+            .and_then(later)
             .map(|d| d.to_string())
-            .unwrap_or_else(|| date.to_owned())
+            .unwrap_or_else(|| value.to_owned())
     };
     RequestInput {
         measures: input
@@ -183,6 +203,22 @@ pub fn filed_again(input: &RequestInput) -> RequestInput {
                 ..m.clone()
             })
             .collect(),
+        event: EventInput {
+            starts_at: a_year_later(&input.event.starts_at),
+            ends_at: a_year_later(&input.event.ends_at),
+            ..input.event.clone()
+        },
+        protected_persons: input
+            .protected_persons
+            .iter()
+            .map(|p| PersonInput {
+                arrives_at: a_year_later(&p.arrives_at),
+                leaves_at: a_year_later(&p.leaves_at),
+                ..p.clone()
+            })
+            .collect(),
+        note_verbale_number: String::new(),
+        note_verbale_dated_on: String::new(),
         ..input.clone()
     }
 }
@@ -204,6 +240,8 @@ pub struct ValidMeasure {
     pub address: Option<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    pub from_time: Option<chrono::NaiveTime>,
+    pub until_time: Option<chrono::NaiveTime>,
     pub description: String,
 }
 
@@ -217,6 +255,22 @@ pub struct ValidRequest {
     pub contact_phone: String,
     pub contact_email: String,
     pub measures: Vec<ValidMeasure>,
+    pub event: Option<ValidEvent>,
+    pub protected_persons: Vec<ValidPerson>,
+    pub note_verbale: ValidNoteVerbale,
+}
+
+impl ValidRequest {
+    /// When protection is needed: the earliest day a measure or the event starts.
+    pub fn needed_by(&self) -> Option<NaiveDate> {
+        super::deadlines::needed_by(
+            self.measures.iter().map(|m| m.starts_on).chain([self
+                .event
+                .as_ref()
+                .and_then(|e| e.starts_at)
+                .map(|t| t.date())]),
+        )
+    }
 }
 
 /// The field name of a measure's field, as forms and the API name it.
@@ -227,58 +281,47 @@ pub fn measure_field(index: usize, field: &str) -> String {
 /// The fields of a request as forms and the API name them; a request carries nothing else (no
 /// classification, no assignee, no state: those are set by the steps of its life cycle).
 pub fn is_request_field(name: &str) -> bool {
-    const MEASURE: [&str; 6] = [
+    const MEASURE: [&str; 8] = [
         "kind",
         "location",
         "address",
         "starts_on",
         "ends_on",
+        "from_time",
+        "until_time",
         "description",
     ];
-    match name {
-        "title" | "justification" | "urgency" | "contact.name" | "contact.phone"
-        | "contact.email" => true,
-        _ => name
-            .strip_prefix("measures[")
+    const PERSON: [&str; 4] = ["name", "position", "arrives_at", "leaves_at"];
+    let in_list = |prefix: &str, max: usize, fields: &[&str]| {
+        name.strip_prefix(prefix)
             .and_then(|rest| rest.split_once("]."))
             .is_some_and(|(i, field)| {
-                i.parse::<usize>().is_ok_and(|i| i < MAX_MEASURES + 1) && MEASURE.contains(&field)
-            }),
+                i.parse::<usize>().is_ok_and(|i| i < max + 1) && fields.contains(&field)
+            })
+    };
+    match name {
+        "title"
+        | "justification"
+        | "urgency"
+        | "contact.name"
+        | "contact.phone"
+        | "contact.email"
+        | "event.name"
+        | "event.venue"
+        | "event.address"
+        | "event.starts_at"
+        | "event.ends_at"
+        | "event.expected_attendance"
+        | "note_verbale.number"
+        | "note_verbale.dated_on" => true,
+        _ => {
+            in_list("measures[", MAX_MEASURES, &MEASURE)
+                || in_list("protected_persons[", event::MAX_PERSONS, &PERSON)
+        }
     }
 }
 
-/// How far ahead a measure may start: protection is asked for what is being planned; a start
-/// years away is a typing error (or a request parked in the queues).
-pub const START_AHEAD_MONTHS: u32 = 24;
-/// How far ahead a measure may end. Longer than a start: a measure may last a long time, and
-/// one without end is written with an empty end date.
-pub const END_AHEAD_MONTHS: u32 = 60;
-/// How far back any date of a request may lie (a draft may keep a start that has passed until
-/// it is submitted, but not one from another era).
-pub const PAST_MONTHS: u32 = 12;
-
-/// Whether `date` lies within `PAST_MONTHS` before `today` and `ahead_months` after it.
-pub fn check_horizon(date: NaiveDate, today: NaiveDate, ahead_months: u32) -> Result<(), String> {
-    let latest = today
-        .checked_add_months(chrono::Months::new(ahead_months))
-        .unwrap_or(NaiveDate::MAX);
-    let earliest = today
-        .checked_sub_months(chrono::Months::new(PAST_MONTHS))
-        .unwrap_or(NaiveDate::MIN);
-    if date > latest {
-        Err(format!(
-            "must be at most {} years from today",
-            ahead_months / 12
-        ))
-    } else if date < earliest {
-        Err(format!(
-            "must be at most {} months before today",
-            PAST_MONTHS
-        ))
-    } else {
-        Ok(())
-    }
-}
+pub use super::time::{END_AHEAD_MONTHS, PAST_MONTHS, START_AHEAD_MONTHS, check_horizon};
 
 fn parse_date(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
@@ -418,6 +461,18 @@ pub fn validate(
                 "The end date must be on or after the start date".into(),
             );
         }
+        let mut clock = |name: &str, value: &str| match value.trim() {
+            "" => None,
+            t => event::parse_clock(t).map_err(|e| err(name, e)).ok(),
+        };
+        let from_time = clock("from_time", &m.from_time);
+        let until_time = clock("until_time", &m.until_time);
+        if from_time.is_some() && from_time == until_time {
+            err(
+                "until_time",
+                "The daily end time must differ from the start time".into(),
+            );
+        }
         let description_min = if full && kind == Some(MeasureKind::Other) {
             1
         } else {
@@ -439,9 +494,21 @@ pub fn validate(
                 .then(|| m.address.clone()),
             starts_on,
             ends_on,
+            from_time,
+            until_time,
             description: m.description.clone(),
         });
     }
+    let event = event::check_event(&input.event, full, today, &mut errors);
+    let protected_persons =
+        event::check_persons(&input.protected_persons, event.as_ref(), full, &mut errors);
+    let note_verbale = event::check_note_verbale(
+        &input.note_verbale_number,
+        &input.note_verbale_dated_on,
+        full,
+        today,
+        &mut errors,
+    );
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -453,6 +520,9 @@ pub fn validate(
         contact_phone: input.contact_phone.clone(),
         contact_email: input.contact_email.trim().to_owned(),
         measures: valid_measures,
+        event,
+        protected_persons,
+        note_verbale,
     })
 }
 
@@ -473,6 +543,7 @@ mod tests {
             starts_on: "2026-12-01".into(),
             ends_on: "2026-12-31".into(),
             description: "Around the clock during the visit".into(),
+            ..MeasureInput::default()
         }
     }
 
@@ -492,9 +563,35 @@ mod tests {
                     ..measure()
                 },
             ],
+            event: EventInput {
+                name: "National day reception".into(),
+                starts_at: "2026-05-17T18:00".into(),
+                ends_at: "2026-05-17T22:00".into(),
+                ..EventInput::default()
+            },
+            protected_persons: vec![PersonInput {
+                name: "Ambassador".into(),
+                arrives_at: "2026-05-17T17:45".into(),
+                ..PersonInput::default()
+            }],
+            note_verbale_number: "12/2026".into(),
+            note_verbale_dated_on: "2026-04-30".into(),
             ..RequestInput::default()
         };
         let again = filed_again(&input);
+        assert_eq!(again.event.starts_at, "2027-05-17T18:00");
+        assert_eq!(again.event.ends_at, "2027-05-17T22:00");
+        assert_eq!(again.event.name, input.event.name);
+        assert_eq!(again.protected_persons[0].arrives_at, "2027-05-17T17:45");
+        assert_eq!(again.protected_persons[0].leaves_at, "");
+        assert_eq!(
+            (
+                again.note_verbale_number.as_str(),
+                again.note_verbale_dated_on.as_str()
+            ),
+            ("", ""),
+            "the next note verbale has its own number"
+        );
         assert_eq!(again.title, input.title);
         assert_eq!(again.measures[0].starts_on, "2027-05-17");
         assert_eq!(again.measures[0].ends_on, "2027-05-18");
@@ -529,6 +626,7 @@ mod tests {
             contact_phone: "+47 22 00 00 00".into(),
             contact_email: "gudrun@iceland.example".into(),
             measures: vec![measure()],
+            ..RequestInput::default()
         }
     }
 
@@ -650,6 +748,49 @@ mod tests {
         assert_eq!(
             fields(validate(&input, Strictness::Draft, today())),
             ["measures[0].starts_on"]
+        );
+    }
+
+    #[test]
+    fn protection_is_needed_from_the_first_measure_or_the_event_whichever_is_earlier() {
+        let mut input = complete();
+        input.event = EventInput {
+            name: "Reception".into(),
+            venue: "Grand Hotel".into(),
+            starts_at: "2026-11-30T18:00".into(),
+            ends_at: "2026-11-30T22:00".into(),
+            ..EventInput::default()
+        };
+        let valid = validate(&input, Strictness::Submission, today()).unwrap();
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(valid.needed_by(), Some(d("2026-11-30")));
+        input.event.starts_at = "2026-12-05T18:00".into();
+        input.event.ends_at = "2026-12-05T22:00".into();
+        let valid = validate(&input, Strictness::Submission, today()).unwrap();
+        assert_eq!(
+            valid.needed_by(),
+            Some(d("2026-12-01")),
+            "the measure starts first"
+        );
+    }
+
+    #[test]
+    fn daily_hours_are_times_and_may_run_past_midnight() {
+        let mut input = complete();
+        input.measures[0].from_time = "17:00".into();
+        input.measures[0].until_time = "22:30".into();
+        assert!(validate(&input, Strictness::Submission, today()).is_ok());
+        input.measures[0].until_time = "06:00".into();
+        assert!(validate(&input, Strictness::Submission, today()).is_ok());
+        input.measures[0].until_time = "17:00".into();
+        assert_eq!(
+            fields(validate(&input, Strictness::Submission, today())),
+            ["measures[0].until_time"]
+        );
+        input.measures[0].until_time = "5 pm".into();
+        assert_eq!(
+            fields(validate(&input, Strictness::Submission, today())),
+            ["measures[0].until_time"]
         );
     }
 

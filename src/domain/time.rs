@@ -43,6 +43,39 @@ pub fn oslo_midnight_utc(day: NaiveDate) -> NaiveDateTime {
     midnight - Duration::hours(if summer_time(guess) { 2 } else { 1 })
 }
 
+/// How far ahead a measure may start: protection is asked for what is being planned; a start
+/// years away is a typing error (or a request parked in the queues).
+pub const START_AHEAD_MONTHS: u32 = 24;
+/// How far ahead a measure may end. Longer than a start: a measure may last a long time, and
+/// one without end is written with an empty end date.
+pub const END_AHEAD_MONTHS: u32 = 60;
+/// How far back any date of a request may lie (a draft may keep a start that has passed until
+/// it is submitted, but not one from another era).
+pub const PAST_MONTHS: u32 = 12;
+
+/// Whether `date` lies within `PAST_MONTHS` before `today` and `ahead_months` after it.
+pub fn check_horizon(date: NaiveDate, today: NaiveDate, ahead_months: u32) -> Result<(), String> {
+    let latest = today
+        .checked_add_months(chrono::Months::new(ahead_months))
+        .unwrap_or(NaiveDate::MAX);
+    let earliest = today
+        .checked_sub_months(chrono::Months::new(PAST_MONTHS))
+        .unwrap_or(NaiveDate::MIN);
+    if date > latest {
+        Err(format!(
+            "must be at most {} years from today",
+            ahead_months / 12
+        ))
+    } else if date < earliest {
+        Err(format!(
+            "must be at most {} months before today",
+            PAST_MONTHS
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

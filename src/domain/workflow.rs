@@ -68,6 +68,7 @@ crate::codes! {
         Declined = "declined", "Declined";
         NotAdmissible = "not_admissible", "Not admissible";
         Withdrawn = "withdrawn", "Withdrawn";
+        MeasuresScheduled = "measures_scheduled", "Measures scheduled";
         MeasuresInPlace = "measures_in_place", "Measures in place";
         Ended = "ended", "Ended";
     }
@@ -80,6 +81,9 @@ impl MissionStatus {
     pub fn states(self) -> Vec<State> {
         if self == Self::PartlyApproved {
             return vec![State::Approved];
+        }
+        if self == Self::MeasuresScheduled {
+            return vec![State::InEffect];
         }
         State::ALL
             .into_iter()
@@ -106,6 +110,7 @@ crate::codes! {
         ConfirmImplementation = "confirm_implementation", "Confirm measures in place";
         EndMeasures = "end_measures", "End the measures";
         Withdraw = "withdraw", "Withdraw the request";
+        Escalate = "escalate", "Escalate an overdue stage";
     }
     else |s| format!("unknown action {s:?}")
 }
@@ -133,6 +138,7 @@ impl Action {
             Self::ConfirmImplementation => "Measures confirmed in place",
             Self::EndMeasures => "Measures ended",
             Self::Withdraw => "Withdrawn",
+            Self::Escalate => "Overdue: escalated",
         }
     }
 
@@ -153,6 +159,7 @@ impl Action {
             Self::ConfirmImplementation => "The measures were confirmed in place.",
             Self::EndMeasures => "The measures were ended.",
             Self::Withdraw => "The request was withdrawn.",
+            Self::Escalate => "The overdue stage was escalated.",
         }
     }
 
@@ -168,6 +175,8 @@ pub enum Target {
     To(State),
     /// `communicate_decision`: approved if any measure is approved, else declined.
     ApprovedOrDeclined,
+    /// The state the request is in (`escalate`).
+    Same,
 }
 
 /// Who may take a step.
@@ -224,7 +233,7 @@ const PST: By = By::Role(Role::PstAnalyst);
 
 /// The life cycle (SPEC § 5). Anything not in this table is refused.
 #[rustfmt::skip]
-pub const RULES: [Rule; 15] = [
+pub const RULES: [Rule; 16] = [
     row(Action::Submit, &[Draft], Target::To(Submitted), MISSION,
         &[Notice::RequestSubmitted, Notice::SubmissionReceipt]),
     row(Action::Take, &[Submitted], Target::To(InTriage), MFA,
@@ -258,6 +267,11 @@ pub const RULES: [Rule; 15] = [
     row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview, Decided],
         Target::To(Withdrawn), MISSION,
         &[Notice::RequestWithdrawn]),
+    // The portal escalates a stage the first time it is overdue (SPEC § 11); the states are
+    // those in which a stage may be due.
+    row(Action::Escalate, &[Submitted, InTriage, PoliceReview, PstReview, Decided],
+        Target::Same, By::Portal,
+        &[Notice::StageOverdue]),
 ];
 
 /// The facts about a request that the rules look at.
@@ -326,6 +340,7 @@ pub fn decide<'a>(
         Target::To(state) => state,
         Target::ApprovedOrDeclined if facts.any_measure_approved => Approved,
         Target::ApprovedOrDeclined => Declined,
+        Target::Same => facts.state,
     };
     Ok(Change {
         action,
@@ -468,7 +483,12 @@ mod tests {
                 for role in Role::ALL {
                     let a = actor(role, (role == Role::MissionStaff).then_some("m1"));
                     let got = decide(&facts(state), &a, action, 3);
-                    let (_, from, to, who) = spec.iter().find(|(x, ..)| *x == action).unwrap();
+                    let Some((_, from, to, who)) = spec.iter().find(|(x, ..)| *x == action) else {
+                        // Only the portal escalates; no person may.
+                        assert_eq!(action, Action::Escalate);
+                        assert_eq!(got.map(|c| c.to), Err(Refusal::WrongRole), "{role}");
+                        continue;
+                    };
                     let expected = if role != *who {
                         Err(Refusal::WrongRole)
                     } else if !from.contains(&state) {
@@ -483,13 +503,19 @@ mod tests {
     }
 
     #[test]
-    fn the_portal_only_ends_measures_in_effect() {
+    fn the_portal_only_ends_measures_in_effect_and_escalates_stages_that_can_be_due() {
         for state in State::ALL {
             for action in Action::ALL {
                 let got = decide(&facts(state), Performer::Portal, action, 3).map(|c| c.to);
                 let expected = match (action, state) {
                     (Action::EndMeasures, InEffect) => Ok(Ended),
                     (Action::EndMeasures, _) => Err(Refusal::WrongState),
+                    // An escalation changes no state, in the states a stage may be due in.
+                    (
+                        Action::Escalate,
+                        Submitted | InTriage | PoliceReview | PstReview | Decided,
+                    ) => Ok(state),
+                    (Action::Escalate, _) => Err(Refusal::WrongState),
                     _ => Err(Refusal::WrongRole),
                 };
                 assert_eq!(got, expected, "{state} {action:?}");

@@ -7,6 +7,10 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
+/// Names the calendar below: a change to its holidays changes this, and due dates counted with
+/// the old calendar are counted again.
+pub const CALENDAR_VERSION: u32 = 1;
+
 /// Easter Sunday of `year` in the Gregorian calendar.
 pub fn easter_sunday(year: i32) -> NaiveDate {
     let a = year % 19;

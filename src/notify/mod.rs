@@ -81,7 +81,7 @@ pub fn request_event(
     recipients: &[Recipient],
     request_id: &str,
     reference: Option<&str>,
-    (state, partly_approved): (crate::domain::workflow::State, bool),
+    (state, partly_approved, scheduled): (crate::domain::workflow::State, bool, bool),
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     use crate::db::requests::{self, NewNotification};
@@ -94,7 +94,8 @@ pub fn request_event(
         let switched_off = crate::db::preferences::switched_off(conn, &r.user_id)?;
         let email = crate::domain::notification::wants_email(notice, &switched_off);
         // The status as this recipient may see it (mission-facing for mission staff).
-        let status = crate::domain::disclosure::status(r.role, state, partly_approved);
+        let status =
+            crate::domain::disclosure::status_on(r.role, state, partly_approved, scheduled);
         let payload = serde_json::json!({
             "reference": reference,
             "status": status.code,

@@ -96,8 +96,11 @@ fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
             ),
         ),
         Notice::ImplementationConfirmed => (
-            tr_in(lang, "The approved measures are in place."),
-            tr_in(lang, "Open the request to see them."),
+            tr_in(
+                lang,
+                "Oslo Police District has confirmed when the approved measures are in place.",
+            ),
+            tr_in(lang, "Open the request to see the dates."),
         ),
         Notice::MeasuresEnded => (
             tr_in(lang, "The measures for your request have ended."),
@@ -109,6 +112,13 @@ fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
         Notice::RequestWithdrawn => (
             tr_in(lang, "The mission has withdrawn a request."),
             tr_in(lang, "No further action is needed."),
+        ),
+        Notice::StageOverdue => (
+            tr_in(lang, "A request is past its due date."),
+            tr_in(
+                lang,
+                "Open it to see which stage is overdue, and act on it or tell those who must.",
+            ),
         ),
         Notice::MessageFromMission => (
             tr_in(lang, "The mission has written about a request."),

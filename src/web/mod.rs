@@ -48,6 +48,7 @@ pub mod layout;
 pub mod notifications;
 pub mod parameters;
 pub mod portal_jobs;
+pub mod request_details;
 pub mod requests;
 pub mod security_log;
 pub mod session;

@@ -12,24 +12,15 @@ use super::layout::{page, respond};
 use super::session::Viewer;
 use crate::app::requests::Context;
 use crate::app::scheduler::{self, BACKLOG_CAP};
-use crate::app::{self};
+
 use crate::db;
 use crate::domain::access::Capability;
 use crate::i18n::{self, tr, tr_text};
 
 pub async fn list(viewer: Viewer, state: web::Data<AppState>) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::OverseePortalJobs)?;
-    let ceiling = state.settings.ceiling();
-    let jobs = db::run(&state.pool, move |conn| {
-        scheduler::status(
-            conn,
-            &Context {
-                now: app::now(),
-                ceiling,
-            },
-        )
-    })
-    .await?;
+    let ctx = Context::now_under(&state.settings);
+    let jobs = db::run(&state.pool, move |conn| scheduler::status(conn, &ctx)).await?;
     let running = state.settings.scheduler.enabled;
     let body = html! {
         h1 { (tr("The portal's own work")) }

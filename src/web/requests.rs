@@ -15,6 +15,7 @@ use super::AppState;
 use super::errors::WebError;
 use super::forms::{csrf_field, error_summary};
 use super::layout::{page, respond, see_other};
+use super::request_details;
 use super::session::Viewer;
 use crate::app::requests::{
     self as req, Context, ListPage, MeasureView, MessageInput, Name, PageAt, RequestView,
@@ -36,10 +37,7 @@ use crate::domain::workflow::Action;
 const PER_PAGE: i64 = 25;
 
 fn context(state: &AppState) -> Context {
-    Context {
-        now: app::now(),
-        ceiling: state.settings.ceiling(),
-    }
+    Context::now_under(&state.settings)
 }
 
 /// A form body as name → value. A name given twice is refused: nothing in these forms repeats.
@@ -81,7 +79,12 @@ fn refuse_foreign_request_fields(
     let mut foreign: Vec<FieldError> = f
         .keys()
         .filter(|name| {
-            !(is_request_field(name)
+            !((is_request_field(name)
+                && !name.starts_with("event.starts_at")
+                && !name.starts_with("event.ends_at")
+                && !name.ends_with("arrives_at")
+                && !name.ends_with("leaves_at"))
+                || request_details::is_form_field(name)
                 || matches!(name.as_str(), "csrf_token" | "op" | "measure_count")
                 || (editing && name.as_str() == "version"))
         })
@@ -100,7 +103,7 @@ fn request_input(f: &HashMap<String, String>) -> RequestInput {
         .parse()
         .unwrap_or(0)
         .min(MAX_MEASURES + 1);
-    RequestInput {
+    let mut input = RequestInput {
         title: get(f, "title"),
         justification: get(f, "justification"),
         urgency: get(f, "urgency"),
@@ -114,14 +117,22 @@ fn request_input(f: &HashMap<String, String>) -> RequestInput {
                 address: get(f, &measure_field(i, "address")),
                 starts_on: get(f, &measure_field(i, "starts_on")),
                 ends_on: get(f, &measure_field(i, "ends_on")),
+                from_time: get(f, &measure_field(i, "from_time")),
+                until_time: get(f, &measure_field(i, "until_time")),
                 description: get(f, &measure_field(i, "description")),
             })
             .collect(),
-    }
+        ..RequestInput::default()
+    };
+    request_details::read_form(f, &mut input);
+    input
 }
 
 /// A field's label in English; `error_summary` shows it in the reader's language.
 fn label_for(field: &str) -> String {
+    if let Some(label) = request_details::label_for(field) {
+        return label;
+    }
     if let Some((_, rest)) = field.split_once('[') {
         let (n, name) = rest.split_once("].").unwrap_or(("0", rest));
         let n: usize = n.parse().unwrap_or(0);
@@ -144,12 +155,12 @@ fn label_for(field: &str) -> String {
     .to_owned()
 }
 
-fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+pub(super) fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
     errors.iter().find(|e| e.field == field)
 }
 
 /// A labelled control with its error; `control` draws the input itself.
-fn field(
+pub(super) fn field(
     errors: &[FieldError],
     id: &str,
     label: &str,
@@ -188,7 +199,7 @@ fn field_with_class(
     }
 }
 
-fn text_input(
+pub(super) fn text_input(
     errors: &[FieldError],
     id: &str,
     label: &str,
@@ -332,6 +343,7 @@ fn request_form(
                     }))
                     (text_input(errors, &measure_field(i, "starts_on"), tr("From date"), &m.starts_on, "date", Some(tr("The first day the measure is needed."))))
                     (text_input(errors, &measure_field(i, "ends_on"), tr("Until date (optional)"), &m.ends_on, "date", Some(tr("Leave empty for until further notice."))))
+                    (request_details::hours_fields(errors, i, &m.from_time, &m.until_time))
                     (textarea(errors, &measure_field(i, "description"), tr("Description"), &m.description, Some(tr("Up to 2,000 characters; required for other measures."))))
                     @if measures.len() > 1 {
                         button type="submit" name="op" value={ "remove_measure:" (i) } class="secondary" { (tr("Remove measure ")) (i + 1) }
@@ -341,6 +353,7 @@ fn request_form(
             @if measures.len() < MAX_MEASURES {
                 p { button type="submit" name="op" value="add_measure" class="secondary" { (tr("Add another measure")) } }
             }
+            (request_details::form_fields(errors, input, match focus { Some(Focus::Person(p)) => Some(p), _ => None }))
             div class="actions" {
                 @if submitted {
                     button type="submit" name="op" value="save" { (tr("Save changes")) }
@@ -401,6 +414,8 @@ enum Focus {
     Measure(usize),
     /// The list of measures, after one was removed.
     Measures,
+    /// A person to protect just added, or the list after one was removed.
+    Person(request_details::PersonFocus),
 }
 
 fn form_page(
@@ -445,6 +460,9 @@ fn ministry_question(question: &str) -> Markup {
 fn rearrange(op: &str, input: &mut RequestInput) -> Option<Focus> {
     if op == "restore" {
         return Some(Focus::Top);
+    }
+    if let Some(person) = request_details::rearrange(op, input) {
+        return Some(Focus::Person(person));
     }
     if op == "add_measure" {
         if input.measures.is_empty() {
@@ -845,6 +863,7 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
                         div { dt { (tr("Protection needed from")) } dd { (i18n::date(d)) } dd class="change" {} }
                     }
                 }
+                (request_details::summary(view, Some(&edit)))
                 (measures_table(view, false))
                 p { a href={ (edit) "#measures-heading" } { (tr("Change the measures")) } }
                 @if view.late_notice && r.urgency == Urgency::Routine {
@@ -873,7 +892,7 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
         table class="stacking" {
             caption { (tr("Measures")) }
             thead { tr {
-                th scope="col" { (tr("Measure")) } th scope="col" { (tr("Location")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Until")) } th scope="col" { (tr("Description")) }
+                th scope="col" { (tr("Measure")) } th scope="col" { (tr("Location")) } th scope="col" { (tr("From")) } th scope="col" { (tr("Until")) } th scope="col" { (tr("Daily hours")) } th scope="col" { (tr("Description")) }
                 @if show_outcomes { th scope="col" { (tr("Decision")) } th scope="col" { (tr("In place")) } }
             } }
             tbody {
@@ -883,6 +902,7 @@ fn measures_table(view: &RequestView, show_outcomes: bool) -> Markup {
                         td data-label=(tr("Location")) { (location_label(m)) }
                         td data-label=(tr("From")) { (date(m.starts_on, "–")) }
                         td data-label=(tr("Until")) { (date(m.ends_on, tr("Until further notice"))) }
+                        td data-label=(tr("Daily hours")) { (request_details::hours(m).unwrap_or_else(|| tr("All day").to_owned())) }
                         td data-label=(tr("Description")) class="multiline" { (m.description) }
                         @if show_outcomes {
                             td data-label=(tr("Decision")) {
@@ -1053,11 +1073,11 @@ fn action_form(
                         input type="hidden" name={ "implemented[" (i) "].measure_id" } value=(m.id);
                         @let name = format!("implemented[{i}].implemented_on");
                         @let value = typed.get(&name).cloned().unwrap_or_else(|| today.clone());
-                        (text_input(errors, &name, &tr_text(&format!("Measure {}: {} — in place since", i + 1, kind_label(m.kind))), &value, "date", None))
+                        (text_input(errors, &name, &tr_text(&format!("Measure {}: {} — in place from", i + 1, kind_label(m.kind))), &value, "date", Some(tr("Today, or a later date if the measure is scheduled ahead: the mission reads \u{201c}Measures scheduled\u{201d} until then."))))
                     }
                     input type="hidden" name="implemented_count" value=(approved.len());
                 }
-                Action::Submit | Action::ForwardToPolice | Action::ReferToPst => {}
+                Action::Submit | Action::ForwardToPolice | Action::ReferToPst | Action::Escalate => {}
             }
             @if destructive {
                 div class="field checkbox" {
@@ -1278,7 +1298,35 @@ fn request_page(
                     @if let Some((_, name)) = &view.assigned_officer {
                         dt { @if is_mission { (tr("Your contact at the Ministry")) } @else { (tr("Assigned MFA officer")) } } dd { (name) }
                     }
+                    @if let Some(due) = &view.due {
+                        dt { (tr("Due now")) }
+                        dd {
+                            (tr(due.stage.label())) ": " (i18n::date(due.due_on))
+                            @if due.overdue { " " strong class="tag tag-red" { (tr("Overdue")) } }
+                        }
+                    }
                     dt { (tr("Contact at the mission")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
+                }
+                (request_details::summary(view, None))
+                @if !view.deadlines.is_empty() {
+                    details class="deadlines" {
+                        summary { (tr("Due dates of every stage")) }
+                        table class="stacking" {
+                            thead { tr { th scope="col" { (tr("Stage")) } th scope="col" { (tr("Due")) } th scope="col" { (tr("Done")) } } }
+                            tbody {
+                                @for d in &view.deadlines {
+                                    tr {
+                                        td data-label=(tr("Stage")) { (tr(d.stage.label())) }
+                                        td data-label=(tr("Due")) {
+                                            (i18n::date(d.due_on))
+                                            @if d.overdue { " " strong class="tag tag-red" { (tr("Overdue")) } }
+                                        }
+                                        td data-label=(tr("Done")) { (date(d.met_on, "–")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
                 @if let Some(reply) = &r.reply {
                     section class="panel" aria-labelledby="reply-heading" {
@@ -1739,7 +1787,8 @@ pub async fn queues(
         .or(queues.first())
         .copied()
         .ok_or(WebError::Forbidden)?;
-    let mut filter: ListFilter = req::queue_filter(&viewer.actor, current.key);
+    let today = crate::domain::time::oslo_date(app::now());
+    let mut filter: ListFilter = req::queue_filter(&viewer.actor, current.key, today);
     let status = query.status.clone().filter(|s| !s.is_empty());
     if let Some(s) = &status {
         filter = req::with_status(&viewer.actor, filter, s);
@@ -1897,7 +1946,9 @@ pub async fn queues(
                 thead { tr {
                     th scope="col" { (tr("Reference")) } th scope="col" { (tr("Title")) }
                     @if lists_missions { th scope="col" { (tr("Mission")) } }
-                    th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Needed from")) } th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
+                    th scope="col" { (tr("Urgency")) } th scope="col" { (tr("Needed from")) }
+                    @if !is_mission { th scope="col" { (tr("Due")) } }
+                    th scope="col" { (tr("Status")) } th scope="col" { (tr("Age")) }
                     @if with_ends { th scope="col" { (tr("Ends")) } }
                 } }
                 tbody {
@@ -1908,6 +1959,12 @@ pub async fn queues(
                             @if lists_missions { td data-label=(tr("Mission")) { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
                             td data-label=(tr("Urgency")) { @if r.urgency == Urgency::Urgent { strong class="tag tag-red" { (tr(r.urgency.label())) } } @else { (tr(r.urgency.label())) } }
                             td data-label=(tr("Needed from")) { (date(needed.get(r.id.as_str()).copied(), "–")) }
+                            @if !is_mission {
+                                td data-label=(tr("Due")) {
+                                    (date(r.due_on, "–"))
+                                    @if r.overdue(today) { " " strong class="tag tag-red" { (tr("Overdue")) } }
+                                }
+                            }
                             td data-label=(tr("Status")) {
                                 (status_tag(r.status.code, r.status.label))
                                 @if r.needs_action { " " strong class="tag tag-yellow" { (tr("Action needed")) } }

@@ -89,6 +89,7 @@ fn presenters_render_redacted_views_and_never_stored_rows() {
         "MessageRow",
         "AssessmentRow",
         "EventRow",
+        "PersonRow",
     ];
     let mut presenters = src("web");
     presenters.extend(src("notify"));

@@ -138,7 +138,7 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             | "/api/v1/requests/{id}/timeline",
         ) => on_request,
         // Filing again: the request's own mission only; the authorities file nothing.
-        ("post", "/requests/{id}/file-again") => match who {
+        ("post", "/requests/{id}/file-again" | "/api/v1/requests/{id}/file-again") => match who {
             Staff => Allowed,
             OtherMission => Hidden,
             _ => Forbidden,
@@ -288,6 +288,7 @@ fn json_for(method: &str, path: &str, who: Who) -> Option<Value> {
         ("post", "/api/v1/requests/{id}/messages") => {
             Some(json!({ "body": "", "visibility": visibility(who) }))
         }
+        ("post", "/api/v1/requests/{id}/file-again") => Some(json!({})),
         ("post", "/api/v1/missions") => {
             Some(json!({ "name": "Embassy of Apiland", "country": "DE", "kind": "embassy" }))
         }

@@ -208,6 +208,44 @@ async fn file_the_request(
     .await?;
     c.fill("measures[2].address", "Drammensveien 1, Oslo")
         .await?;
+    // The event, daily hours for the guard, and two people to protect, in Oslo time.
+    c.fill("measures[0].from_time", "17:00").await?;
+    c.fill("measures[0].until_time", "22:30").await?;
+    c.fill("event.name", "National day reception").await?;
+    c.fill("event.venue", "Grand Hotel").await?;
+    c.fill_date("event.starts_at.date", &day(2)).await?;
+    c.fill("event.starts_at.time", "18:00").await?;
+    c.fill_date("event.ends_at.date", &day(2)).await?;
+    c.fill("event.ends_at.time", "22:30").await?;
+    c.fill("event.expected_attendance", "300").await?;
+    c.press("Add a person to protect").await?;
+    let focused = c
+        .client
+        .execute("return document.activeElement.name;", vec![])
+        .await?;
+    ensure!(
+        focused.as_str() == Some("protected_persons[0].name"),
+        "the new person's name has the focus: {focused:?}"
+    );
+    c.fill(
+        "protected_persons[0].name",
+        "Þórdís Kolbrún Reykfjörð Gylfadóttir",
+    )
+    .await?;
+    c.fill(
+        "protected_persons[0].position",
+        "Minister for Foreign Affairs of Iceland",
+    )
+    .await?;
+    c.fill_date("protected_persons[0].arrives_at.date", &day(2))
+        .await?;
+    c.fill("protected_persons[0].arrives_at.time", "18:15")
+        .await?;
+    c.press("Add a person to protect").await?;
+    c.fill("protected_persons[1].name", "Ambassador of Iceland")
+        .await?;
+    c.fill("protected_persons[1].position", "Head of mission")
+        .await?;
     c.press("Continue to check your answers").await?;
 
     let text = c.text().await?;
@@ -216,6 +254,11 @@ async fn file_the_request(
         "Static police guard",
         "Increased police patrols",
         "Drammensveien 1, Oslo",
+        "17:00\u{2013}22:30",
+        "National day reception",
+        "Grand Hotel",
+        "Þórdís Kolbrún Reykfjörð Gylfadóttir",
+        "Ambassador of Iceland",
     ] {
         ensure!(text.contains(expected), "the review shows {expected}");
     }

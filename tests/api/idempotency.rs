@@ -315,7 +315,7 @@ async fn a_key_is_forgotten_after_24_hours_and_the_portal_purges_it() {
         &app.pool,
         Job::PurgeIdempotencyKeys,
         pace,
-        protection_portal::domain::Classification::Restricted,
+        protection_portal::app::requests::Context::now_under(&app.settings),
         None,
     )
     .await;

@@ -12,6 +12,7 @@ mod cluster;
 mod db;
 mod db_waits;
 mod e2e;
+mod events;
 mod health;
 mod helpers;
 mod idempotency;

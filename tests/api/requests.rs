@@ -685,6 +685,7 @@ async fn measures_end_by_themselves_once_their_end_dates_have_passed() {
     let ctx = |days: i64| Context {
         now: protection_portal::app::now() + chrono::Duration::days(days),
         ceiling: protection_portal::domain::Classification::Restricted,
+        rules: Default::default(),
     };
     let mut conn = app.pool.get().unwrap();
     assert_eq!(
@@ -1001,6 +1002,7 @@ async fn automatically_ended_measures_end_on_their_own_dates() {
     let ctx = Context {
         now: protection_portal::app::now() + chrono::Duration::days(10),
         ceiling: protection_portal::domain::Classification::Restricted,
+        rules: Default::default(),
     };
     let mut conn = app.pool.get().unwrap();
     assert_eq!(end_expired(&mut conn, &ctx).unwrap(), 1);

@@ -92,6 +92,7 @@ fn ctx() -> Context {
     Context {
         now: protection_portal::app::now(),
         ceiling: Classification::Restricted,
+        rules: Default::default(),
     }
 }
 
@@ -332,14 +333,7 @@ async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept() {
     };
     let mut batches = Vec::new();
     loop {
-        let batch = run_batch(
-            &app.pool,
-            Job::PurgeSessions,
-            pace,
-            Classification::Restricted,
-            None,
-        )
-        .await;
+        let batch = run_batch(&app.pool, Job::PurgeSessions, pace, ctx(), None).await;
         batches.push((batch.done, batch.full));
         if !batch.full {
             break;
@@ -349,4 +343,114 @@ async fn expired_sessions_are_purged_in_bounded_batches_and_live_ones_kept() {
     // The live session is untouched, and its owner still signed in.
     assert_eq!(ids(&app), kept);
     assert_eq!(live.get("/account").await.status, 200);
+}
+
+/// A request submitted `days` ago and never taken: its triage is long overdue. Its history is
+/// moved back as if it had been filed then, and its due date is left to be counted again.
+async fn overdue_request(app: &TestApp, c: &crate::helpers::Cast, days: i64) -> String {
+    let id = app.request_in(c, "submitted").await;
+    let at = (protection_portal::app::now() - chrono::Duration::days(days))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    crate::helpers::execute(
+        app,
+        &format!(
+            "UPDATE requests SET submitted_at = '{at}', due_rules = NULL WHERE id = '{id}'; \
+             UPDATE timeline_events SET at = '{at}' WHERE request_id = '{id}'"
+        ),
+    );
+    id
+}
+
+#[actix_web::test]
+async fn an_overdue_stage_is_escalated_once_by_two_instances_and_the_ministry_is_mailed() {
+    let app = spawn_app().await;
+    let smtp = crate::smtp::SmtpServer::start().await;
+    let mut c = app.cast().await;
+    let colleague = app
+        .add_person("mfa_officer", None, Some("restricted"))
+        .await;
+    let id = overdue_request(&app, &c, 14).await;
+    let on_time = app.request_in(&c, "submitted").await;
+    let dir = tempfile::tempdir().unwrap();
+    let pace = [("APP__SCHEDULER__PAUSE_MS", "0")];
+    let _a = Serve::start(&app, dir.path(), "a", &pace).await;
+    let _b = Serve::start(&app, dir.path(), "b", &pace).await;
+    let escalations = |app: &TestApp| {
+        count(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM escalations",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while escalations(&app) == 0 {
+        assert!(Instant::now() < deadline, "the overdue triage is escalated");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Several more turns of both schedulers: nothing is escalated again.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(escalations(&app), 1, "exactly one escalation");
+    assert_eq!(
+        text_rows(
+            &app,
+            "SELECT escalations.request_id || ' ' || stage || ' ' || COALESCE(detail, '') AS line \
+             FROM escalations JOIN timeline_events ON timeline_events.request_id = escalations.request_id \
+             AND timeline_events.action = 'escalate'"
+        ),
+        [format!("{id} triage triage")],
+        "one history entry, for the triage, by the portal"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM timeline_events \
+             WHERE action = 'escalate' AND (actor_id IS NOT NULL OR mission_visible)"
+        ),
+        0,
+        "the portal's own step, internal"
+    );
+    // Every MFA officer is told (the stage is the Ministry's); nobody else.
+    let mut told = text_rows(
+        &app,
+        "SELECT recipient_email AS line FROM outbox WHERE kind = 'stage_overdue'",
+    );
+    told.sort();
+    assert_eq!(told.len(), 2, "{told:?}");
+    assert!(
+        told.contains(&c.mfa.email) && told.contains(&colleague.email),
+        "{told:?}"
+    );
+    // The e-mails arrive over SMTP, naming the reference and nothing of the request.
+    let w = crate::helpers::worker(&app, crate::helpers::smtp_settings(&app, &smtp));
+    crate::helpers::drain(w).await;
+    let reference = text_rows(
+        &app,
+        &format!("SELECT reference AS line FROM requests WHERE id = '{id}'"),
+    )[0]
+    .clone();
+    let overdue_mail: Vec<_> = smtp
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("past its due date"))
+        })
+        .collect();
+    assert_eq!(overdue_mail.len(), 2, "one e-mail to each officer");
+    let title = text_rows(
+        &app,
+        &format!("SELECT title AS line FROM requests WHERE id = '{id}'"),
+    )[0]
+    .clone();
+    for m in &overdue_mail {
+        assert!(m.data.contains(&reference), "{}", m.data);
+        assert!(!m.data.contains(&title), "no title in the e-mail");
+    }
+    // The officers see it in the Overdue queue; the request on time is not there.
+    let page = app.signed_in(&mut c.mfa).await;
+    let overdue = page.get("/?queue=overdue").await.body;
+    assert!(overdue.contains(&format!("/requests/{id}\"")));
+    assert!(!overdue.contains(&format!("/requests/{on_time}\"")));
+    let history = page.get(&format!("/requests/{id}")).await.body;
+    assert!(history.contains("Triage overdue: escalated"), "{history}");
 }

@@ -8,6 +8,7 @@ use crate::db::requests::{self as store, RequestRow};
 use crate::db::{DbConnection, users};
 use crate::domain::Role;
 use crate::domain::actor::Performer;
+use crate::domain::deadlines::Stage;
 use crate::domain::notification::{Audience, Notice};
 use crate::domain::workflow::State;
 use crate::notify::{self, Recipient};
@@ -78,6 +79,19 @@ fn resolve(
             }
             Ok(told)
         }
+        Audience::Escalation => {
+            // Whoever acts on the stage; every MFA officer is told in any case (which includes the
+            // assigned officer and the Ministry's own stages).
+            let mut told = of_role(conn, Role::MfaOfficer, None)?;
+            match request.due().map(|(stage, _)| stage) {
+                Some(Stage::PoliceDecision) if request.state == State::PoliceReview => {
+                    told.extend(of_role(conn, Role::PoliceLiaison, None)?)
+                }
+                Some(Stage::PstAssessment) => told.extend(of_role(conn, Role::PstAnalyst, None)?),
+                _ => {}
+            }
+            Ok(told)
+        }
         // Account e-mails are sent by the account functions themselves.
         Audience::AccountOwner => Ok(Vec::new()),
     }
@@ -101,7 +115,14 @@ pub(super) fn tell(
             &people,
             request.id.as_str(),
             request.reference.as_deref(),
-            (state, request.partly_approved),
+            (
+                state,
+                request.partly_approved,
+                crate::domain::disclosure::scheduled(
+                    request.in_place_from,
+                    crate::domain::time::oslo_date(now),
+                ),
+            ),
             now,
         )?;
     }

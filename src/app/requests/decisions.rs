@@ -139,8 +139,10 @@ pub(super) fn outcomes(
 pub(super) fn implemented(
     given: &[ImplementedInput],
     measures: &[MeasureRow],
+    decided_on: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<Vec<(MeasureId, NaiveDate)>, Vec<FieldError>> {
+    let earliest = decided_on.unwrap_or(today).min(today);
     let approved: Vec<&MeasureRow> = measures.iter().filter(|m| is_approved(m)).collect();
     let mut errors = Vec::new();
     let mut dates = Vec::new();
@@ -158,9 +160,24 @@ pub(super) fn implemented(
                 continue;
             }
         };
+        // From the day of the decision up to the measure's end: a date ahead schedules it.
         match NaiveDate::parse_from_str(one.implemented_on.trim(), "%Y-%m-%d") {
-            Ok(d) if d > today => errors.push(FieldError::new(field, "must not be in the future")),
-            Ok(d) => match crate::domain::request::check_horizon(d, today, 0) {
+            Ok(d) if d < earliest => errors.push(FieldError::new(
+                field,
+                format!("The date must be on or after the day of the decision, {earliest}"),
+            )),
+            Ok(d) if m.ends_on.is_some_and(|end| d > end) => errors.push(FieldError::new(
+                field,
+                format!(
+                    "The date must be on or before the measure's end date, {}",
+                    m.ends_on.unwrap_or(d)
+                ),
+            )),
+            Ok(d) => match crate::domain::request::check_horizon(
+                d,
+                today,
+                crate::domain::request::START_AHEAD_MONTHS,
+            ) {
                 Ok(()) => dates.push((m.id.clone(), d)),
                 Err(e) => errors.push(FieldError::new(field, e)),
             },

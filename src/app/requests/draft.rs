@@ -12,6 +12,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::FieldError;
 use crate::domain::Role;
 use crate::domain::access::Actor;
+use crate::domain::event::format_clock;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{self, RequestInput, Strictness, ValidRequest};
 use crate::domain::workflow::{self, State};
@@ -36,17 +37,20 @@ fn new_measures<'a>(
             starts_on: m.starts_on,
             ends_on: m.ends_on,
             description: &m.description,
+            from_time: m.from_time.map(format_clock),
+            until_time: m.until_time.map(format_clock),
         })
         .collect()
 }
 
-/// Appends a step to the request's history: who took it (and, for `take`, whom it assigned);
+/// Appends a step to the request's history: who took it (and, for `take`, whom it assigned),
+/// the action and what it was about where the action does not say (an escalation's stage);
 /// `(from, to)` are the states around it.
 pub(super) fn event(
     conn: &mut DbConnection,
     request_id: &str,
     (actor_id, assignee_id): (Option<&str>, Option<&str>),
-    action: &str,
+    (action, detail): (&str, Option<&str>),
     (from, to): (Option<State>, State),
     mission_visible: bool,
     now: NaiveDateTime,
@@ -63,6 +67,7 @@ pub(super) fn event(
             to_state: to.code(),
             mission_visible,
             assignee_id,
+            detail,
         },
     )?;
     Ok(())
@@ -83,7 +88,8 @@ pub fn file_again(
     let found = store::find(conn, id.as_str())?;
     let row = visible(conn, actor, found, ctx.now)?;
     let measures = store::measures_of(conn, id.as_str())?;
-    let again = request::filed_again(&super::view::stored_input(&row, &measures));
+    let details = db::details::of(conn, id.as_str())?;
+    let again = request::filed_again(&super::details::stored_input(&row, &measures, &details));
     create_draft(conn, actor, &again, ctx)
 }
 
@@ -151,17 +157,20 @@ fn create_draft_with<T>(
                 contact_name: &valid.contact_name,
                 contact_phone: &valid.contact_phone,
                 contact_email: &valid.contact_email,
+                note_verbale_number: valid.note_verbale.number.as_deref(),
+                note_verbale_dated_on: valid.note_verbale.dated_on,
                 created_by: &actor.user_id,
                 created_at: ctx.now,
                 updated_at: ctx.now,
             },
         )?;
         store::replace_measures(conn, &id, &new_measures(&id, &valid, &measure_ids))?;
+        super::details::store_details(conn, &id, &valid)?;
         event(
             conn,
             &id,
             (Some(actor.user_id.as_str()), None),
-            "create",
+            ("create", None),
             (None, State::Draft),
             true,
             ctx.now,
@@ -244,6 +253,8 @@ fn update_with<T>(
             contact_name: &valid.contact_name,
             contact_phone: &valid.contact_phone,
             contact_email: &valid.contact_email,
+            note_verbale_number: valid.note_verbale.number.as_deref(),
+            note_verbale_dated_on: valid.note_verbale.dated_on,
         };
         if !store::update_content(conn, id.as_str(), current.version, &content, ctx.now)? {
             return Err(stale());
@@ -253,11 +264,12 @@ fn update_with<T>(
             id.as_str(),
             &new_measures(id.as_str(), &valid, &measure_ids),
         )?;
+        super::details::store_details(conn, id.as_str(), &valid)?;
         event(
             conn,
             id.as_str(),
             (Some(actor.user_id.as_str()), None),
-            "edit",
+            ("edit", None),
             (Some(state), state),
             true,
             ctx.now,

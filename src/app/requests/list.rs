@@ -36,12 +36,31 @@ pub struct RequestSummary {
     pub needs_action: bool,
     pub created_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
+    /// For the authorities: the due date of the stage the request is in.
+    pub due_on: Option<NaiveDate>,
 }
 
 impl RequestSummary {
+    /// Whether the stage it is in is past its due date on `today`.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.due_on.is_some_and(|d| d < today)
+    }
+
     fn of(actor: &Actor, r: RequestRow) -> Self {
         RequestSummary {
-            status: disclosure::status(actor.role, r.state, r.partly_approved),
+            due_on: r
+                .due()
+                .filter(|_| disclosure::deadlines_visible(actor))
+                .map(|(_, d)| d),
+            status: disclosure::status_on(
+                actor.role,
+                r.state,
+                r.partly_approved,
+                disclosure::scheduled(
+                    r.in_place_from,
+                    crate::domain::time::oslo_date(crate::app::now()),
+                ),
+            ),
             needs_action: disclosure::needs_action(actor, r.state),
             id: r.id,
             reference: r.reference,
@@ -90,28 +109,51 @@ pub const OFFSET_MAX: i64 = 10_000;
 /// arithmetic on a number from the address bar from overflowing.
 const PAGE_NUMBER_MAX: i64 = 1_000_000_000;
 
-/// A cursor's position names a row's place in the list's order: `q.<1 urgent|0 routine>.<ns>.<id>`
-/// for the authorities' lists, `m.<1 needs the mission|0>.<ns>.<id>` for a mission's (sealed by
-/// `seal` before it is given out).
+/// A cursor's position names a row's place in the list's order:
+/// `q.<1 urgent|0 routine>.<due YYYYMMDD>.<ns>.<id>` for the authorities' lists,
+/// `m.<1 needs the mission|0>.<ns>.<id>` for a mission's (sealed by `seal` before it is given
+/// out).
 fn cursor_of(position: &store::Position) -> Option<String> {
-    let (kind, flag, at, id) = match position {
+    match position {
         store::Position::Queue {
             urgent,
+            due_on,
             submitted_at,
             id,
-        } => ("q", *urgent, submitted_at, id),
+        } => {
+            let nanos = submitted_at.and_utc().timestamp_nanos_opt()?;
+            Some(format!(
+                "q.{}.{}.{nanos}.{id}",
+                u8::from(*urgent),
+                due_on.format("%Y%m%d")
+            ))
+        }
         store::Position::Mission {
             needs_action,
             created_at,
             id,
-        } => ("m", *needs_action, created_at, id),
-    };
-    let nanos = at.and_utc().timestamp_nanos_opt()?;
-    Some(format!("{kind}.{}.{nanos}.{id}", u8::from(flag)))
+        } => {
+            let nanos = created_at.and_utc().timestamp_nanos_opt()?;
+            Some(format!("m.{}.{nanos}.{id}", u8::from(*needs_action)))
+        }
+    }
 }
 
 fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, AppError> {
     let bad = || AppError::from(FieldError::new(field, "is not a cursor this list gave out"));
+    // A queue's cursor carries the due date after the flag.
+    let (cursor, due_on) = match cursor.strip_prefix("q.") {
+        Some(rest) => {
+            let mut parts = rest.splitn(3, '.');
+            let (Some(flag), Some(due), Some(rest)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            let due = NaiveDate::parse_from_str(due, "%Y%m%d").map_err(|_| bad())?;
+            (format!("q.{flag}.{rest}"), Some(due))
+        }
+        None => (cursor.to_owned(), None),
+    };
     let mut parts = cursor.splitn(4, '.');
     let (Some(kind), Some(flag), Some(nanos), Some(id)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -135,6 +177,7 @@ fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, App
     match kind {
         "q" => Ok(store::Position::Queue {
             urgent: flag,
+            due_on: due_on.ok_or_else(bad)?,
             submitted_at: at,
             id,
         }),
@@ -296,10 +339,11 @@ pub fn queue_counts(
     actor: &Actor,
 ) -> Result<Vec<(&'static str, i64)>, AppError> {
     let scope = disclosure::list_scope(actor);
+    let today = crate::domain::time::oslo_date(crate::app::now());
     super::queues(actor.role)
         .iter()
         .map(|q| {
-            let filter = super::queue_filter(actor, q.key);
+            let filter = super::queue_filter(actor, q.key, today);
             Ok((
                 q.key,
                 store::count_up_to(conn, &scope, &filter, TAB_COUNT_CAP)?,
@@ -311,7 +355,7 @@ pub fn queue_counts(
 /// Tabs count up to this many; beyond it they read "99+".
 pub const TAB_COUNT_CAP: i64 = 99;
 
-/// When protection is needed for each request: the earliest start of its measures.
+/// When protection is needed for each request: the earliest start of its measures or event.
 pub fn needed_by(
     conn: &mut DbConnection,
     ids: &[String],
@@ -319,6 +363,12 @@ pub fn needed_by(
     let mut starts: HashMap<String, Vec<Option<NaiveDate>>> = HashMap::new();
     for (request_id, starts_on) in store::start_dates(conn, ids)? {
         starts.entry(request_id).or_default().push(starts_on);
+    }
+    for (request_id, starts_at) in crate::db::details::event_starts(conn, ids)? {
+        starts
+            .entry(request_id)
+            .or_default()
+            .push(Some(starts_at.date()));
     }
     Ok(starts
         .into_iter()

@@ -6,7 +6,9 @@
 
 mod audience;
 mod decisions;
+mod details;
 mod draft;
+mod due;
 mod expiry;
 mod list;
 mod messages;
@@ -15,10 +17,12 @@ mod queues;
 mod transition;
 mod view;
 
+pub use details::{EventView, PersonView};
 pub use draft::{
     create_draft, create_draft_viewed, discard, file_again, missing_for_submission,
     storable_as_draft, update, update_viewed,
 };
+pub use due::{count_overdue, escalate_one, escalate_overdue, overdue, recount_one, to_recount};
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
     COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, end_dates, list,
@@ -47,7 +51,7 @@ use crate::domain::access::Actor;
 use crate::domain::disclosure::{self, RequestScope};
 use crate::domain::request::MeasureKind;
 use crate::domain::workflow::Facts;
-use crate::domain::{Classification, FieldError, time};
+use crate::domain::{Classification, FieldError, deadlines, time};
 
 /// What every change needs to know besides its input.
 #[derive(Debug, Clone, Copy)]
@@ -55,9 +59,20 @@ pub struct Context {
     pub now: NaiveDateTime,
     /// The highest classification this installation may hold.
     pub ceiling: Classification,
+    /// How many working days each stage gets (`[deadlines]`).
+    pub rules: deadlines::Rules,
 }
 
 impl Context {
+    /// The context of a change made now under these settings.
+    pub fn now_under(settings: &crate::settings::Settings) -> Context {
+        Context {
+            now: crate::app::now(),
+            ceiling: settings.ceiling(),
+            rules: settings.deadlines.rules(),
+        }
+    }
+
     pub fn today(&self) -> NaiveDate {
         time::oslo_date(self.now)
     }

@@ -71,7 +71,7 @@ impl TransitionFields {
 /// The fields `action` carries (SPEC § 8); every other field is refused with it.
 pub fn carries(action: Action) -> &'static [&'static str] {
     match action {
-        Action::Submit | Action::ForwardToPolice | Action::ReferToPst => &[],
+        Action::Submit | Action::ForwardToPolice | Action::ReferToPst | Action::Escalate => &[],
         Action::Take => &["assignee_id"],
         Action::RequestInformation | Action::ProvideInformation => &["message"],
         Action::Reject | Action::EndMeasures | Action::Withdraw => &["reason"],
@@ -112,19 +112,43 @@ pub fn refuse_foreign<'a>(
 #[derive(Debug, Clone)]
 pub enum Payload {
     Submit,
-    Take { assignee_id: Option<String> },
-    RequestInformation { message: Option<String> },
-    ProvideInformation { message: Option<String> },
-    Reject { reason: Option<String> },
+    Take {
+        assignee_id: Option<String>,
+    },
+    RequestInformation {
+        message: Option<String>,
+    },
+    ProvideInformation {
+        message: Option<String>,
+    },
+    Reject {
+        reason: Option<String>,
+    },
     ForwardToPolice,
-    ReturnToMfa { note: NoteInput },
+    ReturnToMfa {
+        note: NoteInput,
+    },
     ReferToPst,
-    SubmitAssessment { assessment: AssessmentInput },
-    Decide { outcomes: Vec<OutcomeInput> },
-    CommunicateDecision { reply: Option<String> },
-    ConfirmImplementation { implemented: Vec<ImplementedInput> },
-    EndMeasures { reason: Option<String> },
-    Withdraw { reason: Option<String> },
+    SubmitAssessment {
+        assessment: AssessmentInput,
+    },
+    Decide {
+        outcomes: Vec<OutcomeInput>,
+    },
+    CommunicateDecision {
+        reply: Option<String>,
+    },
+    ConfirmImplementation {
+        implemented: Vec<ImplementedInput>,
+    },
+    EndMeasures {
+        reason: Option<String>,
+    },
+    Withdraw {
+        reason: Option<String>,
+    },
+    /// Only the portal escalates; a person asking is refused by the table.
+    Escalate,
 }
 
 impl Payload {
@@ -146,6 +170,7 @@ impl Payload {
                 reason: fields.reason,
             },
             Action::ForwardToPolice => Payload::ForwardToPolice,
+            Action::Escalate => Payload::Escalate,
             Action::ReturnToMfa => Payload::ReturnToMfa {
                 note: fields.note.unwrap_or_default(),
             },
@@ -188,6 +213,7 @@ impl Payload {
             Payload::ConfirmImplementation { .. } => Action::ConfirmImplementation,
             Payload::EndMeasures { .. } => Action::EndMeasures,
             Payload::Withdraw { .. } => Action::Withdraw,
+            Payload::Escalate => Action::Escalate,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The work queues of each role: which lists its start page offers, and the filter each stands
 //! for (always within the viewer's scope, which `list` adds).
 
+use chrono::NaiveDate;
+
 use crate::db::requests::ListFilter;
 use crate::domain::Role;
 use crate::domain::access::Actor;
@@ -24,6 +26,7 @@ const MFA_QUEUES: &[Queue] = &[
     q("mine", "Assigned to you"),
     q("awaiting", "Awaiting the mission"),
     q("decided", "Decided: reply to send"),
+    q("overdue", "Overdue"),
     q("all", "All requests"),
 ];
 const POLICE_QUEUES: &[Queue] = &[
@@ -31,6 +34,7 @@ const POLICE_QUEUES: &[Queue] = &[
     q("pst", "Referred to PST"),
     q("approved", "Approved: awaiting implementation"),
     q("in_effect", "In effect"),
+    q("overdue", "Overdue"),
     q("all", "All requests"),
 ];
 const PST_QUEUES: &[Queue] = &[
@@ -54,8 +58,9 @@ fn states(list: &[State]) -> Option<Vec<String>> {
     Some(list.iter().map(|s| s.code().to_owned()).collect())
 }
 
-/// The filter a queue stands for (within the viewer's scope, which `list` adds).
-pub fn queue_filter(actor: &Actor, key: &str) -> ListFilter {
+/// The filter a queue stands for (within the viewer's scope, which `list` adds), on `today`
+/// (the Overdue queue holds what was due before it).
+pub fn queue_filter(actor: &Actor, key: &str, today: NaiveDate) -> ListFilter {
     use State::*;
     let mut f = ListFilter::default();
     match (actor.role, key) {
@@ -73,6 +78,13 @@ pub fn queue_filter(actor: &Actor, key: &str) -> ListFilter {
         (Role::PoliceLiaison, "pst") => f.states = states(&[PstReview]),
         (Role::PoliceLiaison, "approved") => f.states = states(&[Approved]),
         (Role::PoliceLiaison, "in_effect") => f.states = states(&[InEffect]),
+        // Overdue: the stage each is in has passed its due date — the Ministry's own stages and
+        // every other, for the Ministry answers to the mission; the police's for the police.
+        (Role::MfaOfficer, "overdue") => f.due_before = Some(today),
+        (Role::PoliceLiaison, "overdue") => {
+            f.states = states(&[PoliceReview, PstReview]);
+            f.due_before = Some(today);
+        }
         (Role::PstAnalyst, "awaiting") => f.states = states(&[PstReview]),
         (Role::PstAnalyst, "done") => {
             f.states = Some(
@@ -96,6 +108,8 @@ pub fn with_status(actor: &Actor, mut filter: ListFilter, status: &str) -> ListF
         .map(|s| s.code().to_owned())
         .collect();
     filter.partly_approved = disclosure::partly_approved_for_status(actor, status);
+    filter.in_place = disclosure::in_place_for_status(actor, status)
+        .map(|in_place| (in_place, crate::domain::time::oslo_date(crate::app::now())));
     filter.states = Some(match filter.states {
         Some(existing) => existing
             .into_iter()

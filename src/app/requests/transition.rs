@@ -8,16 +8,17 @@ use serde_json::{Value, json};
 
 use super::audience::tell;
 use super::decisions::{Decided, implemented, outcomes};
+use super::details::stored_input;
 use super::draft::event;
 use super::messages::{insert_message, marking, optional_text, required_text};
 use super::payload::{Payload, TransitionInput};
-use super::view::stored_input;
 use super::{Context, RequestView, facts, invalid, seen_by, seen_version, stale, visible};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::db::requests::{self as store, MeasureRow, NewAssessment, RequestRow, StateChange};
-use crate::db::{self, DbConnection, users};
+use crate::db::{self, DbConnection, escalations, users};
 use crate::domain::actor::{Actor, Performer};
+use crate::domain::deadlines::Stage;
 use crate::domain::disclosure;
 use crate::domain::ids::{MeasureId, RequestId};
 use crate::domain::request::{self, Strictness, ThreatLevel};
@@ -66,6 +67,11 @@ enum Effect {
     Withdraw {
         reason: Option<String>,
     },
+    /// By the portal: a stage passed its due date.
+    Escalate {
+        stage: Stage,
+        due_on: NaiveDate,
+    },
 }
 
 /// Checks what a person's action carries, before anything is written.
@@ -81,7 +87,7 @@ fn prepare(
     Ok(match payload {
         Payload::Submit => {
             request::validate(
-                &stored_input(row, measures),
+                &stored_input(row, measures, &db::details::of(conn, row.id.as_str())?),
                 Strictness::Submission,
                 ctx.today(),
             )
@@ -112,6 +118,8 @@ fn prepare(
             reason: required_text("reason", reason.as_deref(), 10_000).map_err(one)?,
         },
         Payload::ForwardToPolice => Effect::ForwardToPolice,
+        // The table lets only the portal escalate; this is never reached for a person.
+        Payload::Escalate => return Err(AppError::Forbidden),
         Payload::ReturnToMfa { note } => {
             let body = required_text("note.body", Some(&note.body), 10_000);
             let mark = marking(
@@ -171,7 +179,13 @@ fn prepare(
             ),
         },
         Payload::ConfirmImplementation { implemented: given } => Effect::ConfirmImplementation(
-            implemented(given, measures, ctx.today()).map_err(invalid)?,
+            implemented(
+                given,
+                measures,
+                row.decided_at.map(crate::domain::time::oslo_date),
+                ctx.today(),
+            )
+            .map_err(invalid)?,
         ),
         Payload::EndMeasures { reason } => Effect::EndMeasures {
             reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
@@ -191,8 +205,9 @@ fn apply(
     row: &RequestRow,
     change: &Change,
     ctx: &Context,
-) -> Result<(StateChange, Value), AppError> {
+) -> Result<(StateChange, Value, Option<&'static str>), AppError> {
     let id = row.id.as_str();
+    let mut step_detail = None;
     let now = ctx.now;
     let mut extra = StateChange::default();
     let mut detail = json!({});
@@ -272,6 +287,7 @@ fn apply(
             for (measure_id, d) in &dates {
                 store::set_implemented(conn, measure_id.as_str(), *d)?;
             }
+            extra.in_place_from = dates.iter().map(|(_, d)| *d).min();
         }
         Effect::EndMeasures { reason } => {
             if let Some(r) = &reason {
@@ -285,12 +301,17 @@ fn apply(
                 say(conn, false, unclassified, r)?;
             }
         }
+        Effect::Escalate { stage, due_on } => {
+            escalations::record(conn, id, stage.code(), due_on, now)?;
+            detail = json!({ "stage": stage.code(), "due_on": due_on });
+            step_detail = Some(stage.code());
+        }
     }
     // A request that can go no further is closed.
     if change.to.is_final() {
         extra.closed_at = Some(now);
     }
-    Ok((extra, detail))
+    Ok((extra, detail, step_detail))
 }
 
 /// The refusal as the actor is told it. The state is named as the actor sees states, so a
@@ -339,7 +360,7 @@ fn run(
     )
     .map_err(|r| refusal(r, by, action, row.state))?;
     let effect = prepare(conn, &row, &measures)?;
-    let (extra, detail) = apply(conn, effect, by, &row, &change, ctx)?;
+    let (extra, detail, step_detail) = apply(conn, effect, by, &row, &change, ctx)?;
     if !store::change_state(
         conn,
         id.as_str(),
@@ -358,7 +379,7 @@ fn run(
         conn,
         id.as_str(),
         (by.user_id(), assignee),
-        action.code(),
+        (action.code(), step_detail),
         (Some(change.from), change.to),
         disclosure::step_visible_to_mission(action, change.from, change.to),
         ctx.now,
@@ -385,12 +406,14 @@ fn run(
                     "from": change.from.code(),
                     "to": change.to.code(),
                     "automatic": true,
+                    "extra": detail,
                 }),
             },
             ..Entry::default()
         },
         ctx.now,
     )?;
+    super::due::refresh(conn, id.as_str(), ctx)?;
     let after = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
     tell(conn, change.rule.notices, &after, change.to, by, ctx.now)?;
     Ok(after)
@@ -475,5 +498,44 @@ pub(super) fn end_by_the_portal(
         Ok(_) => Ok(true),
         Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
         Err(e) => Err(e),
+    }
+}
+
+/// The portal escalates a request's current stage, once it is overdue, through the same table
+/// and pipeline as a person's step (SPEC § 11): an internal history entry and notices to those
+/// who must act. `Ok(false)` when there is nothing to do: the stage is not overdue when counted
+/// again now, it was escalated already, or another instance holds the request.
+pub(super) fn escalate_by_the_portal(
+    conn: &mut DbConnection,
+    id: &RequestId,
+    ctx: &Context,
+) -> Result<bool, AppError> {
+    let outcome = db::write(conn, |conn| {
+        if !store::lock_unless_taken(conn, id.as_str())? {
+            return Ok(false);
+        }
+        // Counted again inside the lock: a step taken since the list was read may have met it.
+        super::due::refresh(conn, id.as_str(), ctx)?;
+        let row = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        let Some((stage, due_on)) = row.due().filter(|(_, due)| *due < ctx.today()) else {
+            return Ok(false);
+        };
+        if escalations::was_escalated(conn, id.as_str(), stage.code())? {
+            return Ok(false);
+        }
+        run(
+            conn,
+            Performer::Portal,
+            id,
+            Action::Escalate,
+            None,
+            |_, _, _| Ok(Effect::Escalate { stage, due_on }),
+            ctx,
+        )
+        .map(|_| true)
+    });
+    match outcome {
+        Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
+        other => other,
     }
 }

@@ -8,17 +8,18 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
+use super::details::{self, EventView, PersonView};
 use super::{Context, facts, seen_version, visible};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
-use crate::db::requests::{self as store, AssessmentRow, MeasureRow, RequestRow};
+use crate::db::requests::{self as store, AssessmentRow};
 use crate::db::{self, DbConnection, missions};
 use crate::domain::access::Actor;
+use crate::domain::deadlines::Deadline;
 use crate::domain::disclosure::{self, AssessmentView, MessageRights, Named, Status};
 use crate::domain::ids::{MeasureId, RequestId};
 use crate::domain::request::{
-    self, Location, MeasureInput, MeasureKind, Outcome, RequestInput, Strictness, ThreatLevel,
-    Urgency,
+    self, Location, MeasureKind, Outcome, RequestInput, Strictness, ThreatLevel, Urgency,
 };
 use crate::domain::workflow::{self, Action, State};
 use crate::domain::{Classification, FieldError, Role, deadlines};
@@ -100,6 +101,9 @@ pub struct MeasureView {
     pub address: Option<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
+    /// Daily hours, `HH:MM` in Oslo.
+    pub from_time: Option<String>,
+    pub until_time: Option<String>,
     pub description: String,
     /// The decision, once the viewer may read it.
     pub decision: Option<Decision>,
@@ -179,6 +183,14 @@ pub struct RequestView {
     /// While the Ministry waits for the mission: the question it asked (its latest message to
     /// the mission).
     pub question: Option<String>,
+    /// What the request is about besides its measures (seen by everyone who sees the request).
+    pub event: Option<EventView>,
+    pub protected_persons: Vec<PersonView>,
+    pub note_verbale: Option<(String, Option<NaiveDate>)>,
+    /// Every stage's due date, for the authorities (empty for missions and drafts).
+    pub deadlines: Vec<Deadline>,
+    /// The stage due now and whether it is overdue, for the authorities.
+    pub due: Option<Deadline>,
 }
 
 impl RequestView {
@@ -195,53 +207,22 @@ impl RequestView {
                 .measures
                 .iter()
                 .map(|m| {
-                    measure_input(
+                    details::measure_input(
                         (m.kind, m.location, m.address.as_deref()),
                         (m.starts_on, m.ends_on),
+                        (m.from_time.as_deref(), m.until_time.as_deref()),
                         &m.description,
                     )
                 })
                 .collect(),
+            ..details::details_input(
+                self.event.as_ref(),
+                &self.protected_persons,
+                self.note_verbale
+                    .as_ref()
+                    .map_or((None, None), |(n, d)| (Some(n.as_str()), *d)),
+            )
         }
-    }
-}
-
-/// A stored measure as typed input again: what it is and where, from when until when, and its
-/// description.
-fn measure_input(
-    (kind, location, address): (Option<MeasureKind>, Option<Location>, Option<&str>),
-    (starts_on, ends_on): (Option<NaiveDate>, Option<NaiveDate>),
-    description: &str,
-) -> MeasureInput {
-    MeasureInput {
-        kind: kind.map(|k| k.code().to_owned()).unwrap_or_default(),
-        location: location.map(|l| l.code().to_owned()).unwrap_or_default(),
-        address: address.unwrap_or_default().to_owned(),
-        starts_on: starts_on.map(|d| d.to_string()).unwrap_or_default(),
-        ends_on: ends_on.map(|d| d.to_string()).unwrap_or_default(),
-        description: description.to_owned(),
-    }
-}
-
-/// The stored content of a request as input again (for the check at submission).
-pub(super) fn stored_input(row: &RequestRow, measures: &[MeasureRow]) -> RequestInput {
-    RequestInput {
-        title: row.title.clone(),
-        justification: row.justification.clone(),
-        urgency: row.urgency.code().to_owned(),
-        contact_name: row.contact_name.clone(),
-        contact_phone: row.contact_phone.clone(),
-        contact_email: row.contact_email.clone(),
-        measures: measures
-            .iter()
-            .map(|m| {
-                measure_input(
-                    (m.kind, m.location, m.address.as_deref()),
-                    (m.starts_on, m.ends_on),
-                    &m.description,
-                )
-            })
-            .collect(),
     }
 }
 
@@ -268,6 +249,7 @@ pub fn view(
     let row = visible(conn, actor, found, now)?;
     let state = row.state;
     let measures = store::measures_of(conn, id.as_str())?;
+    let details = crate::db::details::of(conn, id.as_str())?;
     let mission_name = missions::find(conn, &row.mission_id)?
         .map(|m| m.name)
         .unwrap_or_default();
@@ -322,12 +304,26 @@ pub fn view(
             } else {
                 name_for(e.actor_id.as_deref())
             };
-            let status = disclosure::status(actor.role, e.to_state, row.partly_approved);
+            let status = disclosure::status_on(
+                actor.role,
+                e.to_state,
+                row.partly_approved,
+                disclosure::scheduled(row.in_place_from, crate::domain::time::oslo_date(e.at)),
+            );
             disclosure::step_visible(actor, e.mission_visible).then(|| TimelineItem {
                 at: e.at,
                 by,
                 to: e.assignee_id.as_deref().map(|a| name_for(Some(a))),
-                action: timeline_label(&e.action),
+                action: match e
+                    .detail
+                    .as_deref()
+                    .and_then(|d| d.parse::<deadlines::Stage>().ok())
+                {
+                    Some(stage) if e.action == Action::Escalate.code() => {
+                        stage.overdue_label().to_owned()
+                    }
+                    _ => timeline_label(&e.action),
+                },
                 status: status.label,
                 status_code: status.code,
             })
@@ -456,7 +452,7 @@ pub fn view(
     let outcomes_visible = disclosure::outcomes_visible(actor, state);
     let missing_for_submission = if state == State::Draft {
         request::validate(
-            &stored_input(&row, &measures),
+            &details::stored_input(&row, &measures, &details),
             Strictness::Submission,
             ctx.today(),
         )
@@ -465,26 +461,44 @@ pub fn view(
     } else {
         Vec::new()
     };
-    let needed_by = deadlines::needed_by(measures.iter().map(|m| m.starts_on));
-    let reply_expected_by = match (needed_by, row.submitted_at) {
-        (Some(needed), Some(at)) if deadlines::reply_pending(state) => Some(
-            deadlines::reply_expected_by(needed, crate::domain::time::oslo_date(at)),
-        ),
-        _ => None,
-    };
+    let needed_by = super::due::needed_by(&measures, &details);
+    let all_deadlines = super::due::deadlines_of(&row, needed_by, &events, ctx);
+    let reply_expected_by = all_deadlines
+        .iter()
+        .find(|d| d.stage == deadlines::Stage::Reply)
+        .filter(|_| deadlines::reply_pending(state))
+        .map(|d| d.due_on);
     let notice_from = row
         .submitted_at
         .map(crate::domain::time::oslo_date)
         .unwrap_or_else(|| ctx.today());
-    let late_notice = needed_by.is_some_and(|needed| {
-        deadlines::late_notice(notice_from, needed, &deadlines::Rules::default())
-    });
+    let late_notice =
+        needed_by.is_some_and(|needed| deadlines::late_notice(notice_from, needed, &ctx.rules));
+    let (shown_deadlines, due) = if disclosure::deadlines_visible(actor) {
+        let due = deadlines::current(state, &all_deadlines);
+        (all_deadlines, due)
+    } else {
+        (Vec::new(), None)
+    };
     Ok(RequestView {
+        deadlines: shown_deadlines,
+        due,
+        event: details.event.as_ref().map(details::event_view),
+        protected_persons: details.persons.iter().map(details::person_view).collect(),
+        note_verbale: row
+            .note_verbale_number
+            .clone()
+            .map(|n| (n, row.note_verbale_dated_on)),
         needed_by,
         reply_expected_by,
         late_notice,
         version,
-        status: disclosure::status(actor.role, state, row.partly_approved),
+        status: disclosure::status_on(
+            actor.role,
+            state,
+            row.partly_approved,
+            disclosure::scheduled(row.in_place_from, ctx.today()),
+        ),
         assigned_officer: row
             .assigned_officer_id
             .as_ref()
@@ -513,6 +527,8 @@ pub fn view(
                 address: m.address,
                 starts_on: m.starts_on,
                 ends_on: m.ends_on,
+                from_time: m.from_time,
+                until_time: m.until_time,
                 description: m.description,
             })
             .collect(),

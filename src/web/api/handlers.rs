@@ -12,6 +12,7 @@ use crate::app::{self, AppError, missions as mission_app, notifications, users a
 use crate::db;
 use crate::domain::FieldError;
 use crate::domain::access::Capability;
+use crate::domain::event::{EventInput, PersonInput, format_local};
 use crate::domain::ids::RequestId;
 use crate::domain::request::{MeasureInput, RequestInput};
 use crate::domain::workflow::Action;
@@ -20,10 +21,7 @@ use crate::web::AppState;
 type ApiResult = Result<HttpResponse, ApiError>;
 
 fn context(state: &AppState) -> Context {
-    Context {
-        now: app::now(),
-        ceiling: state.settings.ceiling(),
-    }
+    Context::now_under(&state.settings)
 }
 
 fn ts(t: chrono::NaiveDateTime) -> String {
@@ -111,6 +109,7 @@ pub async fn list_requests(
         req::list(conn, &actor, &filter, &at, per_page)
     })
     .await?;
+    let today = crate::domain::time::oslo_date(app::now());
     let items = list
         .items
         .iter()
@@ -123,6 +122,8 @@ pub async fn list_requests(
             urgency: r.urgency.code().to_owned(),
             created_at: ts(r.created_at),
             submitted_at: r.submitted_at.map(ts),
+            due_on: r.due_on.map(|d| d.to_string()),
+            overdue: r.due_on.map(|_| r.overdue(today)),
         })
         .collect();
     Ok(HttpResponse::Ok().json(RequestList {
@@ -135,14 +136,46 @@ pub async fn list_requests(
     }))
 }
 
+/// What the API's request body carries besides the content fields.
+struct Details {
+    event: Option<EventBody>,
+    persons: Vec<PersonBody>,
+    note_verbale: Option<NoteVerbaleBody>,
+}
+
 fn input_of(
     title: String,
     justification: String,
     urgency: String,
     contact: ContactBody,
-    measures: Vec<MeasureBody>,
+    (measures, details): (Vec<MeasureBody>, Details),
 ) -> RequestInput {
+    let event = details.event.map(|e| EventInput {
+        name: e.name,
+        venue: e.venue,
+        address: e.address,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        expected_attendance: e
+            .expected_attendance
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    });
+    let note = details.note_verbale.unwrap_or_default();
     RequestInput {
+        event: event.unwrap_or_default(),
+        protected_persons: details
+            .persons
+            .into_iter()
+            .map(|p| PersonInput {
+                name: p.name,
+                position: p.position,
+                arrives_at: p.arrives_at.unwrap_or_default(),
+                leaves_at: p.leaves_at.unwrap_or_default(),
+            })
+            .collect(),
+        note_verbale_number: note.number,
+        note_verbale_dated_on: note.dated_on,
         title,
         justification,
         urgency,
@@ -157,6 +190,8 @@ fn input_of(
                 address: m.address.unwrap_or_default(),
                 starts_on: m.starts_on,
                 ends_on: m.ends_on.unwrap_or_default(),
+                from_time: m.from_time.unwrap_or_default(),
+                until_time: m.until_time.unwrap_or_default(),
                 description: m.description,
             })
             .collect(),
@@ -176,6 +211,8 @@ fn request_json(v: RequestView) -> RequestJson {
             })
             .collect()
     });
+    // Missions see when to expect the reply, never the internal stages (SPEC § 11).
+    let deadlines_shown = !v.addressed_as_mission;
     RequestJson {
         status: v.status.code.to_owned(),
         version: v.version,
@@ -189,6 +226,8 @@ fn request_json(v: RequestView) -> RequestJson {
                 address: m.address,
                 starts_on: m.starts_on.map(|d| d.to_string()),
                 ends_on: m.ends_on.map(|d| d.to_string()),
+                from_time: m.from_time,
+                until_time: m.until_time,
                 description: m.description,
                 outcome: m.decision.as_ref().map(|d| d.outcome.code().to_owned()),
                 conditions: m.decision.as_ref().and_then(|d| d.conditions.clone()),
@@ -213,6 +252,42 @@ fn request_json(v: RequestView) -> RequestJson {
         title: v.title,
         justification: v.justification,
         urgency: v.urgency.code().to_owned(),
+        event: v.event.map(|e| EventJson {
+            name: e.name,
+            venue: e.venue,
+            address: e.address,
+            starts_at: e.starts_at.map(format_local),
+            ends_at: e.ends_at.map(format_local),
+            expected_attendance: e.expected_attendance,
+        }),
+        protected_persons: v
+            .protected_persons
+            .into_iter()
+            .map(|p| PersonJson {
+                name: p.name,
+                position: p.position,
+                arrives_at: p.arrives_at.map(format_local),
+                leaves_at: p.leaves_at.map(format_local),
+            })
+            .collect(),
+        note_verbale: v.note_verbale.map(|(number, dated)| NoteVerbaleBody {
+            number,
+            dated_on: dated.map(|d| d.to_string()).unwrap_or_default(),
+        }),
+        needed_by: v.needed_by.map(|d| d.to_string()),
+        reply_expected_by: v.reply_expected_by.map(|d| d.to_string()),
+        late_notice: deadlines_shown.then_some(v.late_notice),
+        deadlines: deadlines_shown.then(|| {
+            v.deadlines
+                .iter()
+                .map(|d| DeadlineJson {
+                    stage: d.stage.code().to_owned(),
+                    due_on: d.due_on.to_string(),
+                    met_at: d.met_on.map(|m| m.to_string()),
+                    overdue: d.overdue,
+                })
+                .collect()
+        }),
     }
 }
 
@@ -250,7 +325,20 @@ pub async fn create_request(
     if let Some(replayed) = idempotent::earlier(&state, call.as_ref()).await? {
         return Ok(replayed);
     }
-    let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
+    let input = input_of(
+        b.title,
+        b.justification,
+        b.urgency,
+        b.contact,
+        (
+            b.measures,
+            Details {
+                event: b.event,
+                persons: b.protected_persons,
+                note_verbale: b.note_verbale,
+            },
+        ),
+    );
     let (actor, ctx, kept) = (caller.actor.clone(), context(&state), call.clone());
     // The answer is built inside the transaction: once the commit succeeds, nothing is left to
     // fail (a read after it could, and would wrongly tell the caller that nothing was changed).
@@ -301,7 +389,20 @@ pub async fn update_request(
 ) -> ApiResult {
     let b = body.into_inner().0;
     let version = b.version;
-    let input = input_of(b.title, b.justification, b.urgency, b.contact, b.measures);
+    let input = input_of(
+        b.title,
+        b.justification,
+        b.urgency,
+        b.contact,
+        (
+            b.measures,
+            Details {
+                event: b.event,
+                persons: b.protected_persons,
+                note_verbale: b.note_verbale,
+            },
+        ),
+    );
     let (actor, ctx, id) = (
         caller.actor.clone(),
         context(&state),
@@ -344,6 +445,31 @@ pub async fn discard_request(
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Starts a new draft from an earlier request of the caller's mission, for a yearly event: its
+/// content, measures, event and people, every date a year later (the note verbale is left out).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/file-again", tag = "requests", params(("id" = String, Path)),
+    responses((status = 201, body = RequestJson), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn file_again(
+    caller: ApiCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult {
+    let (actor, ctx, id) = (
+        caller.actor.clone(),
+        context(&state),
+        RequestId::from(path.into_inner()),
+    );
+    let view = db::run(&state.pool, move |conn| {
+        let row = req::file_again(conn, &actor, &id, &ctx)?;
+        req::view(conn, &actor, &row.id, &ctx)
+    })
+    .await?;
+    let json = request_json(view);
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/requests/{}", json.id)))
+        .json(json))
 }
 
 /// Carries out one action of the life cycle (every action but create, edit and discard). With

@@ -350,6 +350,7 @@ route_table! {
         delete => handlers::discard_request,
     ],
     "/api/v1/requests/{id}/transitions" => [post => handlers::transition],
+    "/api/v1/requests/{id}/file-again" => [post => handlers::file_again],
     "/api/v1/requests/{id}/messages" => [
         get => handlers::list_messages,
         post => handlers::add_message,
@@ -373,7 +374,7 @@ route_table! {
     paths(
         handlers::me,
         handlers::list_requests, handlers::create_request, handlers::get_request, handlers::update_request,
-        handlers::discard_request, handlers::transition, handlers::list_messages, handlers::add_message,
+        handlers::discard_request, handlers::transition, handlers::file_again, handlers::list_messages, handlers::add_message,
         handlers::timeline, handlers::list_notifications, handlers::read_notification,
         handlers::list_missions, handlers::create_mission, handlers::list_users, handlers::create_user,
         handlers::update_user, openapi_json,

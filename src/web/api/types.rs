@@ -65,8 +65,55 @@ pub struct MeasureBody {
     pub starts_on: String,
     /// Empty or absent: until further notice.
     pub ends_on: Option<String>,
+    /// Daily hours in Oslo, `HH:MM` (optional; a time before `from_time` means the next morning).
+    #[schema(example = "17:00")]
+    pub from_time: Option<String>,
+    #[schema(example = "22:30")]
+    pub until_time: Option<String>,
     #[schema(max_length = 2000)]
     pub description: String,
+}
+
+/// The event a request is about. Times are local date-times in Oslo, `YYYY-MM-DDTHH:MM`.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventBody {
+    #[schema(max_length = 200, example = "National day reception")]
+    pub name: String,
+    #[schema(max_length = 200, example = "Grand Hotel")]
+    pub venue: String,
+    #[schema(max_length = 500)]
+    pub address: String,
+    #[schema(example = "2026-12-01T18:00")]
+    pub starts_at: String,
+    #[schema(example = "2026-12-01T22:30")]
+    pub ends_at: String,
+    /// 1 to 1,000,000.
+    #[schema(example = 300)]
+    pub expected_attendance: Option<i64>,
+}
+
+/// A person to protect. Times are local date-times in Oslo, on the event's days.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PersonBody {
+    #[schema(max_length = 200)]
+    pub name: String,
+    #[schema(max_length = 200, example = "Minister for Foreign Affairs of Iceland")]
+    pub position: String,
+    #[schema(example = "2026-12-01T18:15")]
+    pub arrives_at: Option<String>,
+    pub leaves_at: Option<String>,
+}
+
+/// The note verbale that accompanies a request: the mission's number and its date.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoteVerbaleBody {
+    #[schema(max_length = 50, example = "12/2026")]
+    pub number: String,
+    #[schema(example = "2026-11-20")]
+    pub dated_on: String,
 }
 
 /// A request's content. For a draft every field may be missing; submission requires all of
@@ -86,6 +133,12 @@ pub struct RequestBody {
     #[serde(deserialize_with = "super::objects")]
     #[schema(max_items = 20)]
     pub measures: Vec<MeasureBody>,
+    /// The event, if the request is about one.
+    pub event: Option<EventBody>,
+    #[serde(deserialize_with = "super::objects")]
+    #[schema(max_items = 20)]
+    pub protected_persons: Vec<PersonBody>,
+    pub note_verbale: Option<NoteVerbaleBody>,
 }
 
 /// An edit: the content and the version it was read at.
@@ -104,6 +157,13 @@ pub struct RequestPatch {
     #[serde(default, deserialize_with = "super::objects")]
     #[schema(max_items = 20)]
     pub measures: Vec<MeasureBody>,
+    #[serde(default)]
+    pub event: Option<EventBody>,
+    #[serde(default, deserialize_with = "super::objects")]
+    #[schema(max_items = 20)]
+    pub protected_persons: Vec<PersonBody>,
+    #[serde(default)]
+    pub note_verbale: Option<NoteVerbaleBody>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,6 +181,8 @@ pub struct MeasureJson {
     pub address: Option<String>,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
+    pub from_time: Option<String>,
+    pub until_time: Option<String>,
     pub description: String,
     /// `approved`, `approved_with_conditions` or `declined`; for missions only after the reply.
     pub outcome: Option<String>,
@@ -168,6 +230,51 @@ pub struct RequestJson {
     pub reply: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assessments: Option<Vec<AssessmentJson>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventJson>,
+    pub protected_persons: Vec<PersonJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note_verbale: Option<NoteVerbaleBody>,
+    /// When protection is needed: the earliest start of a measure or of the event.
+    pub needed_by: Option<String>,
+    /// While the reply is pending: the day the mission may expect it.
+    pub reply_expected_by: Option<String>,
+    /// Authorities only: submitted with fewer working days of notice than the Ministry asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub late_notice: Option<bool>,
+    /// Authorities only: each stage's due date (SPEC § 11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadlines: Option<Vec<DeadlineJson>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventJson {
+    pub name: String,
+    pub venue: String,
+    pub address: String,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub expected_attendance: Option<i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonJson {
+    pub name: String,
+    pub position: String,
+    pub arrives_at: Option<String>,
+    pub leaves_at: Option<String>,
+}
+
+/// One stage's due date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineJson {
+    /// `triage`, `police_decision`, `pst_assessment` or `reply`.
+    #[schema(example = "triage")]
+    pub stage: String,
+    pub due_on: String,
+    /// The day the stage ended (Oslo date), if it has.
+    pub met_at: Option<String>,
+    pub overdue: bool,
 }
 
 /// A request in a list.
@@ -181,6 +288,11 @@ pub struct RequestSummary {
     pub urgency: String,
     pub created_at: String,
     pub submitted_at: Option<String>,
+    /// Authorities only: the due date of the stage the request is in, and whether it passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,190 @@
+//! The demo's requests, filed and moved on by the demo's own accounts through the life cycle,
+//! as people would: a reception with its event, guests and note verbale, waiting for triage; a
+//! visit filed nine days ago that nobody took, so that its triage is overdue; and a consulate's
+//! event with the police, due for their decision. Dates count from the day the demo starts.
+
+use chrono::{Duration, NaiveDate};
+
+use crate::app::AppError;
+use crate::app::requests::{self, Context, Payload, TransitionInput, view};
+use crate::db::DbConnection;
+use crate::db::users::UserRow;
+use crate::domain::access::Actor;
+use crate::domain::event::{EventInput, PersonInput};
+use crate::domain::request::{MeasureInput, RequestInput};
+use crate::domain::{Clearance, Role};
+
+fn actor(user: &UserRow) -> Actor {
+    Actor {
+        user_id: user.id.clone(),
+        role: user.role.parse().unwrap_or(Role::MissionStaff),
+        mission_id: user.mission_id.clone(),
+        clearance: Clearance::parse(&user.clearance).unwrap_or(Clearance::None),
+    }
+}
+
+fn measure(
+    kind: &str,
+    on: NaiveDate,
+    hours: Option<(&str, &str)>,
+    description: &str,
+) -> MeasureInput {
+    MeasureInput {
+        kind: kind.into(),
+        location: "other".into(),
+        address: "Karl Johans gate 31, 0159 Oslo".into(),
+        starts_on: on.to_string(),
+        ends_on: on.to_string(),
+        from_time: hours.map(|h| h.0.to_owned()).unwrap_or_default(),
+        until_time: hours.map(|h| h.1.to_owned()).unwrap_or_default(),
+        description: description.into(),
+    }
+}
+
+fn at(on: NaiveDate, time: &str) -> String {
+    format!("{on}T{time}")
+}
+
+/// Files a request as `staff` on `ctx`'s day, then takes each step of `steps` as its actor.
+fn file(
+    conn: &mut DbConnection,
+    staff: &Actor,
+    input: &RequestInput,
+    steps: &[(&Actor, Payload)],
+    ctx: &Context,
+) -> Result<(), AppError> {
+    let row = requests::create_draft(conn, staff, input, ctx)?;
+    let mut by_step: Vec<(&Actor, Payload)> = vec![(staff, Payload::Submit)];
+    by_step.extend(steps.iter().cloned());
+    for (actor, payload) in by_step {
+        let version = view(conn, actor, &row.id, ctx)?.version;
+        requests::perform(
+            conn,
+            actor,
+            &row.id,
+            &TransitionInput {
+                version,
+                payload: payload.clone(),
+            },
+            ctx,
+        )?;
+    }
+    Ok(())
+}
+
+/// Files the demo's requests; `users` are the demo's accounts, in the order `demo` makes them.
+pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Result<(), AppError> {
+    let find = |role: &str, n: usize| {
+        users
+            .iter()
+            .filter(|u| u.role == role)
+            .nth(n)
+            .map(actor)
+            .ok_or_else(|| AppError::Conflict(format!("the demo has no {role}")))
+    };
+    let (iceland, brazil) = (find("mission_staff", 0)?, find("mission_staff", 1)?);
+    let officer = find("mfa_officer", 0)?;
+    let today = ctx.today();
+    let contact = |name: &str, email: &str| RequestInput {
+        contact_name: name.into(),
+        contact_phone: "+47 22 00 00 00".into(),
+        contact_email: email.into(),
+        ..RequestInput::default()
+    };
+
+    let reception_day = today + Duration::days(16);
+    file(
+        conn,
+        &iceland,
+        &RequestInput {
+            title: "Guard at the national day reception".into(),
+            justification: "The Minister for Foreign Affairs attends the reception with 300 guests. Threats against the delegation were posted online last week.".into(),
+            urgency: "routine".into(),
+            measures: vec![
+                measure("static_guard", reception_day, Some(("17:00", "22:30")), "At the hotel entrance during the reception."),
+                measure("traffic_restriction", reception_day, Some(("17:30", "18:30")), "Keep the hotel's drive clear for the arrival of the minister."),
+            ],
+            event: EventInput {
+                name: "National day reception".into(),
+                venue: "Grand Hotel".into(),
+                address: "Karl Johans gate 31, 0159 Oslo".into(),
+                starts_at: at(reception_day, "18:00"),
+                ends_at: at(reception_day, "22:30"),
+                expected_attendance: "300".into(),
+            },
+            protected_persons: vec![
+                PersonInput {
+                    name: "Þórdís Kolbrún Reykfjörð Gylfadóttir".into(),
+                    position: "Minister for Foreign Affairs of Iceland".into(),
+                    arrives_at: at(reception_day, "18:15"),
+                    leaves_at: at(reception_day, "21:00"),
+                },
+                PersonInput {
+                    name: "Högni Kristjánsson".into(),
+                    position: "Ambassador of Iceland".into(),
+                    ..PersonInput::default()
+                },
+            ],
+            note_verbale_number: "IS-OSL 41/2026".into(),
+            note_verbale_dated_on: today.to_string(),
+            ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
+        },
+        &[],
+        ctx,
+    )?;
+
+    // Filed nine days ago and never taken: its triage is overdue, and the portal escalates it.
+    let nine_days_ago = Context {
+        now: ctx.now - Duration::days(9),
+        ..*ctx
+    };
+    let visit_day = today + Duration::days(12);
+    file(
+        conn,
+        &iceland,
+        &RequestInput {
+            title: "Patrols during the Prime Minister's visit".into(),
+            justification: "The Prime Minister of Iceland visits Oslo for two days; demonstrations have been announced outside the chancery.".into(),
+            urgency: "routine".into(),
+            measures: vec![MeasureInput {
+                location: "chancery".into(),
+                address: String::new(),
+                ends_on: (visit_day + Duration::days(1)).to_string(),
+                ..measure("increased_patrols", visit_day, None, "Patrols around the chancery during the visit.")
+            }],
+            ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
+        },
+        &[],
+        &nine_days_ago,
+    )?;
+
+    let festival_day = today + Duration::days(8);
+    file(
+        conn,
+        &brazil,
+        &RequestInput {
+            title: "Security for the independence day concert".into(),
+            justification: "An open-air concert for the community, with about 2,000 people expected in the square in front of the consulate.".into(),
+            urgency: "routine".into(),
+            measures: vec![MeasureInput {
+                address: "Christiania torv, 0158 Oslo".into(),
+                ..measure("event_security", festival_day, Some(("14:00", "20:00")), "Presence at the square during the concert.")
+            }],
+            event: EventInput {
+                name: "Independence day concert".into(),
+                venue: "Christiania torv".into(),
+                address: "Christiania torv, 0158 Oslo".into(),
+                starts_at: at(festival_day, "15:00"),
+                ends_at: at(festival_day, "19:30"),
+                expected_attendance: "2000".into(),
+            },
+            ..contact("João Silva", "staff@brazil-consulate.example")
+        },
+        &[
+            (&officer, Payload::Take { assignee_id: None }),
+            (&officer, Payload::ForwardToPolice),
+        ],
+        ctx,
+    )?;
+    Ok(())
+}

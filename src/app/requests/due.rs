@@ -1,0 +1,162 @@
+//! Deadlines as the portal keeps them (SPEC § 11): a request's history read from its timeline,
+//! its due dates counted by `domain::deadlines`, the current stage's due date kept on the request
+//! by every step (so that queues sort by it), and the portal's own steps on them: counting again
+//! what was counted with other rules, and escalating a stage the first time it is overdue.
+
+use chrono::NaiveDate;
+
+use super::Context;
+use super::transition::escalate_by_the_portal;
+use crate::app::AppError;
+use crate::db::details::Details;
+use crate::db::requests::{self as store, EventRow, MeasureRow, RequestRow};
+use crate::db::{self, DbConnection, details, escalations};
+use crate::domain::deadlines::{self, Deadline, History};
+use crate::domain::ids::RequestId;
+use crate::domain::time::oslo_date;
+use crate::domain::workflow::{Action, State};
+
+/// When protection is needed: the earliest start of a measure or of the event.
+pub(super) fn needed_by(measures: &[MeasureRow], details: &Details) -> Option<NaiveDate> {
+    deadlines::needed_by(
+        measures.iter().map(|m| m.starts_on).chain([details
+            .event
+            .as_ref()
+            .and_then(|e| e.starts_at)
+            .map(|at| at.date())]),
+    )
+}
+
+/// The history the deadlines are counted from, read from the timeline; `None` for a request not
+/// submitted, or with nothing to protect on a date.
+pub(super) fn history(
+    row: &RequestRow,
+    needed_by: Option<NaiveDate>,
+    events: &[EventRow],
+) -> Option<History> {
+    let needed_by = needed_by?;
+    let submitted_on = oslo_date(row.submitted_at?);
+    let on = |e: &EventRow| oslo_date(e.at);
+    let is = |e: &EventRow, actions: &[Action]| actions.iter().any(|a| a.code() == e.action);
+    let first = |actions: &[Action]| events.iter().find(|e| is(e, actions)).map(on);
+    let last = |actions: &[Action]| events.iter().rev().find(|e| is(e, actions)).map(on);
+    let referred_on = last(&[Action::ReferToPst]);
+    let assessed_on = last(&[Action::SubmitAssessment]).filter(|a| Some(*a) >= referred_on);
+    let mut waits = Vec::new();
+    for e in events {
+        let into = e.to_state == State::AwaitingMission;
+        let from = e.from_state == Some(State::AwaitingMission);
+        if into && !from {
+            waits.push((on(e), None));
+        } else if from
+            && !into
+            && let Some(open) = waits.last_mut().filter(|w| w.1.is_none())
+        {
+            open.1 = Some(on(e));
+        }
+    }
+    Some(History {
+        needed_by,
+        urgent: row.urgency == crate::domain::request::Urgency::Urgent,
+        submitted_on,
+        triaged_on: first(&[
+            Action::ForwardToPolice,
+            Action::RequestInformation,
+            Action::Reject,
+        ]),
+        referred_on,
+        assessed_on,
+        decided_on: last(&[Action::Decide]),
+        replied_on: first(&[Action::CommunicateDecision]),
+        waits,
+    })
+}
+
+/// A request's deadlines as they stand today (empty for a draft or a request without dates).
+pub(super) fn deadlines_of(
+    row: &RequestRow,
+    needed_by: Option<NaiveDate>,
+    events: &[EventRow],
+    ctx: &Context,
+) -> Vec<Deadline> {
+    history(row, needed_by, events)
+        .map(|h| deadlines::deadlines(&h, &ctx.rules, ctx.today()))
+        .unwrap_or_default()
+}
+
+/// Counts the request's current due date again and keeps it on the request, inside the caller's
+/// transaction (every step does, so that queues and escalation read it from the row).
+pub(super) fn refresh(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<(), AppError> {
+    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let measures = store::measures_of(conn, id)?;
+    let details = details::of(conn, id)?;
+    let events = store::events_of(conn, id)?;
+    let list = deadlines_of(&row, needed_by(&measures, &details), &events, ctx);
+    let current = deadlines::current(row.state, &list);
+    escalations::set_due(
+        conn,
+        id,
+        current.map(|d| (d.stage.code(), d.due_on)),
+        &ctx.rules.fingerprint(),
+    )?;
+    Ok(())
+}
+
+/// Up to `limit` requests whose current stage is overdue and not yet escalated, after `after`.
+pub fn overdue(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<String>, AppError> {
+    Ok(escalations::overdue(conn, ctx.today(), after, limit)?)
+}
+
+/// How many requests wait for an escalation, counting no further than `cap`.
+pub fn count_overdue(conn: &mut DbConnection, ctx: &Context, cap: i64) -> Result<i64, AppError> {
+    Ok(overdue(conn, ctx, None, cap)?.len() as i64)
+}
+
+/// Escalates one request's overdue stage through the life-cycle pipeline, with the portal as the
+/// actor, in a transaction of its own. False when there was nothing to do: not overdue (any
+/// more), already escalated, or being escalated by another instance at this moment.
+pub fn escalate_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<bool, AppError> {
+    escalate_by_the_portal(conn, &RequestId::from(id), ctx)
+}
+
+/// Escalates every overdue stage at once, unpaced: for tests of the rule itself (`serve` and
+/// `worker` take these steps through the scheduler). Each stage is escalated once, however many
+/// callers run this at the same time.
+pub fn escalate_overdue(conn: &mut DbConnection, ctx: &Context) -> Result<usize, AppError> {
+    let mut done = 0;
+    for id in overdue(conn, ctx, None, 10_000)? {
+        if escalate_one(conn, &id, ctx)? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Up to `limit` requests whose due date was counted with other rules (or not yet counted).
+pub fn to_recount(
+    conn: &mut DbConnection,
+    ctx: &Context,
+    limit: i64,
+) -> Result<Vec<String>, AppError> {
+    Ok(escalations::to_recount(
+        conn,
+        &ctx.rules.fingerprint(),
+        limit,
+    )?)
+}
+
+/// Counts one request's due date again under the current rules, in a transaction of its own.
+pub fn recount_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<bool, AppError> {
+    db::write(conn, |conn| {
+        if !store::lock_unless_taken(conn, id)? {
+            return Ok(false);
+        }
+        refresh(conn, id, ctx)?;
+        Ok(true)
+    })
+}

@@ -1,0 +1,96 @@
+//! Queries on what a request is about besides its measures: its event and the people to
+//! protect (SPEC § 4). Both are replaced whole with the request's content.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{protected_persons, request_events};
+use super::{DbConnection, DbError};
+
+type DbResult<T> = Result<T, DbError>;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_events)]
+pub struct RequestEventRow {
+    pub request_id: String,
+    pub name: String,
+    pub venue: String,
+    pub address: String,
+    /// Wall-clock times in Oslo.
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub expected_attendance: Option<i32>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = protected_persons)]
+pub struct PersonRow {
+    pub id: String,
+    pub request_id: String,
+    pub ordinal: i32,
+    pub name: String,
+    pub position: String,
+    /// Wall-clock times in Oslo.
+    pub arrives_at: Option<NaiveDateTime>,
+    pub leaves_at: Option<NaiveDateTime>,
+}
+
+/// A request's event and people, as stored.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub event: Option<RequestEventRow>,
+    pub persons: Vec<PersonRow>,
+}
+
+pub fn of(conn: &mut DbConnection, request_id: &str) -> DbResult<Details> {
+    let event = request_events::table
+        .find(request_id)
+        .select(RequestEventRow::as_select())
+        .first(conn)
+        .optional()?;
+    let persons = protected_persons::table
+        .filter(protected_persons::request_id.eq(request_id))
+        .order(protected_persons::ordinal.asc())
+        .select(PersonRow::as_select())
+        .load(conn)?;
+    Ok(Details { event, persons })
+}
+
+/// Replaces a request's event and people with these.
+pub fn replace(
+    conn: &mut DbConnection,
+    request_id: &str,
+    event: Option<&RequestEventRow>,
+    persons: &[PersonRow],
+) -> DbResult<()> {
+    diesel::delete(request_events::table.find(request_id)).execute(conn)?;
+    diesel::delete(protected_persons::table.filter(protected_persons::request_id.eq(request_id)))
+        .execute(conn)?;
+    if let Some(event) = event {
+        diesel::insert_into(request_events::table)
+            .values(event)
+            .execute(conn)?;
+    }
+    for person in persons {
+        diesel::insert_into(protected_persons::table)
+            .values(person)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The start of each request's event, for the requests that have one with a start.
+pub fn event_starts(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> DbResult<Vec<(String, NaiveDateTime)>> {
+    request_events::table
+        .filter(request_events::request_id.eq_any(ids))
+        .filter(request_events::starts_at.is_not_null())
+        .select((
+            request_events::request_id,
+            request_events::starts_at.assume_not_null(),
+        ))
+        .load(conn)
+        .map_err(DbError::from)
+}
