@@ -53,6 +53,13 @@ pub fn overdue(
     requests::table
         .filter(requests::due_stage.is_not_null())
         .filter(requests::due_on.lt(today))
+        // The police's decision is escalated once the police hold the request
+        // (`domain::deadlines::escalates`).
+        .filter(
+            requests::due_stage
+                .ne("police_decision")
+                .or(requests::state.eq("police_review")),
+        )
         .filter(diesel::dsl::not(diesel::dsl::exists(escalated)))
         .filter(requests::id.gt(after.unwrap_or("")))
         .order(requests::id.asc())

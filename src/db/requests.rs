@@ -57,6 +57,8 @@ pub struct RequestRow {
     pub due_rules: Option<String>,
     /// The first day an approved measure is (or will be) in place, once confirmed.
     pub in_place_from: Option<NaiveDate>,
+    /// The day the police set for PST's assessment when they referred the request, if they did.
+    pub pst_due_on: Option<NaiveDate>,
 }
 
 /// `requests.due_on` when no stage is due: a date that sorts after every real one.
@@ -327,6 +329,8 @@ pub struct StateChange {
     pub closed_at: Option<NaiveDateTime>,
     pub partly_approved: Option<bool>,
     pub in_place_from: Option<NaiveDate>,
+    /// `Some(None)` clears it.
+    pub pst_due_on: Option<Option<NaiveDate>>,
 }
 
 /// Moves a request to `to` if it is still at `seen_version`; false otherwise (nothing written).
@@ -366,6 +370,7 @@ fn has_changes(c: &StateChange) -> bool {
         || c.closed_at.is_some()
         || c.partly_approved.is_some()
         || c.in_place_from.is_some()
+        || c.pst_due_on.is_some()
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {

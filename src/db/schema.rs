@@ -207,6 +207,7 @@ diesel::table! {
         due_stage -> Nullable<Text>,
         due_rules -> Nullable<Text>,
         in_place_from -> Nullable<Date>,
+        pst_due_on -> Nullable<Date>,
     }
 }
 

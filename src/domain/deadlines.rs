@@ -108,6 +108,14 @@ impl Rules {
     }
 }
 
+/// Whether an overdue `stage` is escalated while the request is in `state`: the police's
+/// decision only while the police hold the request (late while the Ministry still has it, it is
+/// escalated once it reaches them, to the police and the Ministry alike); every other stage in
+/// any state it is due in.
+pub fn escalates(stage: Stage, state: State) -> bool {
+    stage != Stage::PoliceDecision || state == State::PoliceReview
+}
+
 /// The deadline of the stage a request in `state` is in: triage until the Ministry first acts,
 /// then the police's decision (also while the Ministry holds a request the police returned),
 /// PST's assessment while PST has it, and the formal reply once the police have decided. None
@@ -134,8 +142,12 @@ pub struct History {
     pub submitted_on: NaiveDate,
     /// The MFA forwarded, asked the mission or rejected (the end of triage).
     pub triaged_on: Option<NaiveDate>,
+    /// The MFA first forwarded it to the police (the police's stage began).
+    pub forwarded_on: Option<NaiveDate>,
     /// Referred to PST (the latest referral), and when PST submitted its assessment.
     pub referred_on: Option<NaiveDate>,
+    /// The due date the police set for PST's assessment when referring, if they did.
+    pub pst_due_on: Option<NaiveDate>,
     pub assessed_on: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
     pub replied_on: Option<NaiveDate>,
@@ -183,7 +195,7 @@ pub fn deadlines(h: &History, rules: &Rules, today: NaiveDate) -> Vec<Deadline> 
     };
     let police_unshifted = not_before(
         subtract_working_days(h.needed_by, rules.police_decision_before_needed),
-        h.triaged_on.unwrap_or(h.submitted_on),
+        h.forwarded_on.or(h.triaged_on).unwrap_or(h.submitted_on),
     );
     let police = shift(police_unshifted);
     let triage_after = if h.urgent {
@@ -210,13 +222,10 @@ pub fn deadlines(h: &History, rules: &Rules, today: NaiveDate) -> Vec<Deadline> 
         (Stage::PoliceDecision, police, h.decided_on),
     ];
     if let Some(referred) = h.referred_on {
-        let pst = not_before(
-            add_working_days(referred, rules.pst_after_referral).min(subtract_working_days(
-                police,
-                rules.pst_before_police_decision,
-            )),
-            referred,
+        let by_rule = add_working_days(referred, rules.pst_after_referral).min(
+            subtract_working_days(police, rules.pst_before_police_decision),
         );
+        let pst = not_before(h.pst_due_on.unwrap_or(by_rule), referred);
         out.push((Stage::PstAssessment, pst, h.assessed_on));
     }
     out.push((Stage::Reply, reply, h.replied_on));
@@ -244,7 +253,9 @@ mod tests {
             urgent: false,
             submitted_on: submitted,
             triaged_on: None,
+            forwarded_on: None,
             referred_on: None,
+            pst_due_on: None,
             assessed_on: None,
             decided_on: None,
             replied_on: None,
@@ -323,6 +334,13 @@ mod tests {
         let list = deadlines(&h, &Rules::default(), d(2027, 3, 16));
         assert_eq!(due(&list, Stage::PoliceDecision), d(2027, 3, 18));
         assert_eq!(due(&list, Stage::PstAssessment), d(2027, 3, 17));
+        // The police may set PST's due date when referring: it is kept, never in the past.
+        h.pst_due_on = Some(d(2027, 3, 19));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 16));
+        assert_eq!(due(&list, Stage::PstAssessment), d(2027, 3, 19));
+        h.pst_due_on = Some(d(2027, 3, 1));
+        let list = deadlines(&h, &Rules::default(), d(2027, 3, 16));
+        assert_eq!(due(&list, Stage::PstAssessment), d(2027, 3, 16));
     }
 
     #[test]
@@ -391,6 +409,11 @@ mod tests {
         ] {
             assert_eq!(now(closed, &h), None, "{closed:?}");
         }
+        // The police's decision is escalated only while the police hold the request.
+        assert!(escalates(Stage::PoliceDecision, State::PoliceReview));
+        assert!(!escalates(Stage::PoliceDecision, State::InTriage));
+        assert!(escalates(Stage::Triage, State::Submitted));
+        assert!(escalates(Stage::Reply, State::Decided));
         assert_ne!(
             Rules::default().fingerprint(),
             Rules {

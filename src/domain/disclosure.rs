@@ -5,6 +5,7 @@
 //! here and hands presenters a view that is already redacted; nothing else decides these.
 
 use super::access::Actor;
+use super::deadlines::History;
 use super::workflow::{Action, MissionStatus, State};
 use super::{Classification, Role};
 
@@ -221,6 +222,17 @@ pub fn deadlines_visible(actor: &Actor) -> bool {
         actor.role,
         Role::MfaOfficer | Role::PoliceLiaison | Role::PstAnalyst
     )
+}
+
+/// The history the day a viewer may expect the reply is counted from. A mission's leaves out
+/// the police's decision: it would move the day, and so tell a decided request apart from one
+/// still being assessed (SPEC § 5).
+pub fn reply_date_history(actor: &Actor, history: &History) -> History {
+    let mut h = history.clone();
+    if !deadlines_visible(actor) {
+        h.decided_on = None;
+    }
+    h
 }
 
 /// Whether the viewer reads the police's outcome for each measure (and the dates it was put in
@@ -697,5 +709,39 @@ mod tests {
             let r = RequestScope { mission_id: &mission, state, reached_police, referred_to_pst };
             prop_assert_eq!(list_scope(&viewer).contains(&r), may_see_request(&viewer, &r));
         }
+    }
+
+    #[test]
+    fn a_mission_reply_date_does_not_move_with_the_police_decision() {
+        use crate::domain::deadlines::{History, Rules, Stage, deadlines};
+        let d = |day| chrono::NaiveDate::from_ymd_opt(2027, 3, day).unwrap();
+        let h = History {
+            needed_by: d(22),
+            urgent: false,
+            submitted_on: d(1),
+            triaged_on: Some(d(1)),
+            forwarded_on: Some(d(1)),
+            referred_on: None,
+            pst_due_on: None,
+            assessed_on: None,
+            decided_on: Some(d(3)),
+            replied_on: None,
+            waits: Vec::new(),
+        };
+        let reply = |viewer: &Actor| {
+            deadlines(&reply_date_history(viewer, &h), &Rules::default(), d(3))
+                .into_iter()
+                .find(|x| x.stage == Stage::Reply)
+                .unwrap()
+                .due_on
+        };
+        let mission = actor(Role::MissionStaff, Some("m1"), Clearance::None);
+        let mfa = actor(Role::MfaOfficer, None, Clearance::Restricted);
+        assert_eq!(reply(&mfa), d(4), "the Ministry counts from the decision");
+        assert_eq!(
+            reply(&mission),
+            d(19),
+            "the mission's date stays where it was"
+        );
     }
 }

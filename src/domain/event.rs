@@ -153,7 +153,7 @@ pub(super) fn check_event(
     for (field, value, lo, hi) in [
         ("event.name", &input.name, min(1), 200),
         ("event.venue", &input.venue, min(1), 200),
-        ("event.address", &input.address, 0, 500),
+        ("event.address", &input.address, min(1), 500),
     ] {
         if let Err(e) = check_text(field, value, lo, hi, false) {
             errors.push(e);
@@ -223,7 +223,12 @@ pub(super) fn check_persons(
     full: bool,
     errors: &mut Vec<FieldError>,
 ) -> Vec<ValidPerson> {
-    let persons: Vec<&PersonInput> = persons.iter().filter(|p| !p.is_blank()).collect();
+    // Each keeps its place in the list as typed, so that a message stands beside its own row.
+    let persons: Vec<(usize, &PersonInput)> = persons
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_blank())
+        .collect();
     if persons.len() > MAX_PERSONS {
         errors.push(FieldError::new(
             "protected_persons",
@@ -233,7 +238,7 @@ pub(super) fn check_persons(
     let event_days = event.and_then(|e| Some((e.starts_at?.date(), e.ends_at?.date())));
     let min = |n: usize| if full { n } else { 0 };
     let mut valid = Vec::new();
-    for (i, p) in persons.iter().enumerate() {
+    for &(i, p) in &persons {
         let field = |name: &str| person_field(i, name);
         for (name, value) in [("name", &p.name), ("position", &p.position)] {
             if let Err(e) = check_text(name, value, min(1), 200, false) {
@@ -412,7 +417,12 @@ mod tests {
         check_event(&begun, true, today(), &mut errors);
         assert_eq!(
             fields(&errors),
-            ["event.venue", "event.starts_at", "event.ends_at"]
+            [
+                "event.venue",
+                "event.address",
+                "event.starts_at",
+                "event.ends_at"
+            ]
         );
 
         errors.clear();

@@ -473,6 +473,20 @@ pub fn validate(
                 "The daily end time must differ from the start time".into(),
             );
         }
+        match (
+            m.from_time.trim().is_empty(),
+            m.until_time.trim().is_empty(),
+        ) {
+            (false, true) if full => err(
+                "until_time",
+                "Enter the daily end time as well, since a start time is given".into(),
+            ),
+            (true, false) if full => err(
+                "from_time",
+                "Enter the daily start time as well, since an end time is given".into(),
+            ),
+            _ => {}
+        }
         let description_min = if full && kind == Some(MeasureKind::Other) {
             1
         } else {
@@ -757,6 +771,7 @@ mod tests {
         input.event = EventInput {
             name: "Reception".into(),
             venue: "Grand Hotel".into(),
+            address: "Karl Johans gate 31".into(),
             starts_at: "2026-11-30T18:00".into(),
             ends_at: "2026-11-30T22:00".into(),
             ..EventInput::default()

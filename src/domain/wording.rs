@@ -60,6 +60,7 @@ fn noun(field: &str) -> Option<Noun> {
         "ends_on" => typed("the end date", "the end date"),
         "description" => typed("a description", "the description"),
         "from_time" => typed("the daily start time", "the daily start time"),
+        "pst_due_on" => typed("the due date for PST", "the due date for PST"),
         "until_time" => typed("the daily end time", "the daily end time"),
         "event.name" => typed("the name of the event", "the name of the event"),
         "event.venue" => typed("the venue", "the venue"),

@@ -91,11 +91,11 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "A request is past its due date",
-        "En anmodning har passert fristen",
+        "Fristen for en anmodning er overskredet",
     ),
     (
         "A request is past its due date.",
-        "En anmodning har passert fristen.",
+        "Fristen for en anmodning er overskredet.",
     ),
     (
         "A request that is {} cannot be changed.",
@@ -162,10 +162,7 @@ pub const NB: &[(&str, &str)] = &[
         "Address (when another address)",
         "Adresse (når det gjelder en annen adresse)",
     ),
-    (
-        "Address of the venue (optional)",
-        "Adressen til stedet (valgfritt)",
-    ),
+    ("Address of the venue", "Adressen til stedet"),
     ("Address of the venue:", "Adressen til stedet:"),
     (
         "Administrator account created",
@@ -211,10 +208,10 @@ pub const NB: &[(&str, &str)] = &[
         "Are you sure you want to delete this draft?",
         "Er du sikker på at du vil slette utkastet?",
     ),
-    ("Arrives", "Ankommer"),
+    ("Arrives", "Ankomst"),
     (
         "Arrives (optional, Oslo time)",
-        "Ankommer (valgfritt, norsk tid)",
+        "Ankomst (valgfritt, norsk tid)",
     ),
     ("As soon as possible", "Så snart som mulig"),
     (
@@ -438,8 +435,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Draft", "Utkast"),
     ("Draft created", "Utkast opprettet"),
     ("Due", "Frist"),
+    ("Due date for PST (optional)", "Frist for PST (valgfritt)"),
+    ("Due date for PST:", "Frist for PST:"),
     ("Due dates of every stage", "Frister for hvert trinn"),
-    ("Due now", "Frist nå"),
+    ("Due now", "Gjeldende frist"),
     ("E-mail", "E-post"),
     ("E-mail address", "E-postadresse"),
     ("E-mail address:", "E-postadresse:"),
@@ -458,7 +457,7 @@ pub const NB: &[(&str, &str)] = &[
         "Avslutter tiltak der sluttdatoen er passert",
     ),
     ("Ends", "Slutter"),
-    ("Ends (Oslo time)", "Slutter (norsk tid)"),
+    ("Ends (Oslo time)", "Slutt (norsk tid)"),
     (
         "Enter a title before saving the draft",
         "Skriv en tittel før du lagrer utkastet",
@@ -474,6 +473,14 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Enter the conditions, since the decision is approved with conditions",
         "Skriv inn vilkårene, siden avgjørelsen er «Innvilget med vilkår»",
+    ),
+    (
+        "Enter the daily end time as well, since a start time is given",
+        "Skriv også det daglige sluttidspunktet, siden et starttidspunkt er oppgitt",
+    ),
+    (
+        "Enter the daily start time as well, since an end time is given",
+        "Skriv også det daglige starttidspunktet, siden et sluttidspunkt er oppgitt",
     ),
     (
         "Enter the date as well as the time",
@@ -524,11 +531,11 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "Escalate an overdue stage",
-        "Varsle om et trinn som har passert fristen",
+        "Eskaler et trinn med overskredet frist",
     ),
     (
         "Escalating stages past their due dates",
-        "Varsler om trinn som har passert fristen",
+        "Eskalerer trinn med overskredet frist",
     ),
     ("Event", "Hendelse"),
     ("Event ends:", "Arrangementet slutter:"),
@@ -578,7 +585,7 @@ pub const NB: &[(&str, &str)] = &[
     ("For example 123456", "For eksempel 123456"),
     (
         "For example 22:30. A time before the start means the next morning.",
-        "For eksempel 22:30. Et klokkeslett før starten betyr neste morgen.",
+        "For eksempel 22:30. Et klokkeslett før starten betyr at tidsrommet går over midnatt.",
     ),
     ("For example “Grand Hotel”.", "For eksempel «Grand Hotel»."),
     (
@@ -608,7 +615,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "Formal reply overdue: escalated",
-        "Frist for formelt svar passert: varslet",
+        "Frist for formelt svar overskredet – eskalert",
     ),
     ("Formal reply sent", "Formelt svar sendt"),
     (
@@ -757,13 +764,17 @@ pub const NB: &[(&str, &str)] = &[
     ("Last used", "Sist brukt"),
     ("Late notice", "Kort varsel"),
     (
+        "Leave empty for three working days from today, and no later than a working day before the police's own due date.",
+        "La feltet stå tomt for tre virkedager fra i dag, og senest en virkedag før politiets egen frist.",
+    ),
+    (
         "Leave empty for until further notice.",
         "La feltet stå tomt hvis tiltaket skal gjelde inntil videre.",
     ),
-    ("Leaves", "Reiser"),
+    ("Leaves", "Avreise"),
     (
         "Leaves (optional, Oslo time)",
-        "Reiser (valgfritt, norsk tid)",
+        "Avreise (valgfritt, norsk tid)",
     ),
     (
         "List at most {} people to protect",
@@ -817,7 +828,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "Ministers, heads of mission or other guests the measures are for, at most 20. Their names are read only by those handling the request, never sent by e-mail.",
-        "Ministre, stasjonssjefer eller andre gjester tiltakene gjelder, høyst 20. Navnene leses bare av dem som behandler anmodningen, og sendes aldri på e-post.",
+        "Ministre, misjonssjefer eller andre gjester tiltakene gjelder, høyst 20. Navnene leses bare av dem som behandler anmodningen, og sendes aldri på e-post.",
     ),
     ("Ministry of Foreign Affairs", "Utenriksdepartementet"),
     (
@@ -949,7 +960,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "Open it to see which stage is overdue, and act on it or tell those who must.",
-        "Åpne den for å se hvilket trinn som har passert fristen, og følg det opp eller si fra til dem som må.",
+        "Åpne anmodningen for å se hvilket trinn som har overskredet fristen. Følg det opp, eller gi beskjed til dem som skal gjøre det.",
     ),
     ("Open the request", "Åpne anmodningen"),
     (
@@ -1011,14 +1022,14 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Other", "Annet"),
     ("Outcome", "Utfall"),
-    ("Overdue", "Fristen er passert"),
-    ("Overdue: escalated", "Frist passert: varslet"),
+    ("Overdue", "Frist overskredet"),
+    ("Overdue: escalated", "Frist overskredet – eskalert"),
     ("PST", "PST"),
     ("PST analyst", "Analytiker i PST"),
-    ("PST assessment", "PSTs vurdering"),
+    ("PST assessment", "PSTs trusselvurdering"),
     (
         "PST assessment overdue: escalated",
-        "Frist for PSTs vurdering passert: varslet",
+        "Frist for PSTs trusselvurdering overskredet – eskalert",
     ),
     (
         "PST has submitted the threat assessment you asked for.",
@@ -1061,10 +1072,10 @@ pub const NB: &[(&str, &str)] = &[
         "Please wait a moment before trying again.",
         "Vent litt før du prøver igjen.",
     ),
-    ("Police decision", "Politiets beslutning"),
+    ("Police decision", "Politiets avgjørelse"),
     (
         "Police decision overdue: escalated",
-        "Frist for politiets beslutning passert: varslet",
+        "Frist for politiets avgjørelse overskredet – eskalert",
     ),
     (
         "Police protection is carried out by Oslo Police District; own measures beyond the premises need clearance.",
@@ -1288,8 +1299,8 @@ pub const NB: &[(&str, &str)] = &[
     ("Staff", "Ansatte"),
     ("Stage", "Trinn"),
     ("Start a new request", "Start en ny anmodning"),
-    ("Starts", "Starter"),
-    ("Starts (Oslo time)", "Starter (norsk tid)"),
+    ("Starts", "Start"),
+    ("Starts (Oslo time)", "Start (norsk tid)"),
     ("Static police guard", "Stasjonær politivakt"),
     ("Status", "Status"),
     ("Stay signed in", "Fortsett å være logget inn"),
@@ -1437,11 +1448,11 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "The date must be on or after the day of the decision, {}",
-        "Datoen må være samme dag som beslutningen eller senere, {}",
+        "Datoen kan ikke være tidligere enn avgjørelsesdatoen, {}",
     ),
     (
         "The date must be on or before the measure's end date, {}",
-        "Datoen må være samme dag som tiltakets sluttdato eller tidligere, {}",
+        "Datoen kan ikke være senere enn sluttdatoen for tiltaket, {}",
     ),
     (
         "The date the measure is in place {}",
@@ -1460,6 +1471,10 @@ pub const NB: &[(&str, &str)] = &[
         "Utkastet og alt som er skrevet i det, slettes. Dette kan ikke angres.",
     ),
     ("The draft was deleted.", "Utkastet er slettet."),
+    (
+        "The due date for PST must be today or later",
+        "Fristen for PST må være i dag eller senere",
+    ),
     ("The e-mail address {}", "E-postadressen {}"),
     (
         "The end date must be on or after the start date",
@@ -1572,7 +1587,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "The overdue stage was escalated.",
-        "Trinnet som har passert fristen, ble varslet.",
+        "Fristen er overskredet, og saken er eskalert.",
     ),
     (
         "The parameter {} appears more than once in the {}; send each parameter once.",
@@ -1708,7 +1723,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     (
         "The {} must be on the days of the event, {} to {}",
-        "{} må være på dagene arrangementet varer, {} til {}",
+        "{} må være innenfor tidsrommet for arrangementet, {}–{}",
     ),
     ("Their e-mail address.", "Personens e-postadresse."),
     (
@@ -1787,7 +1802,7 @@ pub const NB: &[(&str, &str)] = &[
     ("To date", "Til dato"),
     (
         "Today, or a later date if the measure is scheduled ahead: the mission reads “Measures scheduled” until then.",
-        "I dag, eller en senere dato hvis tiltaket er planlagt fram i tid: stasjonen ser «Tiltak planlagt» fram til da.",
+        "I dag, eller en senere dato hvis tiltaket er planlagt fram i tid: representasjonen ser «Tiltak planlagt» fram til da.",
     ),
     ("Too large", "For stort"),
     ("Too many attempts", "For mange forsøk"),
@@ -1803,7 +1818,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Triage", "Førstevurdering"),
     (
         "Triage overdue: escalated",
-        "Frist for førstevurdering passert: varslet",
+        "Frist for førstevurdering overskredet – eskalert",
     ),
     ("UNCLASSIFIED", "UGRADERT"),
     ("Under assessment", "Under vurdering"),
@@ -2333,6 +2348,7 @@ pub const NB: &[(&str, &str)] = &[
     ("the declassification date", "avgraderingsdatoen"),
     ("the departure", "avreisen"),
     ("the description", "beskrivelsen"),
+    ("the due date for PST", "fristen for PST"),
     ("the e-mail address", "e-postadressen"),
     ("the end date", "til-datoen"),
     ("the end of the event", "slutten på arrangementet"),

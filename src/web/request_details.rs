@@ -137,7 +137,7 @@ pub fn form_fields(
             legend class="visually-hidden" { (tr("The event")) }
             (text_input(errors, "event.name", tr("Name of the event"), &e.name, "text", Some(tr("For example \u{201c}National day reception\u{201d}."))))
             (text_input(errors, "event.venue", tr("Venue"), &e.venue, "text", Some(tr("For example \u{201c}Grand Hotel\u{201d}."))))
-            (text_input(errors, "event.address", tr("Address of the venue (optional)"), &e.address, "text", None))
+            (text_input(errors, "event.address", tr("Address of the venue"), &e.address, "text", None))
             (date_time_fields(errors, "event.starts_at", tr("Starts (Oslo time)"), &e.starts_at))
             (date_time_fields(errors, "event.ends_at", tr("Ends (Oslo time)"), &e.ends_at))
             (text_input(errors, "event.expected_attendance", tr("Expected attendance (optional)"), &e.expected_attendance, "text", Some(tr("The number of guests, as a whole number."))))

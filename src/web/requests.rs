@@ -149,6 +149,7 @@ fn label_for(field: &str) -> String {
         "message" => "Message:",
         "reason" => "Reason:",
         "reply" => "Formal reply:",
+        "pst_due_on" => "Due date for PST:",
         "body" => "Message:",
         _ => return format!("{}:", field.replace(['.', '_'], " ")),
     }
@@ -1077,7 +1078,10 @@ fn action_form(
                     }
                     input type="hidden" name="implemented_count" value=(approved.len());
                 }
-                Action::Submit | Action::ForwardToPolice | Action::ReferToPst | Action::Escalate => {}
+                Action::ReferToPst => {
+                    (text_input(errors, "pst_due_on", tr("Due date for PST (optional)"), &v("pst_due_on"), "date", Some(tr("Leave empty for three working days from today, and no later than a working day before the police's own due date."))))
+                }
+                Action::Submit | Action::ForwardToPolice | Action::Escalate => {}
             }
             @if destructive {
                 div class="field checkbox" {
@@ -1121,6 +1125,7 @@ fn transition_group(name: &str) -> Option<&'static str> {
         "message" => Some("message"),
         "reason" => Some("reason"),
         "reply" => Some("reply"),
+        "pst_due_on" => Some("pst_due_on"),
         "outcome_count" => Some("outcomes"),
         "implemented_count" => Some("implemented"),
         _ if under("note.", &["body", "classification", "declassify_on"]) => Some("note"),
@@ -1171,6 +1176,7 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
         message: opt(f, "message"),
         reason: opt(f, "reason"),
         reply: opt(f, "reply"),
+        pst_due_on: opt(f, "pst_due_on"),
         ..TransitionFields::default()
     };
     if given("note") {

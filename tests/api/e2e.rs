@@ -213,6 +213,8 @@ async fn file_the_request(
     c.fill("measures[0].until_time", "22:30").await?;
     c.fill("event.name", "National day reception").await?;
     c.fill("event.venue", "Grand Hotel").await?;
+    c.fill("event.address", "Karl Johans gate 31, 0159 Oslo")
+        .await?;
     c.fill_date("event.starts_at.date", &day(2)).await?;
     c.fill("event.starts_at.time", "18:00").await?;
     c.fill_date("event.ends_at.date", &day(2)).await?;

@@ -73,7 +73,7 @@ async fn the_event_people_and_note_travel_with_the_request_and_only_authorities_
     // The mission learns when to expect the reply, never the stages.
     assert!(submitted["reply_expected_by"].is_string(), "{submitted}");
     assert!(submitted.get("deadlines").is_none(), "{submitted}");
-    assert!(submitted.get("late_notice").is_none(), "{submitted}");
+    assert_eq!(submitted["late_notice"], false, "{submitted}");
     let (_, seen) = mfa.get(&format!("/api/v1/requests/{id}")).await;
     let stages: Vec<&str> = seen["deadlines"]
         .as_array()
@@ -368,4 +368,48 @@ async fn a_yearly_request_is_filed_again_through_the_api_a_year_later() {
         .post(&format!("/api/v1/requests/{id}/file-again"), json!({}))
         .await;
     assert_eq!(status, 403);
+}
+
+#[actix_web::test]
+async fn the_police_may_give_pst_a_due_date_when_referring() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let id = app.request_in(&c, "police_review").await;
+    let police = app.api(&c.police).await;
+    let (_, r) = police.get(&format!("/api/v1/requests/{id}")).await;
+    let version = r["version"].clone();
+    let (status, r) = police
+        .post(
+            &format!("/api/v1/requests/{id}/transitions"),
+            json!({ "action": "refer_to_pst", "version": version, "pst_due_on": day(-1) }),
+        )
+        .await;
+    assert_eq!(status, 422, "{r}");
+    assert_eq!(fields(&r), ["pst_due_on"]);
+    let (status, r) = police
+        .post(
+            &format!("/api/v1/requests/{id}/transitions"),
+            json!({ "action": "refer_to_pst", "version": version, "pst_due_on": day(9) }),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    let pst = r["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["stage"] == "pst_assessment")
+        .cloned()
+        .unwrap();
+    assert_eq!(pst["due_on"], day(9), "{r}");
+    // Only the referral takes it.
+    let (status, r) = police
+        .post(
+            &format!("/api/v1/requests/{id}/transitions"),
+            json!({ "action": "decide", "version": r["version"], "pst_due_on": day(9) }),
+        )
+        .await;
+    assert_eq!(status, 422, "{r}");
+    // The analyst's queue reads it as the due date.
+    let (_, list) = app.api(&c.pst).await.get("/api/v1/requests").await;
+    assert_eq!(list["items"][0]["due_on"], day(9), "{list}");
 }

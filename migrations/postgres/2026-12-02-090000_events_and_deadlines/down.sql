@@ -10,6 +10,7 @@ CREATE INDEX requests_submitted_queue_idx ON requests (urgency DESC, submitted_a
 CREATE INDEX requests_police_queue_idx ON requests (urgency DESC, submitted_at, id) WHERE reached_police;
 CREATE INDEX requests_pst_queue_idx ON requests (urgency DESC, submitted_at, id) WHERE referred_to_pst;
 ALTER TABLE requests DROP COLUMN in_place_from;
+ALTER TABLE requests DROP COLUMN pst_due_on;
 ALTER TABLE requests DROP COLUMN due_rules;
 ALTER TABLE requests DROP COLUMN due_stage;
 ALTER TABLE requests DROP COLUMN due_on;

@@ -33,6 +33,8 @@ ALTER TABLE measures ADD COLUMN until_time TEXT;
 ALTER TABLE requests ADD COLUMN due_on DATE NOT NULL DEFAULT '9999-12-31';
 ALTER TABLE requests ADD COLUMN due_stage TEXT;
 ALTER TABLE requests ADD COLUMN due_rules TEXT;
+-- The day PST's assessment is due when the police set it on referring (otherwise the rule counts it).
+ALTER TABLE requests ADD COLUMN pst_due_on DATE;
 DROP INDEX requests_state_queue_idx;
 DROP INDEX requests_submitted_queue_idx;
 DROP INDEX requests_police_queue_idx;

@@ -136,6 +136,32 @@ pub(super) fn outcomes(
     }
 }
 
+/// The day PST's assessment is due, as the police give it when referring: empty for the rule's
+/// date, otherwise a date from today up to two years ahead.
+pub(super) fn pst_due_on(
+    given: Option<&str>,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, FieldError> {
+    let field = "pst_due_on";
+    match given.map(str::trim).filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+            Ok(d) if d < today => Err(FieldError::new(
+                field,
+                "The due date for PST must be today or later",
+            )),
+            Ok(d) => crate::domain::request::check_horizon(
+                d,
+                today,
+                crate::domain::request::START_AHEAD_MONTHS,
+            )
+            .map(|()| Some(d))
+            .map_err(|e| FieldError::new(field, e)),
+            Err(_) => Err(FieldError::new(field, "must be a date written YYYY-MM-DD")),
+        },
+    }
+}
+
 pub(super) fn implemented(
     given: &[ImplementedInput],
     measures: &[MeasureRow],

@@ -40,8 +40,16 @@ pub(super) fn history(
     let is = |e: &EventRow, actions: &[Action]| actions.iter().any(|a| a.code() == e.action);
     let first = |actions: &[Action]| events.iter().find(|e| is(e, actions)).map(on);
     let last = |actions: &[Action]| events.iter().rev().find(|e| is(e, actions)).map(on);
-    let referred_on = last(&[Action::ReferToPst]);
-    let assessed_on = last(&[Action::SubmitAssessment]).filter(|a| Some(*a) >= referred_on);
+    let last_referral = events.iter().rev().find(|e| is(e, &[Action::ReferToPst]));
+    let referred_on = last_referral.map(on);
+    // The assessment that answers the latest referral (compared as instants: a referral on the
+    // day of an earlier assessment is not answered by it).
+    let assessed_on = events
+        .iter()
+        .rev()
+        .find(|e| is(e, &[Action::SubmitAssessment]))
+        .filter(|a| last_referral.is_some_and(|r| a.at > r.at))
+        .map(on);
     let mut waits = Vec::new();
     for e in events {
         let into = e.to_state == State::AwaitingMission;
@@ -64,12 +72,33 @@ pub(super) fn history(
             Action::RequestInformation,
             Action::Reject,
         ]),
+        forwarded_on: first(&[Action::ForwardToPolice]),
         referred_on,
+        pst_due_on: row.pst_due_on,
         assessed_on,
         decided_on: last(&[Action::Decide]),
         replied_on: first(&[Action::CommunicateDecision]),
         waits,
     })
+}
+
+/// The day `actor` may expect the reply, while it is pending (counted from the history they may
+/// know: `disclosure::reply_date_history`).
+pub(super) fn reply_expected_by(
+    actor: &crate::domain::access::Actor,
+    row: &RequestRow,
+    needed_by: Option<NaiveDate>,
+    events: &[EventRow],
+    ctx: &Context,
+) -> Option<NaiveDate> {
+    if !deadlines::reply_pending(row.state) {
+        return None;
+    }
+    let h = crate::domain::disclosure::reply_date_history(actor, &history(row, needed_by, events)?);
+    deadlines::deadlines(&h, &ctx.rules, ctx.today())
+        .into_iter()
+        .find(|d| d.stage == deadlines::Stage::Reply)
+        .map(|d| d.due_on)
 }
 
 /// A request's deadlines as they stand today (empty for a draft or a request without dates).

@@ -45,6 +45,8 @@ pub struct TransitionFields {
     pub outcomes: Option<Vec<OutcomeInput>>,
     pub reply: Option<String>,
     pub implemented: Option<Vec<ImplementedInput>>,
+    /// `refer_to_pst`: the day PST's assessment is due, when the police set one.
+    pub pst_due_on: Option<String>,
 }
 
 impl TransitionFields {
@@ -59,6 +61,7 @@ impl TransitionFields {
             ("outcomes", self.outcomes.is_some()),
             ("reply", self.reply.is_some()),
             ("implemented", self.implemented.is_some()),
+            ("pst_due_on", self.pst_due_on.is_some()),
         ];
         given
             .into_iter()
@@ -71,7 +74,8 @@ impl TransitionFields {
 /// The fields `action` carries (SPEC § 8); every other field is refused with it.
 pub fn carries(action: Action) -> &'static [&'static str] {
     match action {
-        Action::Submit | Action::ForwardToPolice | Action::ReferToPst | Action::Escalate => &[],
+        Action::Submit | Action::ForwardToPolice | Action::Escalate => &[],
+        Action::ReferToPst => &["pst_due_on"],
         Action::Take => &["assignee_id"],
         Action::RequestInformation | Action::ProvideInformation => &["message"],
         Action::Reject | Action::EndMeasures | Action::Withdraw => &["reason"],
@@ -128,7 +132,9 @@ pub enum Payload {
     ReturnToMfa {
         note: NoteInput,
     },
-    ReferToPst,
+    ReferToPst {
+        pst_due_on: Option<String>,
+    },
     SubmitAssessment {
         assessment: AssessmentInput,
     },
@@ -174,7 +180,9 @@ impl Payload {
             Action::ReturnToMfa => Payload::ReturnToMfa {
                 note: fields.note.unwrap_or_default(),
             },
-            Action::ReferToPst => Payload::ReferToPst,
+            Action::ReferToPst => Payload::ReferToPst {
+                pst_due_on: fields.pst_due_on,
+            },
             Action::SubmitAssessment => Payload::SubmitAssessment {
                 assessment: fields.assessment.unwrap_or_default(),
             },
@@ -206,7 +214,7 @@ impl Payload {
             Payload::Reject { .. } => Action::Reject,
             Payload::ForwardToPolice => Action::ForwardToPolice,
             Payload::ReturnToMfa { .. } => Action::ReturnToMfa,
-            Payload::ReferToPst => Action::ReferToPst,
+            Payload::ReferToPst { .. } => Action::ReferToPst,
             Payload::SubmitAssessment { .. } => Action::SubmitAssessment,
             Payload::Decide { .. } => Action::Decide,
             Payload::CommunicateDecision { .. } => Action::CommunicateDecision,

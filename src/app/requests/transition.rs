@@ -44,7 +44,8 @@ enum Effect {
         level: Classification,
         until: NaiveDate,
     },
-    ReferToPst,
+    /// With the day PST's assessment is due, when the police set one.
+    ReferToPst(Option<NaiveDate>),
     SubmitAssessment {
         level: ThreatLevel,
         summary: String,
@@ -139,7 +140,9 @@ fn prepare(
                 }
             }
         }
-        Payload::ReferToPst => Effect::ReferToPst,
+        Payload::ReferToPst { pst_due_on } => Effect::ReferToPst(
+            super::decisions::pst_due_on(pst_due_on.as_deref(), ctx.today()).map_err(one)?,
+        ),
         Payload::SubmitAssessment { assessment: a } => {
             let level = a
                 .threat_level
@@ -239,8 +242,10 @@ fn apply(
         }
         Effect::ForwardToPolice => extra.reached_police = Some(true),
         Effect::ReturnToMfa { body, level, until } => say(conn, true, (level, Some(until)), &body)?,
-        Effect::ReferToPst => {
+        Effect::ReferToPst(due) => {
             extra.referred_to_pst = Some(true);
+            // Each referral states its own due date, or none (the rule then counts it).
+            extra.pst_due_on = Some(due);
             extra.referred_by = author.map(|a| a.user_id.clone());
         }
         Effect::SubmitAssessment {
@@ -517,7 +522,9 @@ pub(super) fn escalate_by_the_portal(
         // Counted again inside the lock: a step taken since the list was read may have met it.
         super::due::refresh(conn, id.as_str(), ctx)?;
         let row = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
-        let Some((stage, due_on)) = row.due().filter(|(_, due)| *due < ctx.today()) else {
+        let Some((stage, due_on)) = row.due().filter(|(stage, due)| {
+            *due < ctx.today() && crate::domain::deadlines::escalates(*stage, row.state)
+        }) else {
             return Ok(false);
         };
         if escalations::was_escalated(conn, id.as_str(), stage.code())? {

@@ -463,11 +463,7 @@ pub fn view(
     };
     let needed_by = super::due::needed_by(&measures, &details);
     let all_deadlines = super::due::deadlines_of(&row, needed_by, &events, ctx);
-    let reply_expected_by = all_deadlines
-        .iter()
-        .find(|d| d.stage == deadlines::Stage::Reply)
-        .filter(|_| deadlines::reply_pending(state))
-        .map(|d| d.due_on);
+    let reply_expected_by = super::due::reply_expected_by(actor, &row, needed_by, &events, ctx);
     let notice_from = row
         .submitted_at
         .map(crate::domain::time::oslo_date)
@@ -485,10 +481,10 @@ pub fn view(
         due,
         event: details.event.as_ref().map(details::event_view),
         protected_persons: details.persons.iter().map(details::person_view).collect(),
-        note_verbale: row
-            .note_verbale_number
-            .clone()
-            .map(|n| (n, row.note_verbale_dated_on)),
+        note_verbale: match (&row.note_verbale_number, row.note_verbale_dated_on) {
+            (None, None) => None,
+            (number, dated) => Some((number.clone().unwrap_or_default(), dated)),
+        },
         needed_by,
         reply_expected_by,
         late_notice,

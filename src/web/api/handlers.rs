@@ -276,7 +276,7 @@ fn request_json(v: RequestView) -> RequestJson {
         }),
         needed_by: v.needed_by.map(|d| d.to_string()),
         reply_expected_by: v.reply_expected_by.map(|d| d.to_string()),
-        late_notice: deadlines_shown.then_some(v.late_notice),
+        late_notice: Some(v.late_notice),
         deadlines: deadlines_shown.then(|| {
             v.deadlines
                 .iter()
@@ -450,7 +450,7 @@ pub async fn discard_request(
 /// Starts a new draft from an earlier request of the caller's mission, for a yearly event: its
 /// content, measures, event and people, every date a year later (the note verbale is left out).
 #[utoipa::path(post, path = "/api/v1/requests/{id}/file-again", tag = "requests", params(("id" = String, Path)),
-    responses((status = 201, body = RequestJson), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 201, body = RequestJson), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn file_again(
     caller: ApiCaller,
     state: web::Data<AppState>,
@@ -499,6 +499,7 @@ pub async fn transition(
         )
     })?;
     let fields = TransitionFields {
+        pst_due_on: b.pst_due_on,
         assignee_id: b.assignee_id,
         message: b.message,
         reason: b.reason,

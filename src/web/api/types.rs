@@ -239,7 +239,8 @@ pub struct RequestJson {
     pub needed_by: Option<String>,
     /// While the reply is pending: the day the mission may expect it.
     pub reply_expected_by: Option<String>,
-    /// Authorities only: submitted with fewer working days of notice than the Ministry asks.
+    /// Submitted (or, for a draft, to be submitted today) with fewer working days of notice
+    /// than the Ministry asks for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_notice: Option<bool>,
     /// Authorities only: each stage's due date (SPEC § 11).
@@ -365,6 +366,9 @@ pub struct TransitionBody {
     pub reply: Option<String>,
     #[serde(default, deserialize_with = "super::optional_objects")]
     pub implemented: Option<Vec<ImplementedBody>>,
+    /// `refer_to_pst`: the day PST's assessment is due (optional; by default three working days
+    /// after the referral and a working day before the police's own due date).
+    pub pst_due_on: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
