@@ -56,16 +56,22 @@ pub fn of(conn: &mut DbConnection, request_id: &str) -> DbResult<Details> {
     Ok(Details { event, persons })
 }
 
-/// Replaces a request's event and people with these.
+/// Replaces a request's event and people with these (`fresh`: the request is new, with
+/// nothing to replace).
 pub fn replace(
     conn: &mut DbConnection,
     request_id: &str,
+    fresh: bool,
     event: Option<&RequestEventRow>,
     persons: &[PersonRow],
 ) -> DbResult<()> {
-    diesel::delete(request_events::table.find(request_id)).execute(conn)?;
-    diesel::delete(protected_persons::table.filter(protected_persons::request_id.eq(request_id)))
+    if !fresh {
+        diesel::delete(request_events::table.find(request_id)).execute(conn)?;
+        diesel::delete(
+            protected_persons::table.filter(protected_persons::request_id.eq(request_id)),
+        )
         .execute(conn)?;
+    }
     if let Some(event) = event {
         diesel::insert_into(request_events::table)
             .values(event)
@@ -77,6 +83,16 @@ pub fn replace(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// The start of a request's event, if it has one with a start.
+pub fn event_start(conn: &mut DbConnection, request_id: &str) -> DbResult<Option<NaiveDateTime>> {
+    let found: Option<Option<NaiveDateTime>> = request_events::table
+        .find(request_id)
+        .select(request_events::starts_at)
+        .first(conn)
+        .optional()?;
+    Ok(found.flatten())
 }
 
 /// The start of each request's event, for the requests that have one with a start.

@@ -91,7 +91,7 @@ pub(super) fn details_input(
 /// Stores the event and the people of a checked request, replacing what was there.
 pub(super) fn store_details(
     conn: &mut DbConnection,
-    request_id: &str,
+    (request_id, fresh): (&str, bool),
     valid: &ValidRequest,
 ) -> Result<(), AppError> {
     let event = valid.event.as_ref().map(|e| RequestEventRow {
@@ -117,7 +117,7 @@ pub(super) fn store_details(
             leaves_at: p.leaves_at,
         })
         .collect();
-    db::details::replace(conn, request_id, event.as_ref(), &persons)?;
+    db::details::replace(conn, request_id, fresh, event.as_ref(), &persons)?;
     Ok(())
 }
 

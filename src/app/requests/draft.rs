@@ -165,7 +165,7 @@ fn create_draft_with<T>(
             },
         )?;
         store::replace_measures(conn, &id, &new_measures(&id, &valid, &measure_ids))?;
-        super::details::store_details(conn, &id, &valid)?;
+        super::details::store_details(conn, (&id, true), &valid)?;
         event(
             conn,
             &id,
@@ -264,7 +264,7 @@ fn update_with<T>(
             id.as_str(),
             &new_measures(id.as_str(), &valid, &measure_ids),
         )?;
-        super::details::store_details(conn, id.as_str(), &valid)?;
+        super::details::store_details(conn, (id.as_str(), false), &valid)?;
         event(
             conn,
             id.as_str(),

@@ -3,7 +3,7 @@
 //! by every step (so that queues sort by it), and the portal's own steps on them: counting again
 //! what was counted with other rules, and escalating a stage the first time it is overdue.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 use super::Context;
 use super::transition::escalate_by_the_portal;
@@ -18,12 +18,15 @@ use crate::domain::workflow::{Action, State};
 
 /// When protection is needed: the earliest start of a measure or of the event.
 pub(super) fn needed_by(measures: &[MeasureRow], details: &Details) -> Option<NaiveDate> {
+    needed_from(measures, details.event.as_ref().and_then(|e| e.starts_at))
+}
+
+fn needed_from(measures: &[MeasureRow], event_starts: Option<NaiveDateTime>) -> Option<NaiveDate> {
     deadlines::needed_by(
-        measures.iter().map(|m| m.starts_on).chain([details
-            .event
-            .as_ref()
-            .and_then(|e| e.starts_at)
-            .map(|at| at.date())]),
+        measures
+            .iter()
+            .map(|m| m.starts_on)
+            .chain([event_starts.map(|at| at.date())]),
     )
 }
 
@@ -113,22 +116,42 @@ pub(super) fn deadlines_of(
         .unwrap_or_default()
 }
 
-/// Counts the request's current due date again and keeps it on the request, inside the caller's
-/// transaction (every step does, so that queues and escalation read it from the row).
-pub(super) fn refresh(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<(), AppError> {
-    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-    let measures = store::measures_of(conn, id)?;
-    let details = details::of(conn, id)?;
-    let events = store::events_of(conn, id)?;
-    let list = deadlines_of(&row, needed_by(&measures, &details), &events, ctx);
+/// Counts the current due date of `row` (as it stands after a step; its measures' start dates are
+/// `measures'`) again and keeps it on the request, inside the caller's transaction: every step
+/// does, so that queues and escalation read it from the row. Answers the row as now stored.
+pub(super) fn refresh(
+    conn: &mut DbConnection,
+    mut row: RequestRow,
+    measures: &[MeasureRow],
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    let id = row.id.to_string();
+    let needed = needed_from(measures, details::event_start(conn, &id)?);
+    let events = store::events_of(conn, &id)?;
+    let list = deadlines_of(&row, needed, &events, ctx);
     let current = deadlines::current(row.state, &list);
+    let rules = ctx.rules.fingerprint();
     escalations::set_due(
         conn,
-        id,
+        &id,
         current.map(|d| (d.stage.code(), d.due_on)),
-        &ctx.rules.fingerprint(),
+        &rules,
     )?;
-    Ok(())
+    row.due_on = current.map_or(crate::db::requests::NO_DUE_DATE, |d| d.due_on);
+    row.due_stage = current.map(|d| d.stage.code().to_owned());
+    row.due_rules = Some(rules);
+    Ok(row)
+}
+
+/// `refresh` for a request known by its id.
+pub(super) fn refresh_by_id(
+    conn: &mut DbConnection,
+    id: &str,
+    ctx: &Context,
+) -> Result<RequestRow, AppError> {
+    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let measures = store::measures_of(conn, id)?;
+    refresh(conn, row, &measures, ctx)
 }
 
 /// Up to `limit` requests whose current stage is overdue and not yet escalated, after `after`.
@@ -185,7 +208,7 @@ pub fn recount_one(conn: &mut DbConnection, id: &str, ctx: &Context) -> Result<b
         if !store::lock_unless_taken(conn, id)? {
             return Ok(false);
         }
-        refresh(conn, id, ctx)?;
+        refresh_by_id(conn, id, ctx)?;
         Ok(true)
     })
 }

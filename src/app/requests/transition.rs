@@ -418,8 +418,8 @@ fn run(
         },
         ctx.now,
     )?;
-    super::due::refresh(conn, id.as_str(), ctx)?;
     let after = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+    let after = super::due::refresh(conn, after, &measures, ctx)?;
     tell(conn, change.rule.notices, &after, change.to, by, ctx.now)?;
     Ok(after)
 }
@@ -520,8 +520,7 @@ pub(super) fn escalate_by_the_portal(
             return Ok(false);
         }
         // Counted again inside the lock: a step taken since the list was read may have met it.
-        super::due::refresh(conn, id.as_str(), ctx)?;
-        let row = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        let row = super::due::refresh_by_id(conn, id.as_str(), ctx)?;
         let Some((stage, due_on)) = row.due().filter(|(stage, due)| {
             *due < ctx.today() && crate::domain::deadlines::escalates(*stage, row.state)
         }) else {
