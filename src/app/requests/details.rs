@@ -8,29 +8,16 @@ use crate::app::AppError;
 use crate::db::details::{Details, PersonRow, RequestEventRow};
 use crate::db::requests::{MeasureRow, RequestRow};
 use crate::db::{self, DbConnection};
-use crate::domain::event::{EventInput, PersonInput, format_local};
+use crate::domain::event::{EventInput, PersonInput, ValidEvent, ValidPerson, format_local};
 use crate::domain::request::{Location, MeasureInput, MeasureKind};
 use crate::domain::request::{RequestInput, ValidRequest};
 
-/// The event a request is about. Times are wall-clock times in Oslo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventView {
-    pub name: String,
-    pub venue: String,
-    pub address: String,
-    pub starts_at: Option<NaiveDateTime>,
-    pub ends_at: Option<NaiveDateTime>,
-    pub expected_attendance: Option<i32>,
-}
+/// The event a request is about, as it was checked when stored (times are wall-clock times in
+/// Oslo). Everyone who sees the request sees it whole.
+pub type EventView = ValidEvent;
 
-/// A person to protect. Times are wall-clock times in Oslo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonView {
-    pub name: String,
-    pub position: String,
-    pub arrives_at: Option<NaiveDateTime>,
-    pub leaves_at: Option<NaiveDateTime>,
-}
+/// A person to protect, as checked when stored.
+pub type PersonView = ValidPerson;
 
 pub(super) fn event_view(e: &RequestEventRow) -> EventView {
     EventView {

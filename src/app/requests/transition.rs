@@ -484,10 +484,10 @@ pub(super) fn end_by_the_portal(
     id: &RequestId,
     ctx: &Context,
 ) -> Result<bool, AppError> {
-    let outcome = db::write(conn, |conn| {
+    nothing_to_do_is_no_failure(db::write(conn, |conn| {
         // Another instance taking this step now holds the request: it is theirs.
         if !store::lock_unless_taken(conn, id.as_str())? {
-            return Err(AppError::NotFound);
+            return Ok(false);
         }
         run(
             conn,
@@ -498,11 +498,16 @@ pub(super) fn end_by_the_portal(
             |_, _, _| Ok(Effect::EndOnTheirDates),
             ctx,
         )
-    });
+        .map(|_| true)
+    }))
+}
+
+/// A step of the portal's that the table no longer allows, or that another instance took
+/// meanwhile, is `Ok(false)`: nothing to do, not a failure.
+fn nothing_to_do_is_no_failure(outcome: Result<bool, AppError>) -> Result<bool, AppError> {
     match outcome {
-        Ok(_) => Ok(true),
         Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
-        Err(e) => Err(e),
+        other => other,
     }
 }
 
@@ -540,8 +545,5 @@ pub(super) fn escalate_by_the_portal(
         )
         .map(|_| true)
     });
-    match outcome {
-        Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
-        other => other,
-    }
+    nothing_to_do_is_no_failure(outcome)
 }

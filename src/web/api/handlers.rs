@@ -136,21 +136,19 @@ pub async fn list_requests(
     }))
 }
 
-/// What the API's request body carries besides the content fields.
-struct Details {
-    event: Option<EventBody>,
-    persons: Vec<PersonBody>,
-    note_verbale: Option<NoteVerbaleBody>,
-}
-
-fn input_of(
-    title: String,
-    justification: String,
-    urgency: String,
-    contact: ContactBody,
-    (measures, details): (Vec<MeasureBody>, Details),
-) -> RequestInput {
-    let event = details.event.map(|e| EventInput {
+/// A request body as typed input (the same rules then check it as a form's).
+fn input_of(b: RequestBody) -> RequestInput {
+    let RequestBody {
+        title,
+        justification,
+        urgency,
+        contact,
+        measures,
+        event,
+        protected_persons,
+        note_verbale,
+    } = b;
+    let event = event.map(|e| EventInput {
         name: e.name,
         venue: e.venue,
         address: e.address,
@@ -161,11 +159,10 @@ fn input_of(
             .map(|n| n.to_string())
             .unwrap_or_default(),
     });
-    let note = details.note_verbale.unwrap_or_default();
+    let note = note_verbale.unwrap_or_default();
     RequestInput {
         event: event.unwrap_or_default(),
-        protected_persons: details
-            .persons
+        protected_persons: protected_persons
             .into_iter()
             .map(|p| PersonInput {
                 name: p.name,
@@ -325,20 +322,7 @@ pub async fn create_request(
     if let Some(replayed) = idempotent::earlier(&state, call.as_ref()).await? {
         return Ok(replayed);
     }
-    let input = input_of(
-        b.title,
-        b.justification,
-        b.urgency,
-        b.contact,
-        (
-            b.measures,
-            Details {
-                event: b.event,
-                persons: b.protected_persons,
-                note_verbale: b.note_verbale,
-            },
-        ),
-    );
+    let input = input_of(b);
     let (actor, ctx, kept) = (caller.actor.clone(), context(&state), call.clone());
     // The answer is built inside the transaction: once the commit succeeds, nothing is left to
     // fail (a read after it could, and would wrongly tell the caller that nothing was changed).
@@ -387,22 +371,8 @@ pub async fn update_request(
     path: web::Path<String>,
     body: ApiJson<RequestPatch>,
 ) -> ApiResult {
-    let b = body.into_inner().0;
-    let version = b.version;
-    let input = input_of(
-        b.title,
-        b.justification,
-        b.urgency,
-        b.contact,
-        (
-            b.measures,
-            Details {
-                event: b.event,
-                persons: b.protected_persons,
-                note_verbale: b.note_verbale,
-            },
-        ),
-    );
+    let (version, b) = body.into_inner().0.into_parts();
+    let input = input_of(b);
     let (actor, ctx, id) = (
         caller.actor.clone(),
         context(&state),

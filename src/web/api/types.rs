@@ -141,6 +141,25 @@ pub struct RequestBody {
     pub note_verbale: Option<NoteVerbaleBody>,
 }
 
+impl RequestPatch {
+    /// The version it was read at, and the content as a new request's body.
+    pub fn into_parts(self) -> (i32, RequestBody) {
+        (
+            self.version,
+            RequestBody {
+                title: self.title,
+                justification: self.justification,
+                urgency: self.urgency,
+                contact: self.contact,
+                measures: self.measures,
+                event: self.event,
+                protected_persons: self.protected_persons,
+                note_verbale: self.note_verbale,
+            },
+        )
+    }
+}
+
 /// An edit: the content and the version it was read at.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
