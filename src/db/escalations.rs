@@ -8,18 +8,10 @@ use diesel::prelude::*;
 use super::requests::NO_DUE_DATE;
 use super::schema::{escalations, requests};
 use super::{DbConnection, DbError};
+use crate::domain::deadlines;
+use crate::domain::workflow::State;
 
 type DbResult<T> = Result<T, DbError>;
-
-/// The states in which a stage may be due (the rest never have one).
-pub const STATES_WITH_STAGES: [&str; 6] = [
-    "submitted",
-    "in_triage",
-    "awaiting_mission",
-    "police_review",
-    "pst_review",
-    "decided",
-];
 
 /// Stores the stage due now and its date (`None`: no stage is due), counted with `rules`. Not a
 /// change of the request's content: the version stays.
@@ -69,11 +61,21 @@ pub fn overdue(
         .map_err(DbError::from)
 }
 
+/// The states in which a stage may be due: those in which the reply is still pending
+/// (`domain::deadlines::reply_pending`).
+fn states_with_stages() -> Vec<&'static str> {
+    State::ALL
+        .into_iter()
+        .filter(|s| deadlines::reply_pending(*s))
+        .map(State::code)
+        .collect()
+}
+
 /// Requests with a stage that may be due whose due date was counted with other rules than
 /// `rules` (or never), at most `limit`.
 pub fn to_recount(conn: &mut DbConnection, rules: &str, limit: i64) -> DbResult<Vec<String>> {
     requests::table
-        .filter(requests::state.eq_any(STATES_WITH_STAGES))
+        .filter(requests::state.eq_any(states_with_stages()))
         .filter(
             requests::due_rules
                 .is_null()
