@@ -24,6 +24,7 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub contact: ContactSettings,
     pub deadlines: DeadlineSettings,
+    pub attachments: AttachmentSettings,
     pub api: ApiSettings,
     pub keys: KeySettings,
     /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
@@ -69,6 +70,19 @@ impl DeadlineSettings {
             reply_before_needed: self.reply_before_needed_working_days,
         }
     }
+}
+
+/// Files attached to requests (the product's *Documents*).
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    /// The largest file taken, in bytes; a larger upload is answered 413 as soon as it passes it.
+    pub max_bytes: u64,
+    /// How many files of each visibility one request may hold.
+    pub max_per_request: u32,
+    /// An upload's deadline, instead of `server.request_timeout_seconds` (a large file on a slow
+    /// line takes longer than a page).
+    pub upload_timeout_seconds: u64,
 }
 
 /// Keys kept outside the database (see `crate::auth::keys`). Each is a secret and never prints.
@@ -561,6 +575,27 @@ impl Settings {
             return Err(invalid(
                 "contact.accessibility_email",
                 "must be an e-mail address",
+            ));
+        }
+        let a = &self.attachments;
+        if a.max_bytes < 1024 || a.max_bytes > 100 * 1024 * 1024 {
+            return Err(invalid(
+                "attachments.max_bytes",
+                "must be between 1024 and 104857600 (100 MiB)",
+            ));
+        }
+        if a.max_per_request == 0 || a.max_per_request > 200 {
+            return Err(invalid(
+                "attachments.max_per_request",
+                "must be between 1 and 200",
+            ));
+        }
+        if a.upload_timeout_seconds < self.server.request_timeout_seconds
+            || a.upload_timeout_seconds > 3600
+        {
+            return Err(invalid(
+                "attachments.upload_timeout_seconds",
+                "must be at least server.request_timeout_seconds and at most 3600",
             ));
         }
         let d = &self.deadlines;

@@ -212,7 +212,7 @@ impl Application {
             settings: settings.clone(),
         });
         let max_body = settings.server.max_body_bytes;
-        let body_limits = crate::web::body_limits(max_body);
+        let body_limits = crate::web::body_limits(max_body, settings.attachments.max_bytes);
         let store = DbSessionStore::new(prepared.pool.clone());
         let key = prepared.cookie_key.clone();
         let secure = settings.security.cookie_secure;

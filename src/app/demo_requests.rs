@@ -1,7 +1,8 @@
 //! The demo's requests, filed and moved on by the demo's own accounts through the life cycle,
-//! as people would: a reception with its event, guests and note verbale, waiting for triage; a
-//! visit filed nine days ago that nobody took, so that its triage is overdue; and a consulate's
-//! event with the police, due for their decision. Dates count from the day the demo starts.
+//! as people would: a reception with its event, guests, note verbale and site plan, waiting for
+//! triage; a visit filed nine days ago that nobody took, so that its triage is overdue; and a
+//! consulate's event with the police, due for their decision. Dates count from the day the demo
+//! starts.
 
 use chrono::{Duration, NaiveDate};
 
@@ -45,15 +46,99 @@ fn at(on: NaiveDate, time: &str) -> String {
     format!("{on}T{time}")
 }
 
-/// Files a request as `staff` on `ctx`'s day, then takes each step of `steps` as its actor.
+/// A one-page PDF with a few lines of text (the demo's site plan), its cross-reference table
+/// counted from the objects it holds.
+fn simple_pdf(lines: &[&str]) -> Vec<u8> {
+    let mut text = String::from("BT /F1 14 Tf 72 760 Td 18 TL");
+    for line in lines {
+        let escaped = line
+            .replace('\\', "\\\\")
+            .replace('(', "\\(")
+            .replace(')', "\\)");
+        text.push_str(&format!(" ({escaped}) Tj T*"));
+    }
+    text.push_str(" ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// Attaches `bytes` as `name` to the draft `id`, as `staff` would upload it.
+fn attach(
+    conn: &mut DbConnection,
+    staff: &Actor,
+    id: &crate::domain::ids::RequestId,
+    name: &str,
+    bytes: &[u8],
+    ctx: &Context,
+) -> Result<(), AppError> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let spool = |e: std::io::Error| AppError::Conflict(format!("the demo's file: {e}"));
+    let mut file = tempfile::tempfile().map_err(spool)?;
+    file.write_all(bytes).map_err(spool)?;
+    let upload = requests::Upload {
+        file,
+        name: name.to_owned(),
+        len: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        head: bytes.iter().take(8192).copied().collect(),
+    };
+    let limits = requests::AttachmentLimits {
+        max_bytes: 10 * 1024 * 1024,
+        max_per_request: 20,
+    };
+    requests::add_attachment(
+        conn,
+        staff,
+        id,
+        upload,
+        &requests::UploadChoices::default(),
+        limits,
+        ctx,
+    )?;
+    Ok(())
+}
+
+/// Files a request as `staff` on `ctx`'s day (with `files` attached to its draft), then takes
+/// each step of `steps` as its actor.
 fn file(
     conn: &mut DbConnection,
     staff: &Actor,
     input: &RequestInput,
+    files: &[(&str, Vec<u8>)],
     steps: &[(&Actor, Payload)],
     ctx: &Context,
 ) -> Result<(), AppError> {
     let row = requests::create_draft(conn, staff, input, ctx)?;
+    for (name, bytes) in files {
+        attach(conn, staff, &row.id, name, bytes, ctx)?;
+    }
     let mut by_step: Vec<(&Actor, Payload)> = vec![(staff, Payload::Submit)];
     by_step.extend(steps.iter().cloned());
     for (actor, payload) in by_step {
@@ -129,6 +214,15 @@ pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Re
             note_verbale_dated_on: today.to_string(),
             ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
         },
+        &[(
+            "Site plan - Grand Hotel.pdf",
+            simple_pdf(&[
+                "Site plan: Grand Hotel, Karl Johans gate 31",
+                "Main entrance (guests): Karl Johans gate",
+                "Arrival of the minister: the hotel's drive, Rosenkrantz' gate",
+                "Service entrance: closed during the reception",
+            ]),
+        )],
         &[],
         ctx,
     )?;
@@ -155,6 +249,7 @@ pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Re
             ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
         },
         &[],
+        &[],
         &nine_days_ago,
     )?;
 
@@ -180,6 +275,7 @@ pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Re
             },
             ..contact("João Silva", "staff@brazil-consulate.example")
         },
+        &[],
         &[
             (&officer, Payload::Take { assignee_id: None }),
             (&officer, Payload::ForwardToPolice),

@@ -5,6 +5,7 @@
 //! errors (`From<DbError>`).
 
 pub mod accounts;
+pub mod attachments;
 pub mod deadline;
 pub mod details;
 pub mod escalations;

@@ -40,6 +40,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    attachments (id) {
+        id -> Text,
+        request_id -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        visibility -> Text,
+        classification -> Text,
+        declassify_on -> Nullable<Date>,
+        uploaded_by -> Text,
+        uploaded_at -> Timestamp,
+        chunks -> Integer,
+    }
+}
+
+diesel::table! {
+    attachment_chunks (attachment_id, seq) {
+        attachment_id -> Text,
+        seq -> Integer,
+        bytes -> Binary,
+    }
+}
+
+diesel::table! {
     idempotency_keys (user_id, idem_key) {
         user_id -> Text,
         idem_key -> Text,
@@ -322,6 +347,9 @@ diesel::table! {
 
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(attachments -> requests (request_id));
+diesel::joinable!(attachments -> users (uploaded_by));
+diesel::joinable!(attachment_chunks -> attachments (attachment_id));
 diesel::joinable!(assessments -> requests (request_id));
 diesel::joinable!(assessments -> users (author_id));
 diesel::joinable!(measures -> requests (request_id));
@@ -347,6 +375,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     account_tokens,
     api_tokens,
     assessments,
+    attachment_chunks,
+    attachments,
     escalations,
     idempotency_keys,
     instance_secrets,

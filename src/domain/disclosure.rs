@@ -388,7 +388,7 @@ pub fn is_case_event(target_type: Option<&str>, target_id: Option<&str>) -> bool
 }
 
 /// The security-log targets that are case work.
-pub const CASE_TARGET_TYPES: [&str; 3] = ["request", "message", "assessment"];
+pub const CASE_TARGET_TYPES: [&str; 4] = ["request", "message", "assessment", "attachment"];
 /// The routes whose logged refusals are case work (target type `route`).
 pub const CASE_ROUTE_PREFIXES: [&str; 2] = ["/requests/", "/api/v1/requests/"];
 
@@ -450,6 +450,66 @@ pub fn may_write(actor: &Actor, internal: bool) -> bool {
     } else {
         matches!(actor.role, Role::MissionStaff | Role::MfaOfficer)
     }
+}
+
+/// Whether `actor` may know of an attachment on a request they see: an external one with the
+/// request; an internal one only as an authority cleared to its classification. For anyone
+/// else an internal attachment does not exist (absent from lists, counts and lookups).
+pub fn attachment_visible(actor: &Actor, internal: bool, classification: Classification) -> bool {
+    if internal {
+        may_read_note(actor, classification)
+    } else {
+        true
+    }
+}
+
+/// Which attachments a viewer may add to a request in `state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttachmentRights {
+    /// For the mission and the authorities: the request's own mission while it drafts the
+    /// request or answers the Ministry's question.
+    pub external: bool,
+    /// For the authorities only, classified within their clearance: at any time once submitted.
+    pub internal: bool,
+}
+
+pub fn attachment_rights(actor: &Actor, state: State, mission_id: &str) -> AttachmentRights {
+    AttachmentRights {
+        external: is_own_mission(actor, mission_id)
+            && matches!(state, State::Draft | State::AwaitingMission),
+        internal: actor.role.is_authority() && state != State::Draft,
+    }
+}
+
+/// Whether `actor` may remove an attachment: only the one who added it, while the mission may
+/// still change the request (an external one) or while the case is open (an internal one).
+pub fn may_remove_attachment(
+    actor: &Actor,
+    uploaded_by: &str,
+    internal: bool,
+    state: State,
+) -> bool {
+    actor.user_id == uploaded_by
+        && if internal {
+            actor.role.is_authority() && !state.is_final()
+        } else {
+            matches!(state, State::Draft | State::AwaitingMission)
+        }
+}
+
+/// Whether a request has a receipt: once it was submitted (for the mission and the authorities
+/// who see it).
+pub fn receipt_available(state: State) -> bool {
+    state != State::Draft
+}
+
+/// Whether a request has the Ministry's formal reply as a note verbale: once the Ministry has
+/// communicated its decision on the measures.
+pub fn formal_reply_available(state: State) -> bool {
+    matches!(
+        state,
+        State::Approved | State::Declined | State::InEffect | State::Ended
+    )
 }
 
 /// Whether the viewer edits or discards the request as its own mission.

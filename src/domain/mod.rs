@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod actor;
+pub mod attachment;
 pub mod classification;
 pub mod codes;
 pub mod deadlines;

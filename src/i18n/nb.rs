@@ -30,6 +30,7 @@ pub const NB: &[(&str, &str)] = &[
     (" · declassify on ", " · avgraderes "),
     (" – Protection portal", " – Beskyttelsesportalen"),
     (" — deactivated", " — deaktivert"),
+    (", daily {}–{}", ", daglig {}–{}"),
     (
         ". Say which page and what happened; we answer within ten working days.",
         ". Skriv hvilken side det gjelder og hva som skjedde. Vi svarer innen ti virkedager.",
@@ -47,6 +48,15 @@ pub const NB: &[(&str, &str)] = &[
         "5 til 200 tegn, for eksempel «Vakthold under nasjonaldagsmottakelsen».",
     ),
     ("5 – Very high", "5 – Svært høy"),
+    (
+        "A PDF, PNG or JPEG file of up to {} MB, for example a patrol plan or a photograph of the site.",
+        "En PDF-, PNG- eller JPEG-fil på opptil {} MB, for eksempel en patruljeplan eller et bilde av stedet.",
+    ),
+    (
+        "A PDF, PNG or JPEG file of up to {} MB, for example a site plan, the note verbale or a letter the mission received.",
+        "En PDF-, PNG- eller JPEG-fil på opptil {} MB, for eksempel et situasjonskart, verbalnoten eller et brev representasjonen har fått.",
+    ),
+    ("A file (optional)", "En fil (valgfritt)"),
     (
         "A message from a mission",
         "En melding fra en representasjon",
@@ -80,6 +90,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "A request awaits a threat assessment.",
         "En anmodning venter på en trusselvurdering.",
+    ),
+    (
+        "A request can hold at most {} files; remove one before adding another",
+        "En anmodning kan ha høyst {} filer; fjern en før du legger til en ny",
     ),
     (
         "A request has been assigned to you.",
@@ -122,6 +136,10 @@ pub const NB: &[(&str, &str)] = &[
         "En anmodning ble trukket tilbake",
     ),
     (
+        "A site plan, the note verbale or a letter the mission received: a PDF, PNG or JPEG file of up to {} MB. It is added when you save or continue; add more from the request's page.",
+        "Et situasjonskart, verbalnoten eller et brev representasjonen har fått: en PDF-, PNG- eller JPEG-fil på opptil {} MB. Den legges til når du lagrer eller går videre; flere kan legges til fra siden for anmodningen.",
+    ),
+    (
         "A token lets a case system use the portal's API as you, with your role and access. See ",
         "Med et token kan et saksbehandlingssystem bruke API-et til portalen i ditt navn, med din rolle og dine tilganger. Se ",
     ),
@@ -146,7 +164,9 @@ pub const NB: &[(&str, &str)] = &[
     ("Action", "Handling"),
     ("Action needed", "Krever handling"),
     ("Action needed: ", "Krever handling: "),
+    ("Actions", "Handlinger"),
     ("Active", "Aktiv"),
+    ("Add a file", "Legg til en fil"),
     (
         "Add a message or note",
         "Legg til en melding eller et notat",
@@ -157,6 +177,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Add another measure", "Legg til enda et tiltak"),
     ("Add at least one measure", "Legg til minst ett tiltak"),
+    ("Added", "Lagt til"),
     ("Address", "Adresse"),
     (
         "Address (when another address)",
@@ -287,6 +308,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Change", "Endre"),
     ("Change password", "Endre passord"),
+    ("Change the files", "Endre filene"),
     ("Change the measures", "Endre tiltakene"),
     (
         "Change the people to protect",
@@ -317,6 +339,7 @@ pub const NB: &[(&str, &str)] = &[
         "Choose a decision for every measure",
         "Velg en avgjørelse for hvert tiltak",
     ),
+    ("Choose a file", "Velg en fil"),
     ("Choose a kind of measure", "Velg type tiltak"),
     ("Choose a mission", "Velg en representasjon"),
     (
@@ -326,8 +349,16 @@ pub const NB: &[(&str, &str)] = &[
     ("Choose a role", "Velg en rolle"),
     ("Choose a threat level", "Velg et trusselnivå"),
     (
+        "Choose en (English) or nb (Norwegian Bokmål)",
+        "Velg en (engelsk) eller nb (norsk bokmål)",
+    ),
+    (
         "Choose the mission the person works for",
         "Velg representasjonen personen arbeider for",
+    ),
+    (
+        "Choose who may see the file: external (the mission and the authorities) or internal (the authorities only)",
+        "Velg hvem som kan se filen: ekstern (representasjonen og myndighetene) eller intern (bare myndighetene)",
     ),
     ("Choose {}", "Velg {}"),
     ("Classification", "Gradering"),
@@ -430,7 +461,9 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Description", "Beskrivelse"),
     ("Detail", "Detaljer"),
+    ("Diplomatic Section · Oslo", "Diplomatseksjonen · Oslo"),
     ("Discard the draft", "Forkast utkastet"),
+    ("Documents", "Dokumenter"),
     ("Done", "Utført"),
     ("Draft", "Utkast"),
     ("Draft created", "Utkast opprettet"),
@@ -572,7 +605,27 @@ pub const NB: &[(&str, &str)] = &[
     ("Expected attendance:", "Forventet antall deltakere:"),
     ("Expires", "Utløper"),
     ("Failed", "Mislyktes"),
+    ("File", "Fil"),
+    ("File added to a request", "Fil lagt til en anmodning"),
     ("File again for next year", "Send inn på nytt for neste år"),
+    (
+        "File removed from a request",
+        "Fil fjernet fra en anmodning",
+    ),
+    ("File:", "Fil:"),
+    ("Files", "Filer"),
+    (
+        "Files can be added while the request is a draft, or while the Ministry waits for your answer.",
+        "Filer kan legges til mens anmodningen er et utkast, eller mens departementet venter på svaret ditt.",
+    ),
+    (
+        "Files for the mission are added by the mission itself",
+        "Filer til representasjonen legges til av representasjonen selv",
+    ),
+    (
+        "Files the mission sees cannot be classified",
+        "Filer som representasjonen ser, kan ikke graderes",
+    ),
     ("Filter", "Filtrer"),
     (
         "First administrator created",
@@ -710,6 +763,8 @@ pub const NB: &[(&str, &str)] = &[
         "Information sent by the mission",
         "Opplysninger sendt av representasjonen",
     ),
+    ("Internal", "Intern"),
+    ("Internal file downloaded", "Intern fil lastet ned"),
     ("Internal note for the MFA", "Internt notat til UD"),
     (
         "International format, e.g. +47 22 00 00 00.",
@@ -882,6 +937,7 @@ pub const NB: &[(&str, &str)] = &[
         "Ingen aktiv konto har denne e-postadressen",
     ),
     ("No e-mails here.", "Ingen e-poster her."),
+    ("No files yet.", "Ingen filer ennå."),
     (
         "No further action is needed.",
         "Du trenger ikke gjøre noe mer.",
@@ -898,6 +954,8 @@ pub const NB: &[(&str, &str)] = &[
     ("No requests.", "Ingen anmodninger."),
     ("No, keep it", "Nei, behold det"),
     ("No.", "Nr."),
+    ("No. {}", "nr. {}"),
+    ("No. {} of {}", "nr. {} av {}"),
     (
         "Norway, as receiving State, protects the premises of diplomatic missions. ",
         "Norge beskytter som vertsstat lokalene til diplomatiske representasjoner. ",
@@ -943,12 +1001,20 @@ pub const NB: &[(&str, &str)] = &[
         "Bare ansatte ved representasjoner hører til en representasjon",
     ),
     (
+        "Only the Norwegian authorities can add internal files",
+        "Bare norske myndigheter kan legge til interne filer",
+    ),
+    (
         "Only the Norwegian authorities read this.",
         "Bare norske myndigheter leser dette.",
     ),
     (
         "Only the Norwegian authorities read this. For example: what the police need from the mission.",
         "Bare norske myndigheter leser dette. For eksempel: hva politiet trenger fra representasjonen.",
+    ),
+    (
+        "Only the Norwegian authorities see the files they add.",
+        "Bare norske myndigheter ser filene de legger til.",
     ),
     (
         "Open it to continue the triage.",
@@ -1021,6 +1087,7 @@ pub const NB: &[(&str, &str)] = &[
         "Kontaktperson i Oslo politidistrikt",
     ),
     ("Other", "Annet"),
+    ("Our reference", "Vår referanse"),
     ("Outcome", "Utfall"),
     ("Overdue", "Frist overskredet"),
     ("Overdue: escalated", "Frist overskredet – eskalert"),
@@ -1046,6 +1113,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Page ", "Side "),
     ("Page not found", "Fant ikke siden"),
+    ("Page {n} of {m}", "Side {n} av {m}"),
     ("Pages", "Sider"),
     ("Partly approved", "Delvis innvilget"),
     ("Password", "Passord"),
@@ -1119,6 +1187,7 @@ pub const NB: &[(&str, &str)] = &[
         "Read by PST and, within their clearance, the police and the MFA; never by the mission.",
         "PST kan lese dette, og politiet og UD kan lese det innenfor sin sikkerhetsklarering. Representasjonen kan aldri lese det.",
     ),
+    ("Reason", "Begrunnelse"),
     ("Reason (optional)", "Begrunnelse (valgfritt)"),
     (
         "Reason (optional, internal)",
@@ -1136,6 +1205,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Reason:", "Begrunnelse:"),
     ("Reason: ", "Begrunnelse: "),
     ("Receipt", "Kvittering"),
+    ("Receipt (PDF)", "Kvittering (PDF)"),
     (
         "Receipt for a request for protection",
         "Kvittering for en anmodning om beskyttelse",
@@ -1158,6 +1228,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Reject as not admissible", "Avvis anmodningen"),
     ("Rejected", "Avvist"),
     ("Rejected as not admissible", "Avvist"),
+    ("Remove", "Fjern"),
     ("Remove measure ", "Fjern tiltak "),
     ("Remove person ", "Fjern person "),
     (
@@ -1202,6 +1273,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Role", "Rolle"),
     ("Role:", "Rolle:"),
     ("Routine", "Vanlig"),
+    (
+        "Royal Norwegian Ministry of Foreign Affairs",
+        "Det kongelige utenriksdepartement",
+    ),
     ("SECRET", "HEMMELIG"),
     ("Save as draft", "Lagre som utkast"),
     ("Save changes", "Lagre endringene"),
@@ -1238,6 +1313,7 @@ pub const NB: &[(&str, &str)] = &[
         "See the request you submitted",
         "Se anmodningen dere sendte inn",
     ),
+    ("Select a file to upload", "Velg en fil å laste opp"),
     ("Send", "Send"),
     ("Send invitation", "Send invitasjon"),
     ("Send me an e-mail when", "Send meg e-post når"),
@@ -1351,6 +1427,10 @@ pub const NB: &[(&str, &str)] = &[
         "Departementet ber om opplysninger",
     ),
     (
+        "The Ministry expects to reply by {}.",
+        "Departementet regner med å svare innen {}.",
+    ),
+    (
         "The Ministry may ask you for more information. You will get an e-mail; answer on the request's page.",
         "Departementet kan be dere om flere opplysninger. Dere får da en e-post og svarer på siden til anmodningen.",
     ),
@@ -1398,6 +1478,26 @@ pub const NB: &[(&str, &str)] = &[
     (
         "The Ministry's formal reply",
         "Departementets formelle svar",
+    ),
+    (
+        "The Norwegian authorities have considered the request {}. Of the {} measures requested, {} are approved. The decision on each measure, with any conditions, is set out below.",
+        "Norske myndigheter har behandlet anmodningen {}. Av de {} tiltakene det ble anmodet om, er {} innvilget. Avgjørelsen om hvert tiltak, med eventuelle vilkår, står nedenfor.",
+    ),
+    (
+        "The Norwegian authorities have considered the request {}. The decision on the measure requested, with any conditions, is set out below.",
+        "Norske myndigheter har behandlet anmodningen {}. Avgjørelsen om tiltaket det ble anmodet om, med eventuelle vilkår, står nedenfor.",
+    ),
+    (
+        "The Royal Norwegian Ministry of Foreign Affairs avails itself of this opportunity to renew to the {} the assurances of its highest consideration.",
+        "Det kongelige utenriksdepartement benytter anledningen til på ny å forsikre {} om sin mest utmerkede høyaktelse.",
+    ),
+    (
+        "The Royal Norwegian Ministry of Foreign Affairs presents its compliments to the {} and has the honour to reply to its request for protection as follows.",
+        "Det kongelige utenriksdepartement presenterer sine komplimenter til {} og har den ære å besvare anmodningen om beskyttelse som følger.",
+    ),
+    (
+        "The Royal Norwegian Ministry of Foreign Affairs presents its compliments to the {} and, with reference to the mission's note verbale {}, has the honour to reply to its request for protection as follows.",
+        "Det kongelige utenriksdepartement presenterer sine komplimenter til {} og har, med henvisning til representasjonens verbalnote {}, den ære å besvare anmodningen om beskyttelse som følger.",
     ),
     ("The address {}", "Adressen {}"),
     (
@@ -1494,6 +1594,8 @@ pub const NB: &[(&str, &str)] = &[
         "The field {} was sent more than once.",
         "Feltet {} ble sendt mer enn én gang.",
     ),
+    ("The file was added.", "Filen er lagt til."),
+    ("The file was removed.", "Filen er fjernet."),
     (
         "The first day the measure is needed.",
         "Den første dagen tiltaket trengs.",
@@ -1505,6 +1607,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "The form is missing the request's version.",
         "Skjemaet mangler anmodningens versjon.",
+    ),
+    (
+        "The formal reply as a note verbale (PDF)",
+        "Det formelle svaret som verbalnote (PDF)",
     ),
     (
         "The formal reply was sent to the mission.",
@@ -1526,6 +1632,7 @@ pub const NB: &[(&str, &str)] = &[
         "The measures for your request have ended.",
         "Tiltakene for anmodningen deres er avsluttet.",
     ),
+    ("The measures requested", "Tiltakene det ble anmodet om"),
     (
         "The measures were confirmed in place.",
         "Tiltakene er bekreftet iverksatt.",
@@ -1684,6 +1791,10 @@ pub const NB: &[(&str, &str)] = &[
         "The request was returned to the MFA.",
         "Anmodningen er sendt tilbake til UD.",
     ),
+    (
+        "The request was saved, but not the file:",
+        "Anmodningen er lagret, men ikke filen:",
+    ),
     ("The request was submitted.", "Anmodningen er sendt inn."),
     (
         "The request was withdrawn.",
@@ -1695,6 +1806,19 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("The role {}", "Rollen {}"),
     ("The same again next year", "Det samme igjen neste år"),
+    ("The selected file is empty", "Den valgte filen er tom"),
+    (
+        "The selected file is not a complete PDF, PNG or JPEG file: it may be damaged, or be another kind of file under that name",
+        "Den valgte filen er ikke en fullstendig PDF-, PNG- eller JPEG-fil: den kan være skadet, eller være en annen type fil med et slikt navn",
+    ),
+    (
+        "The selected file must be a PDF, PNG or JPEG",
+        "Den valgte filen må være en PDF, PNG eller JPEG",
+    ),
+    (
+        "The selected file must be smaller than {} MB",
+        "Den valgte filen må være mindre enn {} MB",
+    ),
     (
         "The six-digit code from your app, or one of your recovery codes.",
         "Den sekssifrede koden fra appen, eller en av gjenopprettingskodene dine.",
@@ -1800,6 +1924,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Title", "Tittel"),
     ("Title:", "Tittel:"),
     ("To date", "Til dato"),
+    ("To the", "Til"),
     (
         "Today, or a later date if the measure is scheduled ahead: the mission reads “Measures scheduled” until then.",
         "I dag, eller en senere dato hvis tiltaket er planlagt fram i tid: representasjonen ser «Tiltak planlagt» fram til da.",
@@ -1820,6 +1945,7 @@ pub const NB: &[(&str, &str)] = &[
         "Triage overdue: escalated",
         "Frist for førstevurdering overskredet – eskalert",
     ),
+    ("Type and size", "Type og størrelse"),
     ("UNCLASSIFIED", "UGRADERT"),
     ("Under assessment", "Under vurdering"),
     ("Unknown action.", "Ukjent handling."),
@@ -1831,6 +1957,7 @@ pub const NB: &[(&str, &str)] = &[
         "Up to 2,000 characters; required for other measures.",
         "Opptil 2 000 tegn. Må fylles ut for tiltak av typen «Annet».",
     ),
+    ("Upload the file", "Last opp filen"),
     ("Urgency", "Hastegrad"),
     ("Urgency:", "Hastegrad:"),
     ("Urgent", "Haster"),
@@ -1962,6 +2089,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Your question was sent to the mission.",
         "Spørsmålet er sendt til representasjonen.",
+    ),
+    (
+        "Your receipt as a PDF, to keep",
+        "Kvitteringen som PDF, til å ta vare på",
     ),
     (
         "Your receipt, to print or save",
@@ -2290,6 +2421,7 @@ pub const NB: &[(&str, &str)] = &[
         "operated for the Ministry of Foreign Affairs, Oslo Police District and PST.",
         "drevet på vegne av Utenriksdepartementet, Oslo politidistrikt og PST.",
     ),
+    ("or", "eller"),
     ("page must be at least 1", "page må være minst 1"),
     (
         "page must be at least 1 and per_page between 1 and 100",
@@ -2312,6 +2444,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("received", "mottatt"),
     ("rejected", "avvist"),
+    (
+        "see it as a page to print",
+        "se den som en side til utskrift",
+    ),
     ("set your password", "velg passordet ditt"),
     ("starts on", "starter"),
     ("submitted", "sendt inn"),
@@ -2390,6 +2526,7 @@ pub const NB: &[(&str, &str)] = &[
         "gjør førstevurderingen av anmodninger og sender det formelle svaret.",
     ),
     ("under assessment", "under vurdering"),
+    ("until further notice", "inntil videre"),
     ("until time", "til klokken"),
     (
         "was already used for a different call",
@@ -2418,6 +2555,7 @@ pub const NB: &[(&str, &str)] = &[
         "your role may not do this",
         "rollen din gir ikke tilgang til dette",
     ),
+    ("{} bytes", "{} byte"),
     ("{} failed", "{} mislyktes"),
     (
         "{} information must not be entered in this portal, which is approved up to {}; handle it through approved channels",

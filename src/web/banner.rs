@@ -34,6 +34,8 @@ fn text(done: &str) -> Option<&'static str> {
         }
         "message" => "Your message was sent.",
         "note" => "The note was added.",
+        "attachment" => "The file was added.",
+        "attachment_removed" => "The file was removed.",
         "invited" => "The invitation was sent.",
         "preferences" => "Your choices were saved.",
         "language" => "The language was changed.",

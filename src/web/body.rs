@@ -31,6 +31,14 @@ use futures_util::{FutureExt, StreamExt};
 /// One mebibyte, for route tables.
 pub const MIB: usize = 1024 * 1024;
 
+/// The body limit an upload route names in its table: the file limit of the settings
+/// (`attachments.max_bytes`) and `ENVELOPE` for the form around the file. The handlers that
+/// take files stop reading at the file limit themselves (`upload`).
+pub const UPLOAD: usize = usize::MAX;
+
+/// Room for a multipart form's boundaries, headers and small fields around one file.
+pub const ENVELOPE: usize = 64 * 1024;
+
 /// How large a body each route accepts.
 #[derive(Debug, Clone)]
 pub struct BodyLimits {
@@ -41,10 +49,35 @@ pub struct BodyLimits {
 impl BodyLimits {
     /// `default` for every route but those in `routes` (route pattern, limit).
     pub fn new(default: usize, routes: impl IntoIterator<Item = (&'static str, usize)>) -> Self {
+        Self::with_uploads(default, 0, routes)
+    }
+
+    /// As `new`, with the routes that name `UPLOAD` taking files of up to `upload` bytes.
+    pub fn with_uploads(
+        default: usize,
+        upload: usize,
+        routes: impl IntoIterator<Item = (&'static str, usize)>,
+    ) -> Self {
         BodyLimits {
             default,
-            routes: routes.into_iter().collect(),
+            routes: routes
+                .into_iter()
+                .map(|(path, limit)| {
+                    let limit = if limit == UPLOAD {
+                        upload.saturating_add(ENVELOPE)
+                    } else {
+                        limit
+                    };
+                    (path, limit)
+                })
+                .collect(),
         }
+    }
+
+    /// Whether the route `req` is going to takes files (has a limit of its own).
+    pub fn takes_files(&self, req: &HttpRequest) -> bool {
+        req.match_pattern()
+            .is_some_and(|p| self.routes.contains_key(p.as_str()))
     }
 
     /// The limit of every route without one of its own (`server.max_body_bytes`).

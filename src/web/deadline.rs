@@ -13,16 +13,22 @@ use actix_web::middleware::Next;
 use actix_web::{Error, web};
 
 use super::AppState;
+use super::body::BodyLimits;
 use crate::db::deadline::{self, Deadline};
 
 pub async fn limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(after) = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.settings.request_timeout())
-    else {
+    // An upload's deadline is its own: a large file on a slow line takes longer than a page.
+    let takes_files = BodyLimits::of(req.request()).takes_files(req.request());
+    let Some(after) = req.app_data::<web::Data<AppState>>().map(|s| {
+        if takes_files {
+            std::time::Duration::from_secs(s.settings.attachments.upload_timeout_seconds)
+        } else {
+            s.settings.request_timeout()
+        }
+    }) else {
         return next
             .call(req)
             .await

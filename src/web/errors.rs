@@ -27,6 +27,9 @@ pub enum WebError {
     /// Not possible in the current state (422), with the reason to show.
     #[error("{0}")]
     NotNow(String),
+    /// A body larger than its route takes (413), with the reason to show.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("service unavailable")]
     Unavailable,
     /// The database did not answer in time; nothing was changed (503 with `Retry-After`).
@@ -97,6 +100,7 @@ impl ResponseError for WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::NotNow(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable | WebError::Busy | WebError::Uncertain => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -115,7 +119,11 @@ impl ResponseError for WebError {
             tracing::error!(error = %detail, "internal error");
         }
         let mut res = HttpResponse::build(self.status_code()).finish();
-        if let WebError::Conflict(m) | WebError::NotNow(m) | WebError::BadRequest(m) = self {
+        if let WebError::Conflict(m)
+        | WebError::NotNow(m)
+        | WebError::BadRequest(m)
+        | WebError::TooLarge(m) = self
+        {
             res.extensions_mut().insert(PublicMessage(m.clone()));
         }
         match self {

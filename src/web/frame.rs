@@ -23,6 +23,8 @@ use crate::app;
 pub struct RequestId(pub String);
 
 const CSP: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// The policy of a download of an uploaded file: nothing from it may run or load anything.
+const SANDBOXED_CSP: &str = "default-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'; sandbox";
 /// The bundled Swagger UI draws its icons from `data:` images and sets inline styles; its pages
 /// (and only they) allow those. Scripts stay 'self' only.
 const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -216,8 +218,19 @@ fn set_security_headers(headers: &mut actix_web::http::header::HeaderMap, https:
             "camera=(), microphone=(), geolocation=(), payment=()",
         ),
     ];
+    // A handler that serves a file people uploaded asks for a sandbox too (`sandbox`): the
+    // policy stays the portal's, with the sandbox added, so nothing a file holds can run here.
+    let sandboxed = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes() == b"sandbox");
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    if sandboxed {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(SANDBOXED_CSP),
+        );
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -7,7 +7,8 @@
 /// method is answered 405, not 404.
 ///
 /// A path that takes uploads names its own body limit, above `server.max_body_bytes`:
-/// `"/requests/{id}/attachments" max_body 10 * body::MIB => [post => …]`. The limit is given to
+/// `"/requests/{id}/attachments" max_body body::UPLOAD => [post => …]` (`UPLOAD`: the file
+/// limit of the settings). The limit is given to
 /// the route's handlers (`PayloadConfig`) and listed in `BODY_LIMITS`, which the middlewares
 /// consult (`body::BodyLimits`) for multipart bodies; urlencoded forms keep the global limit.
 macro_rules! route_table {
@@ -32,6 +33,7 @@ macro_rules! route_table {
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod attachments;
 pub mod banner;
 pub mod body;
 pub mod csrf;
@@ -56,6 +58,7 @@ pub mod session_store;
 pub mod setup;
 pub mod sign_in;
 pub mod statement;
+pub mod upload;
 
 use std::sync::Arc;
 
@@ -97,8 +100,12 @@ pub fn all_routes(docs_enabled: bool) -> Vec<(&'static str, &'static str)> {
 
 /// How large a body each route accepts: `default` (`server.max_body_bytes`), or the limit its
 /// route table gives it.
-pub fn body_limits(default: usize) -> body::BodyLimits {
-    body::BodyLimits::new(default, BODY_LIMITS.iter().chain(api::BODY_LIMITS).copied())
+pub fn body_limits(default: usize, upload: u64) -> body::BodyLimits {
+    body::BodyLimits::with_uploads(
+        default,
+        usize::try_from(upload).unwrap_or(usize::MAX),
+        BODY_LIMITS.iter().chain(api::BODY_LIMITS).copied(),
+    )
 }
 
 /// Every route of the portal's pages and API.
@@ -122,12 +129,17 @@ route_table! {
     "/sign-in/enrol" => [get => sign_in::show_enrolment, post => sign_in::submit_enrolment],
     "/sign-in/code" => [get => sign_in::show_code, post => sign_in::submit_code],
     "/sign-out" => [post => sign_in::sign_out],
-    "/requests/new" => [get => requests::new_form, post => requests::create],
+    "/requests/new" max_body body::UPLOAD => [get => requests::new_form, post => requests::create],
     "/requests/{id}" => [get => requests::show],
-    "/requests/{id}/edit" => [get => requests::edit_form, post => requests::update],
+    "/requests/{id}/edit" max_body body::UPLOAD => [get => requests::edit_form, post => requests::update],
     "/requests/{id}/review" => [get => requests::review],
     "/requests/{id}/submitted" => [get => requests::submitted],
     "/requests/{id}/receipt" => [get => requests::receipt],
+    "/requests/{id}/receipt.pdf" => [get => attachments::receipt_pdf],
+    "/requests/{id}/reply.pdf" => [get => attachments::reply_pdf],
+    "/requests/{id}/attachments" max_body body::UPLOAD => [post => attachments::upload],
+    "/requests/{id}/attachments/{aid}" => [get => attachments::download],
+    "/requests/{id}/attachments/{aid}/remove" => [post => attachments::remove],
     "/requests/{id}/file-again" => [post => requests::file_again],
     "/requests/{id}/discard" => [get => requests::confirm_discard, post => requests::discard],
     "/requests/{id}/transitions" => [post => requests::transition],

@@ -63,9 +63,13 @@ pub async fn refuse_repeated(
     // read raw bodies do); the API's JSON has its own duplicate check in serde.
     let page_body = !req.path().starts_with("/api/")
         && !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if page_body
-        && let kind @ (Kind::Multipart(_) | Kind::BrokenMultipart) = body::kind(req.headers())
-    {
+    // A route that takes files reads its form as a stream (`super::upload`), which refuses a
+    // repeated name itself as it goes: reading the whole form here would hold every file in
+    // memory.
+    let streamed = BodyLimits::of(req.request()).takes_files(req.request());
+    let kind = body::kind(req.headers());
+    let multipart = matches!(kind, Kind::Multipart(_) | Kind::BrokenMultipart);
+    if page_body && multipart && !streamed {
         let Kind::Multipart(boundary) = kind else {
             return Ok(malformed(req).map_into_right_body());
         };
@@ -81,7 +85,7 @@ pub async fn refuse_repeated(
             Err(body::Malformed) => return Ok(malformed(req).map_into_right_body()),
         }
         req.set_payload(actix_web::dev::Payload::from(form));
-    } else if page_body {
+    } else if page_body && !multipart {
         let body = match req.extract::<web::Bytes>().await {
             Ok(body) => body,
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
@@ -120,9 +124,23 @@ mod tests {
             HttpResponse::Ok().body(body.len().to_string())
         }
 
+        /// As the portal's upload handlers do: the body read as a stream, stopping at the
+        /// route's limit.
+        pub async fn streamed(mut body: actix_web::web::Payload) -> HttpResponse {
+            use futures_util::StreamExt;
+            let mut read = 0;
+            while let Some(chunk) = body.next().await {
+                read += chunk.map(|c| c.len()).unwrap_or_default();
+                if read > 4096 {
+                    return HttpResponse::PayloadTooLarge().finish();
+                }
+            }
+            HttpResponse::Ok().body(read.to_string())
+        }
+
         route_table! {
             "/form" => [post => length],
-            "/upload" max_body 4096 => [post => length],
+            "/upload" max_body 4096 => [post => streamed],
         }
     }
 
@@ -170,7 +188,8 @@ mod tests {
         for (path, body, status) in [
             ("/form", small.clone(), 200),
             ("/upload", small, 200),
-            // Over the default limit: only the route with its own takes it, whole.
+            // Over the default limit: only the route with its own takes it, read by its handler
+            // as a stream (this layer does not hold an upload in memory).
             ("/form", large.clone(), 413),
             ("/upload", large.clone(), 200),
             ("/upload", too_large, 413),

@@ -6,17 +6,19 @@ use crate::i18n::{self, tr, tr_text};
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::AppState;
+use super::attachments::Back;
 use super::errors::WebError;
 use super::forms::{csrf_field, error_summary};
 use super::layout::{page, respond, see_other};
 use super::request_details;
 use super::session::Viewer;
+use super::upload::{self, UploadError};
 use crate::app::requests::{
     self as req, Context, ListPage, MeasureView, MessageInput, Name, PageAt, RequestView,
     TransitionFields, TransitionInput,
@@ -36,7 +38,7 @@ use crate::domain::workflow::Action;
 
 const PER_PAGE: i64 = 25;
 
-fn context(state: &AppState) -> Context {
+pub(super) fn context(state: &AppState) -> Context {
     Context::now_under(&state.settings)
 }
 
@@ -151,6 +153,7 @@ fn label_for(field: &str) -> String {
         "reply" => "Formal reply:",
         "pst_due_on" => "Due date for PST:",
         "body" => "Message:",
+        "file" => "File:",
         _ => return format!("{}:", field.replace(['.', '_'], " ")),
     }
     .to_owned()
@@ -243,7 +246,7 @@ fn conditional_textarea(
     })
 }
 
-fn select(
+pub(super) fn select(
     errors: &[FieldError],
     id: &str,
     label: &str,
@@ -288,6 +291,7 @@ fn request_form(
     target: &FormTarget<'_>,
     input: &RequestInput,
     errors: &[FieldError],
+    max_file_bytes: u64,
 ) -> Markup {
     let FormTarget {
         action,
@@ -314,7 +318,7 @@ fn request_form(
     };
     html! {
         (error_summary(errors, label_for))
-        form method="post" action=(action) novalidate data-keep="request" data-keep-rebuild {
+        form method="post" action=(action) enctype="multipart/form-data" novalidate data-keep="request" data-keep-rebuild {
             (csrf_field(&viewer.csrf))
             @if let Some(v) = version { input type="hidden" name="version" value=(v); }
             input type="hidden" name="measure_count" value=(measures.len());
@@ -355,6 +359,13 @@ fn request_form(
                 p { button type="submit" name="op" value="add_measure" class="secondary" { (tr("Add another measure")) } }
             }
             (request_details::form_fields(errors, input, match focus { Some(Focus::Person(p)) => Some(p), _ => None }))
+            fieldset id="files" {
+                legend { (tr("A file (optional)")) }
+                (super::attachments::file_field(errors, &tr_text(&format!(
+                    "A site plan, the note verbale or a letter the mission received: a PDF, PNG or JPEG file of up to {} MB. It is added when you save or continue; add more from the request's page.",
+                    max_file_bytes / (1024 * 1024)
+                ))))
+            }
             div class="actions" {
                 @if submitted {
                     button type="submit" name="op" value="save" { (tr("Save changes")) }
@@ -380,6 +391,9 @@ struct FormTarget<'a> {
     focus: Option<Focus>,
     /// What was just done (a success banner above the form).
     done: Option<&'a str>,
+    /// The draft's files with their own upload form, below the request's form (a form cannot
+    /// hold another).
+    files: Option<&'a Markup>,
 }
 
 impl<'a> FormTarget<'a> {
@@ -391,6 +405,7 @@ impl<'a> FormTarget<'a> {
             submitted: false,
             focus: None,
             done: None,
+            files: None,
         }
     }
 
@@ -402,6 +417,7 @@ impl<'a> FormTarget<'a> {
             submitted,
             focus: None,
             done: None,
+            files: None,
         }
     }
 }
@@ -426,6 +442,7 @@ fn form_page(
     input: &RequestInput,
     errors: &[FieldError],
     question: Option<&str>,
+    max_file_bytes: u64,
 ) -> HttpResponse {
     respond(
         status,
@@ -439,7 +456,8 @@ fn form_page(
                 (super::banner::success(target.done))
                 h1 { (target.title) }
                 @if let Some(q) = question { (ministry_question(q)) }
-                (request_form(viewer, &target, input, errors))
+                (request_form(viewer, &target, input, errors, max_file_bytes))
+                @if let Some(files) = target.files { (files) }
             },
         ),
     )
@@ -486,7 +504,10 @@ fn rearrange(op: &str, input: &mut RequestInput) -> Option<Focus> {
     None
 }
 
-pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
+pub async fn new_form(
+    viewer: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::DraftRequests)?;
     // What the portal knows is filled in: the contact person is, most often, the one filing.
     let input = RequestInput {
@@ -501,6 +522,7 @@ pub async fn new_form(viewer: Viewer) -> Result<HttpResponse, WebError> {
         &input,
         &[],
         None,
+        state.settings.attachments.max_bytes,
     ))
 }
 
@@ -527,10 +549,11 @@ fn continue_check(
 pub async fn create(
     viewer: Viewer,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
     viewer.require(Capability::DraftRequests)?;
-    let f = parse_form(&body)?;
+    let (f, file) = read_request_form(&request, payload, &state).await?;
     refuse_foreign_request_fields(&f, false)?;
     let mut input = request_input(&f);
     let op = get(&f, "op");
@@ -546,6 +569,7 @@ pub async fn create(
             &input,
             &[],
             None,
+            state.settings.attachments.max_bytes,
         ));
     }
     // Nothing is stored without intent: an empty form creates no draft.
@@ -565,6 +589,7 @@ pub async fn create(
             &input,
             &errors,
             None,
+            state.settings.attachments.max_bytes,
         ));
     }
     let missing = match continue_check(&state, &op, &input) {
@@ -577,6 +602,7 @@ pub async fn create(
                 &input,
                 &all,
                 None,
+                state.settings.attachments.max_bytes,
             ));
         }
     };
@@ -588,13 +614,18 @@ pub async fn create(
     {
         // What was typed is kept as a draft, and its form shows every problem at once (after
         // a redirect, so that reloading the page cannot make a second draft).
-        Ok(row) if !missing.is_empty() => {
-            Ok(see_other(&format!("/requests/{}/edit?check=1", row.id)))
-        }
-        Ok(row) if op == "review" => Ok(see_other(&format!("/requests/{}/review", row.id))),
         Ok(row) => {
-            super::banner::set(&viewer.session, "saved");
-            Ok(see_other(&format!("/requests/{}", row.id)))
+            if let Some(refused) = attach_sent_file(&viewer, &state, row.id.as_str(), file).await? {
+                return Ok(refused);
+            }
+            if !missing.is_empty() {
+                Ok(see_other(&format!("/requests/{}/edit?check=1", row.id)))
+            } else if op == "review" {
+                Ok(see_other(&format!("/requests/{}/review", row.id)))
+            } else {
+                super::banner::set(&viewer.session, "saved");
+                Ok(see_other(&format!("/requests/{}", row.id)))
+            }
         }
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
@@ -603,12 +634,90 @@ pub async fn create(
             &input,
             &errors,
             None,
+            state.settings.attachments.max_bytes,
         )),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn load(viewer: &Viewer, state: &AppState, id: &str) -> Result<RequestView, WebError> {
+/// The request form's fields, and the file chosen in it: urlencoded, or multipart when the
+/// form carries a file field (the route reads it as a stream: `upload`).
+async fn read_request_form(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<(HashMap<String, String>, Option<req::Upload>), WebError> {
+    let max_bytes = state.settings.attachments.max_bytes;
+    let form = upload::read_form(
+        request,
+        payload,
+        "file",
+        max_bytes,
+        state.settings.server.max_body_bytes,
+    )
+    .await
+    .map_err(|e| match e {
+        UploadError::Repeated(name) => {
+            WebError::BadRequest(format!("The field {name} was sent more than once."))
+        }
+        e => super::attachments::upload_refused(e, max_bytes),
+    })?;
+    Ok((form.fields.into_iter().collect(), form.file))
+}
+
+/// Adds the file chosen in the request's form, once the request is saved. A file the portal
+/// does not take leaves the saved request as it is: its form opens again, saying so.
+async fn attach_sent_file(
+    viewer: &Viewer,
+    state: &AppState,
+    id: &str,
+    file: Option<req::Upload>,
+) -> Result<Option<HttpResponse>, WebError> {
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let rid = RequestId::from(id);
+    let limits = super::attachments::limits(state);
+    match super::attachments::add(
+        state,
+        viewer,
+        &rid,
+        file,
+        req::UploadChoices::default(),
+        limits,
+    )
+    .await
+    {
+        Ok(_) => Ok(None),
+        Err(AppError::Invalid(errors)) => {
+            let view = load(viewer, state, id).await?;
+            let errors: Vec<FieldError> = errors
+                .into_iter()
+                .map(|e| FieldError {
+                    message: format!(
+                        "{} {}",
+                        tr("The request was saved, but not the file:"),
+                        tr_text(&e.message)
+                    ),
+                    ..e
+                })
+                .collect();
+            Ok(Some(edit_page_with(
+                viewer,
+                &view,
+                &errors,
+                limits.max_bytes,
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn load(
+    viewer: &Viewer,
+    state: &AppState,
+    id: &str,
+) -> Result<RequestView, WebError> {
     let (actor, id, ctx) = (viewer.actor.clone(), RequestId::from(id), context(state));
     Ok(db::run(&state.pool, move |conn| req::view(conn, &actor, &id, &ctx)).await?)
 }
@@ -641,27 +750,55 @@ pub async fn edit_form(
     };
     let action = format!("/requests/{}/edit", view.id);
     let done = super::banner::take(&viewer.session);
+    let max_bytes = state.settings.attachments.max_bytes;
+    let files = super::attachments::section(&viewer, &view, &[], Back::Edit, max_bytes);
     Ok(form_page(
         &viewer,
         StatusCode::OK,
         FormTarget {
             done: done.as_deref(),
+            files: Some(&files),
             ..FormTarget::edit(&action, view.version, submitted)
         },
         &input,
         &errors,
         view.question.as_deref(),
+        state.settings.attachments.max_bytes,
     ))
+}
+
+/// The form that changes the request, drawn again with a problem of its files (`errors`).
+pub(super) fn edit_page_with(
+    viewer: &Viewer,
+    view: &RequestView,
+    errors: &[FieldError],
+    max_bytes: u64,
+) -> HttpResponse {
+    let action = format!("/requests/{}/edit", view.id);
+    let files = super::attachments::section(viewer, view, errors, Back::Edit, max_bytes);
+    form_page(
+        viewer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        FormTarget {
+            files: Some(&files),
+            ..FormTarget::edit(&action, view.version, !view.is_draft)
+        },
+        &view.as_input(),
+        errors,
+        view.question.as_deref(),
+        max_bytes,
+    )
 }
 
 pub async fn update(
     viewer: Viewer,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    body: web::Bytes,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, WebError> {
     let id = path.into_inner();
-    let f = parse_form(&body)?;
+    let (f, file) = read_request_form(&request, payload, &state).await?;
     let seen = version(&f)?;
     refuse_foreign_request_fields(&f, true)?;
     let mut input = request_input(&f);
@@ -682,6 +819,7 @@ pub async fn update(
             &input,
             &[],
             question,
+            state.settings.attachments.max_bytes,
         ));
     }
     let missing = match continue_check(&state, &op, &input) {
@@ -694,6 +832,7 @@ pub async fn update(
                 &input,
                 &all,
                 question,
+                state.settings.attachments.max_bytes,
             ));
         }
     };
@@ -708,11 +847,18 @@ pub async fn update(
     })
     .await
     {
-        Ok(_) if !missing.is_empty() => Ok(see_other(&format!("/requests/{id}/edit?check=1"))),
-        Ok(_) if op == "review" => Ok(see_other(&format!("/requests/{id}/review"))),
         Ok(_) => {
-            super::banner::set(&viewer.session, "saved");
-            Ok(see_other(&format!("/requests/{id}")))
+            if let Some(refused) = attach_sent_file(&viewer, &state, &id, file).await? {
+                return Ok(refused);
+            }
+            if !missing.is_empty() {
+                Ok(see_other(&format!("/requests/{id}/edit?check=1")))
+            } else if op == "review" {
+                Ok(see_other(&format!("/requests/{id}/review")))
+            } else {
+                super::banner::set(&viewer.session, "saved");
+                Ok(see_other(&format!("/requests/{id}")))
+            }
         }
         Err(AppError::Invalid(errors)) => Ok(form_page(
             &viewer,
@@ -721,6 +867,7 @@ pub async fn update(
             &input,
             &errors,
             question,
+            state.settings.attachments.max_bytes,
         )),
         Err(e) => Err(e.into()),
     }
@@ -824,7 +971,7 @@ fn date(d: Option<chrono::NaiveDate>, none: &str) -> String {
     d.map(i18n::date).unwrap_or_else(|| none.to_owned())
 }
 
-fn when(t: NaiveDateTime) -> String {
+pub(super) fn when(t: NaiveDateTime) -> String {
     i18n::oslo(t)
 }
 
@@ -867,6 +1014,13 @@ fn review_page(viewer: &Viewer, view: &RequestView, status: StatusCode) -> HttpR
                 (request_details::summary(view, Some(&edit)))
                 (measures_table(view, false))
                 p { a href={ (edit) "#measures-heading" } { (tr("Change the measures")) } }
+                @if !view.attachments.is_empty() {
+                    h2 { (tr("Files")) }
+                    ul class="files" {
+                        @for a in &view.attachments { li { (a.filename) } }
+                    }
+                    p { a href={ (edit) "#attachments-heading" } { (tr("Change the files")) } }
+                }
                 @if view.late_notice && r.urgency == Urgency::Routine {
                     div class="warning-text" role="note" {
                         strong { (tr("Short notice. ")) }
@@ -938,53 +1092,35 @@ fn marking_banner(view: &RequestView) -> Markup {
     }
 }
 
-fn classification_options(view: &RequestView) -> Vec<(&'static str, &'static str)> {
+pub(super) fn classification_options(view: &RequestView) -> Vec<(&'static str, &'static str)> {
     view.classification_choices
         .iter()
         .map(|c| (c.code(), tr(c.marking())))
         .collect()
 }
 
-/// The starting text of the formal reply, in the reader's language: the courtesy formulas of a
-/// note, the reference, and each measure with the police's decision. The MFA officer edits it
-/// before sending.
+/// The starting text of the formal reply, in the reader's language, for the MFA officer to edit
+/// before sending. The courtesy formulas of a note verbale and the decision on each measure are
+/// not in it: the mission reads both beside the reply, on its page and in the note verbale
+/// (`documents::reply`).
 fn reply_starting_text(view: &RequestView) -> String {
-    let mut text = tr_text(&format!(
-        "The Ministry of Foreign Affairs presents its compliments to the {} and has the honour to reply to its request {} as follows.",
-        view.mission_name,
-        view.reference.as_deref().unwrap_or("")
-    ));
-    text.push_str("\n\n");
-    for (i, m) in view.measures.iter().enumerate() {
-        let decision = match &m.decision {
-            Some(d) => {
-                let mut said = tr(d.outcome.label()).to_owned();
-                if let Some(c) = d.conditions.as_ref().or(d.decline_reason.as_ref()) {
-                    said.push_str(" — ");
-                    said.push_str(c);
-                }
-                said
-            }
-            None => "–".to_owned(),
-        };
-        text.push_str(&format!(
-            "{} {}: {} — {}\n",
-            tr("Measure "),
-            i + 1,
-            kind_label(m.kind),
-            decision
+    let approved = view.measures.iter().filter(|m| m.is_approved()).count();
+    if view.measures.len() == 1 {
+        return tr_text(&format!(
+            "The Norwegian authorities have considered the request {}. The decision on the measure requested, with any conditions, is set out below.",
+            view.reference.as_deref().unwrap_or("")
         ));
     }
-    text.push('\n');
-    text.push_str(&tr_text(&format!(
-        "The Ministry of Foreign Affairs avails itself of this opportunity to renew to the {} the assurances of its highest consideration.",
-        view.mission_name
-    )));
-    text
+    tr_text(&format!(
+        "The Norwegian authorities have considered the request {}. Of the {} measures requested, {} are approved. The decision on each measure, with any conditions, is set out below.",
+        view.reference.as_deref().unwrap_or(""),
+        view.measures.len(),
+        approved
+    ))
 }
 
 /// What the person typed into the action forms, kept when the page comes back with errors.
-type Typed = HashMap<String, String>;
+pub(super) type Typed = HashMap<String, String>;
 
 fn typed_value<'a>(typed: &'a Typed, name: &str) -> &'a str {
     typed.get(name).map(String::as_str).unwrap_or("")
@@ -1250,13 +1386,14 @@ pub fn status_tag(code: &str, label: &str) -> Markup {
     html! { strong class={ "tag tag-" (tone) } data-status=(code) { (tr_text(label)) } }
 }
 
-fn request_page(
+pub(super) fn request_page(
     viewer: &Viewer,
     view: &RequestView,
     errors: &[FieldError],
     status: StatusCode,
     done: Option<&str>,
     typed: &Typed,
+    max_bytes: u64,
 ) -> HttpResponse {
     let r = view;
     let is_mission = view.addressed_as_mission;
@@ -1343,6 +1480,8 @@ fn request_page(
                 h2 { (tr("Justification")) }
                 p class="multiline" { (r.justification) }
                 (measures_table(view, view.outcomes_visible))
+                (super::attachments::document_links(view))
+                (super::attachments::section(viewer, view, errors, Back::Request, max_bytes))
 
                 @if view.editable || view.discardable {
                     div class="actions" {
@@ -1482,6 +1621,7 @@ pub async fn show(
         StatusCode::OK,
         done.as_deref(),
         &Typed::new(),
+        state.settings.attachments.max_bytes,
     ))
 }
 
@@ -1565,7 +1705,7 @@ pub async fn submitted(
                 }
                 h2 { (tr("If it is urgent")) }
                 p { (tr("Call the Ministry's Diplomatic Section on ")) strong { (phone) } (tr(" and give your reference. In an emergency, call the police on 112.")) }
-                p { a href={ "/requests/" (view.id) "/receipt" } { (tr("Your receipt, to print or save")) } }
+                p { a href={ "/requests/" (view.id) "/receipt.pdf" } { (tr("Your receipt as a PDF, to keep")) } " " (tr("or")) " " a href={ "/requests/" (view.id) "/receipt" } { (tr("see it as a page to print")) } }
                 p { a href={ "/requests/" (view.id) } { (tr("See the request you submitted")) } }
                 p { a href="/" { (tr("Back to your requests")) } }
             },
@@ -1632,6 +1772,7 @@ pub async fn transition(
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             &f,
+            state.settings.attachments.max_bytes,
         ));
     }
     // The formal reply is read as the mission will read it before it is sent.
@@ -1648,13 +1789,22 @@ pub async fn transition(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 &f,
+                state.settings.attachments.max_bytes,
             ));
         }
         if get(&f, "op") == "preview" {
             return Ok(reply_preview(&viewer, &view, &reply));
         }
         // "Change the reply": back to the request page with the text as it was.
-        return Ok(request_page(&viewer, &view, &[], StatusCode::OK, None, &f));
+        return Ok(request_page(
+            &viewer,
+            &view,
+            &[],
+            StatusCode::OK,
+            None,
+            &f,
+            state.settings.attachments.max_bytes,
+        ));
     }
     let (actor, ctx, rid, typed) = (
         viewer.actor.clone(),
@@ -1684,6 +1834,7 @@ pub async fn transition(
                     &view.as_input(),
                     &errors,
                     None,
+                    state.settings.attachments.max_bytes,
                 ))
             } else {
                 Ok(request_page(
@@ -1693,6 +1844,7 @@ pub async fn transition(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     None,
                     &f,
+                    state.settings.attachments.max_bytes,
                 ))
             }
         }
@@ -1738,6 +1890,7 @@ pub async fn message(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 None,
                 &f,
+                state.settings.attachments.max_bytes,
             ))
         }
         Err(e) => Err(e.into()),
@@ -1761,7 +1914,7 @@ pub struct QueueQuery {
 
 /// Who did something: a person's name as it is, or an organisation's name in the reader's
 /// language (names are never translated).
-fn who(by: &Name) -> String {
+pub(super) fn who(by: &Name) -> String {
     match by {
         Name::Organisation(org) => tr_text(org),
         Name::Person(name) => name.clone(),

@@ -145,6 +145,19 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
         },
         (_, "/requests/{id}/edit" | "/requests/{id}/review" | "/requests/{id}/discard")
         | ("patch" | "delete", "/api/v1/requests/{id}") => own,
+        // Files, on the mission's draft (`Objects::path`): its own mission's staff only.
+        (
+            _,
+            "/requests/{id}/attachments"
+            | "/requests/{id}/attachments/{aid}"
+            | "/requests/{id}/attachments/{aid}/remove"
+            | "/api/v1/requests/{id}/attachments"
+            | "/api/v1/requests/{id}/attachments/{aid}",
+        ) => own,
+        // The receipt of the request under assessment: everyone who sees it.
+        ("get", "/requests/{id}/receipt.pdf" | "/api/v1/requests/{id}/receipt.pdf") => on_request,
+        // Its formal reply was not sent yet: it exists for nobody.
+        ("get", "/requests/{id}/reply.pdf" | "/api/v1/requests/{id}/reply.pdf") => Hidden,
         (_, "/notifications/{id}/read" | "/api/v1/notifications/{id}/read") => {
             if matches!(who, Admin | Auditor) {
                 Forbidden
@@ -179,13 +192,25 @@ struct Objects {
     mission: String,
     user: String,
     mail: String,
+    /// Files on the draft: one to read, one to remove by the page, one by the API.
+    attachment: String,
+    removed_by_page: String,
+    removed_by_api: String,
 }
 
 impl Objects {
     fn path(&self, method: &str, path: &str) -> String {
+        let attachment = if path.ends_with("/remove") {
+            &self.removed_by_page
+        } else if method == "delete" {
+            &self.removed_by_api
+        } else {
+            &self.attachment
+        };
         let id = if path.contains("/edit")
             || path.contains("/review")
             || path.contains("/discard")
+            || path.contains("/attachments")
             || (path == "/api/v1/requests/{id}" && method != "get")
         {
             &self.draft
@@ -204,7 +229,9 @@ impl Objects {
         } else {
             &self.mail
         };
-        path.replace("{id}", id).replace("{_:.*}", "index.html")
+        path.replace("{id}", id)
+            .replace("{aid}", attachment)
+            .replace("{_:.*}", "index.html")
     }
 }
 
@@ -397,9 +424,21 @@ async fn every_route_answers_every_caller_as_the_authorisation_matrix_says() {
             .expect("some mail was queued")
             .id
     };
+    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let mut files = Vec::new();
+    for name in ["plan.png", "remove-by-page.png", "remove-by-api.png"] {
+        let (status, added) =
+            crate::documents::upload(&staff_api, &draft_id, name, crate::documents::png(), &[])
+                .await;
+        assert_eq!(status, 201, "{added}");
+        files.push(added["id"].as_str().unwrap().to_owned());
+    }
     let objects = Objects {
         request,
-        draft: draft["id"].as_str().unwrap().to_owned(),
+        attachment: files[0].clone(),
+        removed_by_page: files[1].clone(),
+        removed_by_api: files[2].clone(),
+        draft: draft_id,
         notification,
         token,
         session,

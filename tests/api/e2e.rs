@@ -6,6 +6,7 @@
 
 use anyhow::{Context, ensure};
 use fantoccini::Locator;
+use fantoccini::actions::InputSource;
 use serde_json::json;
 
 use protection_portal::i18n::{Lang, tr_in};
@@ -248,6 +249,15 @@ async fn file_the_request(
         .await?;
     c.fill("protected_persons[1].position", "Head of mission")
         .await?;
+    // A site plan, chosen in the form's own file field (no script needed).
+    let plan = artifacts_dir().join("site-plan.pdf");
+    std::fs::write(&plan, crate::documents::pdf("Site plan of the residence"))?;
+    c.client
+        .find(Locator::Css("input[type=file][name=file]"))
+        .await
+        .context("the form's file field")?
+        .send_keys(plan.to_str().unwrap())
+        .await?;
     c.press("Continue to check your answers").await?;
 
     let text = c.text().await?;
@@ -261,6 +271,7 @@ async fn file_the_request(
         "Grand Hotel",
         "Þórdís Kolbrún Reykfjörð Gylfadóttir",
         "Ambassador of Iceland",
+        "site-plan.pdf",
     ] {
         ensure!(text.contains(expected), "the review shows {expected}");
     }
@@ -291,13 +302,46 @@ async fn file_the_request(
         "You can expect the reply by",
         "If it is urgent",
         "112",
-        "Your receipt, to print or save",
+        "Your receipt as a PDF, to keep",
     ] {
         ensure!(
             text.contains(expected),
             "the confirmation says {expected:?}"
         );
     }
+    // The receipt opens as a PDF holding the reference, read with the browser's session.
+    let link = c
+        .client
+        .find(Locator::LinkText("Your receipt as a PDF, to keep"))
+        .await?
+        .attr("href")
+        .await?
+        .context("the receipt's link")?;
+    let cookies = c
+        .client
+        .get_all_cookies()
+        .await?
+        .iter()
+        .map(|k| format!("{}={}", k.name(), k.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let receipt = reqwest::Client::new()
+        .get(format!("{}{link}", app.address))
+        .header("cookie", cookies)
+        .send()
+        .await?;
+    ensure!(receipt.status() == 200, "the receipt: {}", receipt.status());
+    let receipt = receipt.bytes().await?;
+    let receipt_text = crate::documents::pdf_text(&receipt);
+    ensure!(
+        receipt_text.contains(
+            panel
+                .split_whitespace()
+                .find(|w| w.contains('/'))
+                .unwrap_or("?")
+        ) && receipt_text.contains("Grand Hotel"),
+        "the receipt holds the reference and the event: {receipt_text}"
+    );
     keep_screenshot(c, "request-submitted").await?;
     c.press_link("See the request you submitted").await?;
     status_is(c, "Received").await?;
@@ -458,7 +502,7 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
             .await?
             .unwrap_or_default();
         ensure!(
-            start.contains("presents its compliments") && start.contains("Declined"),
+            start.contains("Of the 3 measures requested, 2 are approved"),
             "a starting text: {start}"
         );
         mfa.fill(
@@ -842,7 +886,11 @@ async fn tab_to(c: &Chrome, is_target: impl Fn(&str) -> bool) -> anyhow::Result<
             );
             return Ok(());
         }
-        focused.send_keys("\u{e004}").await?;
+        // The Tab key pressed on the keyboard (sending it to a file field would choose a file).
+        let tab = fantoccini::actions::KeyActions::new("keyboard".into())
+            .then(fantoccini::actions::KeyAction::Down { value: '\u{e004}' })
+            .then(fantoccini::actions::KeyAction::Up { value: '\u{e004}' });
+        c.client.perform_actions(tab).await?;
     }
     anyhow::bail!("nothing matching was reached with the Tab key")
 }

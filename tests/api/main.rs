@@ -11,6 +11,7 @@ mod cli;
 mod cluster;
 mod db;
 mod db_waits;
+mod documents;
 mod e2e;
 mod events;
 mod health;

@@ -4,6 +4,7 @@
 //! security-log entry and its notifications are written together or not at all. What a viewer
 //! may see is decided in `domain::disclosure`; the views handed out here are already redacted.
 
+mod attachments;
 mod audience;
 mod decisions;
 mod details;
@@ -17,6 +18,10 @@ mod queues;
 mod transition;
 mod view;
 
+pub use attachments::{
+    AttachmentView, Download, Limits as AttachmentLimits, Upload, UploadChoices, add_attachment,
+    attachment_chunk, attachments, may_attach, open_attachment, remove_attachment,
+};
 pub use details::{EventView, PersonView};
 pub use draft::{
     create_draft, create_draft_viewed, discard, file_again, missing_for_submission,

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::json;
 
+use super::attachments::AttachmentView;
 use super::details::{self, EventView, PersonView};
 use super::{Context, facts, seen_version, visible};
 use crate::app::AppError;
@@ -16,7 +17,9 @@ use crate::db::requests::{self as store, AssessmentRow};
 use crate::db::{self, DbConnection, missions};
 use crate::domain::access::Actor;
 use crate::domain::deadlines::Deadline;
-use crate::domain::disclosure::{self, AssessmentView, MessageRights, Named, Status};
+use crate::domain::disclosure::{
+    self, AssessmentView, AttachmentRights, MessageRights, Named, Status,
+};
 use crate::domain::ids::{MeasureId, RequestId};
 use crate::domain::request::{
     self, Location, MeasureKind, Outcome, RequestInput, Strictness, ThreatLevel, Urgency,
@@ -191,6 +194,14 @@ pub struct RequestView {
     pub deadlines: Vec<Deadline>,
     /// The stage due now and whether it is overdue, for the authorities.
     pub due: Option<Deadline>,
+    /// The files the viewer may know of, oldest first.
+    pub attachments: Vec<AttachmentView>,
+    /// Which files the viewer may add now.
+    pub attachment_rights: AttachmentRights,
+    /// Whether the request has its receipt (once submitted) and the Ministry's formal reply as
+    /// a note verbale (once communicated).
+    pub receipt_available: bool,
+    pub formal_reply_available: bool,
 }
 
 impl RequestView {
@@ -256,6 +267,7 @@ pub fn view(
     let events = store::events_of(conn, id.as_str())?;
     let messages = store::messages_of(conn, id.as_str())?;
     let assessments = store::assessments_of(conn, id.as_str())?;
+    let attachment_rows = crate::db::attachments::of_request(conn, id.as_str())?;
 
     let mut ids: Vec<String> = events
         .iter()
@@ -263,6 +275,7 @@ pub fn view(
         .collect();
     ids.extend(messages.iter().map(|m| m.author_id.clone()));
     ids.extend(assessments.iter().map(|a| a.author_id.clone()));
+    ids.extend(attachment_rows.iter().map(|a| a.uploaded_by.clone()));
     ids.extend(row.assigned_officer_id.clone());
     ids.sort();
     ids.dedup();
@@ -341,6 +354,10 @@ pub fn view(
             _ => (c, until),
         });
     };
+    let attachments = super::attachments::seen(actor, &row, attachment_rows, name_for);
+    for a in &attachments {
+        mark(a.classification, a.declassify_on);
+    }
     let question = if state == State::AwaitingMission {
         messages
             .iter()
@@ -477,6 +494,10 @@ pub fn view(
         (Vec::new(), None)
     };
     Ok(RequestView {
+        attachment_rights: disclosure::attachment_rights(actor, state, &row.mission_id),
+        receipt_available: disclosure::receipt_available(state),
+        formal_reply_available: disclosure::formal_reply_available(state),
+        attachments,
         deadlines: shown_deadlines,
         due,
         event: details.event.as_ref().map(details::event_view),

@@ -2,6 +2,7 @@
 //! token), the same application functions and policy as the pages, errors as
 //! `{error: {code, message, fields?}}`, described by an OpenAPI 3 document.
 
+pub mod documents;
 pub mod handlers;
 pub mod idempotent;
 pub mod types;
@@ -356,6 +357,16 @@ route_table! {
         post => handlers::add_message,
     ],
     "/api/v1/requests/{id}/timeline" => [get => handlers::timeline],
+    "/api/v1/requests/{id}/attachments" max_body crate::web::body::UPLOAD => [
+        get => documents::list_attachments,
+        post => documents::add_attachment,
+    ],
+    "/api/v1/requests/{id}/attachments/{aid}" => [
+        get => documents::download_attachment,
+        delete => documents::remove_attachment,
+    ],
+    "/api/v1/requests/{id}/receipt.pdf" => [get => documents::receipt],
+    "/api/v1/requests/{id}/reply.pdf" => [get => documents::reply],
     "/api/v1/notifications" => [get => handlers::list_notifications],
     "/api/v1/notifications/{id}/read" => [post => handlers::read_notification],
     "/api/v1/missions" => [get => handlers::list_missions, post => handlers::create_mission],
@@ -375,7 +386,9 @@ route_table! {
         handlers::me,
         handlers::list_requests, handlers::create_request, handlers::get_request, handlers::update_request,
         handlers::discard_request, handlers::transition, handlers::file_again, handlers::list_messages, handlers::add_message,
-        handlers::timeline, handlers::list_notifications, handlers::read_notification,
+        handlers::timeline, documents::add_attachment, documents::list_attachments,
+        documents::download_attachment, documents::remove_attachment, documents::receipt,
+        documents::reply, handlers::list_notifications, handlers::read_notification,
         handlers::list_missions, handlers::create_mission, handlers::list_users, handlers::create_user,
         handlers::update_user, openapi_json,
     ),
