@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::messages::marking;
 use super::view::Name;
-use super::{Context, visible};
+use super::{Context, refused, visible};
 use crate::app::AppError;
 use crate::audit::{self, Entry};
 use crate::db::attachments::{self as files, AttachmentRow};
@@ -376,24 +376,13 @@ fn find_seen(
     if disclosure::attachment_visible(actor, found.is_internal(), level(&found)) {
         return Ok((row, found));
     }
-    db::write(conn, |conn| {
-        audit::record(
-            conn,
-            &Entry {
-                event: "access_denied",
-                outcome: "denied",
-                actor_user_id: Some(actor.user_id.clone()),
-                actor_org: Some(actor.role.organisation().to_owned()),
-                target_type: Some("attachment"),
-                target_id: Some(found.id.clone()),
-                detail: json!({ "request_id": id.as_str(), "answered": 404 }),
-                ..Entry::default()
-            },
-            now,
-        )
-        .map_err(AppError::from)
-    })?;
-    Err(AppError::NotFound)
+    refused(
+        conn,
+        actor,
+        ("attachment", found.id.clone()),
+        json!({ "request_id": id.as_str(), "answered": 404 }),
+        now,
+    )
 }
 
 fn record(

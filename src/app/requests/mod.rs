@@ -123,6 +123,24 @@ fn visible(
     if disclosure::may_see_request(actor, &scope_of(&row)) {
         return Ok(row);
     }
+    refused(
+        conn,
+        actor,
+        ("request", row.id.to_string()),
+        json!({ "answered": 404 }),
+        now,
+    )
+}
+
+/// Writes to the security log that `actor` was refused `target` (its type and id), and answers
+/// `NotFound`, as for something that does not exist.
+fn refused<T>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    (target_type, target_id): (&'static str, String),
+    detail: serde_json::Value,
+    now: NaiveDateTime,
+) -> Result<T, AppError> {
     db::write(conn, |conn| {
         audit::record(
             conn,
@@ -131,9 +149,9 @@ fn visible(
                 outcome: "denied",
                 actor_user_id: Some(actor.user_id.clone()),
                 actor_org: Some(actor.role.organisation().to_owned()),
-                target_type: Some("request"),
-                target_id: Some(row.id.to_string()),
-                detail: json!({ "answered": 404 }),
+                target_type: Some(target_type),
+                target_id: Some(target_id),
+                detail,
                 ..Entry::default()
             },
             now,
