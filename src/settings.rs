@@ -25,6 +25,7 @@ pub struct Settings {
     pub contact: ContactSettings,
     pub deadlines: DeadlineSettings,
     pub attachments: AttachmentSettings,
+    pub review: ReviewSettings,
     pub api: ApiSettings,
     pub keys: KeySettings,
     /// The `APP_ENVIRONMENT` these settings were read for (not a setting itself).
@@ -68,8 +69,18 @@ impl DeadlineSettings {
             pst_before_police_decision: self.pst_before_police_decision_working_days,
             reply_after_decision: self.reply_after_decision_working_days,
             reply_before_needed: self.reply_before_needed_working_days,
+            review_interval_days: crate::domain::deadlines::Rules::default().review_interval_days,
         }
     }
+}
+
+/// The periodic review of measures in effect (the product's *Operations*).
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSettings {
+    /// Measures without an end date, or running longer than this many days, are reviewed by the
+    /// police every this many days.
+    pub interval_days: u32,
 }
 
 /// Files attached to requests (the product's *Documents*).
@@ -597,6 +608,11 @@ impl Settings {
                 "attachments.upload_timeout_seconds",
                 "must be at least server.request_timeout_seconds and at most 3600",
             ));
+        }
+        if self.review.interval_days == 0
+            || self.review.interval_days > crate::domain::review::MAX_INTERVAL_DAYS
+        {
+            return Err(invalid("review.interval_days", "must be between 1 and 366"));
         }
         let d = &self.deadlines;
         for (field, days) in [

@@ -152,6 +152,27 @@ pub fn create_token(
     )
 }
 
+/// Creates the address of a calendar feed for `actor` (a token that reads the calendar feed and
+/// nothing else), once they confirm it is them with a code from their authenticator app.
+pub fn create_calendar_feed(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    actor: &crate::domain::access::Actor,
+    code: &str,
+    attempt: &Attempt<'_>,
+    cost: HashCost,
+) -> Result<tokens::Created, AppError> {
+    crate::domain::access::authorise(actor, crate::domain::access::Capability::ViewCalendar)
+        .map_err(|_| AppError::NotFound)?;
+    let reauth = Reauthentication {
+        password: None,
+        code: Some(("feed_totp_code", code)),
+        purpose: "new_calendar_feed",
+    };
+    reauthenticate(conn, &actor.user_id, &reauth, attempt, cost)?;
+    tokens::create_calendar_feed(conn, acting, actor, attempt.now)
+}
+
 /// A token as the person asks for it on their account page.
 pub struct NewOwnToken<'a> {
     pub name: &'a str,

@@ -1,13 +1,17 @@
 //! The demo's requests, filed and moved on by the demo's own accounts through the life cycle,
 //! as people would: a reception with its event, guests, note verbale and site plan, waiting for
 //! triage; a visit filed nine days ago that nobody took, so that its triage is overdue; and a
-//! consulate's event with the police, due for their decision. Dates count from the day the demo
-//! starts.
+//! consulate's event with the police, due for their decision; and approved measures across the
+//! coming weeks, so that the police calendar is not empty — a guard in place since last month
+//! without an end date (reviewed every interval), night patrols confirmed ahead, and an escort
+//! approved and waiting for the police's confirmation. Dates count from the day the demo starts.
 
 use chrono::{Duration, NaiveDate};
 
 use crate::app::AppError;
-use crate::app::requests::{self, Context, Payload, TransitionInput, view};
+use crate::app::requests::{
+    self, Context, ImplementedInput, OutcomeInput, Payload, TransitionInput, view,
+};
 use crate::db::DbConnection;
 use crate::db::users::UserRow;
 use crate::domain::access::Actor;
@@ -157,6 +161,75 @@ fn file(
     Ok(())
 }
 
+/// The authorities who carry an approved request through: the MFA officer and the police.
+struct Approvers<'a> {
+    officer: &'a Actor,
+    police: &'a Actor,
+}
+
+/// Files a request as `staff` on the day of `filed`, and has it approved in full that day: taken
+/// and forwarded by the MFA, every measure approved by the police, the reply sent. With
+/// `confirmed`, the police confirm the measures in place from their start, on that day.
+fn file_approved(
+    conn: &mut DbConnection,
+    staff: &Actor,
+    input: &RequestInput,
+    by: &Approvers<'_>,
+    filed: &Context,
+    confirmed: Option<&Context>,
+) -> Result<(), AppError> {
+    let row = requests::create_draft(conn, staff, input, filed)?;
+    let step = |conn: &mut DbConnection, actor: &Actor, payload: Payload, ctx: &Context| {
+        let version = view(conn, actor, &row.id, ctx)?.version;
+        requests::perform(
+            conn,
+            actor,
+            &row.id,
+            &TransitionInput { version, payload },
+            ctx,
+        )
+    };
+    step(conn, staff, Payload::Submit, filed)?;
+    step(conn, by.officer, Payload::Take { assignee_id: None }, filed)?;
+    step(conn, by.officer, Payload::ForwardToPolice, filed)?;
+    let measures = view(conn, by.police, &row.id, filed)?.measures;
+    let outcomes = measures
+        .iter()
+        .map(|m| OutcomeInput {
+            measure_id: m.id.to_string(),
+            outcome: "approved".into(),
+            conditions: None,
+            reason: None,
+        })
+        .collect();
+    step(conn, by.police, Payload::Decide { outcomes }, filed)?;
+    let reply = "The Norwegian authorities have considered the request. The measures requested are approved as set out below.";
+    step(
+        conn,
+        by.officer,
+        Payload::CommunicateDecision {
+            reply: Some(reply.into()),
+        },
+        filed,
+    )?;
+    if let Some(on) = confirmed {
+        let implemented = measures
+            .iter()
+            .map(|m| ImplementedInput {
+                measure_id: m.id.to_string(),
+                implemented_on: m.starts_on.unwrap_or_else(|| on.today()).to_string(),
+            })
+            .collect();
+        step(
+            conn,
+            by.police,
+            Payload::ConfirmImplementation { implemented },
+            on,
+        )?;
+    }
+    Ok(())
+}
+
 /// Files the demo's requests; `users` are the demo's accounts, in the order `demo` makes them.
 pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Result<(), AppError> {
     let find = |role: &str, n: usize| {
@@ -281,6 +354,81 @@ pub fn file_all(conn: &mut DbConnection, users: &[UserRow], ctx: &Context) -> Re
             (&officer, Payload::ForwardToPolice),
         ],
         ctx,
+    )?;
+
+    // Approved measures across the coming weeks, for the police calendar.
+    let police = find("police_liaison", 0)?;
+    let by = Approvers {
+        officer: &officer,
+        police: &police,
+    };
+    let days_ago = |n: i64| Context {
+        now: ctx.now - Duration::days(n),
+        ..*ctx
+    };
+    let guard_from = today - Duration::days(20);
+    file_approved(
+        conn,
+        &iceland,
+        &RequestInput {
+            title: "Static guard at the chancery".into(),
+            justification: "Repeated threats against the embassy since the summer; a guard is needed until the situation is reassessed.".into(),
+            urgency: "urgent".into(),
+            measures: vec![MeasureInput {
+                location: "chancery".into(),
+                address: String::new(),
+                ends_on: String::new(),
+                ..measure("static_guard", guard_from, None, "A guard at the chancery's entrance, day and night.")
+            }],
+            ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
+        },
+        &by,
+        &days_ago(24),
+        Some(&days_ago(20)),
+    )?;
+    let patrols_from = today + Duration::days(3);
+    file_approved(
+        conn,
+        &brazil,
+        &RequestInput {
+            title: "Night patrols during the trade delegation".into(),
+            justification: "A trade delegation of 40 stays at the consul general's residence; the street has seen break-ins at night.".into(),
+            urgency: "routine".into(),
+            measures: vec![MeasureInput {
+                location: "residence".into(),
+                address: String::new(),
+                ends_on: (patrols_from + Duration::days(7)).to_string(),
+                ..measure("increased_patrols", patrols_from, Some(("22:00", "06:00")), "Patrols past the residence through the night.")
+            }],
+            ..contact("João Silva", "staff@brazil-consulate.example")
+        },
+        &by,
+        &days_ago(14),
+        Some(&days_ago(2)),
+    )?;
+    let visit_from = today + Duration::days(20);
+    file_approved(
+        conn,
+        &iceland,
+        &RequestInput {
+            title: "Escort for the Speaker of the Althing".into(),
+            justification: "The Speaker of the Althing visits the Storting for three days.".into(),
+            urgency: "routine".into(),
+            measures: vec![MeasureInput {
+                ends_on: (visit_from + Duration::days(2)).to_string(),
+                address: "Karl Johans gate 22, 0026 Oslo".into(),
+                ..measure(
+                    "personal_protection",
+                    visit_from,
+                    Some(("07:30", "23:00")),
+                    "Escort between the hotel and the Storting.",
+                )
+            }],
+            ..contact("Guðrún Jónsdóttir", "staff@iceland-embassy.example")
+        },
+        &by,
+        &days_ago(1),
+        None,
     )?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! the API and the command line all call these; none of them holds a rule of its own.
 
 pub mod account;
+pub mod calendar;
 pub mod deliveries;
 pub mod demo;
 pub mod demo_requests;
@@ -11,6 +12,7 @@ pub mod invitations;
 pub mod keys;
 pub mod missions;
 pub mod notifications;
+pub mod operations;
 pub mod reauthenticate;
 pub mod requests;
 pub mod scheduler;

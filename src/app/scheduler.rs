@@ -39,12 +39,16 @@ pub enum Job {
     /// Escalates each stage the first time it is past its due date (SPEC § 11), one request per
     /// step.
     EscalateOverdue,
+    /// Tells the police the day a review of measures in effect falls due (SPEC § 13), once for
+    /// each review day, one request per step.
+    AnnounceReviews,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::RecountDeadlines,
         Job::EscalateOverdue,
+        Job::AnnounceReviews,
         Job::EndMeasures,
         Job::PurgeSessions,
         Job::PurgeIdempotencyKeys,
@@ -58,6 +62,7 @@ impl Job {
             Job::PurgeIdempotencyKeys => "purge_idempotency_keys",
             Job::RecountDeadlines => "recount_deadlines",
             Job::EscalateOverdue => "escalate_overdue",
+            Job::AnnounceReviews => "announce_reviews",
         }
     }
 
@@ -69,6 +74,7 @@ impl Job {
             Job::PurgeIdempotencyKeys => "Deleting stored answers to repeated API calls",
             Job::RecountDeadlines => "Counting due dates again under the current deadline rules",
             Job::EscalateOverdue => "Escalating stages past their due dates",
+            Job::AnnounceReviews => "Telling the police of reviews falling due",
         }
     }
 
@@ -85,6 +91,7 @@ impl Job {
             Job::PurgeIdempotencyKeys => idempotency::count_expired(conn, ctx.now, cap)?,
             Job::RecountDeadlines => requests::to_recount(conn, ctx, cap)?.len() as i64,
             Job::EscalateOverdue => requests::count_overdue(conn, ctx, cap)?,
+            Job::AnnounceReviews => requests::count_reviews_to_announce(conn, ctx, cap)?,
         })
     }
 }
@@ -147,10 +154,13 @@ pub async fn run_batch(
     };
     let limit = pace.batch_size;
     match job {
-        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue => {
+        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue | Job::AnnounceReviews => {
             let found = db::run(pool, move |conn| match job {
                 Job::RecountDeadlines => requests::to_recount(conn, &ctx, limit),
                 Job::EscalateOverdue => requests::overdue(conn, &ctx, after.as_deref(), limit),
+                Job::AnnounceReviews => {
+                    requests::reviews_to_announce(conn, &ctx, after.as_deref(), limit)
+                }
                 _ => requests::due_to_end(conn, &ctx, after.as_deref(), limit),
             })
             .await;
@@ -174,6 +184,7 @@ pub async fn run_batch(
                 let step = db::run_background(pool, pace.yield_for, move |conn| match job {
                     Job::RecountDeadlines => requests::recount_one(conn, &id, &ctx),
                     Job::EscalateOverdue => requests::escalate_one(conn, &id, &ctx),
+                    Job::AnnounceReviews => requests::announce_review_one(conn, &id, &ctx),
                     _ => requests::end_one(conn, &id, &ctx),
                 })
                 .await;
@@ -226,7 +237,9 @@ fn purge(
             }
             (keys.len(), deleted)
         }
-        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue => (0, 0),
+        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue | Job::AnnounceReviews => {
+            (0, 0)
+        }
     })
 }
 

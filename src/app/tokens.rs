@@ -48,6 +48,25 @@ pub fn check_input(name: &str, expires_in_days: Option<i64>) -> Result<String, A
     Ok(name.to_owned())
 }
 
+/// What a token may be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The API, as its owner.
+    Api,
+    /// Only the calendar feed (`/api/v1/calendar.ics`), which a calendar program fetches with
+    /// the token in its address.
+    CalendarFeed,
+}
+
+impl Scope {
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::Api => "api",
+            Scope::CalendarFeed => "calendar",
+        }
+    }
+}
+
 /// Creates a token for `user_id` (256 random bits), valid for `expires_in_days` or until revoked.
 pub fn create(
     conn: &mut DbConnection,
@@ -57,8 +76,47 @@ pub fn create(
     expires_in_days: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<Created, AppError> {
+    create_scoped(
+        conn,
+        acting,
+        user_id,
+        (name, Scope::Api),
+        expires_in_days,
+        now,
+    )
+}
+
+/// Creates a token that reads the calendar feed and nothing else, until revoked: the address a
+/// person gives their calendar program. Only for those who may see the calendar.
+pub fn create_calendar_feed(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> Result<Created, AppError> {
+    crate::domain::access::authorise(actor, crate::domain::access::Capability::ViewCalendar)
+        .map_err(|_| AppError::NotFound)?;
+    create_scoped(
+        conn,
+        acting,
+        &actor.user_id,
+        ("Calendar feed", Scope::CalendarFeed),
+        None,
+        now,
+    )
+}
+
+fn create_scoped(
+    conn: &mut DbConnection,
+    acting: &Acting,
+    user_id: &str,
+    (name, scope): (&str, Scope),
+    expires_in_days: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<Created, AppError> {
     let name = check_input(name, expires_in_days)?;
     let name = name.as_str();
+    let scope = scope.code();
     let prefix = prefix();
     let token = format!("pp_{prefix}_{}", secret::generate());
     let id = db::new_id();
@@ -76,6 +134,7 @@ pub fn create(
                 token_hash: &secret::digest(&token),
                 created_at: now,
                 expires_at: expires_in_days.map(|d| now + Duration::days(d)),
+                scope,
             },
         )?;
         audit::record(
@@ -84,7 +143,7 @@ pub fn create(
                 "token_created",
                 "api_token",
                 &id,
-                json!({ "prefix": prefix, "user_id": user.id }),
+                json!({ "prefix": prefix, "user_id": user.id, "scope": scope }),
             ),
             now,
         )?;
@@ -130,10 +189,21 @@ pub fn authenticate(
     token: &str,
     now: NaiveDateTime,
 ) -> Result<Option<(Actor, UserRow, TokenRow)>, AppError> {
+    authenticate_for(conn, token, Scope::Api, now)
+}
+
+/// As `authenticate`, for a token of `scope` (a calendar feed's token opens nothing else, and an
+/// API token is not taken in an address).
+pub fn authenticate_for(
+    conn: &mut DbConnection,
+    token: &str,
+    scope: Scope,
+    now: NaiveDateTime,
+) -> Result<Option<(Actor, UserRow, TokenRow)>, AppError> {
     if !token.starts_with("pp_") || token.len() > 200 {
         return Ok(None);
     }
-    let Some(row) = tokens::find_usable(conn, &secret::digest(token), now)? else {
+    let Some(row) = tokens::find_usable(conn, &secret::digest(token), scope.code(), now)? else {
         return Ok(None);
     };
     let Some(user) = users::find(conn, &row.user_id)?.filter(|u| u.active) else {

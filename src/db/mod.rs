@@ -6,11 +6,13 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod calendar;
 pub mod deadline;
 pub mod details;
 pub mod escalations;
 pub mod idempotency;
 pub mod missions;
+pub mod operations;
 pub mod outbox;
 pub mod portal_jobs;
 pub mod preferences;

@@ -59,6 +59,10 @@ pub struct RequestRow {
     pub in_place_from: Option<NaiveDate>,
     /// The day the police set for PST's assessment when they referred the request, if they did.
     pub pst_due_on: Option<NaiveDate>,
+    /// The day the police next review the request in effect (none when no review is needed).
+    pub next_review_on: Option<NaiveDate>,
+    /// The review day the portal announced to the police as due (it tells them once).
+    pub review_announced_for: Option<NaiveDate>,
 }
 
 /// `requests.due_on` when no stage is due: a date that sorts after every real one.
@@ -331,6 +335,9 @@ pub struct StateChange {
     pub in_place_from: Option<NaiveDate>,
     /// `Some(None)` clears it.
     pub pst_due_on: Option<Option<NaiveDate>>,
+    /// `Some(None)` clears it.
+    pub next_review_on: Option<Option<NaiveDate>>,
+    pub review_announced_for: Option<Option<NaiveDate>>,
 }
 
 /// Moves a request to `to` if it is still at `seen_version`; false otherwise (nothing written).
@@ -371,6 +378,8 @@ fn has_changes(c: &StateChange) -> bool {
         || c.partly_approved.is_some()
         || c.in_place_from.is_some()
         || c.pst_due_on.is_some()
+        || c.next_review_on.is_some()
+        || c.review_announced_for.is_some()
 }
 
 pub fn delete(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
@@ -428,6 +437,8 @@ pub struct ListFilter {
     pub due_before: Option<NaiveDate>,
     /// Only requests with a measure in place on the day (`true`), or none yet (`false`).
     pub in_place: Option<(bool, NaiveDate)>,
+    /// Only requests whose periodic review falls on this day or before (the Review due queue).
+    pub review_due_by: Option<NaiveDate>,
 }
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -472,6 +483,9 @@ fn filtered<'a>(
         Some((true, day)) => q = q.filter(requests::in_place_from.le(day)),
         Some((false, day)) => q = q.filter(requests::in_place_from.gt(day)),
         None => {}
+    }
+    if let Some(day) = filter.review_due_by {
+        q = q.filter(requests::next_review_on.le(day));
     }
     if let Some(day) = filter.due_before {
         q = q
@@ -897,7 +911,8 @@ pub fn set_implemented(conn: &mut DbConnection, measure_id: &str, on: NaiveDate)
         .map_err(DbError::from)
 }
 
-/// Marks every measure in effect of a request as ended on `on`.
+/// Marks every measure in effect of a request as ended on `on`; the calendar shows each up to
+/// that day.
 pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) -> DbResult<()> {
     diesel::update(
         measures::table
@@ -905,7 +920,10 @@ pub fn end_measures(conn: &mut DbConnection, request_id: &str, on: NaiveDate) ->
             .filter(measures::implemented_on.is_not_null())
             .filter(measures::ended_on.is_null()),
     )
-    .set(measures::ended_on.eq(Some(on)))
+    .set((
+        measures::ended_on.eq(Some(on)),
+        measures::calendar_until.eq(Some(on)),
+    ))
     .execute(conn)
     .map(|_| ())
     .map_err(DbError::from)
@@ -919,7 +937,26 @@ pub fn end_measures_on_their_dates(conn: &mut DbConnection, request_id: &str) ->
             .filter(measures::implemented_on.is_not_null())
             .filter(measures::ended_on.is_null()),
     )
-    .set(measures::ended_on.eq(measures::ends_on))
+    .set((
+        measures::ended_on.eq(measures::ends_on),
+        measures::calendar_until.eq(measures::ends_on),
+    ))
+    .execute(conn)
+    .map(|_| ())
+    .map_err(DbError::from)
+}
+
+/// Puts the approved measures of a request in the police calendar once the decision is sent:
+/// each up to its end date, an open-ended one for as long as it runs (`NO_DUE_DATE` sorts last).
+pub fn open_in_calendar(conn: &mut DbConnection, request_id: &str) -> DbResult<()> {
+    diesel::update(
+        measures::table
+            .filter(measures::request_id.eq(request_id))
+            .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"])),
+    )
+    .set(measures::calendar_until.eq(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Date>,
+    >("COALESCE(ends_on, '9999-12-31')")))
     .execute(conn)
     .map(|_| ())
     .map_err(DbError::from)

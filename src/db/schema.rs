@@ -23,6 +23,7 @@ diesel::table! {
         expires_at -> Nullable<Timestamp>,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        scope -> Text,
     }
 }
 
@@ -103,6 +104,7 @@ diesel::table! {
         decline_reason -> Nullable<Text>,
         from_time -> Nullable<Text>,
         until_time -> Nullable<Text>,
+        calendar_until -> Nullable<Date>,
     }
 }
 
@@ -116,6 +118,19 @@ diesel::table! {
         declassify_on -> Nullable<Date>,
         body -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    mission_threat_levels (id) {
+        id -> Text,
+        mission_id -> Text,
+        level -> Text,
+        note -> Text,
+        classification -> Text,
+        declassify_on -> Date,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -233,6 +248,8 @@ diesel::table! {
         due_rules -> Nullable<Text>,
         in_place_from -> Nullable<Date>,
         pst_due_on -> Nullable<Date>,
+        next_review_on -> Nullable<Date>,
+        review_announced_for -> Nullable<Date>,
     }
 }
 
@@ -355,6 +372,8 @@ diesel::joinable!(assessments -> users (author_id));
 diesel::joinable!(measures -> requests (request_id));
 diesel::joinable!(messages -> requests (request_id));
 diesel::joinable!(messages -> users (author_id));
+diesel::joinable!(mission_threat_levels -> missions (mission_id));
+diesel::joinable!(mission_threat_levels -> users (recorded_by));
 diesel::joinable!(notification_preferences -> users (user_id));
 diesel::joinable!(notifications -> requests (request_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
@@ -382,6 +401,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     instance_secrets,
     measures,
     messages,
+    mission_threat_levels,
     missions,
     notification_preferences,
     notifications,

@@ -19,6 +19,8 @@ pub struct TokenRow {
     pub expires_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    /// `api`, or `calendar`: the calendar feed only.
+    pub scope: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -31,6 +33,7 @@ pub struct NewToken<'a> {
     pub token_hash: &'a str,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
+    pub scope: &'a str,
 }
 
 pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> DbResult<()> {
@@ -41,14 +44,16 @@ pub fn insert(conn: &mut DbConnection, token: &NewToken<'_>) -> DbResult<()> {
         .map_err(DbError::from)
 }
 
-/// A token that is not revoked and not expired at `now`.
+/// A token of `scope` that is not revoked and not expired at `now`.
 pub fn find_usable(
     conn: &mut DbConnection,
     token_hash: &str,
+    scope: &str,
     now: NaiveDateTime,
 ) -> DbResult<Option<TokenRow>> {
     api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
+        .filter(api_tokens::scope.eq(scope))
         .filter(api_tokens::revoked_at.is_null())
         .filter(
             api_tokens::expires_at

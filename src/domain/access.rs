@@ -33,10 +33,16 @@ pub enum Capability {
     /// Read the security log's entries about case work in full: which request, which step, who
     /// (security auditors; SECURITY.md, "The security log's two readers").
     ReadCaseEvents,
+    /// The police calendar of approved measures (its JSON and iCalendar feed), within the
+    /// viewer's need-to-know scope: the MFA, the police and PST. A mission is answered 404.
+    ViewCalendar,
+    /// The authorities' pages of missions: each one's threat level (within clearance). A mission
+    /// is answered 404.
+    ViewMissionOperations,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 13] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
@@ -48,6 +54,8 @@ impl Capability {
         Self::ReadNotifications,
         Self::ReadSecurityLog,
         Self::ReadCaseEvents,
+        Self::ViewCalendar,
+        Self::ViewMissionOperations,
     ];
 }
 
@@ -75,13 +83,32 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
         Capability::ReadNotifications | Capability::ListRequests => {
             !matches!(actor.role, Role::Admin | Role::Auditor)
         }
+        Capability::ViewCalendar | Capability::ViewMissionOperations => actor.role.is_authority(),
     };
     if allowed {
         Ok(())
+    } else if matches!(
+        capability,
+        Capability::ViewCalendar | Capability::ViewMissionOperations
+    ) {
+        // Operations concern protection in place: who is not part of it is not told they exist.
+        Err(Refusal::NotFound)
     } else {
         // Administration pages are no secret; being refused them says nothing about any case.
         Err(Refusal::Forbidden)
     }
+}
+
+/// Whether the pages of `capability` are offered to a role (the header's links): what
+/// `authorise` allows any person of the role, whoever they are.
+pub fn offered(role: Role, capability: Capability) -> bool {
+    let anyone = Actor {
+        user_id: String::new(),
+        role,
+        mission_id: None,
+        clearance: crate::domain::Clearance::None,
+    };
+    authorise(&anyone, capability).is_ok()
 }
 
 /// May `actor` write an item of this classification? Not above their own clearance, nor above
@@ -169,6 +196,17 @@ mod tests {
                     }
                     Capability::ReadCaseEvents if role == Role::Auditor => Ok(()),
                     Capability::ReadCaseEvents => Err(Refusal::Forbidden),
+                    Capability::ViewCalendar | Capability::ViewMissionOperations
+                        if matches!(
+                            role,
+                            Role::MfaOfficer | Role::PoliceLiaison | Role::PstAnalyst
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    Capability::ViewCalendar | Capability::ViewMissionOperations => {
+                        Err(Refusal::NotFound)
+                    }
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
                     | Capability::AdministerDeliveries

@@ -71,6 +71,9 @@ pub struct Rules {
     pub reply_after_decision: u32,
     /// …and no later than this many before protection is needed.
     pub reply_before_needed: u32,
+    /// Measures in effect are reviewed every this many days (calendar days, the `[review]`
+    /// settings; not part of the fingerprint, for no due date of a stage depends on it).
+    pub review_interval_days: u32,
 }
 
 impl Default for Rules {
@@ -85,6 +88,7 @@ impl Default for Rules {
             pst_before_police_decision: 1,
             reply_after_decision: 1,
             reply_before_needed: 1,
+            review_interval_days: 90,
         }
     }
 }

@@ -388,7 +388,13 @@ pub fn is_case_event(target_type: Option<&str>, target_id: Option<&str>) -> bool
 }
 
 /// The security-log targets that are case work.
-pub const CASE_TARGET_TYPES: [&str; 4] = ["request", "message", "assessment", "attachment"];
+pub const CASE_TARGET_TYPES: [&str; 5] = [
+    "request",
+    "message",
+    "assessment",
+    "attachment",
+    "threat_level",
+];
 /// The routes whose logged refusals are case work (target type `route`).
 pub const CASE_ROUTE_PREFIXES: [&str; 2] = ["/requests/", "/api/v1/requests/"];
 
@@ -495,6 +501,31 @@ pub fn may_remove_attachment(
         } else {
             matches!(state, State::Draft | State::AwaitingMission)
         }
+}
+
+/// Whether the viewer sees the periodic review of a request in effect (its next date, the Review
+/// due queue, the review step in the history): the authorities handling requests, never the
+/// mission, who must not learn that its protection is being reconsidered.
+pub fn review_visible(actor: &Actor) -> bool {
+    deadlines_visible(actor)
+}
+
+/// Whether the viewer may open the authorities' page of a mission (its threat level, its
+/// requests): the authorities handling requests.
+pub fn may_see_mission_operations(actor: &Actor) -> bool {
+    deadlines_visible(actor)
+}
+
+/// Whether the viewer may record a changed threat level for a mission: PST.
+pub fn may_record_threat_level(actor: &Actor) -> bool {
+    actor.role == Role::PstAnalyst
+}
+
+/// How much of a mission's threat level of this classification the viewer sees: as much as of a
+/// threat assessment (the police and PST within clearance read the note; the MFA, cleared, the
+/// level; below it, that one was recorded). Missions never learn of it.
+pub fn threat_level_view(actor: &Actor, classification: Classification) -> AssessmentView {
+    assessment_view(actor, classification)
 }
 
 /// Whether a request has a receipt: once it was submitted (for the mission and the authorities

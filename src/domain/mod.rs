@@ -3,6 +3,7 @@
 pub mod access;
 pub mod actor;
 pub mod attachment;
+pub mod calendar;
 pub mod classification;
 pub mod codes;
 pub mod deadlines;
@@ -13,6 +14,7 @@ pub mod ids;
 pub mod mission;
 pub mod notification;
 pub mod request;
+pub mod review;
 pub mod role;
 pub mod text;
 pub mod throttle;

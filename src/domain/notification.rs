@@ -25,6 +25,8 @@ crate::codes! {
         MeasuresEnded = "measures_ended", "Measures have ended";
         RequestWithdrawn = "request_withdrawn", "A request was withdrawn";
         StageOverdue = "stage_overdue", "A request is past its due date";
+        ReviewDue = "review_due", "A review of measures in effect is due";
+        ThreatLevelChanged = "threat_level_changed", "PST recorded a changed threat level for a mission";
         MessageFromMission = "message_from_mission", "A message from a mission";
         MessageFromMfa = "message_from_mfa", "A message from the Ministry";
         Invitation = "invitation", "Invitation to the portal";
@@ -90,7 +92,9 @@ impl Notice {
             Self::InformationProvided | Self::ReturnedToMfa | Self::RequestDecided => {
                 Audience::AssignedOfficer
             }
-            Self::ForwardedToPolice => Audience::AllOf(PoliceLiaison),
+            Self::ForwardedToPolice | Self::ReviewDue | Self::ThreatLevelChanged => {
+                Audience::AllOf(PoliceLiaison)
+            }
             Self::ReferredToPst => Audience::AllOf(PstAnalyst),
             Self::AssessmentSubmitted => Audience::Referrer,
             Self::RequestWithdrawn => Audience::Handlers,
@@ -118,6 +122,8 @@ impl Notice {
             | Self::MessageFromMission
             | Self::MessageFromMfa
             | Self::StageOverdue
+            | Self::ReviewDue
+            | Self::ThreatLevelChanged
             | Self::Invitation
             | Self::PasswordChanged
             | Self::SecondFactorReset
@@ -208,6 +214,8 @@ mod tests {
                 Notice::StageOverdue,
                 &[MfaOfficer, PoliceLiaison, PstAnalyst],
             ),
+            (Notice::ReviewDue, &[PoliceLiaison]),
+            (Notice::ThreatLevelChanged, &[PoliceLiaison]),
         ];
         for (notice, roles) in expected {
             assert_eq!(notice.roles(), *roles, "{notice}");

@@ -34,6 +34,18 @@ pub fn oslo_date(utc: NaiveDateTime) -> NaiveDate {
     oslo_local(utc).date()
 }
 
+/// The offset from UTC, in hours, of the local time `local` in Oslo: 2 in summer time, else 1.
+/// A local time that does not exist (the hour skipped in March) counts as winter time; one that
+/// happens twice (the hour repeated in October), as its first, summer, time.
+pub fn oslo_offset_hours(local: NaiveDateTime) -> i64 {
+    let as_summer = local - Duration::hours(2);
+    if summer_time(as_summer) && oslo_local(as_summer) == local {
+        2
+    } else {
+        1
+    }
+}
+
 /// The UTC instant at which `day` begins in Oslo (midnight local time; no change of summer
 /// time happens at midnight).
 pub fn oslo_midnight_utc(day: NaiveDate) -> NaiveDateTime {
@@ -78,6 +90,16 @@ pub fn check_horizon(date: NaiveDate, today: NaiveDate, ahead_months: u32) -> Re
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_times_have_their_offset_either_side_of_the_changes() {
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(oslo_offset_hours(at("2027-03-28 01:59")), 1);
+        assert_eq!(oslo_offset_hours(at("2027-03-28 03:00")), 2);
+        assert_eq!(oslo_offset_hours(at("2027-10-31 01:00")), 2);
+        assert_eq!(oslo_offset_hours(at("2027-10-31 04:00")), 1);
+        assert_eq!(oslo_offset_hours(at("2027-07-01 12:00")), 2);
+    }
+
     use super::*;
 
     #[test]

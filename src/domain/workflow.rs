@@ -109,8 +109,10 @@ crate::codes! {
         CommunicateDecision = "communicate_decision", "Send the formal reply";
         ConfirmImplementation = "confirm_implementation", "Confirm measures in place";
         EndMeasures = "end_measures", "End the measures";
+        Review = "review", "Record the review";
         Withdraw = "withdraw", "Withdraw the request";
         Escalate = "escalate", "Escalate an overdue stage";
+        ReviewDue = "review_due", "Announce a review as due";
     }
     else |s| format!("unknown action {s:?}")
 }
@@ -139,6 +141,8 @@ impl Action {
             Self::EndMeasures => "Measures ended",
             Self::Withdraw => "Withdrawn",
             Self::Escalate => "Overdue: escalated",
+            Self::Review => "Reviewed: measures kept",
+            Self::ReviewDue => "Review due",
         }
     }
 
@@ -160,6 +164,8 @@ impl Action {
             Self::EndMeasures => "The measures were ended.",
             Self::Withdraw => "The request was withdrawn.",
             Self::Escalate => "The overdue stage was escalated.",
+            Self::Review => "The review was recorded and the measures kept.",
+            Self::ReviewDue => "The review was announced as due.",
         }
     }
 
@@ -233,7 +239,7 @@ const PST: By = By::Role(Role::PstAnalyst);
 
 /// The life cycle (SPEC § 5). Anything not in this table is refused.
 #[rustfmt::skip]
-pub const RULES: [Rule; 16] = [
+pub const RULES: [Rule; 18] = [
     row(Action::Submit, &[Draft], Target::To(Submitted), MISSION,
         &[Notice::RequestSubmitted, Notice::SubmissionReceipt]),
     row(Action::Take, &[Submitted], Target::To(InTriage), MFA,
@@ -260,6 +266,12 @@ pub const RULES: [Rule; 16] = [
         &[Notice::ImplementationConfirmed]),
     row(Action::EndMeasures, &[InEffect], Target::To(Ended), POLICE,
         &[Notice::MeasuresEnded]),
+    // The periodic review (SPEC § 13): the police keep the measures, with an internal note, and
+    // set the next review. Nobody else needs to know of it.
+    row(Action::Review, &[InEffect], Target::Same, POLICE, &[]),
+    // The portal tells the police the day a review falls due, once for each review day.
+    row(Action::ReviewDue, &[InEffect], Target::Same, By::Portal,
+        &[Notice::ReviewDue]),
     // The portal ends the measures once every end date has passed.
     row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal,
         &[Notice::MeasuresEnded]),
@@ -460,6 +472,12 @@ mod tests {
                 Role::PoliceLiaison,
             ),
             (
+                Action::Review,
+                vec![InEffect],
+                InEffect,
+                Role::PoliceLiaison,
+            ),
+            (
                 Action::Withdraw,
                 vec![
                     Submitted,
@@ -484,8 +502,8 @@ mod tests {
                     let a = actor(role, (role == Role::MissionStaff).then_some("m1"));
                     let got = decide(&facts(state), &a, action, 3);
                     let Some((_, from, to, who)) = spec.iter().find(|(x, ..)| *x == action) else {
-                        // Only the portal escalates; no person may.
-                        assert_eq!(action, Action::Escalate);
+                        // Only the portal escalates and announces reviews; no person may.
+                        assert!(matches!(action, Action::Escalate | Action::ReviewDue));
                         assert_eq!(got.map(|c| c.to), Err(Refusal::WrongRole), "{role}");
                         continue;
                     };
@@ -503,7 +521,8 @@ mod tests {
     }
 
     #[test]
-    fn the_portal_only_ends_measures_in_effect_and_escalates_stages_that_can_be_due() {
+    fn the_portal_only_ends_measures_in_effect_escalates_stages_that_can_be_due_and_announces_reviews()
+     {
         for state in State::ALL {
             for action in Action::ALL {
                 let got = decide(&facts(state), Performer::Portal, action, 3).map(|c| c.to);
@@ -516,14 +535,21 @@ mod tests {
                         Submitted | InTriage | PoliceReview | PstReview | Decided,
                     ) => Ok(state),
                     (Action::Escalate, _) => Err(Refusal::WrongState),
+                    (Action::ReviewDue, InEffect) => Ok(InEffect),
+                    (Action::ReviewDue, _) => Err(Refusal::WrongState),
                     _ => Err(Refusal::WrongRole),
                 };
                 assert_eq!(got, expected, "{state} {action:?}");
             }
         }
-        // Every row tells someone, and each notice has an audience.
+        // Every row tells someone but the review, which changes nothing anyone else must know.
         for rule in &RULES {
-            assert!(!rule.notices.is_empty(), "{:?}", rule.action);
+            assert_eq!(
+                rule.notices.is_empty(),
+                rule.action == Action::Review,
+                "{:?}",
+                rule.action
+            );
         }
     }
 

@@ -223,6 +223,37 @@ pub fn date_in(lang: Lang, d: NaiveDate) -> String {
     }
 }
 
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const WEEKDAYS_NB: [&str; 7] = [
+    "mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag",
+];
+
+/// A day with its weekday: "Tuesday 1 December 2026", in Norwegian "tirsdag 1. desember 2026".
+pub fn weekday_date(d: NaiveDate) -> String {
+    let w = d.weekday().num_days_from_monday() as usize;
+    match current() {
+        Lang::En => format!("{} {}", WEEKDAYS_EN[w], date_in(Lang::En, d)),
+        Lang::Nb => format!("{} {}", WEEKDAYS_NB[w], date_in(Lang::Nb, d)),
+    }
+}
+
+/// A month: "December 2026", in Norwegian "desember 2026".
+pub fn month_year(d: NaiveDate) -> String {
+    let m = d.month0() as usize;
+    match current() {
+        Lang::En => format!("{} {}", MONTHS_EN[m], d.year()),
+        Lang::Nb => format!("{} {}", MONTHS_NB[m], d.year()),
+    }
+}
+
 /// A short date: "2026-11-24" in English (ISO, as the forms take it), "24.11.2026" in Norwegian.
 pub fn short_date(d: NaiveDate) -> String {
     match current() {

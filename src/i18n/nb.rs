@@ -56,6 +56,10 @@ pub const NB: &[(&str, &str)] = &[
         "A PDF, PNG or JPEG file of up to {} MB, for example a site plan, the note verbale or a letter the mission received.",
         "En PDF-, PNG- eller JPEG-fil på opptil {} MB, for eksempel et situasjonskart, verbalnoten eller et brev representasjonen har fått.",
     ),
+    (
+        "A changed threat level was recorded",
+        "Et endret trusselnivå er registrert",
+    ),
     ("A file (optional)", "En fil (valgfritt)"),
     (
         "A message from a mission",
@@ -136,6 +140,14 @@ pub const NB: &[(&str, &str)] = &[
         "En anmodning ble trukket tilbake",
     ),
     (
+        "A review of measures in effect is due",
+        "En gjennomgang av iverksatte tiltak forfaller",
+    ),
+    (
+        "A review of measures in effect is due.",
+        "En gjennomgang av iverksatte tiltak forfaller.",
+    ),
+    (
         "A site plan, the note verbale or a letter the mission received: a PDF, PNG or JPEG file of up to {} MB. It is added when you save or continue; add more from the request's page.",
         "Et situasjonskart, verbalnoten eller et brev representasjonen har fått: en PDF-, PNG- eller JPEG-fil på opptil {} MB. Den legges til når du lagrer eller går videre; flere kan legges til fra siden for anmodningen.",
     ),
@@ -146,6 +158,7 @@ pub const NB: &[(&str, &str)] = &[
     ("API token created", "API-token opprettet"),
     ("API token revoked", "API-token trukket tilbake"),
     ("API tokens revoked", "API-tokener trukket tilbake"),
+    ("Above your clearance", "Over din klarering"),
     ("Access refused", "Tilgang nektet"),
     ("Accessibility statement", "Tilgjengelighetserklæring"),
     (
@@ -196,6 +209,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Age", "Alder"),
     ("All day", "Hele døgnet"),
+    ("All kinds", "Alle typer"),
     ("All missions", "Alle representasjoner"),
     (
         "All notifications were marked as read.",
@@ -215,11 +229,16 @@ pub const NB: &[(&str, &str)] = &[
         "An assessment exists; its content is above your clearance.",
         "Det finnes en vurdering, men sikkerhetsklareringen din er ikke høy nok til å lese innholdet.",
     ),
+    (
+        "Announce a review as due",
+        "Varsle at en gjennomgang forfaller",
+    ),
     ("Another address", "En annen adresse"),
     ("Another address: ", "En annen adresse: "),
     ("Any status", "Alle statuser"),
     ("Anything", "Alle hendelser"),
     ("Approved", "Innvilget"),
+    ("Approved measures", "Innvilgede tiltak"),
     ("Approved with conditions", "Innvilget med vilkår"),
     (
         "Approved: awaiting implementation",
@@ -287,6 +306,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Back to the accounts", "Tilbake til kontoene"),
     ("Back to the draft", "Tilbake til utkastet"),
     ("Back to the form", "Tilbake til skjemaet"),
+    ("Back to the missions", "Tilbake til representasjonene"),
     ("Back to the queue", "Tilbake til køen"),
     ("Back to the request", "Tilbake til anmodningen"),
     ("Back to your requests", "Tilbake til anmodningene deres"),
@@ -302,6 +322,7 @@ pub const NB: &[(&str, &str)] = &[
         "Kameraovervåking av offentlig område (eget tiltak)",
     ),
     ("CONFIDENTIAL", "KONFIDENSIELT"),
+    ("Calendar", "Kalender"),
     (
         "Call the Ministry's Diplomatic Section on ",
         "Ring Diplomatseksjonen i Utenriksdepartementet på ",
@@ -423,6 +444,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Country", "Land"),
     ("Country code", "Landkode"),
     ("Country code:", "Landkode:"),
+    ("Create a feed address", "Lag en abonnementsadresse"),
     ("Create administrator", "Opprett administrator"),
     (
         "Create the first administrator",
@@ -443,6 +465,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Decided: reply to send", "Avgjort: svar skal sendes"),
     ("Decision", "Avgjørelse"),
     ("Decision recorded", "Avgjørelse registrert"),
+    ("Declassify on", "Avgraderingsdato"),
     ("Declassify on (optional)", "Avgraderingsdato (valgfritt)"),
     ("Declined", "Avslått"),
     ("Delete the draft", "Slett utkastet"),
@@ -480,6 +503,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "E-mail sent again by an administrator",
         "E-post sendt på nytt av en administrator",
+    ),
+    (
+        "Each mission's page shows its threat level as PST last recorded it, within your clearance.",
+        "Siden for hver representasjon viser trusselnivået slik PST sist registrerte det, innenfor din klarering.",
     ),
     ("Embassy", "Ambassade"),
     ("End the measures", "Avslutt tiltakene"),
@@ -557,6 +584,7 @@ pub const NB: &[(&str, &str)] = &[
         "Entries about case work show only their kind, outcome, time and organisation; security auditors read them in full.",
         "Oppføringer om saksbehandling viser bare type, utfall, tidspunkt og organisasjon; sikkerhetsrevisorer leser dem i sin helhet.",
     ),
+    ("Entries in this period: ", "Oppføringer i perioden: "),
     ("Error: ", "Feil: "),
     (
         "Errors are listed at the top of the page and beside each field, in plain language.",
@@ -588,6 +616,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Every page works with the keyboard alone and without JavaScript.",
         "Alle sider fungerer med bare tastaturet og uten JavaScript.",
+    ),
+    (
+        "Every request of this mission in effect is then due for review at once, and the police are told. The mission is not.",
+        "Alle iverksatte anmodninger fra denne representasjonen skal da gjennomgås straks, og politiet varsles. Representasjonen varsles ikke.",
     ),
     (
         "Every sign-in needs a code from an authenticator app on your phone as well as your password.",
@@ -687,6 +719,10 @@ pub const NB: &[(&str, &str)] = &[
     ("From", "Fra"),
     ("From date", "Fra dato"),
     ("Full name", "Fullt navn"),
+    (
+        "Give this address to your calendar program. It is shown only now: keep it as you would a password. Revoke it on your account page.",
+        "Gi denne adressen til kalenderprogrammet ditt. Den vises bare nå: ta vare på den som et passord. Du trekker den tilbake på kontosiden din.",
+    ),
     ("Go to the start page", "Gå til forsiden"),
     (
         "HH:MM on the 24-hour clock, for example 17:00.",
@@ -694,6 +730,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("History", "Historikk"),
     ("Home", "Forside"),
+    ("Hours", "Tidsrom"),
     (
         "How accessible the portal is",
         "Hvor tilgjengelig portalen er",
@@ -767,6 +804,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Internal file downloaded", "Intern fil lastet ned"),
     ("Internal note for the MFA", "Internt notat til UD"),
     (
+        "Internal note on the review",
+        "Internt notat om gjennomgangen",
+    ),
+    (
         "International format, e.g. +47 22 00 00 00.",
         "Internasjonalt format, for eksempel +47 22 00 00 00.",
     ),
@@ -798,11 +839,16 @@ pub const NB: &[(&str, &str)] = &[
     ("Justification", "Begrunnelse"),
     ("Justification:", "Begrunnelse:"),
     (
+        "Keep the measures in place after considering the mission's situation. To stop them, use “End the measures” below.",
+        "Videreføre tiltakene etter å ha vurdert representasjonens situasjon. For å stanse dem bruker du «Avslutt tiltakene» nedenfor.",
+    ),
+    (
         "Keep them somewhere safe, away from your phone. They are shown only now.",
         "Oppbevar dem trygt, ikke sammen med telefonen. De vises bare nå.",
     ),
     ("Key: ", "Nøkkel: "),
     ("Kind", "Type"),
+    ("Kind of measure", "Type tiltak"),
     ("Kind:", "Type:"),
     ("Language", "Språk"),
     (
@@ -825,6 +871,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Leave empty for until further notice.",
         "La feltet stå tomt hvis tiltaket skal gjelde inntil videre.",
+    ),
+    (
+        "Leave empty for {} days from today, the longest interval.",
+        "La feltet stå tomt for {} dager fra i dag, det lengste intervallet.",
     ),
     ("Leaves", "Avreise"),
     (
@@ -910,6 +960,11 @@ pub const NB: &[(&str, &str)] = &[
         "Missions that need an account should contact the Diplomatic Section.",
         "Representasjoner som trenger en konto, kan kontakte Diplomatseksjonen.",
     ),
+    ("Month", "Måned"),
+    (
+        "More measures run in this period than one page shows: narrow it with the filters.",
+        "Det gjelder flere tiltak i denne perioden enn én side viser: avgrens med filtrene.",
+    ),
     ("More than ", "Flere enn "),
     ("Name", "Navn"),
     ("Name of the event", "Navn på arrangementet"),
@@ -927,7 +982,11 @@ pub const NB: &[(&str, &str)] = &[
     ("Newer", "Nyere"),
     ("Next attempt / sent", "Neste forsøk / sendt"),
     ("Next attempt / sent (UTC)", "Neste forsøk / sendt (UTC)"),
+    ("Next month", "Neste måned"),
     ("Next page", "Neste side"),
+    ("Next review", "Neste gjennomgang"),
+    ("Next review (optional)", "Neste gjennomgang (valgfritt)"),
+    ("Next week", "Neste uke"),
     (
         "No accounts belong to this mission yet.",
         "Representasjonen har ingen kontoer ennå.",
@@ -936,6 +995,7 @@ pub const NB: &[(&str, &str)] = &[
         "No active account has this e-mail address",
         "Ingen aktiv konto har denne e-postadressen",
     ),
+    ("No approved measures.", "Ingen innvilgede tiltak."),
     ("No e-mails here.", "Ingen e-poster her."),
     ("No files yet.", "Ingen filer ennå."),
     (
@@ -952,10 +1012,18 @@ pub const NB: &[(&str, &str)] = &[
         "Ingen representasjoner er registrert ennå.",
     ),
     ("No requests.", "Ingen anmodninger."),
+    (
+        "No threat level recorded",
+        "Ikke registrert noe trusselnivå",
+    ),
     ("No, keep it", "Nei, behold det"),
     ("No.", "Nr."),
     ("No. {}", "nr. {}"),
     ("No. {} of {}", "nr. {} av {}"),
+    (
+        "None within your clearance.",
+        "Ingen innenfor din klarering.",
+    ),
     (
         "Norway, as receiving State, protects the premises of diplomatic missions. ",
         "Norge beskytter som vertsstat lokalene til diplomatiske representasjoner. ",
@@ -973,6 +1041,7 @@ pub const NB: &[(&str, &str)] = &[
         "Ikke valgt ennå (invitasjon sendt)",
     ),
     ("Not yet", "Ikke ennå"),
+    ("Note", "Notat"),
     ("Note verbale", "Verbalnote"),
     ("Note verbale date:", "Verbalnotens dato:"),
     ("Note verbale number:", "Verbalnotens nummer:"),
@@ -1013,6 +1082,10 @@ pub const NB: &[(&str, &str)] = &[
         "Bare norske myndigheter leser dette. For eksempel: hva politiet trenger fra representasjonen.",
     ),
     (
+        "Only the Norwegian authorities read this. For example: what was considered and why the measures stay.",
+        "Bare norske myndigheter leser dette. For eksempel: hva som ble vurdert, og hvorfor tiltakene videreføres.",
+    ),
+    (
         "Only the Norwegian authorities see the files they add.",
         "Bare norske myndigheter ser filene de legger til.",
     ),
@@ -1028,6 +1101,10 @@ pub const NB: &[(&str, &str)] = &[
         "Open it to see which stage is overdue, and act on it or tell those who must.",
         "Åpne anmodningen for å se hvilket trinn som har overskredet fristen. Følg det opp, eller gi beskjed til dem som skal gjøre det.",
     ),
+    (
+        "Open the Review due queue to review them.",
+        "Åpne køen Gjennomgang forfaller for å gjennomgå dem.",
+    ),
     ("Open the request", "Åpne anmodningen"),
     (
         "Open the request for the details. Submit a new request if protection is needed again.",
@@ -1040,6 +1117,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Open the request to continue the triage.",
         "Åpne anmodningen for å fortsette førstevurderingen.",
+    ),
+    (
+        "Open the request to keep the measures with a note and set the next review, or to end them.",
+        "Åpne anmodningen for å videreføre tiltakene med et notat og sette neste gjennomgang, eller for å avslutte dem.",
     ),
     (
         "Open the request to read the Ministry's reasons.",
@@ -1099,8 +1180,16 @@ pub const NB: &[(&str, &str)] = &[
         "Frist for PSTs trusselvurdering overskredet – eskalert",
     ),
     (
+        "PST has recorded a changed threat level for a mission. Every request of that mission in effect is now due for review.",
+        "PST har registrert et endret trusselnivå for en representasjon. Alle iverksatte anmodninger fra den representasjonen skal nå gjennomgås.",
+    ),
+    (
         "PST has submitted the threat assessment you asked for.",
         "PST har levert trusselvurderingen du ba om.",
+    ),
+    (
+        "PST recorded a changed threat level for a mission",
+        "PST har registrert et endret trusselnivå for en representasjon",
     ),
     ("PST review", "Til vurdering hos PST"),
     (
@@ -1155,7 +1244,9 @@ pub const NB: &[(&str, &str)] = &[
     ("Position", "Stilling"),
     ("Prefix", "Prefiks"),
     ("Preview the reply", "Forhåndsvis svaret"),
+    ("Previous month", "Forrige måned"),
     ("Previous page", "Forrige side"),
+    ("Previous week", "Forrige uke"),
     (
         "Print this page, or save it as PDF from the browser's print dialog, to keep the receipt.",
         "Skriv ut denne siden, eller lagre den som PDF fra utskriftsvinduet i nettleseren, for å ta vare på kvitteringen.",
@@ -1171,6 +1262,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Protection needed from", "Beskyttelse trengs fra"),
     ("Protection portal", "Beskyttelsesportalen"),
     (
+        "Protection portal: approved measures",
+        "Beskyttelsesportalen: innvilgede tiltak",
+    ),
+    (
         "QR code for your authenticator app",
         "QR-kode for autentiseringsappen",
     ),
@@ -1183,6 +1278,7 @@ pub const NB: &[(&str, &str)] = &[
         "Reactivate the account before inviting again.",
         "Aktiver kontoen igjen før du inviterer på nytt.",
     ),
+    ("Read by PST and the police", "Leses av PST og politiet"),
     (
         "Read by PST and, within their clearance, the police and the MFA; never by the mission.",
         "PST kan lese dette, og politiet og UD kan lese det innenfor sin sikkerhetsklarering. Representasjonen kan aldri lese det.",
@@ -1217,7 +1313,18 @@ pub const NB: &[(&str, &str)] = &[
     ("Received", "Mottatt"),
     ("Received by", "Mottatt av"),
     ("Recipient", "Mottaker"),
+    (
+        "Record a changed threat level",
+        "Registrer et endret trusselnivå",
+    ),
     ("Record the decision", "Registrer avgjørelsen"),
+    ("Record the review", "Registrer gjennomgangen"),
+    ("Record the threat level", "Registrer trusselnivået"),
+    ("Recorded", "Registrert"),
+    (
+        "Recorded; its level is above your clearance",
+        "Registrert; nivået er over din klarering",
+    ),
     ("Recovery codes", "Gjenopprettingskoder"),
     ("Reference", "Referanse"),
     ("Reference: ", "Referanse: "),
@@ -1268,6 +1375,14 @@ pub const NB: &[(&str, &str)] = &[
     ("Return to the MFA", "Send tilbake til UD"),
     ("Return to the form", "Gå tilbake til skjemaet"),
     ("Returned to the MFA", "Sendt tilbake til UD"),
+    ("Review ", "Gjennomgang "),
+    ("Review due", "Gjennomgang forfaller"),
+    ("Review overdue", "Gjennomgang på overtid"),
+    ("Review scheduled", "Gjennomgang planlagt"),
+    (
+        "Reviewed: measures kept",
+        "Gjennomgått – tiltakene videreføres",
+    ),
     ("Revoke", "Trekk tilbake"),
     ("Revoked", "Trukket tilbake"),
     ("Role", "Rolle"),
@@ -1291,6 +1406,7 @@ pub const NB: &[(&str, &str)] = &[
         "Scan this code, or type in the key below.",
         "Skann denne koden, eller skriv inn nøkkelen nedenfor.",
     ),
+    ("Scheduled", "Planlagt"),
     (
         "Search by reference or title",
         "Søk på referanse eller tittel",
@@ -1398,6 +1514,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Submit the request", "Send inn anmodningen"),
     ("Submit the threat assessment", "Lever trusselvurderingen"),
     ("Submitted", "Sendt inn"),
+    (
+        "Subscribe in your calendar program",
+        "Abonner i kalenderprogrammet ditt",
+    ),
     ("Succeeded", "Lyktes"),
     ("Summary", "Sammendrag"),
     ("TOP SECRET", "STRENGT HEMMELIG"),
@@ -1409,6 +1529,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "Take the request to start the triage, yourself or for a colleague.",
         "Tildel anmodningen til deg selv eller en kollega for å starte førstevurderingen.",
+    ),
+    (
+        "Telling the police of reviews falling due",
+        "Varsler politiet om gjennomganger som forfaller",
     ),
     ("Temporarily unavailable", "Midlertidig utilgjengelig"),
     ("Text", "Tekst"),
@@ -1555,6 +1679,10 @@ pub const NB: &[(&str, &str)] = &[
         "Datoen kan ikke være senere enn sluttdatoen for tiltaket, {}",
     ),
     (
+        "The date of the next review {}",
+        "Datoen for neste gjennomgang {}",
+    ),
+    (
         "The date the measure is in place {}",
         "Datoen tiltaket ble iverksatt, {}",
     ),
@@ -1591,6 +1719,10 @@ pub const NB: &[(&str, &str)] = &[
         "Arrangementet må starte i dag eller senere",
     ),
     (
+        "The feed holds each approved measure's reference, kind and times only — no names, places or descriptions — for the 92 days from two weeks ago. It follows the same rules as this page.",
+        "Abonnementet inneholder bare referanse, type og tidspunkter for hvert innvilget tiltak – ingen navn, steder eller beskrivelser – for de 92 dagene fra og med for to uker siden. Det følger de samme reglene som denne siden.",
+    ),
+    (
         "The field {} was sent more than once.",
         "Feltet {} ble sendt mer enn én gang.",
     ),
@@ -1600,6 +1732,7 @@ pub const NB: &[(&str, &str)] = &[
         "The first day the measure is needed.",
         "Den første dagen tiltaket trengs.",
     ),
+    ("The first day {}", "Første dag {}"),
     (
         "The form could not be read. Go back, reload the page and try again.",
         "Skjemaet kunne ikke leses. Gå tilbake, last inn siden på nytt og prøv igjen.",
@@ -1625,6 +1758,11 @@ pub const NB: &[(&str, &str)] = &[
     (
         "The last active administrator cannot be deactivated.",
         "Den siste aktive administratoren kan ikke deaktiveres.",
+    ),
+    ("The last day {}", "Siste dag {}"),
+    (
+        "The latest level is above your clearance",
+        "Det siste nivået er over din klarering",
     ),
     ("The list of measures {}", "Listen over tiltak {}"),
     ("The location {}", "Stedet {}"),
@@ -1655,6 +1793,14 @@ pub const NB: &[(&str, &str)] = &[
     (
         "The mission has written about a request.",
         "Representasjonen har skrevet om en anmodning.",
+    ),
+    (
+        "The mission is never told of its threat level, nor that it changed.",
+        "Representasjonen får aldri vite sitt trusselnivå eller at det er endret.",
+    ),
+    (
+        "The mission is no longer active; no threat level can be recorded for it.",
+        "Representasjonen er ikke lenger aktiv; det kan ikke registreres trusselnivå for den.",
     ),
     (
         "The mission reads each decision and its conditions once the Ministry sends its formal reply.",
@@ -1804,6 +1950,14 @@ pub const NB: &[(&str, &str)] = &[
         "The residence of the head of mission",
         "Misjonssjefens residens",
     ),
+    (
+        "The review was announced as due.",
+        "Gjennomgangen er varslet som forfalt.",
+    ),
+    (
+        "The review was recorded and the measures kept.",
+        "Gjennomgangen er registrert, og tiltakene videreføres.",
+    ),
     ("The role {}", "Rollen {}"),
     ("The same again next year", "Det samme igjen neste år"),
     ("The selected file is empty", "Den valgte filen er tom"),
@@ -1836,6 +1990,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "The threat assessment was submitted.",
         "Trusselvurderingen er levert.",
+    ),
+    (
+        "The threat level was recorded. The police were told, and every request of the mission in effect is due for review.",
+        "Trusselnivået er registrert. Politiet er varslet, og alle iverksatte anmodninger fra representasjonen skal gjennomgås.",
     ),
     ("The threat level {}", "Trusselnivået {}"),
     ("The title {}", "Tittelen {}"),
@@ -1903,7 +2061,12 @@ pub const NB: &[(&str, &str)] = &[
     ("Threat assessment submitted", "Trusselvurdering levert"),
     ("Threat assessments", "Trusselvurderinger"),
     ("Threat level", "Trusselnivå"),
+    (
+        "Threat level recorded for a mission",
+        "Trusselnivå registrert for en representasjon",
+    ),
     ("Threat level: ", "Trusselnivå: "),
+    ("Threat levels recorded", "Registrerte trusselnivåer"),
     (
         "Tick the box to confirm that the measures are to end now",
         "Kryss av i boksen for å bekrefte at tiltakene skal avsluttes nå",
@@ -1923,8 +2086,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Title", "Tittel"),
     ("Title:", "Tittel:"),
+    ("To confirm it is you.", "For å bekrefte at det er deg."),
     ("To date", "Til dato"),
     ("To the", "Til"),
+    ("Today", "I dag"),
     (
         "Today, or a later date if the measure is scheduled ahead: the mission reads “Measures scheduled” until then.",
         "I dag, eller en senere dato hvis tiltaket er planlagt fram i tid: representasjonen ser «Tiltak planlagt» fram til da.",
@@ -1974,7 +2139,12 @@ pub const NB: &[(&str, &str)] = &[
         "We have received your request.",
         "Vi har mottatt anmodningen deres.",
     ),
+    ("Week", "Uke"),
     ("Welcome, ", "Velkommen, "),
+    (
+        "What changed, for the police and PST within their clearance; never for the mission.",
+        "Hva som er endret, for politiet og PST innenfor deres klarering; aldri for representasjonen.",
+    ),
     ("What happened", "Hva som skjedde"),
     ("What happens next", "Hva skjer nå"),
     ("What is known not to conform", "Kjente avvik fra kravene"),
@@ -2177,6 +2347,7 @@ pub const NB: &[(&str, &str)] = &[
     ("d", "d"),
     ("dated ", "datert "),
     ("decided", "avgjort"),
+    ("declassify on ", "avgraderes "),
     ("declined", "avslått"),
     ("departure", "Avreisen"),
     ("description", "beskrivelse"),
@@ -2297,6 +2468,10 @@ pub const NB: &[(&str, &str)] = &[
     (
         "must be at most {} characters (is {})",
         "kan ha høyst {} tegn (har {})",
+    ),
+    (
+        "must be at most {} days from today",
+        "må være høyst {} dager fra i dag",
     ),
     (
         "must be at most {} months before today",
@@ -2443,6 +2618,7 @@ pub const NB: &[(&str, &str)] = &[
         "når bare de første {} anmodningene; les videre fra en markør",
     ),
     ("received", "mottatt"),
+    ("recorded ", "registrert "),
     ("rejected", "avvist"),
     (
         "see it as a page to print",
@@ -2475,6 +2651,10 @@ pub const NB: &[(&str, &str)] = &[
     ("the country code", "landkoden"),
     ("the daily end time", "det daglige sluttidspunktet"),
     ("the daily start time", "det daglige starttidspunktet"),
+    (
+        "the date of the next review",
+        "datoen for neste gjennomgang",
+    ),
     ("the date of the note verbale", "verbalnotens dato"),
     (
         "the date the measure is in place",
@@ -2489,10 +2669,12 @@ pub const NB: &[(&str, &str)] = &[
     ("the end date", "til-datoen"),
     ("the end of the event", "slutten på arrangementet"),
     ("the expected attendance", "forventet antall deltakere"),
+    ("the first day", "første dag"),
     ("the formal reply", "det formelle svaret"),
     ("the justification", "begrunnelsen"),
     ("the kind of measure", "typen tiltak"),
     ("the kind of mission", "typen representasjon"),
+    ("the last day", "siste dag"),
     ("the list of measures", "listen over tiltak"),
     ("the location", "stedet"),
     ("the message", "meldingen"),

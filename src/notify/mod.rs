@@ -46,11 +46,37 @@ pub fn enqueue_account_mail(
     payload: &Value,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
+    enqueue(conn, kind.code(), user_id, email, payload, now)
+}
+
+/// Queues a notice about no one request (a changed threat level) to each recipient by e-mail,
+/// inside the caller's transaction; `payload` holds nothing of the case.
+pub fn enqueue_notice_mail(
+    conn: &mut DbConnection,
+    notice: crate::domain::notification::Notice,
+    recipients: &[Recipient],
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    for r in recipients {
+        enqueue(conn, notice.code(), &r.user_id, &r.email, payload, now)?;
+    }
+    Ok(())
+}
+
+fn enqueue(
+    conn: &mut DbConnection,
+    kind: &str,
+    user_id: &str,
+    email: &str,
+    payload: &Value,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     outbox::insert(
         conn,
         &NewOutboxRow {
             id: &db::new_id(),
-            kind: kind.code(),
+            kind,
             recipient_user_id: Some(user_id),
             recipient_email: email,
             request_id: None,

@@ -120,6 +120,13 @@ fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
                 "Open it to see which stage is overdue, and act on it or tell those who must.",
             ),
         ),
+        Notice::ReviewDue => (
+            tr_in(lang, "A review of measures in effect is due."),
+            tr_in(
+                lang,
+                "Open the request to keep the measures with a note and set the next review, or to end them.",
+            ),
+        ),
         Notice::MessageFromMission => (
             tr_in(lang, "The mission has written about a request."),
             tr_in(lang, "Open the request to read the message."),
@@ -131,8 +138,9 @@ fn words(lang: Lang, notice: Notice) -> Option<(&'static str, &'static str)> {
             ),
             tr_in(lang, "Open the request to read the message."),
         ),
-        // Account e-mails have their own templates.
-        Notice::Invitation
+        // Account e-mails and the threat level's have their own templates.
+        Notice::ThreatLevelChanged
+        | Notice::Invitation
         | Notice::PasswordChanged
         | Notice::SecondFactorReset
         | Notice::SignInFailures => return None,
@@ -264,6 +272,26 @@ pub fn render(
                 html,
             })
         }
+        Notice::ThreatLevelChanged => {
+            // Neither the mission nor the level: the e-mail leaves the portal.
+            let subject = t("A changed threat level was recorded").to_owned();
+            let what = t(
+                "PST has recorded a changed threat level for a mission. Every request of that mission in effect is now due for review.",
+            );
+            let next = t("Open the Review due queue to review them.");
+            let link = format!("{public_base}/?queue=review");
+            let text = format!("{what}\n\n{next}\n{link}\n\n{footer}");
+            let html = layout(
+                lang,
+                &subject,
+                html! { p { (what) } p { (next) } p { a href=(link) { (t("Review due")) } } },
+            );
+            Some(Rendered {
+                subject,
+                text,
+                html,
+            })
+        }
         _ => {
             let (what, next) = words(lang, notice)?;
             let reference = Some(text_of("reference"))
@@ -343,7 +371,11 @@ mod tests {
             assert!(r.html.starts_with("<!DOCTYPE html>"), "{}", k.code());
             if !matches!(
                 k.code(),
-                "invitation" | "password_changed" | "second_factor_reset" | "sign_in_failures"
+                "invitation"
+                    | "password_changed"
+                    | "second_factor_reset"
+                    | "sign_in_failures"
+                    | "threat_level_changed"
             ) {
                 assert!(r.subject.starts_with("2026/00042: "), "{}", k.code());
                 assert!(r.text.contains("Status: Under assessment"), "{}", k.code());

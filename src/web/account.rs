@@ -48,7 +48,7 @@ pub struct RevokeForm {
 }
 
 /// A re-authentication attempt from this request, now.
-fn attempt<'a>(
+pub(super) fn attempt<'a>(
     client_addr: &'a str,
     policy: &'a crate::domain::throttle::ThrottlePolicy,
 ) -> app::sign_in::Attempt<'a> {

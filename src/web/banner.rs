@@ -35,6 +35,9 @@ fn text(done: &str) -> Option<&'static str> {
         "message" => "Your message was sent.",
         "note" => "The note was added.",
         "attachment" => "The file was added.",
+        "threat_level" => {
+            "The threat level was recorded. The police were told, and every request of the mission in effect is due for review."
+        }
         "attachment_removed" => "The file was removed.",
         "invited" => "The invitation was sent.",
         "preferences" => "Your choices were saved.",

@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::forms::csrf_field;
 use crate::domain::Role;
+use crate::domain::access::{self, Capability};
 
 const STYLESHEET: &str = include_str!("../../static/portal.css");
 const SESSION_SCRIPT: &str = include_str!("../../static/session.js");
@@ -155,6 +156,12 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                         li { a href="/admin/deliveries" { (tr("E-mail delivery")) } }
                                         li { a href="/admin/jobs" { (tr("The portal's own work")) } }
                                         li { a href="/admin/security-log" { (tr("Security log")) } }
+                                    }
+                                    @if access::offered(me.role, Capability::ViewCalendar) {
+                                        li { a href="/calendar" { (tr("Calendar")) } }
+                                    }
+                                    @if access::offered(me.role, Capability::ViewMissionOperations) {
+                                        li { a href="/missions" { (tr("Missions")) } }
                                     }
                                     @if me.role == Role::Auditor {
                                         li { a href="/admin/security-log" { (tr("Security log")) } }

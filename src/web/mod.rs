@@ -36,6 +36,7 @@ pub mod api;
 pub mod attachments;
 pub mod banner;
 pub mod body;
+pub mod calendar;
 pub mod csrf;
 pub mod deadline;
 pub mod deliveries;
@@ -44,9 +45,11 @@ pub mod forms;
 pub mod frame;
 pub mod health;
 pub mod home;
+pub mod ical;
 pub mod invitation;
 pub mod language;
 pub mod layout;
+pub mod missions;
 pub mod notifications;
 pub mod parameters;
 pub mod portal_jobs;
@@ -144,6 +147,11 @@ route_table! {
     "/requests/{id}/discard" => [get => requests::confirm_discard, post => requests::discard],
     "/requests/{id}/transitions" => [post => requests::transition],
     "/requests/{id}/messages" => [post => requests::message],
+    "/calendar" => [get => calendar::show],
+    "/calendar/feed" => [post => calendar::create_feed],
+    "/missions" => [get => missions::list],
+    "/missions/{id}" => [get => missions::show],
+    "/missions/{id}/threat-levels" => [post => missions::record],
     "/notifications" => [get => notifications::show],
     "/notifications/read-all" => [post => notifications::mark_all_read],
     "/notifications/{id}/read" => [post => notifications::mark_read],

@@ -219,7 +219,7 @@ pub(super) fn text_input(
     })
 }
 
-fn textarea(
+pub(super) fn textarea(
     errors: &[FieldError],
     id: &str,
     label: &str,
@@ -1217,7 +1217,13 @@ fn action_form(
                 Action::ReferToPst => {
                     (text_input(errors, "pst_due_on", tr("Due date for PST (optional)"), &v("pst_due_on"), "date", Some(tr("Leave empty for three working days from today, and no later than a working day before the police's own due date."))))
                 }
-                Action::Submit | Action::ForwardToPolice | Action::Escalate => {}
+                Action::Review => {
+                    p class="hint" { (tr("Keep the measures in place after considering the mission's situation. To stop them, use \u{201c}End the measures\u{201d} below.")) }
+                    (textarea(errors, "note.body", tr("Internal note on the review"), &v("note.body"), Some(tr("Only the Norwegian authorities read this. For example: what was considered and why the measures stay."))))
+                    (select(errors, "note.classification", tr("Classification"), &classes, typed.get("note.classification").map(String::as_str).unwrap_or("unclassified"), None))
+                    (text_input(errors, "next_review_on", tr("Next review (optional)"), &v("next_review_on"), "date", Some(&tr_text(&format!("Leave empty for {} days from today, the longest interval.", view.review_interval_days)))))
+                }
+                Action::Submit | Action::ForwardToPolice | Action::Escalate | Action::ReviewDue => {}
             }
             @if destructive {
                 div class="field checkbox" {
@@ -1262,6 +1268,7 @@ fn transition_group(name: &str) -> Option<&'static str> {
         "reason" => Some("reason"),
         "reply" => Some("reply"),
         "pst_due_on" => Some("pst_due_on"),
+        "next_review_on" => Some("next_review_on"),
         "outcome_count" => Some("outcomes"),
         "implemented_count" => Some("implemented"),
         _ if under("note.", &["body", "classification", "declassify_on"]) => Some("note"),
@@ -1313,6 +1320,7 @@ fn transition_input(f: &HashMap<String, String>) -> Result<TransitionInput, WebE
         reason: opt(f, "reason"),
         reply: opt(f, "reply"),
         pst_due_on: opt(f, "pst_due_on"),
+        next_review_on: opt(f, "next_review_on"),
         ..TransitionFields::default()
     };
     if given("note") {
@@ -1372,6 +1380,19 @@ fn is_destructive(action: Action) -> bool {
     )
 }
 
+/// A periodic review's tag once its day has come: due today, or overdue after.
+pub(super) fn review_tag(on: chrono::NaiveDate, today: chrono::NaiveDate) -> Markup {
+    use crate::domain::review::{self, ReviewStatus};
+    let status = review::status(on, today);
+    html! {
+        @match status {
+            ReviewStatus::Scheduled => {},
+            ReviewStatus::Due => { " " strong class="tag tag-orange" { (tr(status.label())) } },
+            ReviewStatus::Overdue => { " " strong class="tag tag-red" { (tr(status.label())) } },
+        }
+    }
+}
+
 /// A status as a coloured tag: the colour follows what the status means for the reader.
 pub fn status_tag(code: &str, label: &str) -> Markup {
     let tone = match code {
@@ -1421,7 +1442,10 @@ pub(super) fn request_page(
                 (marking_banner(view))
                 (super::banner::success(done))
                 (error_summary(errors, label_for))
-                p class="caption" { (r.reference.as_deref().unwrap_or(tr("Draft"))) " · " (view.mission_name) }
+                p class="caption" {
+                    (r.reference.as_deref().unwrap_or(tr("Draft"))) " · "
+                    @if view.mission_page_linked { a href={ "/missions/" (view.mission_id) } { (view.mission_name) } } @else { (view.mission_name) }
+                }
                 h1 { (r.title) }
                 @if let Some(q) = &view.question {
                     @if is_mission { (ministry_question(q)) }
@@ -1447,6 +1471,10 @@ pub(super) fn request_page(
                             (tr(due.stage.label())) ": " (i18n::date(due.due_on))
                             @if due.overdue { " " strong class="tag tag-red" { (tr("Overdue")) } }
                         }
+                    }
+                    @if let Some((on, _)) = view.review {
+                        dt { (tr("Next review")) }
+                        dd { (i18n::date(on)) (review_tag(on, crate::domain::time::oslo_date(app::now()))) }
                     }
                     dt { (tr("Contact at the mission")) } dd { (r.contact.name) ", " (r.contact.phone) ", " (r.contact.email) }
                 }
@@ -2120,8 +2148,13 @@ pub async fn queues(
                             td data-label=(tr("Needed from")) { (date(needed.get(r.id.as_str()).copied(), "–")) }
                             @if !is_mission {
                                 td data-label=(tr("Due")) {
-                                    (date(r.due_on, "–"))
-                                    @if r.overdue(today) { " " strong class="tag tag-red" { (tr("Overdue")) } }
+                                    @if let Some(review_on) = r.next_review_on {
+                                        (tr("Review ")) (date(Some(review_on), ""))
+                                        (review_tag(review_on, today))
+                                    } @else {
+                                        (date(r.due_on, "–"))
+                                        @if r.overdue(today) { " " strong class="tag tag-red" { (tr("Overdue")) } }
+                                    }
                                 }
                             }
                             td data-label=(tr("Status")) {

@@ -166,6 +166,27 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             }
         }
         (_, "/account/tokens/{id}/revoke" | "/account/sessions/{id}/revoke") => own,
+        // Operations: the authorities; nobody else is told they exist. PST records threat levels.
+        (
+            "get",
+            "/calendar"
+            | "/api/v1/calendar"
+            | "/api/v1/calendar.ics"
+            | "/missions"
+            | "/missions/{id}"
+            | "/api/v1/missions/{id}/threat-levels",
+        )
+        | ("post", "/calendar/feed") => match who {
+            Mfa | Police | Pst => Allowed,
+            _ => Hidden,
+        },
+        ("post", "/missions/{id}/threat-levels" | "/api/v1/missions/{id}/threat-levels") => {
+            match who {
+                Pst => Allowed,
+                Mfa | Police => Forbidden,
+                _ => Hidden,
+            }
+        }
         // Auditors read the security log (in full) and administer nothing.
         ("get", "/admin/security-log") if who == Auditor => Allowed,
         (_, p)
@@ -316,6 +337,8 @@ fn json_for(method: &str, path: &str, who: Who) -> Option<Value> {
             Some(json!({ "body": "", "visibility": visibility(who) }))
         }
         ("post", "/api/v1/requests/{id}/file-again") => Some(json!({})),
+        // Nothing recorded: an empty level and note are refused after the caller is let in.
+        ("post", "/api/v1/missions/{id}/threat-levels") => Some(json!({ "level": "", "note": "" })),
         ("post", "/api/v1/missions") => {
             Some(json!({ "name": "Embassy of Apiland", "country": "DE", "kind": "embassy" }))
         }

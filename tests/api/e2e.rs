@@ -525,7 +525,15 @@ async fn a_request_is_filed_corrected_and_carried_to_measures_in_place_in_a_real
     let step = async {
         police.goto(&format!("/requests/{id}")).await?;
         police.press("Confirm measures in place").await?;
-        status_is(&police, "In effect").await
+        status_is(&police, "In effect").await?;
+        // The week the measures begin, in the police calendar.
+        police.goto(&format!("/calendar?date={}", day(1))).await?;
+        let text = police.text().await?;
+        ensure!(
+            text.contains("In place"),
+            "the calendar shows the measures in place"
+        );
+        keep_screenshot(&police, "calendar").await
     };
     must(&police, step.await).await;
 
@@ -761,6 +769,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
     audit(&staff, "account, password refused", &mut found).await?;
     staff.close().await;
 
+    let mission_page = format!("/missions/{}", c.mission_a);
     for (person, name, pages) in [
         (
             &mut c.mfa,
@@ -771,17 +780,31 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
                 format!("/requests/{}", at[1]),
                 format!("/requests/{}", at[3]),
                 "/notifications".into(),
+                "/calendar".into(),
+                mission_page.clone(),
             ],
         ),
         (
             &mut c.police,
             "police",
-            vec!["/".to_owned(), format!("/requests/{}", at[1])],
+            vec![
+                "/".to_owned(),
+                format!("/requests/{}", at[1]),
+                "/?queue=review".into(),
+                "/calendar".into(),
+                "/calendar?view=month".into(),
+                "/missions".into(),
+                mission_page.clone(),
+            ],
         ),
         (
             &mut c.pst,
             "pst",
-            vec!["/".to_owned(), format!("/requests/{}", at[2])],
+            vec![
+                "/".to_owned(),
+                format!("/requests/{}", at[2]),
+                mission_page.clone(),
+            ],
         ),
     ] {
         let b = Chrome::start_with(app, &format!("axe-{name}-{}", lang.code()), accept).await;

@@ -454,3 +454,58 @@ async fn an_overdue_stage_is_escalated_once_by_two_instances_and_the_ministry_is
     let history = page.get(&format!("/requests/{id}")).await.body;
     assert!(history.contains("Triage overdue: escalated"), "{history}");
 }
+
+#[actix_web::test]
+async fn a_review_falling_due_is_announced_once_by_two_instances_to_the_police() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let colleague = app
+        .add_person("police_liaison", None, Some("restricted"))
+        .await;
+    let mut body = crate::helpers::request_body("Guard until further notice");
+    body["measures"] = serde_json::json!([{
+        "kind": "static_guard", "location": "chancery", "starts_on": crate::helpers::day(1),
+        "description": "Around the chancery until the threat has passed"
+    }]);
+    let journey = crate::helpers::Journey {
+        body,
+        ..Default::default()
+    };
+    let id = app.request_in_with(&c, "in_effect", journey).await;
+    crate::helpers::execute(
+        &app,
+        &format!(
+            "UPDATE requests SET next_review_on = '{}' WHERE id = '{id}'",
+            crate::helpers::day(0)
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pace = [("APP__SCHEDULER__PAUSE_MS", "0")];
+    let _a = Serve::start(&app, dir.path(), "a", &pace).await;
+    let _b = Serve::start(&app, dir.path(), "b", &pace).await;
+    let announced = |app: &TestApp| {
+        count(
+            app,
+            "SELECT CAST(COUNT(*) AS TEXT) AS line FROM timeline_events WHERE action = 'review_due'",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while announced(&app) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the review falling due is announced"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Several more turns of both schedulers: it is not announced again.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(announced(&app), 1, "exactly one announcement");
+    let mut told = text_rows(
+        &app,
+        "SELECT recipient_email AS line FROM outbox WHERE kind = 'review_due'",
+    );
+    told.sort();
+    let mut police = vec![c.police.email.clone(), colleague.email.clone()];
+    police.sort();
+    assert_eq!(told, police, "every police liaison, once");
+}

@@ -6,7 +6,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::Context;
-use super::transition::escalate_by_the_portal;
+use super::portal::escalate_by_the_portal;
 use crate::app::AppError;
 use crate::db::details::Details;
 use crate::db::requests::{self as store, EventRow, MeasureRow, RequestRow};

@@ -3,7 +3,7 @@
 //! them in bounded batches and takes each step in its own transaction.
 
 use super::Context;
-use super::transition::end_by_the_portal;
+use super::portal::end_by_the_portal;
 use crate::app::AppError;
 use crate::db::DbConnection;
 use crate::db::requests as store;

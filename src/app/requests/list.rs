@@ -17,6 +17,7 @@ use crate::domain::disclosure::{self, Status};
 use crate::domain::ids::RequestId;
 use crate::domain::request::Urgency;
 use crate::domain::text::check_text;
+use crate::domain::workflow::State;
 
 const PAGE_MAX: i64 = 100;
 /// The longest search text: a reference or words of a title (titles are at most 200).
@@ -38,6 +39,8 @@ pub struct RequestSummary {
     pub submitted_at: Option<NaiveDateTime>,
     /// For the authorities: the due date of the stage the request is in.
     pub due_on: Option<NaiveDate>,
+    /// For the authorities, while in effect: the day of the next periodic review.
+    pub next_review_on: Option<NaiveDate>,
 }
 
 impl RequestSummary {
@@ -48,6 +51,9 @@ impl RequestSummary {
 
     fn of(actor: &Actor, r: RequestRow) -> Self {
         RequestSummary {
+            next_review_on: r
+                .next_review_on
+                .filter(|_| r.state == State::InEffect && disclosure::review_visible(actor)),
             due_on: r
                 .due()
                 .filter(|_| disclosure::deadlines_visible(actor))

@@ -110,7 +110,7 @@ pub fn add_message(
     })
 }
 
-pub(super) fn required_text(
+pub(crate) fn required_text(
     field: &'static str,
     value: Option<&str>,
     max: usize,
@@ -137,7 +137,7 @@ pub(super) fn optional_text(
 
 /// A classification and declassification date an author chose, checked against their clearance,
 /// the installation's ceiling and the 30-year limit.
-pub(super) fn marking(
+pub(crate) fn marking(
     actor: &Actor,
     field: &str,
     classification: &str,
@@ -152,13 +152,13 @@ pub(super) fn marking(
         match classification.parse::<Classification>() {
             Ok(c) => c,
             Err(e) => {
-                return Err(vec![FieldError::new(format!("{field}.classification"), e)]);
+                return Err(vec![FieldError::new(named(field, "classification"), e)]);
             }
         }
     };
     match access::may_mark(actor, level, ctx.ceiling) {
         Err(MarkingRefusal::AboveCeiling) => errors.push(FieldError::new(
-            format!("{field}.classification"),
+            named(field, "classification"),
             format!(
                 "{} information must not be entered in this portal, which is approved up to {}; handle it through approved channels",
                 level.marking(),
@@ -166,7 +166,7 @@ pub(super) fn marking(
             ),
         )),
         Err(MarkingRefusal::AboveClearance) => errors.push(FieldError::new(
-            format!("{field}.classification"),
+            named(field, "classification"),
             "is above your security clearance",
         )),
         Ok(()) => {}
@@ -180,14 +180,14 @@ pub(super) fn marking(
         Some(d) => match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(date) if date <= today => {
                 errors.push(FieldError::new(
-                    format!("{field}.declassify_on"),
+                    named(field, "declassify_on"),
                     "must be after today",
                 ));
                 latest
             }
             Ok(date) if date > latest => {
                 errors.push(FieldError::new(
-                    format!("{field}.declassify_on"),
+                    named(field, "declassify_on"),
                     "must be at most 30 years from today (Security Act § 11)",
                 ));
                 latest
@@ -195,7 +195,7 @@ pub(super) fn marking(
             Ok(date) => date,
             Err(_) => {
                 errors.push(FieldError::new(
-                    format!("{field}.declassify_on"),
+                    named(field, "declassify_on"),
                     "must be a date written YYYY-MM-DD",
                 ));
                 latest
@@ -206,6 +206,15 @@ pub(super) fn marking(
         Ok((level, until))
     } else {
         Err(errors)
+    }
+}
+
+/// A marking's field inside `field` (`note.classification`), or by itself when `field` is empty.
+fn named(field: &str, part: &str) -> String {
+    if field.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{field}.{part}")
     }
 }
 

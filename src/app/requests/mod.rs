@@ -14,7 +14,9 @@ mod expiry;
 mod list;
 mod messages;
 mod payload;
+mod portal;
 mod queues;
+mod review;
 mod transition;
 mod view;
 
@@ -34,11 +36,13 @@ pub use list::{
     mission_names, needed_by, queue_counts,
 };
 pub use messages::{MessageInput, add_message};
+pub(crate) use messages::{marking, required_text};
 pub use payload::{
     AssessmentInput, ImplementedInput, NoteInput, OutcomeInput, Payload, TransitionFields,
     TransitionInput, carries,
 };
 pub use queues::{Queue, queue_filter, queues, with_status};
+pub use review::{announce_review_one, count_reviews_to_announce, reviews_to_announce};
 pub use transition::{perform, perform_viewed};
 pub use view::{
     AssessmentItem, Contact, Decision, MeasureView, MessageItem, Name, RequestView, TimelineItem,
@@ -74,7 +78,10 @@ impl Context {
         Context {
             now: crate::app::now(),
             ceiling: settings.ceiling(),
-            rules: settings.deadlines.rules(),
+            rules: crate::domain::deadlines::Rules {
+                review_interval_days: settings.review.interval_days,
+                ..settings.deadlines.rules()
+            },
         }
     }
 
@@ -181,7 +188,7 @@ fn facts(row: &RequestRow, measures: &[store::MeasureRow], version: i32) -> Fact
 }
 
 /// Whether the police approved a measure (with or without conditions).
-fn is_approved(m: &store::MeasureRow) -> bool {
+pub(super) fn is_approved(m: &store::MeasureRow) -> bool {
     m.outcome.is_some_and(|o| o.is_approval())
 }
 

@@ -47,6 +47,8 @@ pub struct TransitionFields {
     pub implemented: Option<Vec<ImplementedInput>>,
     /// `refer_to_pst`: the day PST's assessment is due, when the police set one.
     pub pst_due_on: Option<String>,
+    /// `review`: the day of the next review (empty: one interval from today).
+    pub next_review_on: Option<String>,
 }
 
 impl TransitionFields {
@@ -62,6 +64,7 @@ impl TransitionFields {
             ("reply", self.reply.is_some()),
             ("implemented", self.implemented.is_some()),
             ("pst_due_on", self.pst_due_on.is_some()),
+            ("next_review_on", self.next_review_on.is_some()),
         ];
         given
             .into_iter()
@@ -74,12 +77,13 @@ impl TransitionFields {
 /// The fields `action` carries (SPEC § 8); every other field is refused with it.
 pub fn carries(action: Action) -> &'static [&'static str] {
     match action {
-        Action::Submit | Action::ForwardToPolice | Action::Escalate => &[],
+        Action::Submit | Action::ForwardToPolice | Action::Escalate | Action::ReviewDue => &[],
         Action::ReferToPst => &["pst_due_on"],
         Action::Take => &["assignee_id"],
         Action::RequestInformation | Action::ProvideInformation => &["message"],
         Action::Reject | Action::EndMeasures | Action::Withdraw => &["reason"],
         Action::ReturnToMfa => &["note"],
+        Action::Review => &["note", "next_review_on"],
         Action::SubmitAssessment => &["assessment"],
         Action::Decide => &["outcomes"],
         Action::CommunicateDecision => &["reply"],
@@ -153,8 +157,15 @@ pub enum Payload {
     Withdraw {
         reason: Option<String>,
     },
+    /// Keeps the measures in effect after a periodic review, with an internal note.
+    Review {
+        note: NoteInput,
+        next_review_on: Option<String>,
+    },
     /// Only the portal escalates; a person asking is refused by the table.
     Escalate,
+    /// Only the portal announces a review as due; a person asking is refused by the table.
+    ReviewDue,
 }
 
 impl Payload {
@@ -177,6 +188,11 @@ impl Payload {
             },
             Action::ForwardToPolice => Payload::ForwardToPolice,
             Action::Escalate => Payload::Escalate,
+            Action::ReviewDue => Payload::ReviewDue,
+            Action::Review => Payload::Review {
+                note: fields.note.unwrap_or_default(),
+                next_review_on: fields.next_review_on,
+            },
             Action::ReturnToMfa => Payload::ReturnToMfa {
                 note: fields.note.unwrap_or_default(),
             },
@@ -222,6 +238,8 @@ impl Payload {
             Payload::EndMeasures { .. } => Action::EndMeasures,
             Payload::Withdraw { .. } => Action::Withdraw,
             Payload::Escalate => Action::Escalate,
+            Payload::Review { .. } => Action::Review,
+            Payload::ReviewDue => Action::ReviewDue,
         }
     }
 }

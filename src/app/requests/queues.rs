@@ -34,6 +34,7 @@ const POLICE_QUEUES: &[Queue] = &[
     q("pst", "Referred to PST"),
     q("approved", "Approved: awaiting implementation"),
     q("in_effect", "In effect"),
+    q("review", "Review due"),
     q("overdue", "Overdue"),
     q("all", "All requests"),
 ];
@@ -78,6 +79,11 @@ pub fn queue_filter(actor: &Actor, key: &str, today: NaiveDate) -> ListFilter {
         (Role::PoliceLiaison, "pst") => f.states = states(&[PstReview]),
         (Role::PoliceLiaison, "approved") => f.states = states(&[Approved]),
         (Role::PoliceLiaison, "in_effect") => f.states = states(&[InEffect]),
+        // Review due: measures in effect whose periodic review day has come (SPEC § 13).
+        (Role::PoliceLiaison, "review") => {
+            f.states = states(&[InEffect]);
+            f.review_due_by = Some(today);
+        }
         // Overdue: the stage each is in has passed its due date — the Ministry's own stages and
         // every other, for the Ministry answers to the mission; the police's for the police.
         (Role::MfaOfficer, "overdue") => f.due_before = Some(today),

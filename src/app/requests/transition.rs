@@ -22,11 +22,12 @@ use crate::domain::deadlines::Stage;
 use crate::domain::disclosure;
 use crate::domain::ids::{MeasureId, RequestId};
 use crate::domain::request::{self, Strictness, ThreatLevel};
+use crate::domain::review;
 use crate::domain::workflow::{self, Action, Change, Refusal, State};
 use crate::domain::{Classification, FieldError, Role};
 
 /// What a step does besides moving the state, checked and ready to write.
-enum Effect {
+pub(super) enum Effect {
     Submit,
     Take {
         assignee: String,
@@ -58,7 +59,17 @@ enum Effect {
         /// Some measures approved, some declined.
         partly_approved: bool,
     },
-    ConfirmImplementation(Vec<(MeasureId, NaiveDate)>),
+    /// With whether the measures need a periodic review (SPEC § 13).
+    ConfirmImplementation(Vec<(MeasureId, NaiveDate)>, bool),
+    /// The police keep the measures after a review, with an internal note, until the next.
+    Review {
+        body: String,
+        level: Classification,
+        until: NaiveDate,
+        next: NaiveDate,
+    },
+    /// By the portal: the review set for this day is due.
+    ReviewDue(NaiveDate),
     /// By a person, today, with an optional internal reason.
     EndMeasures {
         reason: Option<String>,
@@ -119,8 +130,9 @@ fn prepare(
             reason: required_text("reason", reason.as_deref(), 10_000).map_err(one)?,
         },
         Payload::ForwardToPolice => Effect::ForwardToPolice,
-        // The table lets only the portal escalate; this is never reached for a person.
-        Payload::Escalate => return Err(AppError::Forbidden),
+        // The table lets only the portal escalate and announce reviews; this is never reached
+        // for a person.
+        Payload::Escalate | Payload::ReviewDue => return Err(AppError::Forbidden),
         Payload::ReturnToMfa { note } => {
             let body = required_text("note.body", Some(&note.body), 10_000);
             let mark = marking(
@@ -189,7 +201,47 @@ fn prepare(
                 ctx.today(),
             )
             .map_err(invalid)?,
+            review::needs_review(
+                measures
+                    .iter()
+                    .filter(|m| super::is_approved(m))
+                    .map(|m| (m.starts_on, m.ends_on)),
+                ctx.rules.review_interval_days,
+            ),
         ),
+        Payload::Review {
+            note,
+            next_review_on,
+        } => {
+            let body = required_text("note.body", Some(&note.body), 10_000);
+            let mark = marking(
+                actor,
+                "note",
+                &note.classification,
+                note.declassify_on.as_deref(),
+                Classification::Unclassified,
+                ctx,
+            );
+            let next = review::next_review(
+                next_review_on.as_deref(),
+                ctx.today(),
+                ctx.rules.review_interval_days,
+            );
+            match (body, mark, next) {
+                (Ok(body), Ok((level, until)), Ok(next)) => Effect::Review {
+                    body,
+                    level,
+                    until,
+                    next,
+                },
+                (b, m, n) => {
+                    let mut errors: Vec<FieldError> = b.err().into_iter().collect();
+                    errors.extend(m.err().unwrap_or_default());
+                    errors.extend(n.err());
+                    return Err(invalid(errors));
+                }
+            }
+        }
         Payload::EndMeasures { reason } => Effect::EndMeasures {
             reason: optional_text("reason", reason.as_deref(), 10_000).map_err(one)?,
         },
@@ -287,20 +339,46 @@ fn apply(
         } => {
             extra.reply = Some(reply);
             extra.partly_approved = Some(partly_approved);
+            if change.to == State::Approved {
+                store::open_in_calendar(conn, id)?;
+            }
         }
-        Effect::ConfirmImplementation(dates) => {
+        Effect::ConfirmImplementation(dates, reviewed) => {
             for (measure_id, d) in &dates {
                 store::set_implemented(conn, measure_id.as_str(), *d)?;
             }
             extra.in_place_from = dates.iter().map(|(_, d)| *d).min();
+            if reviewed {
+                let next = review::first_review(ctx.today(), ctx.rules.review_interval_days);
+                extra.next_review_on = Some(Some(next));
+                detail = json!({ "next_review_on": next });
+            }
+        }
+        Effect::Review {
+            body,
+            level,
+            until,
+            next,
+        } => {
+            say(conn, true, (level, Some(until)), &body)?;
+            extra.next_review_on = Some(Some(next));
+            detail = json!({ "next_review_on": next });
+        }
+        Effect::ReviewDue(on) => {
+            extra.review_announced_for = Some(Some(on));
+            detail = json!({ "review_on": on });
         }
         Effect::EndMeasures { reason } => {
             if let Some(r) = &reason {
                 say(conn, true, unclassified, r)?;
             }
             store::end_measures(conn, id, ctx.today())?;
+            extra.next_review_on = Some(None);
         }
-        Effect::EndOnTheirDates => store::end_measures_on_their_dates(conn, id)?,
+        Effect::EndOnTheirDates => {
+            store::end_measures_on_their_dates(conn, id)?;
+            extra.next_review_on = Some(None);
+        }
         Effect::Withdraw { reason } => {
             if let Some(r) = &reason {
                 say(conn, false, unclassified, r)?;
@@ -342,7 +420,7 @@ fn refusal(r: Refusal, by: Performer<'_>, action: Action, state: State) -> AppEr
 
 /// The pipeline inside its transaction: `prepare` gives the effect once the table allowed the
 /// step (a person's payload is checked there; the portal's steps carry nothing to check).
-fn run(
+pub(super) fn run(
     conn: &mut DbConnection,
     by: Performer<'_>,
     id: &RequestId,
@@ -474,76 +552,4 @@ fn perform_with<T>(
         )?;
         finish(conn, row)
     })
-}
-
-/// The portal ends the measures of a request in effect, each on its own end date, through the
-/// same table and pipeline as a person's step. `Ok(false)` when the table does not allow it now
-/// (another instance ended it first, or it is no longer in effect).
-pub(super) fn end_by_the_portal(
-    conn: &mut DbConnection,
-    id: &RequestId,
-    ctx: &Context,
-) -> Result<bool, AppError> {
-    nothing_to_do_is_no_failure(db::write(conn, |conn| {
-        // Another instance taking this step now holds the request: it is theirs.
-        if !store::lock_unless_taken(conn, id.as_str())? {
-            return Ok(false);
-        }
-        run(
-            conn,
-            Performer::Portal,
-            id,
-            Action::EndMeasures,
-            None,
-            |_, _, _| Ok(Effect::EndOnTheirDates),
-            ctx,
-        )
-        .map(|_| true)
-    }))
-}
-
-/// A step of the portal's that the table no longer allows, or that another instance took
-/// meanwhile, is `Ok(false)`: nothing to do, not a failure.
-fn nothing_to_do_is_no_failure(outcome: Result<bool, AppError>) -> Result<bool, AppError> {
-    match outcome {
-        Err(AppError::NotNow(_) | AppError::NotFound | AppError::Conflict(_)) => Ok(false),
-        other => other,
-    }
-}
-
-/// The portal escalates a request's current stage, once it is overdue, through the same table
-/// and pipeline as a person's step (SPEC § 11): an internal history entry and notices to those
-/// who must act. `Ok(false)` when there is nothing to do: the stage is not overdue when counted
-/// again now, it was escalated already, or another instance holds the request.
-pub(super) fn escalate_by_the_portal(
-    conn: &mut DbConnection,
-    id: &RequestId,
-    ctx: &Context,
-) -> Result<bool, AppError> {
-    let outcome = db::write(conn, |conn| {
-        if !store::lock_unless_taken(conn, id.as_str())? {
-            return Ok(false);
-        }
-        // Counted again inside the lock: a step taken since the list was read may have met it.
-        let row = super::due::refresh_by_id(conn, id.as_str(), ctx)?;
-        let Some((stage, due_on)) = row.due().filter(|(stage, due)| {
-            *due < ctx.today() && crate::domain::deadlines::escalates(*stage, row.state)
-        }) else {
-            return Ok(false);
-        };
-        if escalations::was_escalated(conn, id.as_str(), stage.code())? {
-            return Ok(false);
-        }
-        run(
-            conn,
-            Performer::Portal,
-            id,
-            Action::Escalate,
-            None,
-            |_, _, _| Ok(Effect::Escalate { stage, due_on }),
-            ctx,
-        )
-        .map(|_| true)
-    });
-    nothing_to_do_is_no_failure(outcome)
 }

@@ -24,6 +24,7 @@ use crate::domain::ids::{MeasureId, RequestId};
 use crate::domain::request::{
     self, Location, MeasureKind, Outcome, RequestInput, Strictness, ThreatLevel, Urgency,
 };
+use crate::domain::review::{self, ReviewStatus};
 use crate::domain::workflow::{self, Action, State};
 use crate::domain::{Classification, FieldError, Role, deadlines};
 
@@ -202,6 +203,13 @@ pub struct RequestView {
     /// a note verbale (once communicated).
     pub receipt_available: bool,
     pub formal_reply_available: bool,
+    /// For the authorities, while the request is in effect: the day of the next periodic review
+    /// and where it stands.
+    pub review: Option<(NaiveDate, ReviewStatus)>,
+    /// The longest interval between two reviews, in days (`[review]`).
+    pub review_interval_days: u32,
+    /// Whether the mission's name leads to its page for the authorities (threat level).
+    pub mission_page_linked: bool,
 }
 
 impl RequestView {
@@ -493,7 +501,14 @@ pub fn view(
     } else {
         (Vec::new(), None)
     };
+    let review = row
+        .next_review_on
+        .filter(|_| state == State::InEffect && disclosure::review_visible(actor))
+        .map(|on| (on, review::status(on, ctx.today())));
     Ok(RequestView {
+        review,
+        review_interval_days: ctx.rules.review_interval_days,
+        mission_page_linked: disclosure::may_see_mission_operations(actor),
         attachment_rights: disclosure::attachment_rights(actor, state, &row.mission_id),
         receipt_available: disclosure::receipt_available(state),
         formal_reply_available: disclosure::formal_reply_available(state),

@@ -285,6 +285,10 @@ fn request_json(v: RequestView) -> RequestJson {
                 })
                 .collect()
         }),
+        review: v.review.map(|(on, status)| ReviewJson {
+            next_review_on: on.to_string(),
+            status: status.code().to_owned(),
+        }),
     }
 }
 
@@ -470,6 +474,7 @@ pub async fn transition(
     })?;
     let fields = TransitionFields {
         pst_due_on: b.pst_due_on,
+        next_review_on: b.next_review_on,
         assignee_id: b.assignee_id,
         message: b.message,
         reason: b.reason,

@@ -5,6 +5,7 @@
 pub mod documents;
 pub mod handlers;
 pub mod idempotent;
+pub mod operations;
 pub mod types;
 
 use std::future::Future;
@@ -370,6 +371,12 @@ route_table! {
     "/api/v1/notifications" => [get => handlers::list_notifications],
     "/api/v1/notifications/{id}/read" => [post => handlers::read_notification],
     "/api/v1/missions" => [get => handlers::list_missions, post => handlers::create_mission],
+    "/api/v1/calendar" => [get => operations::calendar],
+    "/api/v1/calendar.ics" => [get => operations::calendar_feed],
+    "/api/v1/missions/{id}/threat-levels" => [
+        get => operations::threat_levels,
+        post => operations::record_threat_level,
+    ],
     "/api/v1/users" => [get => handlers::list_users, post => handlers::create_user],
     "/api/v1/users/{id}" => [patch => handlers::update_user],
     "/api/v1/openapi.json" => [get => openapi_json],
@@ -390,11 +397,12 @@ route_table! {
         documents::download_attachment, documents::remove_attachment, documents::receipt,
         documents::reply, handlers::list_notifications, handlers::read_notification,
         handlers::list_missions, handlers::create_mission, handlers::list_users, handlers::create_user,
-        handlers::update_user, openapi_json,
+        handlers::update_user, operations::threat_levels, operations::record_threat_level,
+        operations::calendar, operations::calendar_feed, openapi_json,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "requests"), (name = "notifications"), (name = "administration"), (name = "caller"))
+    tags((name = "requests"), (name = "notifications"), (name = "operations"), (name = "administration"), (name = "caller"))
 )]
 pub struct ApiDoc;
 

@@ -265,6 +265,18 @@ pub struct RequestJson {
     /// Authorities only: each stage's due date (SPEC § 11).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineJson>>,
+    /// Authorities only, while in effect: the periodic review (SPEC § 13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewJson>,
+}
+
+/// The next periodic review of a request in effect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewJson {
+    /// The day of the next review.
+    pub next_review_on: String,
+    /// `scheduled`, `due` (today) or `overdue`.
+    pub status: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -375,7 +387,8 @@ pub struct TransitionBody {
     pub message: Option<String>,
     /// `reject` (required), `withdraw`, `end_measures`.
     pub reason: Option<String>,
-    /// `return_to_mfa`: the internal note.
+    /// `return_to_mfa`, `review`: the internal note (unclassified; a classified one is written
+    /// as an internal message).
     pub note: Option<String>,
     #[serde(default, deserialize_with = "super::optional_object")]
     pub assessment: Option<AssessmentBody>,
@@ -388,6 +401,10 @@ pub struct TransitionBody {
     /// `refer_to_pst`: the day PST's assessment is due (optional; by default three working days
     /// after the referral and a working day before the police's own due date).
     pub pst_due_on: Option<String>,
+    /// `review`: the day of the next periodic review, after today and at most `review.interval_days`
+    /// ahead (default: that many days from today).
+    #[schema(example = "2027-03-01")]
+    pub next_review_on: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

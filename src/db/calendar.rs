@@ -1,0 +1,110 @@
+//! The police calendar's query: approved measures running on some day of a period, within a
+//! viewer's need-to-know scope, read by the index in the calendar's order (`calendar_until`, the
+//! last day each runs, then its start).
+
+use chrono::NaiveDate;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::requests::{NO_DUE_DATE, Scope};
+use super::schema::{measures, missions, request_events, requests};
+use super::{DbConnection, DbError, DbResult};
+use crate::domain::request::{Location, MeasureKind};
+use crate::domain::workflow::State;
+
+/// One approved measure as the calendar reads it.
+#[derive(Debug, Clone, Queryable)]
+pub struct CalendarRow {
+    pub measure_id: String,
+    pub request_id: String,
+    pub position: i32,
+    pub kind: Option<MeasureKind>,
+    pub location: Option<Location>,
+    pub address: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    /// The last day it runs (`NO_DUE_DATE`: until further notice).
+    pub until: Option<NaiveDate>,
+    pub from_time: Option<String>,
+    pub until_time: Option<String>,
+    pub implemented_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub reference: Option<String>,
+    pub state: State,
+    pub mission_id: String,
+    pub mission_name: String,
+    pub venue: Option<String>,
+    pub venue_address: Option<String>,
+}
+
+impl CalendarRow {
+    /// The last day it runs; `None` until further notice.
+    pub fn last_day(&self) -> Option<NaiveDate> {
+        self.until.filter(|u| *u < NO_DUE_DATE)
+    }
+}
+
+/// What a calendar is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarFilter {
+    pub kind: Option<String>,
+    pub mission_id: Option<String>,
+}
+
+/// The approved measures running on a day from `from` to `to` within `scope`, in order of start,
+/// reference and position; at most `limit`.
+pub fn running(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    (from, to): (NaiveDate, NaiveDate),
+    filter: &CalendarFilter,
+    limit: i64,
+) -> DbResult<Vec<CalendarRow>> {
+    let mut q = measures::table
+        .inner_join(requests::table.inner_join(missions::table))
+        .left_join(request_events::table.on(request_events::request_id.eq(measures::request_id)))
+        .filter(measures::calendar_until.ge(from))
+        .filter(measures::starts_on.le(to))
+        .into_boxed::<super::MultiBackend>();
+    q = match scope {
+        Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
+        Scope::Submitted => q.filter(requests::state.ne("draft")),
+        Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
+        Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
+        Scope::Nothing => q.filter(sql::<Bool>("1 = 0")),
+    };
+    if let Some(kind) = &filter.kind {
+        q = q.filter(measures::kind.eq(kind.clone()));
+    }
+    if let Some(m) = &filter.mission_id {
+        q = q.filter(requests::mission_id.eq(m.clone()));
+    }
+    q.order((
+        measures::starts_on.asc(),
+        requests::reference.asc(),
+        measures::position.asc(),
+    ))
+    .limit(limit)
+    .select((
+        measures::id,
+        measures::request_id,
+        measures::position,
+        measures::kind,
+        measures::location,
+        measures::address,
+        measures::starts_on,
+        measures::calendar_until,
+        measures::from_time,
+        measures::until_time,
+        measures::implemented_on,
+        measures::ended_on,
+        requests::reference,
+        requests::state,
+        requests::mission_id,
+        missions::name,
+        request_events::venue.nullable(),
+        request_events::address.nullable(),
+    ))
+    .load::<CalendarRow>(conn)
+    .map_err(DbError::from)
+}
