@@ -14,8 +14,13 @@ use crate::domain::disclosure;
 use crate::domain::ids::RequestId;
 use crate::domain::request::{Location, MeasureKind};
 
-/// The most measures one calendar reads: beyond it the page asks for a narrower filter.
-pub const ENTRY_CAP: i64 = 2_000;
+/// The most measures one calendar reads (each shows on every day it runs): beyond it the page
+/// asks for a narrower filter. Oslo's missions rarely have more than a few dozen at once.
+pub const ENTRY_CAP: i64 = 250;
+
+/// The most entries (a measure on a day) one calendar shows; beyond it the page asks for a
+/// narrower filter, so that no page grows past a reader or the server's memory.
+pub const DAY_ENTRY_CAP: usize = 1_500;
 
 /// An approved measure on one day.
 #[derive(Debug, Clone)]
@@ -113,7 +118,8 @@ pub fn calendar(
     filter: &CalendarFilter,
     today: NaiveDate,
 ) -> Result<CalendarView, AppError> {
-    let (rows, truncated) = rows(conn, actor, period, filter)?;
+    let (rows, mut truncated) = rows(conn, actor, period, filter)?;
+    let mut shown = 0usize;
     let mut days: Vec<Day> = period
         .days()
         .map(|date| Day {
@@ -127,6 +133,11 @@ pub fn calendar(
         };
         let status = calendar::status(r.state, r.implemented_on, r.ended_on, today);
         for date in calendar::days_within(starts_on, r.last_day(), period) {
+            if shown == DAY_ENTRY_CAP {
+                truncated = true;
+                break;
+            }
+            shown += 1;
             let (starts_at, ends_at) =
                 calendar::hours_on(date, r.from_time.as_deref(), r.until_time.as_deref());
             let index = (date - period.from).num_days() as usize;

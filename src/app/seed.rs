@@ -324,6 +324,7 @@ pub fn seed(
                         "approved"
                     }),
                     implemented_on: (approved && state != State::Approved).then_some(day),
+                    calendar_until: approved.then_some(day + Duration::days(30)),
                 });
             }
             if went("take") {

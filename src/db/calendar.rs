@@ -52,7 +52,12 @@ pub struct CalendarFilter {
 }
 
 /// The approved measures running on a day from `from` to `to` within `scope`, in order of start,
-/// reference and position; at most `limit`.
+/// request and position; at most `limit`.
+///
+/// Every measure in the calendar belongs to a request that reached the police (only approved
+/// ones are in it), so for the MFA and the police, when no mission is chosen, the measures are
+/// picked from their own index alone, and only the `limit` picked are joined to their requests:
+/// the cost follows the page, not how many measures run in the period.
 pub fn running(
     conn: &mut DbConnection,
     scope: &Scope,
@@ -60,6 +65,28 @@ pub fn running(
     filter: &CalendarFilter,
     limit: i64,
 ) -> DbResult<Vec<CalendarRow>> {
+    let sees_every_measure = matches!(scope, Scope::Submitted | Scope::ReachedPolice);
+    let picked: Option<Vec<String>> = if sees_every_measure && filter.mission_id.is_none() {
+        let mut ids = measures::table
+            .filter(measures::calendar_until.ge(from))
+            .filter(measures::starts_on.le(to))
+            .into_boxed::<super::MultiBackend>();
+        if let Some(kind) = &filter.kind {
+            ids = ids.filter(measures::kind.eq(kind.clone()));
+        }
+        Some(
+            ids.order((
+                measures::starts_on.asc(),
+                measures::request_id.asc(),
+                measures::position.asc(),
+            ))
+            .limit(limit)
+            .select(measures::id)
+            .load(conn)?,
+        )
+    } else {
+        None
+    };
     let mut q = measures::table
         .inner_join(requests::table.inner_join(missions::table))
         .left_join(request_events::table.on(request_events::request_id.eq(measures::request_id)))
@@ -79,9 +106,12 @@ pub fn running(
     if let Some(m) = &filter.mission_id {
         q = q.filter(requests::mission_id.eq(m.clone()));
     }
+    if let Some(ids) = picked {
+        q = q.filter(measures::id.eq_any(ids));
+    }
     q.order((
         measures::starts_on.asc(),
-        requests::reference.asc(),
+        measures::request_id.asc(),
         measures::position.asc(),
     ))
     .limit(limit)

@@ -48,6 +48,9 @@ pub struct SeedMeasure {
     pub description: &'static str,
     pub outcome: Option<&'static str>,
     pub implemented_on: Option<NaiveDate>,
+    /// The last day it is in the police calendar (approved measures of requests approved, in
+    /// effect or ended).
+    pub calendar_until: Option<NaiveDate>,
 }
 
 #[derive(Debug, Insertable)]

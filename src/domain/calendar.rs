@@ -10,6 +10,17 @@ use super::workflow::State;
 /// The most days one call of the API may ask for.
 pub const MAX_DAYS: i64 = 92;
 
+/// How far from today, in years, a calendar may be asked for.
+pub const HORIZON_YEARS: u32 = 10;
+
+/// Whether `day` lies within `HORIZON_YEARS` of `today`.
+pub fn within_horizon(day: NaiveDate, today: NaiveDate) -> bool {
+    let months = chrono::Months::new(HORIZON_YEARS * 12);
+    let earliest = today.checked_sub_months(months).unwrap_or(NaiveDate::MIN);
+    let latest = today.checked_add_months(months).unwrap_or(NaiveDate::MAX);
+    (earliest..=latest).contains(&day)
+}
+
 /// The days a calendar shows, first and last included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -87,9 +98,14 @@ pub fn period(
         .filter(|t| !t.is_empty())
     {
         None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| FieldError::new(field, "must be a date written YYYY-MM-DD")),
+        Some(t) => match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            Ok(d) if within_horizon(d, today) => Ok(Some(d)),
+            Ok(_) => Err(FieldError::new(
+                field,
+                format!("must be within {HORIZON_YEARS} years of today"),
+            )),
+            Err(_) => Err(FieldError::new(field, "must be a date written YYYY-MM-DD")),
+        },
     };
     let (from, to) = match (parse("from", from), parse("to", to)) {
         (Ok(f), Ok(t)) => (f, t),
@@ -216,6 +232,9 @@ mod tests {
         assert_eq!(e[0].field, "to");
         let e = period(Some("1 Dec"), Some("x"), today).unwrap_err();
         assert_eq!(e.len(), 2);
+        let e = period(Some("0000-01-01"), None, today).unwrap_err();
+        assert_eq!(e[0].field, "from");
+        assert!(e[0].message.contains("10 years"), "{}", e[0].message);
     }
 
     #[test]

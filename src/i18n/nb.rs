@@ -2532,6 +2532,10 @@ pub const NB: &[(&str, &str)] = &[
         "må være very_low, low, moderate, high eller very_high",
     ),
     (
+        "must be within {} years of today",
+        "må være innenfor {} år fra i dag",
+    ),
+    (
         "must have between 7 and 15 digits",
         "må ha mellom 7 og 15 sifre",
     ),

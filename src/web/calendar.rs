@@ -56,6 +56,7 @@ impl Asked {
                 .date
                 .as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .filter(|d| crate::domain::calendar::within_horizon(*d, today))
                 .unwrap_or(today),
             kind: q.kind.as_deref().and_then(MeasureKind::parse),
             mission: q.mission.clone().filter(|m| !m.is_empty()),

@@ -97,7 +97,7 @@ fn json(ops: &MissionOperations) -> ThreatLevelsJson {
 /// A mission's threat levels, within the caller's clearance (the MFA, the police, PST; a
 /// mission's staff are answered 404).
 #[utoipa::path(get, path = "/api/v1/missions/{id}/threat-levels", tag = "operations", params(("id" = String, Path)),
-    responses((status = 200, body = ThreatLevelsJson), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = ThreatLevelsJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn threat_levels(
     caller: ApiCaller,
     state: web::Data<AppState>,
@@ -245,7 +245,7 @@ fn calendar_filter(p: &CalendarParams) -> Result<crate::db::calendar::CalendarFi
 /// need-to-know (the MFA, the police; PST the requests referred to it). A mission's staff are
 /// answered 404.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "operations", params(CalendarParams),
-    responses((status = 200, body = CalendarJson), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = CalendarJson), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn calendar(
     caller: ApiCaller,
     state: web::Data<AppState>,
@@ -313,7 +313,7 @@ pub struct FeedParams {
 /// and run of days, with the reference, the measure's kind and its times in Oslo time — no
 /// names, places, descriptions or people. UIDs stay the same from one fetch to the next.
 #[utoipa::path(get, path = "/api/v1/calendar.ics", tag = "operations", params(FeedParams), security(("bearer" = []), ()),
-    responses((status = 200, description = "The feed", content_type = "text/calendar"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, description = "The feed", content_type = "text/calendar"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn calendar_feed(
     state: web::Data<AppState>,
     http: actix_web::HttpRequest,
