@@ -1,4 +1,4 @@
-//! The security log (SPEC § 10): append-only and chained. Each row's hash is an HMAC-SHA-256,
+//! The security log (product.md § 10): append-only and chained. Each row's hash is an HMAC-SHA-256,
 //! under the log key kept outside the database (`crate::auth::keys`), of the previous row's hash
 //! and the row's own canonical content, so an edit, a deletion or a reordering breaks the chain
 //! at that row, and someone who can write to the database cannot compute a new chain. The head

@@ -1,4 +1,4 @@
-//! The `protection-portal` command line (SPEC § 8).
+//! The `protection-portal` command line (product.md § 8).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::TcpListener;
@@ -66,6 +66,13 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+    },
+    /// Print the life cycle of a request: its table, or with --dot a Graphviz graph
+    /// (`protection-portal workflow --dot | dot -Tsvg > docs/life-cycle.svg`).
+    Workflow {
+        /// Print the table as a Graphviz graph, coloured by who takes each step.
+        #[arg(long)]
+        dot: bool,
     },
     /// Manage personal access tokens for the API.
     Token {
@@ -159,6 +166,15 @@ pub enum TokenCommand {
     },
 }
 
+/// Prints the life-cycle table, as text or as a Graphviz graph.
+fn print_workflow(dot: bool) {
+    if dot {
+        print!("{}", crate::diagram::dot());
+    } else {
+        print!("{}", crate::diagram::table());
+    }
+}
+
 /// Runs a parsed command line; the exit code is 0 on success, 1 on failure, 2 on bad settings.
 pub fn run(cli: Cli) -> ExitCode {
     if let Command::Keys {
@@ -167,6 +183,11 @@ pub fn run(cli: Cli) -> ExitCode {
     {
         // Needs no settings: it is how production gets the keys it cannot start without.
         print!("{}", crate::auth::keys::generate_file_text());
+        return ExitCode::SUCCESS;
+    }
+    if let Command::Workflow { dot } = cli.command {
+        // Needs no settings: the table is the code's.
+        print_workflow(dot);
         return ExitCode::SUCCESS;
     }
     let settings = match Settings::load(&cli.config) {
@@ -395,6 +416,10 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
             {
                 println!("  {role}: {email}");
             }
+            Ok(())
+        }
+        Command::Workflow { dot } => {
+            print_workflow(dot);
             Ok(())
         }
         Command::Token {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod db;
+pub mod diagram;
 pub mod documents;
 pub mod domain;
 pub mod i18n;

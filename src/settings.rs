@@ -43,7 +43,7 @@ pub struct ContactSettings {
     pub accessibility_email: String,
 }
 
-/// How many working days each stage of a request gets (SPEC § 11), counted back from the day
+/// How many working days each stage of a request gets (product.md § 11), counted back from the day
 /// protection is needed. Every field is a number of Norwegian working days.
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +74,7 @@ impl DeadlineSettings {
     }
 }
 
-/// The periodic review of measures in effect (the product's *Operations*).
+/// The periodic review of measures in effect (product.md § 13).
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewSettings {
@@ -83,7 +83,7 @@ pub struct ReviewSettings {
     pub interval_days: u32,
 }
 
-/// Files attached to requests (the product's *Documents*).
+/// Files attached to requests (product.md § 12).
 #[derive(Debug, Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentSettings {

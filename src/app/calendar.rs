@@ -1,4 +1,4 @@
-//! The police calendar (SPEC § 13): approved measures by day for a period, within the viewer's
+//! The police calendar (product.md § 13): approved measures by day for a period, within the viewer's
 //! need-to-know scope, for the page, the JSON API and the iCalendar feed. Missions are answered
 //! 404. The feed's entries carry only what may leave the portal for a phone: the reference, the
 //! measure's kind and its times.

@@ -1,4 +1,4 @@
-//! Secrets sealed at rest (SPEC § 10): sealing the second-factor seeds left in clear from before
+//! Secrets sealed at rest (product.md § 10): sealing the second-factor seeds left in clear from before
 //! sealing, and re-sealing every seed under the current key (`protection-portal keys rotate`).
 
 use chrono::NaiveDateTime;

@@ -1,4 +1,4 @@
-//! The police's and PST's operations on missions (SPEC § 13): a mission's page for the
+//! The police's and PST's operations on missions (product.md § 13): a mission's page for the
 //! authorities, and the threat level PST records for a mission. A changed level puts every
 //! request of the mission in effect up for review at once and tells the police; the mission is
 //! never told, and nothing of it reaches a mission's page, e-mail, count or the calendar feed.

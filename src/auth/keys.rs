@@ -1,4 +1,4 @@
-//! Keys kept outside the database (SPEC § 10): whoever can read or write the database alone can
+//! Keys kept outside the database (product.md § 10): whoever can read or write the database alone can
 //! neither forge the security log's chain nor read a sealed second-factor seed nor forge a form
 //! post.
 //!

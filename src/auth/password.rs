@@ -1,4 +1,4 @@
-//! Argon2id password hashing and the password rules of SPEC § 10 (NIST SP 800-63B).
+//! Argon2id password hashing and the password rules of product.md § 10 (NIST SP 800-63B).
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};

@@ -1,5 +1,5 @@
 //! Queries on what a request is about besides its measures: its event and the people to
-//! protect (SPEC § 4). Both are replaced whole with the request's content.
+//! protect (product.md § 4). Both are replaced whole with the request's content.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

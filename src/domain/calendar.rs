@@ -1,4 +1,4 @@
-//! The police calendar (the product's *Operations*): approved measures by day, for a week or a
+//! The police calendar (product.md § 13): approved measures by day, for a week or a
 //! month. Which days a measure shows on, its status, and its daily hours in Oslo time (a measure
 //! whose end time is before its start runs past midnight).
 

@@ -1,5 +1,5 @@
 //! When protection is needed, and the due date of every stage of a request, counted **back**
-//! from that day in Norwegian working days (`working_days`), as SPEC § 11 sets them: triage,
+//! from that day in Norwegian working days (`working_days`), as product.md § 11 sets them: triage,
 //! the police's decision, PST's assessment when one is asked for, and the formal reply. A due
 //! date never falls before the day its stage began, and working days the request spent waiting
 //! for the mission move the later ones.
@@ -77,7 +77,7 @@ pub struct Rules {
 }
 
 impl Default for Rules {
-    /// SPEC § 11's defaults.
+    /// The defaults of product.md § 11.
     fn default() -> Self {
         Rules {
             minimum_notice: 5,

@@ -1,4 +1,4 @@
-//! Who sees what (SPEC §§ 5–6): every decision about what a viewer may know of a request —
+//! Who sees what (product.md §§ 5–6): every decision about what a viewer may know of a request —
 //! whether it exists for them, which lists hold it, the status code and label they read, the
 //! outcomes and the reply, whose names, which notes and assessments, which timeline steps, the
 //! version they state, and which classifications they may choose. The application layer asks
@@ -216,7 +216,7 @@ pub fn counts_visible_steps(actor: &Actor) -> bool {
 
 /// Whether the viewer sees a request's internal deadlines: each stage, its due date, whether it
 /// is overdue, and its escalation. The authorities handling requests do; a mission sees only the
-/// day it may expect the reply (SPEC § 11), never the internal stages.
+/// day it may expect the reply (product.md § 11), never the internal stages.
 pub fn deadlines_visible(actor: &Actor) -> bool {
     matches!(
         actor.role,
@@ -226,7 +226,7 @@ pub fn deadlines_visible(actor: &Actor) -> bool {
 
 /// The history the day a viewer may expect the reply is counted from. A mission's leaves out
 /// the police's decision: it would move the day, and so tell a decided request apart from one
-/// still being assessed (SPEC § 5).
+/// still being assessed (product.md § 5).
 pub fn reply_date_history(actor: &Actor, history: &History) -> History {
     let mut h = history.clone();
     if !deadlines_visible(actor) {

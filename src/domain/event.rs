@@ -1,4 +1,4 @@
-//! What a request is about besides its measures (SPEC § 4): the event, the people to protect and
+//! What a request is about besides its measures (product.md § 4): the event, the people to protect and
 //! the note verbale that accompanies it, as typed and as checked. Times are wall-clock times in
 //! Oslo, written `YYYY-MM-DDTHH:MM` (a date and a 24-hour time); a daily time is `HH:MM`.
 

@@ -1,4 +1,4 @@
-//! The notices the portal sends (SPEC § 7): for each, whom it goes to (its audience, decided
+//! The notices the portal sends (product.md § 7): for each, whom it goes to (its audience, decided
 //! here and checked exhaustively by the compiler), whether it asks the recipient to act — those
 //! are always e-mailed; the others each recipient may switch off on the account page — and how
 //! the account page names it. The label is that name.
@@ -57,7 +57,7 @@ pub enum Audience {
     /// Everyone who had the request: the assigned officer, the police if it reached them, PST
     /// if it was referred.
     Handlers,
-    /// For an overdue stage (SPEC § 11): whoever must act on it — the assigned officer, or every
+    /// For an overdue stage (product.md § 11): whoever must act on it — the assigned officer, or every
     /// MFA officer while none is assigned; every police liaison for the police's decision;
     /// every PST analyst for an assessment — and, since the Ministry answers to the mission,
     /// every MFA officer.
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn who_receives_what_as_before() {
-        // The roles each notice reaches (SPEC § 7), written out independently of `audience`.
+        // The roles each notice reaches (product.md § 7), written out independently of `audience`.
         let expected: &[(Notice, &[Role])] = &[
             (Notice::RequestSubmitted, &[MfaOfficer]),
             (Notice::SubmissionReceipt, &[MissionStaff]),

@@ -1,5 +1,5 @@
 //! A request as typed (forms, API) and the rules it must meet: loosely for a draft, fully at
-//! submission (SPEC § 4). Text is kept exactly as typed; only its rules are checked here.
+//! submission (product.md § 4). Text is kept exactly as typed; only its rules are checked here.
 
 use chrono::NaiveDate;
 

@@ -1,4 +1,4 @@
-//! The periodic review of measures in effect (the product's *Operations*): the circular note's
+//! The periodic review of measures in effect (product.md § 13): the circular note's
 //! "regular consideration" of a mission's security. Measures without an end date, or running for
 //! longer than one review interval, are reviewed by the police every interval; a changed threat
 //! level for the mission makes the review due at once.

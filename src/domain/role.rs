@@ -1,4 +1,4 @@
-//! The roles a person can hold in the portal (SPEC § 2).
+//! The roles a person can hold in the portal (product.md § 2).
 
 crate::codes! {
     pub enum Role {

@@ -1,4 +1,4 @@
-//! Sign-in throttling rules (SPEC § 10, NIST SP 800-63B § 5.2.2): rate limiting that slows
+//! Sign-in throttling rules (product.md § 10, NIST SP 800-63B § 5.2.2): rate limiting that slows
 //! guessing without letting anyone keep an account's owner out.
 //!
 //! Three things are counted for every attempt at a password or a code:

@@ -1,4 +1,4 @@
-//! Calendar dates in Europe/Oslo (SPEC § 4): Central European Time, UTC+1, and summer time,
+//! Calendar dates in Europe/Oslo (product.md § 4): Central European Time, UTC+1, and summer time,
 //! UTC+2, from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October
 //! (the EU rule Norway follows).
 

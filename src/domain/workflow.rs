@@ -1,4 +1,4 @@
-//! The life cycle of a request (SPEC § 5) as one table — who may take which step from which
+//! The life cycle of a request (product.md § 5) as one table — who may take which step from which
 //! state, and whom it tells — and `decide`: given a request, who acts and the action, the change
 //! to make or why not. Adding a step is a row here, a payload variant in
 //! `app::requests::payload`, an effect in `app::requests::transition`, and its notices in
@@ -37,7 +37,7 @@ impl State {
         )
     }
 
-    /// The status a mission sees for this state (SPEC § 5).
+    /// The status a mission sees for this state (product.md § 5).
     pub fn mission_status(self) -> MissionStatus {
         match self {
             Self::Draft => MissionStatus::Draft,
@@ -93,7 +93,7 @@ impl MissionStatus {
 }
 
 crate::codes! {
-    /// Every action of SPEC § 5 that moves a request from one state to another. The label
+    /// Every action of product.md § 5 that moves a request from one state to another. The label
     /// names the action on buttons and in the timeline.
     pub enum Action {
         Submit = "submit", "Submit the request";
@@ -210,7 +210,7 @@ pub struct Rule {
     pub from: &'static [State],
     pub to: Target,
     pub by: By,
-    /// Whom the step tells (SPEC § 7), each notice with its own audience.
+    /// Whom the step tells (product.md § 7), each notice with its own audience.
     pub notices: &'static [Notice],
 }
 
@@ -237,7 +237,7 @@ const MFA: By = By::Role(Role::MfaOfficer);
 const POLICE: By = By::Role(Role::PoliceLiaison);
 const PST: By = By::Role(Role::PstAnalyst);
 
-/// The life cycle (SPEC § 5). Anything not in this table is refused.
+/// The life cycle (product.md § 5). Anything not in this table is refused.
 #[rustfmt::skip]
 pub const RULES: [Rule; 18] = [
     row(Action::Submit, &[Draft], Target::To(Submitted), MISSION,
@@ -266,7 +266,7 @@ pub const RULES: [Rule; 18] = [
         &[Notice::ImplementationConfirmed]),
     row(Action::EndMeasures, &[InEffect], Target::To(Ended), POLICE,
         &[Notice::MeasuresEnded]),
-    // The periodic review (SPEC § 13): the police keep the measures, with an internal note, and
+    // The periodic review (product.md § 13): the police keep the measures, with an internal note, and
     // set the next review. Nobody else needs to know of it.
     row(Action::Review, &[InEffect], Target::Same, POLICE, &[]),
     // The portal tells the police the day a review falls due, once for each review day.
@@ -275,11 +275,11 @@ pub const RULES: [Rule; 18] = [
     // The portal ends the measures once every end date has passed.
     row(Action::EndMeasures, &[InEffect], Target::To(Ended), By::Portal,
         &[Notice::MeasuresEnded]),
-    // Until the reply is sent (SPEC § 5): a mission cannot tell `decided` from the states before.
+    // Until the reply is sent (product.md § 5): a mission cannot tell `decided` from the states before.
     row(Action::Withdraw, &[Submitted, InTriage, AwaitingMission, PoliceReview, PstReview, Decided],
         Target::To(Withdrawn), MISSION,
         &[Notice::RequestWithdrawn]),
-    // The portal escalates a stage the first time it is overdue (SPEC § 11); the states are
+    // The portal escalates a stage the first time it is overdue (product.md § 11); the states are
     // those in which a stage may be due.
     row(Action::Escalate, &[Submitted, InTriage, PoliceReview, PstReview, Decided],
         Target::Same, By::Portal,
@@ -405,7 +405,7 @@ mod tests {
         }
     }
 
-    /// SPEC § 5, written out independently of RULES: (action, from states, to, role).
+    /// product.md § 5, written out independently of RULES: (action, from states, to, role).
     fn spec() -> Vec<(Action, Vec<State>, State, Role)> {
         vec![
             (Action::Submit, vec![Draft], Submitted, Role::MissionStaff),

@@ -1,6 +1,6 @@
 //! One e-mail per notification kind, in plain text and HTML. They carry the reference, the status
 //! as the recipient may see it, what to do next, and a link — never a title, justification,
-//! measure, name, message, note or assessment (SPEC § 7).
+//! measure, name, message, note or assessment (product.md § 7).
 
 use maud::{DOCTYPE, Markup, html};
 

@@ -1,4 +1,4 @@
-//! The police calendar page (the product's *Operations*): approved measures day by day for a
+//! The police calendar page (product.md § 13): approved measures day by day for a
 //! week or a month, filtered by kind and mission, with previous/next and today, readable on a
 //! phone and printable; and the address of a calendar feed for a calendar program. Missions are
 //! answered 404.

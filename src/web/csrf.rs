@@ -1,4 +1,4 @@
-//! Cross-site request forgery defence (SPEC § 10): every state-changing request from a page
+//! Cross-site request forgery defence (product.md § 10): every state-changing request from a page
 //! must come from this site (`Sec-Fetch-Site`, `Origin`) and carry the session's synchronizer
 //! token, compared in constant time. One middleware checks every such request, so no handler can
 //! forget to.
@@ -97,7 +97,7 @@ pub async fn protect(
     }
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    // Under `Referrer-Policy: no-referrer` (SPEC § 10) browsers send `Origin: null` with every
+    // Under `Referrer-Policy: no-referrer` (product.md § 10) browsers send `Origin: null` with every
     // form post, their own site's included. Such a post is let through to the token check only
     // when the browser vouches that it is same-origin; a sandboxed or data: page posting from
     // elsewhere is cross-site by that header.

@@ -1,5 +1,5 @@
 //! What wraps every response: a request id, one log line per request, the security headers of
-//! SPEC § 10, and an error page (or JSON error under /api) for every failure, so that no error
+//! product.md § 10, and an error page (or JSON error under /api) for every failure, so that no error
 //! from a handler or an extractor leaves without headers or shows internals.
 
 use crate::i18n::{self, tr};
@@ -105,7 +105,7 @@ pub async fn frame(
         res = render_error(res, &request_id, lang.get());
     }
     set_security_headers(res.headers_mut(), https, docs);
-    // The API speaks JSON in UTF-8, and says so (SPEC § 8).
+    // The API speaks JSON in UTF-8, and says so (product.md § 8).
     if res
         .headers()
         .get(header::CONTENT_TYPE)

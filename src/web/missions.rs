@@ -1,4 +1,4 @@
-//! The authorities' pages of missions (the product's *Operations*): the list of missions, and a
+//! The authorities' pages of missions (product.md § 13): the list of missions, and a
 //! mission's page with its threat level and the history of levels within the viewer's
 //! clearance; PST records a changed level there. Missions are answered 404.
 

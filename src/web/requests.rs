@@ -1249,7 +1249,7 @@ fn confirmation_text(action: Action) -> &'static str {
     }
 }
 
-/// The field of `TransitionFields` (SPEC § 8's name) a transition form's field belongs to; `""`
+/// The field of `TransitionFields` (the API's name) a transition form's field belongs to; `""`
 /// for the fields every action form has; `None` for a name no action form has.
 fn transition_group(name: &str) -> Option<&'static str> {
     let under = |prefix: &str, fields: &[&str]| {

@@ -1,4 +1,4 @@
-//! Several instances on one database (SPEC § 9): two `serve` processes and one `worker`
+//! Several instances on one database (product.md § 9): two `serve` processes and one `worker`
 //! process, started from the built binary, share the test's database. Work is driven through
 //! both at once; nothing a second instance needs may live in one process's memory.
 

@@ -1,4 +1,4 @@
-//! Documents (the product's *Documents*): attachments recognised by their bytes, streamed in and
+//! Documents (product.md § 12): attachments recognised by their bytes, streamed in and
 //! out, kept from those who may not know them; the receipt and the note verbale as PDF/A, read
 //! back with poppler's `pdftotext` and `pdfinfo` (installed when missing, as for the browser
 //! tests; under CI a missing tool is a failure).

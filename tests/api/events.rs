@@ -1,5 +1,5 @@
 //! What a request is about (its event, people, note verbale, daily hours) and its deadlines
-//! (SPEC §§ 4, 11): through the API and the pages, for each role, with the rules that keep bad
+//! (product.md §§ 4, 11): through the API and the pages, for each role, with the rules that keep bad
 //! input out and the stages' due dates the queues sort by.
 
 use serde_json::{Value, json};

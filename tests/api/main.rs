@@ -21,6 +21,7 @@ mod idempotency;
 mod identity;
 mod json_api;
 mod language;
+mod life_cycle;
 mod mail_leases;
 mod migrations;
 mod notifications;

@@ -1,4 +1,4 @@
--- The whole domain schema of the protection portal (SPEC §§ 2–10).
+-- The whole domain schema of the protection portal (product.md §§ 2–10).
 -- Portable on purpose: ids are text (UUIDs), instants are UTC TIMESTAMP, dates are DATE,
 -- and only TEXT, INTEGER, BIGINT, BOOLEAN, TIMESTAMP and DATE are used, so the SQLite and
 -- PostgreSQL folders hold the same statements. Codes (roles, states, levels) are checked
@@ -35,7 +35,7 @@ CREATE TABLE users (
     last_sign_in_at     TIMESTAMP,
     created_at          TIMESTAMP NOT NULL,
     updated_at          TIMESTAMP NOT NULL,
-    -- Mission staff belong to a mission; nobody else does (SPEC § 2).
+    -- Mission staff belong to a mission; nobody else does (product.md § 2).
     CHECK ((role = 'mission_staff') = (mission_id IS NOT NULL))
 );
 CREATE UNIQUE INDEX users_email_key ON users (email);
@@ -123,7 +123,7 @@ CREATE TABLE requests (
     contact_email        TEXT NOT NULL,
     created_by           TEXT NOT NULL REFERENCES users (id),
     assigned_officer_id  TEXT REFERENCES users (id),
-    -- Need to know (SPEC § 6): set once the request has ever reached police / been referred to PST.
+    -- Need to know (product.md § 6): set once the request has ever reached police / been referred to PST.
     reached_police       BOOLEAN NOT NULL DEFAULT FALSE,
     referred_to_pst      BOOLEAN NOT NULL DEFAULT FALSE,
     -- The police liaison who referred it, told when the assessment arrives.
@@ -170,7 +170,7 @@ CREATE TABLE timeline_events (
     action           TEXT NOT NULL,
     from_state       TEXT,
     to_state         TEXT NOT NULL,
-    -- Whether the step is one the mission sees (SPEC § 5: mission-facing steps only).
+    -- Whether the step is one the mission sees (product.md § 5: mission-facing steps only).
     mission_visible  BOOLEAN NOT NULL
 );
 CREATE INDEX timeline_events_request_idx ON timeline_events (request_id, at);

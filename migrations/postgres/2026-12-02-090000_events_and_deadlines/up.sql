@@ -1,4 +1,4 @@
--- What a request is about (SPEC § 4): the event, the people to protect, the note verbale that
+-- What a request is about (product.md § 4): the event, the people to protect, the note verbale that
 -- accompanies it, and daily hours for a measure. Event and arrival times are wall-clock times in
 -- Oslo as the mission plans them (`YYYY-MM-DD HH:MM`, Europe/Oslo), not instants.
 CREATE TABLE request_events (
@@ -25,7 +25,7 @@ ALTER TABLE requests ADD COLUMN note_verbale_dated_on DATE;
 ALTER TABLE measures ADD COLUMN from_time TEXT;
 ALTER TABLE measures ADD COLUMN until_time TEXT;
 
--- The due date of the stage a request is in now (SPEC § 11), kept by every step so that queues
+-- The due date of the stage a request is in now (product.md § 11), kept by every step so that queues
 -- sort by it and the portal finds overdue stages with an index. `9999-12-31` stands for "no
 -- stage due" (a draft, a request waiting for its mission, a closed one), so that the column
 -- sorts the same on both engines. `due_rules` names the rules the date was counted with; the
@@ -52,7 +52,7 @@ ALTER TABLE requests ADD COLUMN in_place_from DATE;
 UPDATE requests SET in_place_from = (SELECT MIN(m.implemented_on) FROM measures m WHERE m.request_id = requests.id)
  WHERE state IN ('in_effect', 'ended');
 
--- Each stage is escalated once (SPEC § 11): the key makes a second escalation of the same stage,
+-- Each stage is escalated once (product.md § 11): the key makes a second escalation of the same stage,
 -- by this instance or another, fail instead of repeating it.
 CREATE TABLE escalations (
     request_id    TEXT NOT NULL REFERENCES requests (id) ON DELETE CASCADE,

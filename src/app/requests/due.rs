@@ -1,4 +1,4 @@
-//! Deadlines as the portal keeps them (SPEC § 11): a request's history read from its timeline,
+//! Deadlines as the portal keeps them (product.md § 11): a request's history read from its timeline,
 //! its due dates counted by `domain::deadlines`, the current stage's due date kept on the request
 //! by every step (so that queues sort by it), and the portal's own steps on them: counting again
 //! what was counted with other rules, and escalating a stage the first time it is overdue.

@@ -34,7 +34,7 @@ pub struct ImplementedInput {
     pub implemented_on: String,
 }
 
-/// Every field any action may carry, as a form or the API gives them (SPEC § 8, transitions).
+/// Every field any action may carry, as a form or the API gives them (product.md § 8, transitions).
 #[derive(Debug, Clone, Default)]
 pub struct TransitionFields {
     pub assignee_id: Option<String>,
@@ -52,7 +52,7 @@ pub struct TransitionFields {
 }
 
 impl TransitionFields {
-    /// The names of the fields given (present, even if empty), in the order of SPEC § 8.
+    /// The names of the fields given (present, even if empty), in the order of product.md § 8.
     pub fn present(&self) -> Vec<&'static str> {
         let given = [
             ("assignee_id", self.assignee_id.is_some()),
@@ -74,7 +74,7 @@ impl TransitionFields {
     }
 }
 
-/// The fields `action` carries (SPEC § 8); every other field is refused with it.
+/// The fields `action` carries (product.md § 8); every other field is refused with it.
 pub fn carries(action: Action) -> &'static [&'static str] {
     match action {
         Action::Submit | Action::ForwardToPolice | Action::Escalate | Action::ReviewDue => &[],

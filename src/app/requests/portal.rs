@@ -48,7 +48,7 @@ fn nothing_to_do_is_no_failure(outcome: Result<bool, AppError>) -> Result<bool, 
 }
 
 /// The portal escalates a request's current stage, once it is overdue, through the same table
-/// and pipeline as a person's step (SPEC § 11): an internal history entry and notices to those
+/// and pipeline as a person's step (product.md § 11): an internal history entry and notices to those
 /// who must act. `Ok(false)` when there is nothing to do: the stage is not overdue when counted
 /// again now, it was escalated already, or another instance holds the request.
 pub(super) fn escalate_by_the_portal(

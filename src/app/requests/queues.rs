@@ -79,7 +79,7 @@ pub fn queue_filter(actor: &Actor, key: &str, today: NaiveDate) -> ListFilter {
         (Role::PoliceLiaison, "pst") => f.states = states(&[PstReview]),
         (Role::PoliceLiaison, "approved") => f.states = states(&[Approved]),
         (Role::PoliceLiaison, "in_effect") => f.states = states(&[InEffect]),
-        // Review due: measures in effect whose periodic review day has come (SPEC § 13).
+        // Review due: measures in effect whose periodic review day has come (product.md § 13).
         (Role::PoliceLiaison, "review") => {
             f.states = states(&[InEffect]);
             f.review_due_by = Some(today);

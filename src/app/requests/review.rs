@@ -1,4 +1,4 @@
-//! The periodic review as the portal keeps it (SPEC § 13): the reviews falling due, and the
+//! The periodic review as the portal keeps it (product.md § 13): the reviews falling due, and the
 //! portal's own step that tells the police the day one does.
 
 use super::Context;

@@ -59,7 +59,7 @@ pub(super) enum Effect {
         /// Some measures approved, some declined.
         partly_approved: bool,
     },
-    /// With whether the measures need a periodic review (SPEC § 13).
+    /// With whether the measures need a periodic review (product.md § 13).
     ConfirmImplementation(Vec<(MeasureId, NaiveDate)>, bool),
     /// The police keep the measures after a review, with an internal note, until the next.
     Review {
@@ -502,7 +502,7 @@ pub(super) fn run(
     Ok(after)
 }
 
-/// Carries out one life-cycle action (SPEC § 5) for `actor`.
+/// Carries out one life-cycle action (product.md § 5) for `actor`.
 pub fn perform(
     conn: &mut DbConnection,
     actor: &Actor,

@@ -208,7 +208,7 @@ fn request_json(v: RequestView) -> RequestJson {
             })
             .collect()
     });
-    // Missions see when to expect the reply, never the internal stages (SPEC § 11).
+    // Missions see when to expect the reply, never the internal stages (product.md § 11).
     let deadlines_shown = !v.addressed_as_mission;
     RequestJson {
         status: v.status.code.to_owned(),

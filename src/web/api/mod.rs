@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1` (SPEC § 8): personal access tokens only (no cookies, so no CSRF
+//! The JSON API under `/api/v1` (product.md § 8): personal access tokens only (no cookies, so no CSRF
 //! token), the same application functions and policy as the pages, errors as
 //! `{error: {code, message, fields?}}`, described by an OpenAPI 3 document.
 

@@ -1,4 +1,4 @@
-//! The API of the police's operations (SPEC § 13): a mission's threat levels, read by the
+//! The API of the police's operations (product.md § 13): a mission's threat levels, read by the
 //! authorities within their clearance and recorded by PST. Each handler calls one application
 //! function.
 

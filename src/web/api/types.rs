@@ -1,4 +1,4 @@
-//! The JSON shapes of the API (SPEC § 8), with their OpenAPI schemas.
+//! The JSON shapes of the API (product.md § 8), with their OpenAPI schemas.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -262,10 +262,10 @@ pub struct RequestJson {
     /// than the Ministry asks for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub late_notice: Option<bool>,
-    /// Authorities only: each stage's due date (SPEC § 11).
+    /// Authorities only: each stage's due date (product.md § 11).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadlines: Option<Vec<DeadlineJson>>,
-    /// Authorities only, while in effect: the periodic review (SPEC § 13).
+    /// Authorities only, while in effect: the periodic review (product.md § 13).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewJson>,
 }
@@ -374,7 +374,7 @@ pub struct AssessmentBody {
     pub declassify_on: Option<String>,
 }
 
-/// One action of the life cycle with what it needs (SPEC § 8).
+/// One action of the life cycle with what it needs (product.md § 8).
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransitionBody {
