@@ -27,7 +27,7 @@ use crate::settings::{SchedulerSettings, Settings};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     /// Ends the measures of requests in effect once every approved measure's end date has
-    /// passed (SPEC's automatic end), one request per step.
+    /// passed (the automatic end), one request per step.
     EndMeasures,
     /// Deletes expired sign-in sessions, a batch per step.
     PurgeSessions,
@@ -36,16 +36,20 @@ pub enum Job {
     /// Counts again the due dates of requests counted with other deadline rules (after an
     /// upgrade, or a change of `[deadlines]`), one request per step.
     RecountDeadlines,
-    /// Escalates each stage the first time it is past its due date (SPEC § 11), one request per
-    /// step.
+    /// Escalates each stage the first time it is past its due date (product.md § 11), one
+    /// request per step.
     EscalateOverdue,
-    /// Tells the police the day a review of measures in effect falls due (SPEC § 13), once for
-    /// each review day, one request per step.
+    /// Tells the police the day a review of measures in effect falls due (product.md § 13),
+    /// once for each review day, one request per step.
     AnnounceReviews,
+    /// Writes the search document of each request stored before the search index existed
+    /// (product.md § 14), one request per step.
+    IndexForSearch,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
+        Job::IndexForSearch,
         Job::RecountDeadlines,
         Job::EscalateOverdue,
         Job::AnnounceReviews,
@@ -63,6 +67,7 @@ impl Job {
             Job::RecountDeadlines => "recount_deadlines",
             Job::EscalateOverdue => "escalate_overdue",
             Job::AnnounceReviews => "announce_reviews",
+            Job::IndexForSearch => "index_for_search",
         }
     }
 
@@ -75,6 +80,7 @@ impl Job {
             Job::RecountDeadlines => "Counting due dates again under the current deadline rules",
             Job::EscalateOverdue => "Escalating stages past their due dates",
             Job::AnnounceReviews => "Telling the police of reviews falling due",
+            Job::IndexForSearch => "Adding requests stored earlier to the search index",
         }
     }
 
@@ -92,6 +98,7 @@ impl Job {
             Job::RecountDeadlines => requests::to_recount(conn, ctx, cap)?.len() as i64,
             Job::EscalateOverdue => requests::count_overdue(conn, ctx, cap)?,
             Job::AnnounceReviews => requests::count_reviews_to_announce(conn, ctx, cap)?,
+            Job::IndexForSearch => requests::count_unindexed(conn, cap)?,
         })
     }
 }
@@ -154,9 +161,14 @@ pub async fn run_batch(
     };
     let limit = pace.batch_size;
     match job {
-        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue | Job::AnnounceReviews => {
+        Job::EndMeasures
+        | Job::RecountDeadlines
+        | Job::EscalateOverdue
+        | Job::AnnounceReviews
+        | Job::IndexForSearch => {
             let found = db::run(pool, move |conn| match job {
                 Job::RecountDeadlines => requests::to_recount(conn, &ctx, limit),
+                Job::IndexForSearch => requests::unindexed(conn, limit),
                 Job::EscalateOverdue => requests::overdue(conn, &ctx, after.as_deref(), limit),
                 Job::AnnounceReviews => {
                     requests::reviews_to_announce(conn, &ctx, after.as_deref(), limit)
@@ -185,6 +197,7 @@ pub async fn run_batch(
                     Job::RecountDeadlines => requests::recount_one(conn, &id, &ctx),
                     Job::EscalateOverdue => requests::escalate_one(conn, &id, &ctx),
                     Job::AnnounceReviews => requests::announce_review_one(conn, &id, &ctx),
+                    Job::IndexForSearch => requests::index_one(conn, &id),
                     _ => requests::end_one(conn, &id, &ctx),
                 })
                 .await;
@@ -237,9 +250,11 @@ fn purge(
             }
             (keys.len(), deleted)
         }
-        Job::EndMeasures | Job::RecountDeadlines | Job::EscalateOverdue | Job::AnnounceReviews => {
-            (0, 0)
-        }
+        Job::EndMeasures
+        | Job::RecountDeadlines
+        | Job::EscalateOverdue
+        | Job::AnnounceReviews
+        | Job::IndexForSearch => (0, 0),
     })
 }
 

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use crate::app::missions::{MissionInput, create_mission};
 use crate::app::{Acting, AppError};
 use crate::auth::password::HashCost;
+use crate::db::search::{Document, NewDocument, Source};
 use crate::db::seed::{self, SeedEvent, SeedMeasure, SeedMessage, SeedRequest};
 use crate::db::{self, DbConnection};
 use crate::domain::workflow::State;
@@ -115,6 +116,27 @@ struct People {
 /// officers, three police liaisons and three PST analysts, in batches of `batch` requests per
 /// transaction. Requests are spread over the years before `now`, so that references stay
 /// within five digits a year.
+/// Every seeded measure's description.
+const MEASURE_DESCRIPTION: &str = "Around the clock during the visit";
+
+/// What prompts seeded request `i`: one of a few common texts, and one request in ten thousand
+/// names a person nobody else does (a rare word for measuring search).
+fn justification_of(i: u64) -> &'static str {
+    const COMMON: [&str; 6] = [
+        "Threats against the chancery were received this week by e-mail.",
+        "A demonstration outside the residence is announced for Saturday.",
+        "The minister of foreign affairs visits Oslo for talks at the Storting.",
+        "Leaflets against the embassy were found near the main entrance.",
+        "A reception for the national day is held at the residence with 300 guests.",
+        "The delegation from Reykjavik arrives at Gardermoen late in the evening.",
+    ];
+    if i % 10_000 == 7 {
+        "A letter threatening Guðrún Sigurðardóttir, the first secretary, was delivered by hand."
+    } else {
+        COMMON[(i % COMMON.len() as u64) as usize]
+    }
+}
+
 pub fn seed(
     conn: &mut DbConnection,
     plan: &Plan,
@@ -185,12 +207,14 @@ pub fn seed(
         sign_ins.push((email, role));
         Ok(id)
     };
+    let mut mission_names = Vec::with_capacity(missions);
     for m in 0..missions {
+        mission_names.push(format!("Seeded mission {} ({run})", m + 1));
         let mission = create_mission(
             conn,
             &acting,
             &MissionInput {
-                name: format!("Seeded mission {} ({run})", m + 1),
+                name: mission_names[m].clone(),
                 country: "IS".into(),
                 kind: "embassy".into(),
             },
@@ -222,6 +246,7 @@ pub fn seed(
         let mut measures = Vec::with_capacity(2 * n as usize);
         let mut events = Vec::new();
         let mut messages = Vec::new();
+        let mut documents = Vec::with_capacity(n as usize);
         for k in 0..n {
             let i = done + k;
             let state = only.unwrap_or(State::ALL[(i % State::ALL.len() as u64) as usize]);
@@ -272,6 +297,30 @@ pub fn seed(
                 from = Some(to.code());
             }
             let went = |a: &str| steps.iter().any(|(x, _)| *x == a);
+            let justification = justification_of(i);
+            let title = format!("Seeded request {i} — guard during the visit");
+            let document = Document::of(&Source {
+                reference: reference.as_deref(),
+                title: &title,
+                mission_name: &mission_names[mission],
+                mission_id: &people.missions[mission],
+                justification,
+                event: None,
+                descriptions: &[
+                    MEASURE_DESCRIPTION.to_owned(),
+                    MEASURE_DESCRIPTION.to_owned(),
+                ],
+                submitted: state != State::Draft,
+                reached_police: went("forward_to_police"),
+                referred_to_pst: went("refer_to_pst"),
+            });
+            documents.push(NewDocument {
+                request_id: id.clone(),
+                mission_id: people.missions[mission].clone(),
+                heading: document.heading,
+                body: document.body,
+                scope: document.scope,
+            });
             let decided = went("decide");
             let approved = matches!(state, State::Approved | State::InEffect | State::Ended);
             rows.push(SeedRequest {
@@ -280,8 +329,8 @@ pub fn seed(
                 reference,
                 state: state.code(),
                 version: 1 + steps.len() as i32,
-                title: format!("Seeded request {i} — guard during the visit"),
-                justification: "Threats against the chancery were received this week by e-mail.",
+                title,
+                justification,
                 urgency: if i % 5 == 0 { "urgent" } else { "routine" },
                 contact_name: "Guðrún Jónsdóttir",
                 contact_phone: "+354 555 0100",
@@ -317,7 +366,7 @@ pub fn seed(
                     location: Some(location),
                     starts_on: Some(day),
                     ends_on: Some(day + Duration::days(30)),
-                    description: "Around the clock during the visit",
+                    description: MEASURE_DESCRIPTION,
                     outcome: decided.then_some(if state == State::Declined {
                         "declined"
                     } else {
@@ -344,6 +393,7 @@ pub fn seed(
             seed::insert_measures(conn, &measures)?;
             seed::insert_events(conn, &events)?;
             seed::insert_messages(conn, &messages)?;
+            seed::insert_documents(conn, &documents)?;
             Ok::<_, AppError>(())
         })?;
         done += n;

@@ -71,12 +71,16 @@ pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
         .map_err(DbError::from)
 }
 
+/// Renames a mission; its requests' search documents (which hold the name) follow.
 pub fn rename(conn: &mut DbConnection, id: &str, name: &str, now: NaiveDateTime) -> DbResult<bool> {
-    diesel::update(missions::table.find(id))
+    let renamed = diesel::update(missions::table.find(id))
         .set((missions::name.eq(name), missions::updated_at.eq(now)))
         .execute(conn)
-        .map(|n| n == 1)
-        .map_err(DbError::from)
+        .map(|n| n == 1)?;
+    if renamed {
+        super::search::refresh_mission(conn, id)?;
+    }
+    Ok(renamed)
 }
 
 pub fn set_active(

@@ -20,6 +20,7 @@ pub mod priority;
 pub mod recovery_codes;
 pub mod requests;
 pub mod schema;
+pub mod search;
 pub mod secrets;
 pub mod security_log;
 pub mod seed;

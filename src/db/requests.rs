@@ -362,6 +362,14 @@ pub fn change_state(
     } else {
         diesel::update(target).set(base).execute(conn)?
     };
+    // The reference and the need-to-know flags are words and marks of the search document.
+    if n == 1
+        && (extra.reference.is_some()
+            || extra.reached_police.is_some()
+            || extra.referred_to_pst.is_some())
+    {
+        super::search::refresh(conn, id)?;
+    }
     Ok(n == 1)
 }
 
@@ -429,7 +437,8 @@ pub struct ListFilter {
     pub mission_id: Option<String>,
     pub assigned_to: Option<String>,
     pub unassigned: bool,
-    /// A reference (exact) or words of the title (case-insensitive).
+    /// Words to search for (`app::requests` searches the index with them; the queries here
+    /// do not look at them).
     pub query: Option<String>,
     /// Only requests approved with some measures declined (`true`) or without (`false`).
     pub partly_approved: Option<bool>,
@@ -440,8 +449,6 @@ pub struct ListFilter {
     /// Only requests whose periodic review falls on this day or before (the Review due queue).
     pub review_due_by: Option<NaiveDate>,
 }
-
-diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 /// The need-to-know scope as a condition. Written as constant SQL, not bound parameters, so
 /// that the planner can match it against the partial index of the scope (migration
@@ -492,24 +499,34 @@ fn filtered<'a>(
             .filter(requests::due_stage.is_not_null())
             .filter(requests::due_on.lt(day));
     }
-    if let Some(text) = filter
-        .query
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        let escaped = text
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{}%", escaped.to_lowercase());
-        q = q.filter(
-            requests::reference
-                .eq(text.to_owned())
-                .or(lower(requests::title).like(pattern).escape('\\')),
-        );
-    }
     q
+}
+
+/// Which of `ids` the list of `scope` holds under `filter` (whose words are not looked at
+/// here: a search found the ids).
+pub fn ids_within(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    filter: &ListFilter,
+    ids: &[String],
+) -> DbResult<Vec<String>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    filtered(scope, filter)
+        .filter(requests::id.eq_any(ids.to_vec()))
+        .select(requests::id)
+        .load(conn)
+        .map_err(DbError::from)
+}
+
+/// The requests with these ids (in no particular order).
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<RequestRow>> {
+    requests::table
+        .filter(requests::id.eq_any(ids.to_vec()))
+        .select(RequestRow::as_select())
+        .load(conn)
+        .map_err(DbError::from)
 }
 
 /// A mission's list puts the requests needing its action first; the same expression is indexed

@@ -109,6 +109,15 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[SeedEvent]) -> DbResult<()
     Ok(())
 }
 
+/// Search documents, written with their requests.
+pub fn insert_documents(
+    conn: &mut DbConnection,
+    rows: &[super::search::NewDocument],
+) -> DbResult<()> {
+    insert_chunks!(conn, super::search::requests_search::table, rows);
+    Ok(())
+}
+
 pub fn insert_messages(conn: &mut DbConnection, rows: &[SeedMessage]) -> DbResult<()> {
     insert_chunks!(conn, messages::table, rows);
     Ok(())

@@ -16,6 +16,7 @@ pub mod notification;
 pub mod request;
 pub mod review;
 pub mod role;
+pub mod search;
 pub mod text;
 pub mod throttle;
 pub mod time;

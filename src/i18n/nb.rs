@@ -191,6 +191,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Add another measure", "Legg til enda et tiltak"),
     ("Add at least one measure", "Legg til minst ett tiltak"),
     ("Added", "Lagt til"),
+    (
+        "Adding requests stored earlier to the search index",
+        "Legger anmodninger lagret tidligere inn i søkeindeksen",
+    ),
     ("Address", "Adresse"),
     (
         "Address (when another address)",
@@ -1407,10 +1411,7 @@ pub const NB: &[(&str, &str)] = &[
         "Skann denne koden, eller skriv inn nøkkelen nedenfor.",
     ),
     ("Scheduled", "Planlagt"),
-    (
-        "Search by reference or title",
-        "Søk på referanse eller tittel",
-    ),
+    ("Search", "Søk"),
     ("Second factor", "Andre faktor"),
     ("Security auditor", "Sikkerhetsrevisor"),
     ("Security clearance", "Sikkerhetsklarering"),
@@ -2186,6 +2187,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Who uses the portal", "Hvem som bruker portalen"),
     ("Withdraw the request", "Trekk tilbake anmodningen"),
     ("Withdrawn", "Trukket tilbake"),
+    (
+        "Words of a request, its reference or its mission",
+        "Ord i en anmodning, referansen eller representasjonen",
+    ),
     ("Write to the Ministry", "Skriv til departementet"),
     (
         "Wrong code from the authenticator app",

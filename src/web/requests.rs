@@ -2101,8 +2101,9 @@ pub async fn queues(
         form method="get" action="/" class="filters" {
             input type="hidden" name="queue" value=(current.key);
             div class="field" {
-                label for="q" { (tr("Search by reference or title")) }
-                input type="search" id="q" name="q" value=(query.q.clone().unwrap_or_default());
+                label for="q" { (tr("Search")) }
+                div id="q-hint" class="hint" { (tr("Words of a request, its reference or its mission")) }
+                input type="search" id="q" name="q" aria-describedby="q-hint" value=(query.q.clone().unwrap_or_default());
             }
             div class="field" {
                 label for="status" { (tr("Status")) }
@@ -2142,7 +2143,14 @@ pub async fn queues(
                     @for r in &list.items {
                         tr {
                             td data-label=(tr("Reference")) { a href={ "/requests/" (r.id) } { (r.reference.as_deref().unwrap_or(tr("Draft"))) } }
-                            td data-label=(tr("Title")) { (r.title) }
+                            td data-label=(tr("Title")) {
+                                @if let Some(found) = &r.found {
+                                    (fragments(&found.title))
+                                    @if let Some((field, passage)) = &found.passage {
+                                        p class="found-in" { span class="found-field" { (tr(field.label())) ": " } (fragments(passage)) }
+                                    }
+                                } @else { (r.title) }
+                            }
                             @if lists_missions { td data-label=(tr("Mission")) { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
                             td data-label=(tr("Urgency")) { @if r.urgency == Urgency::Urgent { strong class="tag tag-red" { (tr(r.urgency.label())) } } @else { (tr(r.urgency.label())) } }
                             td data-label=(tr("Needed from")) { (date(needed.get(r.id.as_str()).copied(), "–")) }
@@ -2183,4 +2191,13 @@ pub async fn queues(
         StatusCode::OK,
         page(&viewer.chrome(), &title, body),
     ))
+}
+
+/// Text as a search found it: the words found marked.
+fn fragments(pieces: &[crate::domain::search::Fragment]) -> Markup {
+    html! {
+        @for piece in pieces {
+            @if piece.found { mark { (piece.text) } } @else { (piece.text) }
+        }
+    }
 }

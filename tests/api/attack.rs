@@ -1290,8 +1290,8 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
     assert!(mission_page.contains("Conditions &lt;script&gt;"));
     assert!(mission_page.contains("DROP TABLE requests; --"));
 
-    // SQL meta-characters are data: searching for them finds the request, and LIKE wildcards
-    // match only themselves.
+    // SQL and full-text syntax are data: the words around them find the request, and no
+    // character stands for "anything" (a search without a word finds nothing).
     let (status, plain) = staff
         .post(
             "/api/v1/requests",
@@ -1299,7 +1299,12 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
         )
         .await;
     assert_eq!(status, 201, "{plain}");
-    for q in ["DROP%20TABLE", "%25_", "%25", "_", "%5C"] {
+    for q in [
+        "DROP%20TABLE",
+        "%27%3B%20DROP%20TABLE%20requests%3B%20--",
+        "drop*",
+        "%22drop%22",
+    ] {
         let (status, list) = staff.get(&format!("/api/v1/requests?q={q}")).await;
         assert_eq!(status, 200, "{q}: {list}");
         assert_eq!(
@@ -1307,6 +1312,11 @@ async fn markup_and_sql_in_every_text_field_are_stored_exactly_and_shown_only_es
             "q={q} finds only the request that contains it"
         );
         assert_eq!(list["items"][0]["id"], id.as_str());
+    }
+    for q in ["%25_", "%25", "_", "%5C", "*", "%22%22", "NEAR(", ":"] {
+        let (status, list) = staff.get(&format!("/api/v1/requests?q={q}")).await;
+        assert_eq!(status, 200, "{q}: {list}");
+        assert_eq!(list["total"], 0, "q={q} finds nothing: {list}");
     }
     assert_eq!(staff.get("/api/v1/requests").await.1["total"], 2);
 }

@@ -782,6 +782,8 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
                 "/notifications".into(),
                 "/calendar".into(),
                 mission_page.clone(),
+                // Search results, the words found marked.
+                "/?queue=all&q=guard".into(),
             ],
         ),
         (

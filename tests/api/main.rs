@@ -31,6 +31,7 @@ mod pages_kind;
 mod paging;
 mod requests;
 mod scheduler;
+mod search;
 mod seed;
 mod setup;
 mod smtp;

@@ -166,6 +166,7 @@ fn create_draft_with<T>(
         )?;
         store::replace_measures(conn, &id, &new_measures(&id, &valid, &measure_ids))?;
         super::details::store_details(conn, (&id, true), &valid)?;
+        db::search::refresh(conn, &id)?;
         event(
             conn,
             &id,
@@ -265,6 +266,7 @@ fn update_with<T>(
             &new_measures(id.as_str(), &valid, &measure_ids),
         )?;
         super::details::store_details(conn, (id.as_str(), false), &valid)?;
+        db::search::refresh(conn, id.as_str())?;
         event(
             conn,
             id.as_str(),

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{NaiveDate, NaiveDateTime};
 use hmac::{Hmac, Mac};
 
+use super::search::Found;
 use crate::app::AppError;
 use crate::db::requests::{self as store, ListFilter, RequestRow};
 use crate::db::{DbConnection, missions};
@@ -16,11 +17,12 @@ use crate::domain::access::Actor;
 use crate::domain::disclosure::{self, Status};
 use crate::domain::ids::RequestId;
 use crate::domain::request::Urgency;
+use crate::domain::search::Query;
 use crate::domain::text::check_text;
 use crate::domain::workflow::State;
 
 const PAGE_MAX: i64 = 100;
-/// The longest search text: a reference or words of a title (titles are at most 200).
+/// The longest search text.
 const SEARCH_MAX: usize = 200;
 
 /// One request in a list, as the viewer may see it.
@@ -41,6 +43,8 @@ pub struct RequestSummary {
     pub due_on: Option<NaiveDate>,
     /// For the authorities, while in effect: the day of the next periodic review.
     pub next_review_on: Option<NaiveDate>,
+    /// In a search's results: the words found in it.
+    pub found: Option<Found>,
 }
 
 impl RequestSummary {
@@ -49,8 +53,17 @@ impl RequestSummary {
         self.due_on.is_some_and(|d| d < today)
     }
 
-    fn of(actor: &Actor, r: RequestRow) -> Self {
+    /// The same, as a search found it.
+    pub(super) fn with_found(self, found: Found) -> Self {
         RequestSummary {
+            found: Some(found),
+            ..self
+        }
+    }
+
+    pub(super) fn of(actor: &Actor, r: RequestRow) -> Self {
+        RequestSummary {
+            found: None,
             next_review_on: r
                 .next_review_on
                 .filter(|_| r.state == State::InEffect && disclosure::review_visible(actor)),
@@ -226,7 +239,7 @@ fn cursor_mac(key: &[u8], actor: &Actor, filter: &ListFilter, position: &str) ->
     mac
 }
 
-fn seal(key: &[u8], actor: &Actor, filter: &ListFilter, position: String) -> String {
+pub(super) fn seal(key: &[u8], actor: &Actor, filter: &ListFilter, position: String) -> String {
     let tag = cursor_mac(key, actor, filter, &position)
         .finalize()
         .into_bytes();
@@ -234,7 +247,7 @@ fn seal(key: &[u8], actor: &Actor, filter: &ListFilter, position: String) -> Str
 }
 
 /// The position of a cursor this list gave this viewer; anything else is refused naming `field`.
-fn unseal<'c>(
+pub(super) fn unseal<'c>(
     field: &'static str,
     key: &[u8],
     actor: &Actor,
@@ -267,6 +280,24 @@ pub fn list(
     let per_page = per_page.clamp(1, PAGE_MAX);
     let scope = disclosure::list_scope(actor);
     let key = cursor_key(conn)?;
+    if let Some(text) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
+        // A search without a single word (only punctuation, say) finds nothing: no character
+        // stands for "anything".
+        return match Query::parse(text) {
+            Some(query) => {
+                super::search::search(conn, actor, &scope, filter, &query, at, per_page, &key)
+            }
+            None => Ok(ListPage {
+                items: Vec::new(),
+                total: 0,
+                total_capped: false,
+                page: 1,
+                per_page,
+                next: None,
+                previous: None,
+            }),
+        };
+    }
     let (start, page) = match at {
         PageAt::Number(page) => {
             let page = (*page).clamp(1, PAGE_NUMBER_MAX);

@@ -17,6 +17,7 @@ mod payload;
 mod portal;
 mod queues;
 mod review;
+mod search;
 mod transition;
 mod view;
 
@@ -43,6 +44,7 @@ pub use payload::{
 };
 pub use queues::{Queue, queue_filter, queues, with_status};
 pub use review::{announce_review_one, count_reviews_to_announce, reviews_to_announce};
+pub use search::{CANDIDATES, Found, FoundIn, count_unindexed, index_one, unindexed};
 pub use transition::{perform, perform_viewed};
 pub use view::{
     AssessmentItem, Contact, Decision, MeasureView, MessageItem, Name, RequestView, TimelineItem,

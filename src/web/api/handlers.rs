@@ -51,7 +51,10 @@ pub struct ListQuery {
     /// A status as the caller sees statuses (mission-facing codes for mission staff).
     status: Option<String>,
     mission_id: Option<String>,
-    /// A reference (exact) or words of the title.
+    /// Words to search for, all of which must be found: in the reference, title, mission's
+    /// name, justification, event name and venue, or measure descriptions; accents and case do
+    /// not matter; whole words only. The results come best
+    /// first (words in the reference, title or mission count most), each with `found`.
     q: Option<String>,
     /// A page by number, within the first 10,000 requests of the list.
     #[param(minimum = 1)]
@@ -63,7 +66,7 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
-/// Requests the caller may see, urgent first, then oldest. `total` counts up to 1,000;
+/// Requests the caller may see, urgent first, then oldest (with `q`: best match first). `total` counts up to 1,000;
 /// `total_capped` says the list holds more. Follow `next` to read a list to its end.
 #[utoipa::path(get, path = "/api/v1/requests", tag = "requests", params(ListQuery),
     responses((status = 200, body = RequestList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -124,6 +127,7 @@ pub async fn list_requests(
             submitted_at: r.submitted_at.map(ts),
             due_on: r.due_on.map(|d| d.to_string()),
             overdue: r.due_on.map(|_| r.overdue(today)),
+            found: r.found.as_ref().map(super::types::FoundJson::of),
         })
         .collect();
     Ok(HttpResponse::Ok().json(RequestList {

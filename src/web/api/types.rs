@@ -325,6 +325,55 @@ pub struct RequestSummary {
     pub due_on: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overdue: Option<bool>,
+    /// In the results of a search (`q`): the words found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<FoundJson>,
+}
+
+/// What a search found in a request: its title cut into fragments, those holding a word found
+/// marked, and a passage around the first word found in another of its texts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FoundJson {
+    pub title: Vec<FragmentJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passage: Option<PassageJson>,
+}
+
+/// A passage of a request's text around a word found.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PassageJson {
+    /// `justification`, `event` (its name), `venue` or `measure` (a description).
+    #[schema(example = "justification")]
+    pub field: String,
+    pub fragments: Vec<FragmentJson>,
+}
+
+/// A piece of text, and whether it is a word the search found. The fragments of a text, joined,
+/// are the text (a passage starts or ends with "… " where it was cut).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FragmentJson {
+    pub text: String,
+    pub found: bool,
+}
+
+impl FoundJson {
+    pub fn of(found: &crate::app::requests::Found) -> Self {
+        let fragments = |f: &[crate::domain::search::Fragment]| {
+            f.iter()
+                .map(|f| FragmentJson {
+                    text: f.text.clone(),
+                    found: f.found,
+                })
+                .collect()
+        };
+        FoundJson {
+            title: fragments(&found.title),
+            passage: found.passage.as_ref().map(|(field, f)| PassageJson {
+                field: field.code().to_owned(),
+                fragments: fragments(f),
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,0 +1,2 @@
+DROP TABLE requests_search;
+DROP FUNCTION requests_search_document();
