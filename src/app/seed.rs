@@ -405,6 +405,7 @@ pub fn seed(
         }
         Ok::<_, AppError>(())
     })?;
+    crate::db::search::analyze(conn)?;
     Ok(Seeded {
         missions,
         people: people.staff.len() + people.mfa.len() + people.police.len() + people.pst.len(),

@@ -343,12 +343,13 @@ const NEWEST_READ: i64 = 25_000;
 
 /// PostgreSQL's GIN index answers which documents hold the words, not which are the newest: for
 /// a word most documents hold, keeping the newest `cap` would mean fetching and re-checking
-/// nearly every row. So the index is first asked for at most `COMMON_FROM` + 1 documents, in no
-/// order. Fewer: those are all, and the newest `cap` of them are read by their keys. More: the
-/// words are common, and the newest `NEWEST_READ` documents are read in order and checked one by
-/// one instead (`ts_match_vq`, the `@@` operator as a function, which the index does not
-/// answer), so that the work is bounded however large the table. A common word then finds its
-/// matches among those newest documents only.
+/// nearly every row. So the path is chosen by how many documents hold the rarest of the words
+/// and the scope's mark, as the column's statistics estimate it (`ANALYZE`; without them, the
+/// index is asked for up to `COMMON_FROM` + 1 documents). A rare word is asked of the index. A
+/// common one is looked for in the newest `NEWEST_READ` documents of the scope, read in order
+/// and checked one by one (`ts_match_vq`, the `@@` operator as a function, which the index does
+/// not answer), so that the work is bounded however large the table; it then finds its matches
+/// among those newest documents only.
 fn find_on_postgres(
     pg: &mut diesel::PgConnection,
     terms: &str,
@@ -356,32 +357,112 @@ fn find_on_postgres(
     mission: Option<&str>,
     cap: i64,
 ) -> DbResult<Vec<Found>> {
-    #[derive(QueryableByName)]
-    struct Seq {
-        #[diesel(sql_type = BigInt)]
-        seq: i64,
-    }
     let scope = format!("'{mark}':D");
-    let matching: Vec<Seq> = diesel::sql_query(
-        "SELECT seq FROM requests_search \
-         WHERE document @@ (to_tsquery('simple', unaccent($1)) && to_tsquery('simple', $2)) \
-         LIMIT $3",
-    )
-    .bind::<Text, _>(terms)
-    .bind::<Text, _>(&scope)
-    .bind::<BigInt, _>(COMMON_FROM + 1)
-    .load(pg)?;
-    if (matching.len() as i64) <= COMMON_FROM {
-        let mut seqs: Vec<i64> = matching.into_iter().map(|s| s.seq).collect();
-        seqs.sort_unstable_by(|a, b| b.cmp(a));
-        seqs.truncate(usize::try_from(cap).unwrap_or(0));
+    let lexemes: Vec<&str> = terms_of(terms).chain(std::iter::once(mark)).collect();
+    let common = match estimated_matches(pg, &lexemes)? {
+        Some(n) => n > COMMON_FROM as f64,
+        None => probe(pg, terms, &scope)?,
+    };
+    if !common {
         return Ok(diesel::sql_query(
             "SELECT request_id, seq, heading, body FROM requests_search \
-             WHERE seq = ANY($1) ORDER BY seq DESC",
+             WHERE document @@ (to_tsquery('simple', unaccent($1)) && to_tsquery('simple', $2)) \
+             ORDER BY seq DESC LIMIT $3",
         )
-        .bind::<diesel::sql_types::Array<BigInt>, _>(seqs)
+        .bind::<Text, _>(terms)
+        .bind::<Text, _>(&scope)
+        .bind::<BigInt, _>(cap)
         .load(pg)?);
     }
+    newest_read_whole(pg, terms, &scope, mission, cap)
+}
+
+/// The words of a tsquery's text as `tsquery_terms` writes it.
+fn terms_of(terms: &str) -> impl Iterator<Item = &str> {
+    terms
+        .split(" & ")
+        .filter_map(|t| t.strip_prefix('\'').and_then(|t| t.split('\'').next()))
+}
+
+/// How many documents hold every one of `lexemes`, as PostgreSQL's statistics of the column
+/// estimate it (the rarest one's share of the table's rows; a lexeme outside the most common
+/// ones is rarer than the least common of those); `None` before the table was analysed.
+fn estimated_matches(pg: &mut diesel::PgConnection, lexemes: &[&str]) -> DbResult<Option<f64>> {
+    #[derive(QueryableByName)]
+    struct Stats {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<Text>>)]
+        elems: Option<Vec<String>>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Float>>)]
+        freqs: Option<Vec<f32>>,
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        rows: f64,
+    }
+    let stats: Option<Stats> = diesel::sql_query(
+        "SELECT s.most_common_elems::text::text[] AS elems, \
+                s.most_common_elem_freqs AS freqs, c.reltuples::float8 AS rows \
+         FROM pg_class c JOIN pg_stats s ON s.tablename = c.relname \
+         WHERE c.oid = 'requests_search'::regclass AND s.schemaname = current_schema() \
+           AND s.attname = 'document'",
+    )
+    .get_result(pg)
+    .optional()?;
+    let Some(Stats {
+        elems: Some(elems),
+        freqs: Some(freqs),
+        rows,
+    }) = stats
+    else {
+        return Ok(None);
+    };
+    if rows <= 0.0 || elems.is_empty() {
+        return Ok(None);
+    }
+    let least = freqs[..elems.len().min(freqs.len())]
+        .iter()
+        .copied()
+        .fold(f32::MAX, f32::min);
+    let rarest = lexemes
+        .iter()
+        .map(|l| {
+            elems
+                .iter()
+                .position(|e| e == l)
+                .and_then(|i| freqs.get(i).copied())
+                .unwrap_or(least / 2.0)
+        })
+        .fold(f32::MAX, f32::min);
+    Ok(Some(f64::from(rarest) * rows))
+}
+
+/// Without statistics: whether the index finds more than `COMMON_FROM` documents (it builds the
+/// whole intersection of the words' lists to say so, which for common words is costly).
+fn probe(pg: &mut diesel::PgConnection, terms: &str, scope: &str) -> DbResult<bool> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let matching: Count = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM requests_search \
+         WHERE document @@ (to_tsquery('simple', unaccent($1)) && to_tsquery('simple', $2)) \
+         LIMIT $3) AS found",
+    )
+    .bind::<Text, _>(terms)
+    .bind::<Text, _>(scope)
+    .bind::<BigInt, _>(COMMON_FROM + 1)
+    .get_result(pg)?;
+    Ok(matching.n > COMMON_FROM)
+}
+
+/// A common word: the newest `NEWEST_READ` documents of the scope, read in order and checked
+/// one by one.
+fn newest_read_whole(
+    pg: &mut diesel::PgConnection,
+    terms: &str,
+    scope: &str,
+    mission: Option<&str>,
+    cap: i64,
+) -> DbResult<Vec<Found>> {
     // A mission's newest are its own (read by `requests_search_mission_idx`), so that another
     // mission's requests never take their place; the authorities' are everybody's.
     let newest = if mission.is_some() {
@@ -399,7 +480,7 @@ fn find_on_postgres(
     ))
     .bind::<BigInt, _>(NEWEST_READ)
     .bind::<Text, _>(terms)
-    .bind::<Text, _>(&scope)
+    .bind::<Text, _>(scope)
     .bind::<BigInt, _>(cap)
     .bind::<Text, _>(mission.unwrap_or(""))
     .load(pg)?)
@@ -444,6 +525,15 @@ pub fn texts_of(
         out.entry(id).or_default().descriptions.push(description);
     }
     Ok(out)
+}
+
+/// Has PostgreSQL gather the statistics a search chooses its path by (after loading many
+/// documents at once; autovacuum does it in time otherwise). SQLite needs none.
+pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::sql_query("ANALYZE requests_search").execute(pg)?;
+    }
+    Ok(())
 }
 
 /// Requests without a document (written before the index existed), up to `limit`, oldest first.
@@ -510,6 +600,10 @@ mod tests {
             "scope : \"police\" AND {heading body} : \"sigurdardottir\" AND {heading body} : \"iceland\""
         );
         assert_eq!(tsquery_terms(&q), "'sigurdardottir':AB & 'iceland':AB");
+        assert_eq!(
+            terms_of(&tsquery_terms(&q)).collect::<Vec<_>>(),
+            ["sigurdardottir", "iceland"]
+        );
         assert_ne!(mission_mark("a"), mission_mark("b"));
         assert!(mission_mark("a").chars().all(|c| c.is_ascii_alphanumeric()));
     }
