@@ -277,7 +277,7 @@ pub fn find(
                 ListScope::Mission(id) => Some(id.as_str()),
                 _ => None,
             };
-            find_on_postgres(pg, &tsquery_terms(query), &mark, mission, cap)?
+            find_on_postgres(pg, query, &mark, mission, cap)?
         }
     };
     Ok(found)
@@ -296,11 +296,6 @@ fn find_on_sqlite(
     mark: &str,
     cap: i64,
 ) -> DbResult<Vec<Found>> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let words = fts5_words(query);
     let matching = diesel::sql_query(
         "SELECT COUNT(*) AS n FROM \
@@ -335,6 +330,13 @@ fn find_on_sqlite(
     .load(lite)?)
 }
 
+/// A count, as the counting queries here answer it.
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
 /// Words found in more documents than this are common words (see `find_on_sqlite` and
 /// `find_on_postgres`).
 const COMMON_FROM: i64 = 5_000;
@@ -352,13 +354,19 @@ const NEWEST_READ: i64 = 25_000;
 /// among those newest documents only.
 fn find_on_postgres(
     pg: &mut diesel::PgConnection,
-    terms: &str,
+    query: &Query,
     mark: &str,
     mission: Option<&str>,
     cap: i64,
 ) -> DbResult<Vec<Found>> {
+    let terms = &tsquery_terms(query);
     let scope = format!("'{mark}':D");
-    let lexemes: Vec<&str> = terms_of(terms).chain(std::iter::once(mark)).collect();
+    let lexemes: Vec<&str> = query
+        .terms
+        .iter()
+        .map(|t| t.word.as_str())
+        .chain(std::iter::once(mark))
+        .collect();
     let common = match estimated_matches(pg, &lexemes)? {
         Some(n) => n > COMMON_FROM as f64,
         None => probe(pg, terms, &scope)?,
@@ -375,13 +383,6 @@ fn find_on_postgres(
         .load(pg)?);
     }
     newest_read_whole(pg, terms, &scope, mission, cap)
-}
-
-/// The words of a tsquery's text as `tsquery_terms` writes it.
-fn terms_of(terms: &str) -> impl Iterator<Item = &str> {
-    terms
-        .split(" & ")
-        .filter_map(|t| t.strip_prefix('\'').and_then(|t| t.split('\'').next()))
 }
 
 /// How many documents hold every one of `lexemes`, as PostgreSQL's statistics of the column
@@ -437,11 +438,6 @@ fn estimated_matches(pg: &mut diesel::PgConnection, lexemes: &[&str]) -> DbResul
 /// Without statistics: whether the index finds more than `COMMON_FROM` documents (it builds the
 /// whole intersection of the words' lists to say so, which for common words is costly).
 fn probe(pg: &mut diesel::PgConnection, terms: &str, scope: &str) -> DbResult<bool> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
     let matching: Count = diesel::sql_query(
         "SELECT COUNT(*) AS n FROM (SELECT 1 FROM requests_search \
          WHERE document @@ (to_tsquery('simple', unaccent($1)) && to_tsquery('simple', $2)) \
@@ -600,10 +596,6 @@ mod tests {
             "scope : \"police\" AND {heading body} : \"sigurdardottir\" AND {heading body} : \"iceland\""
         );
         assert_eq!(tsquery_terms(&q), "'sigurdardottir':AB & 'iceland':AB");
-        assert_eq!(
-            terms_of(&tsquery_terms(&q)).collect::<Vec<_>>(),
-            ["sigurdardottir", "iceland"]
-        );
         assert_ne!(mission_mark("a"), mission_mark("b"));
         assert!(mission_mark("a").chars().all(|c| c.is_ascii_alphanumeric()));
     }
