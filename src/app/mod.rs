@@ -19,6 +19,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod setup;
 pub mod sign_in;
+pub mod statistics;
 pub mod throttling;
 pub mod tokens;
 pub mod users;

@@ -45,11 +45,15 @@ pub enum Job {
     /// Writes the search document of each request stored before the search index existed
     /// (product.md § 14), one request per step.
     IndexForSearch,
+    /// Records the stages of each request stored before statistics existed (product.md § 14),
+    /// one request per step.
+    RecordStages,
 }
 
 impl Job {
-    pub const ALL: [Job; 7] = [
+    pub const ALL: [Job; 8] = [
         Job::IndexForSearch,
+        Job::RecordStages,
         Job::RecountDeadlines,
         Job::EscalateOverdue,
         Job::AnnounceReviews,
@@ -68,6 +72,7 @@ impl Job {
             Job::EscalateOverdue => "escalate_overdue",
             Job::AnnounceReviews => "announce_reviews",
             Job::IndexForSearch => "index_for_search",
+            Job::RecordStages => "record_stages",
         }
     }
 
@@ -81,6 +86,7 @@ impl Job {
             Job::EscalateOverdue => "Escalating stages past their due dates",
             Job::AnnounceReviews => "Telling the police of reviews falling due",
             Job::IndexForSearch => "Adding requests stored earlier to the search index",
+            Job::RecordStages => "Recording the stages of requests stored before statistics",
         }
     }
 
@@ -99,6 +105,7 @@ impl Job {
             Job::EscalateOverdue => requests::count_overdue(conn, ctx, cap)?,
             Job::AnnounceReviews => requests::count_reviews_to_announce(conn, ctx, cap)?,
             Job::IndexForSearch => requests::count_unindexed(conn, cap)?,
+            Job::RecordStages => requests::stages_to_record(conn, cap)?.len() as i64,
         })
     }
 }
@@ -165,10 +172,12 @@ pub async fn run_batch(
         | Job::RecountDeadlines
         | Job::EscalateOverdue
         | Job::AnnounceReviews
-        | Job::IndexForSearch => {
+        | Job::IndexForSearch
+        | Job::RecordStages => {
             let found = db::run(pool, move |conn| match job {
                 Job::RecountDeadlines => requests::to_recount(conn, &ctx, limit),
                 Job::IndexForSearch => requests::unindexed(conn, limit),
+                Job::RecordStages => requests::stages_to_record(conn, limit),
                 Job::EscalateOverdue => requests::overdue(conn, &ctx, after.as_deref(), limit),
                 Job::AnnounceReviews => {
                     requests::reviews_to_announce(conn, &ctx, after.as_deref(), limit)
@@ -198,6 +207,7 @@ pub async fn run_batch(
                     Job::EscalateOverdue => requests::escalate_one(conn, &id, &ctx),
                     Job::AnnounceReviews => requests::announce_review_one(conn, &id, &ctx),
                     Job::IndexForSearch => requests::index_one(conn, &id),
+                    Job::RecordStages => requests::record_stages_one(conn, &id, &ctx),
                     _ => requests::end_one(conn, &id, &ctx),
                 })
                 .await;
@@ -254,7 +264,8 @@ fn purge(
         | Job::RecountDeadlines
         | Job::EscalateOverdue
         | Job::AnnounceReviews
-        | Job::IndexForSearch => (0, 0),
+        | Job::IndexForSearch
+        | Job::RecordStages => (0, 0),
     })
 }
 

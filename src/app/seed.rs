@@ -10,8 +10,11 @@ use crate::app::missions::{MissionInput, create_mission};
 use crate::app::{Acting, AppError};
 use crate::auth::password::HashCost;
 use crate::db::search::{Document, NewDocument, Source};
-use crate::db::seed::{self, SeedEvent, SeedMeasure, SeedMessage, SeedRequest};
+use crate::db::seed::{self, SeedEvent, SeedMeasure, SeedMessage, SeedRequest, SeedStage};
 use crate::db::{self, DbConnection};
+use crate::domain::deadlines::{self, History, Rules};
+use crate::domain::statistics::stage_records;
+use crate::domain::time::oslo_date;
 use crate::domain::workflow::State;
 
 /// The authenticator key of every seeded account (RFC 6238's well-known test key, base32).
@@ -247,6 +250,7 @@ pub fn seed(
         let mut events = Vec::new();
         let mut messages = Vec::new();
         let mut documents = Vec::with_capacity(n as usize);
+        let mut stages = Vec::with_capacity(2 * n as usize);
         for k in 0..n {
             let i = done + k;
             let state = only.unwrap_or(State::ALL[(i % State::ALL.len() as u64) as usize]);
@@ -269,7 +273,14 @@ pub fn seed(
                 *seq += 1;
                 Some(format!("{year}/{:05}", *seq))
             };
-            let at = |step: usize| created + Duration::hours(step as i64);
+            // Steps an hour apart, or — for requests older than a month — up to two days
+            // apart, so that stages take from none to several working days.
+            let spread = if now - created > Duration::days(30) {
+                1 + (i * 7 % 53) as i64
+            } else {
+                1
+            };
+            let at = |step: usize| created + Duration::hours(step as i64 * spread);
             events.push(SeedEvent {
                 id: db::new_id(),
                 request_id: id.clone(),
@@ -351,6 +362,42 @@ pub fn seed(
                 closed_at: state.is_final().then(|| at(steps.len())),
             });
             let day = created.date() + Duration::days(2);
+            // The stage records every step would have written, counted from this path.
+            let on_step = |names: &[&str]| {
+                steps
+                    .iter()
+                    .position(|(a, _)| names.contains(a))
+                    .map(|s| oslo_date(at(s + 1)))
+            };
+            if let Some(submitted_on) = on_step(&["submit"]) {
+                let h = History {
+                    needed_by: day,
+                    urgent: i % 5 == 0,
+                    submitted_on,
+                    triaged_on: on_step(&["forward_to_police", "request_information", "reject"]),
+                    forwarded_on: on_step(&["forward_to_police"]),
+                    referred_on: on_step(&["refer_to_pst"]),
+                    pst_due_on: None,
+                    assessed_on: None,
+                    decided_on: on_step(&["decide"]),
+                    replied_on: on_step(&["communicate_decision"]),
+                    waits: on_step(&["request_information"])
+                        .map(|from| vec![(from, None)])
+                        .unwrap_or_default(),
+                };
+                let list = deadlines::deadlines(&h, &Rules::default(), oslo_date(now));
+                for r in stage_records(&h, &list, state) {
+                    stages.push(SeedStage {
+                        request_id: id.clone(),
+                        stage: r.stage.code(),
+                        began_on: r.began_on,
+                        due_on: r.due_on,
+                        ended_on: r.ended_on,
+                        working_days: r.working_days.map(|d| d as i32),
+                        reached_police: went("forward_to_police"),
+                    });
+                }
+            }
             for (position, (kind, location)) in [
                 ("static_guard", "chancery"),
                 ("increased_patrols", "residence"),
@@ -394,6 +441,7 @@ pub fn seed(
             seed::insert_events(conn, &events)?;
             seed::insert_messages(conn, &messages)?;
             seed::insert_documents(conn, &documents)?;
+            seed::insert_stages(conn, &stages)?;
             Ok::<_, AppError>(())
         })?;
         done += n;
@@ -406,6 +454,7 @@ pub fn seed(
         Ok::<_, AppError>(())
     })?;
     crate::db::search::analyze(conn)?;
+    crate::db::statistics::analyze(conn)?;
     Ok(Seeded {
         missions,
         people: people.staff.len() + people.mfa.len() + people.police.len() + people.pst.len(),

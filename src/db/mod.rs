@@ -25,6 +25,7 @@ pub mod secrets;
 pub mod security_log;
 pub mod seed;
 pub mod sessions;
+pub mod statistics;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

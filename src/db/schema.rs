@@ -362,6 +362,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    request_stages (request_id, stage) {
+        request_id -> Text,
+        stage -> Text,
+        began_on -> Date,
+        due_on -> Date,
+        ended_on -> Nullable<Date>,
+        working_days -> Nullable<Integer>,
+        reached_police -> Bool,
+    }
+}
+
+diesel::table! {
+    statistics_backlog (request_id) {
+        request_id -> Text,
+    }
+}
+
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(attachments -> requests (request_id));
@@ -387,6 +405,8 @@ diesel::joinable!(timeline_events -> requests (request_id));
 diesel::joinable!(request_events -> requests (request_id));
 diesel::joinable!(protected_persons -> requests (request_id));
 diesel::joinable!(escalations -> requests (request_id));
+diesel::joinable!(request_stages -> requests (request_id));
+diesel::joinable!(statistics_backlog -> requests (request_id));
 diesel::joinable!(timeline_events -> users (actor_id));
 diesel::joinable!(users -> missions (mission_id));
 
@@ -411,10 +431,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     reference_counters,
     request_events,
+    request_stages,
     requests,
     security_log,
     sessions,
     sign_in_throttle,
+    statistics_backlog,
     timeline_events,
     users,
 );

@@ -4,7 +4,9 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{measures, messages, reference_counters, requests, timeline_events};
+use super::schema::{
+    measures, messages, reference_counters, request_stages, requests, timeline_events,
+};
 use super::{DbConnection, DbResult};
 
 /// A whole request row, as the seeder makes it.
@@ -78,6 +80,19 @@ pub struct SeedMessage {
     pub created_at: NaiveDateTime,
 }
 
+/// A stage record (`db::statistics`), as the seeder counts it from the path it made.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = request_stages)]
+pub struct SeedStage {
+    pub request_id: String,
+    pub stage: &'static str,
+    pub began_on: NaiveDate,
+    pub due_on: NaiveDate,
+    pub ended_on: Option<NaiveDate>,
+    pub working_days: Option<i32>,
+    pub reached_police: bool,
+}
+
 /// Rows per INSERT: below SQLite's and PostgreSQL's limits on bound parameters.
 const CHUNK: usize = 500;
 
@@ -106,6 +121,11 @@ pub fn insert_measures(conn: &mut DbConnection, rows: &[SeedMeasure]) -> DbResul
 
 pub fn insert_events(conn: &mut DbConnection, rows: &[SeedEvent]) -> DbResult<()> {
     insert_chunks!(conn, timeline_events::table, rows);
+    Ok(())
+}
+
+pub fn insert_stages(conn: &mut DbConnection, rows: &[SeedStage]) -> DbResult<()> {
+    insert_chunks!(conn, request_stages::table, rows);
     Ok(())
 }
 

@@ -39,10 +39,13 @@ pub enum Capability {
     /// The authorities' pages of missions: each one's threat level (within clearance). A mission
     /// is answered 404.
     ViewMissionOperations,
+    /// Statistics of requests (counts, times, deadlines met; never content): the Ministry and
+    /// the police. A mission is answered 404; PST and the administrators 403.
+    ViewStatistics,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 13] = [
+    pub const ALL: [Capability; 14] = [
         Self::ManageOwnAccount,
         Self::ViewOwnHome,
         Self::DraftRequests,
@@ -56,6 +59,7 @@ impl Capability {
         Self::ReadCaseEvents,
         Self::ViewCalendar,
         Self::ViewMissionOperations,
+        Self::ViewStatistics,
     ];
 }
 
@@ -84,13 +88,15 @@ pub fn authorise(actor: &Actor, capability: Capability) -> Result<(), Refusal> {
             !matches!(actor.role, Role::Admin | Role::Auditor)
         }
         Capability::ViewCalendar | Capability::ViewMissionOperations => actor.role.is_authority(),
+        Capability::ViewStatistics => matches!(actor.role, Role::MfaOfficer | Role::PoliceLiaison),
     };
     if allowed {
         Ok(())
     } else if matches!(
         capability,
         Capability::ViewCalendar | Capability::ViewMissionOperations
-    ) {
+    ) || (capability == Capability::ViewStatistics && actor.role == Role::MissionStaff)
+    {
         // Operations concern protection in place: who is not part of it is not told they exist.
         Err(Refusal::NotFound)
     } else {
@@ -207,6 +213,15 @@ mod tests {
                     Capability::ViewCalendar | Capability::ViewMissionOperations => {
                         Err(Refusal::NotFound)
                     }
+                    Capability::ViewStatistics
+                        if matches!(role, Role::MfaOfficer | Role::PoliceLiaison) =>
+                    {
+                        Ok(())
+                    }
+                    Capability::ViewStatistics if role == Role::MissionStaff => {
+                        Err(Refusal::NotFound)
+                    }
+                    Capability::ViewStatistics => Err(Refusal::Forbidden),
                     Capability::AdministerMissions
                     | Capability::AdministerUsers
                     | Capability::AdministerDeliveries

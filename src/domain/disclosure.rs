@@ -198,6 +198,17 @@ pub fn list_scope(actor: &Actor) -> ListScope {
     }
 }
 
+/// Which requests `actor`'s statistics count: the Ministry every submitted request, the police
+/// those that reached them; nobody else has statistics (`Capability::ViewStatistics`).
+pub fn statistics_scope(actor: &Actor) -> Option<super::statistics::Counted> {
+    use super::statistics::Counted;
+    match actor.role {
+        Role::MfaOfficer => Some(Counted::Submitted),
+        Role::PoliceLiaison => Some(Counted::ReachedPolice),
+        Role::MissionStaff | Role::PstAnalyst | Role::Admin | Role::Auditor => None,
+    }
+}
+
 /// Whether a viewer's lists can be narrowed to one mission (missions see only their own).
 pub fn may_filter_by_mission(actor: &Actor) -> bool {
     actor.role != Role::MissionStaff

@@ -17,6 +17,7 @@ pub mod request;
 pub mod review;
 pub mod role;
 pub mod search;
+pub mod statistics;
 pub mod text;
 pub mod throttle;
 pub mod time;

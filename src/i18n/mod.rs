@@ -254,6 +254,16 @@ pub fn month_year(d: NaiveDate) -> String {
     }
 }
 
+/// A month in few letters, for a chart's axis: "Jan 26", in Norwegian "jan. 26".
+pub fn short_month(d: NaiveDate) -> String {
+    let m = d.month0() as usize;
+    let year = d.year() % 100;
+    match current() {
+        Lang::En => format!("{} {year:02}", &MONTHS_EN[m][..3]),
+        Lang::Nb => format!("{}. {year:02}", &MONTHS_NB[m][..3]),
+    }
+}
+
 /// A short date: "2026-11-24" in English (ISO, as the forms take it), "24.11.2026" in Norwegian.
 pub fn short_date(d: NaiveDate) -> String {
     match current() {

@@ -48,6 +48,8 @@ pub const NB: &[(&str, &str)] = &[
         "5 til 200 tegn, for eksempel «Vakthold under nasjonaldagsmottakelsen».",
     ),
     ("5 – Very high", "5 – Svært høy"),
+    ("90th percentile", "90-persentil"),
+    ("90th percentile, working days", "90-persentil, virkedager"),
     (
         "A PDF, PNG or JPEG file of up to {} MB, for example a patrol plan or a photograph of the site.",
         "En PDF-, PNG- eller JPEG-fil på opptil {} MB, for eksempel en patruljeplan eller et bilde av stedet.",
@@ -492,11 +494,14 @@ pub const NB: &[(&str, &str)] = &[
     ("Discard the draft", "Forkast utkastet"),
     ("Documents", "Dokumenter"),
     ("Done", "Utført"),
+    ("Download these numbers (CSV)", "Last ned tallene (CSV)"),
     ("Draft", "Utkast"),
     ("Draft created", "Utkast opprettet"),
     ("Due", "Frist"),
     ("Due date for PST (optional)", "Frist for PST (valgfritt)"),
     ("Due date for PST:", "Frist for PST:"),
+    ("Due date met", "Frist overholdt"),
+    ("Due dates met", "Overholdte frister"),
     ("Due dates of every stage", "Frister for hvert trinn"),
     ("Due now", "Gjeldende frist"),
     ("E-mail", "E-post"),
@@ -516,6 +521,8 @@ pub const NB: &[(&str, &str)] = &[
     ("End the measures", "Avslutt tiltakene"),
     ("Ended", "Avsluttet"),
     ("Ended ", "Avsluttet "),
+    ("Ended after the due date", "Avsluttet etter fristen"),
+    ("Ended in the period", "Avsluttet i perioden"),
     (
         "Ending measures whose end dates have passed",
         "Avslutter tiltak der sluttdatoen er passert",
@@ -722,6 +729,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("From", "Fra"),
     ("From date", "Fra dato"),
+    ("From month", "Fra måned"),
     ("Full name", "Fullt navn"),
     (
         "Give this address to your calendar program. It is shown only now: keep it as you would a password. Revoke it on your account page.",
@@ -740,6 +748,10 @@ pub const NB: &[(&str, &str)] = &[
         "Hvor tilgjengelig portalen er",
     ),
     ("How it was tested", "Slik er portalen testet"),
+    (
+        "How many working days the stages that ended in the period took, from the day each began to the day it ended, days spent waiting for the mission not counted: the median (half took no longer) and the 90th percentile (nine in ten took no longer).",
+        "Hvor mange virkedager trinnene som ble avsluttet i perioden tok, fra dagen hvert begynte til dagen det ble avsluttet, uten dagene det ble ventet på representasjonen: medianen (halvparten tok ikke lenger) og 90-persentilen (ni av ti tok ikke lenger).",
+    ),
     (
         "I am sure: end the measures now",
         "Jeg er sikker: avslutt tiltakene nå",
@@ -917,6 +929,7 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("Measures", "Tiltak"),
     ("Measures are in place", "Tiltakene er iverksatt"),
+    ("Measures by kind", "Tiltak etter type"),
     ("Measures confirmed in place", "Tiltak bekreftet iverksatt"),
     ("Measures ended", "Tiltak avsluttet"),
     ("Measures have ended", "Tiltakene er avsluttet"),
@@ -924,6 +937,8 @@ pub const NB: &[(&str, &str)] = &[
     ("Measures requested", "Tiltak det anmodes om"),
     ("Measures scheduled", "Tiltak planlagt"),
     ("Measures:", "Tiltak:"),
+    ("Median", "Median"),
+    ("Median working days", "Median, virkedager"),
     ("Message to send", "Melding som skal sendes"),
     ("Message:", "Melding:"),
     ("Messages", "Meldinger"),
@@ -965,6 +980,10 @@ pub const NB: &[(&str, &str)] = &[
         "Representasjoner som trenger en konto, kan kontakte Diplomatseksjonen.",
     ),
     ("Month", "Måned"),
+    (
+        "Month written YYYY-MM, such as 2026-01.",
+        "Måned skrevet ÅÅÅÅ-MM, for eksempel 2026-01.",
+    ),
     (
         "More measures run in this period than one page shows: narrow it with the filters.",
         "Det gjelder flere tiltak i denne perioden enn én side viser: avgrens med filtrene.",
@@ -1039,6 +1058,11 @@ pub const NB: &[(&str, &str)] = &[
     ("Not admissible", "Avvist"),
     ("Not allowed", "Ikke tillatt"),
     ("Not chosen yet", "Ikke valgt ennå"),
+    ("Not decided", "Ikke avgjort"),
+    (
+        "Not ended, past the due date",
+        "Ikke avsluttet, fristen passert",
+    ),
     ("Not set up yet", "Ikke satt opp ennå"),
     (
         "Not set yet (invitation pending)",
@@ -1056,6 +1080,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Notification", "Varsel"),
     ("Notifications", "Varsler"),
     ("Number (optional)", "Nummer (valgfritt)"),
+    (
+        "Of the stages that ended in the period, or passed their due date in it without ending, the share that ended on or before the due date.",
+        "Av trinnene som ble avsluttet i perioden, eller passerte fristen i den uten å bli avsluttet, andelen som ble avsluttet innen fristen.",
+    ),
     ("Older", "Eldre"),
     (
         "Only MFA, police and PST staff hold a security clearance",
@@ -1214,6 +1242,10 @@ pub const NB: &[(&str, &str)] = &[
     ("Password set", "Passordet er lagret"),
     ("People to protect", "Personer som skal beskyttes"),
     ("People to protect:", "Personer som skal beskyttes:"),
+    (
+        "Per cent of due dates met",
+        "Prosent av fristene som ble overholdt",
+    ),
     ("Person", "Person"),
     ("Person ", "Person "),
     ("Person (account id)", "Person (konto-id)"),
@@ -1329,6 +1361,10 @@ pub const NB: &[(&str, &str)] = &[
         "Recorded; its level is above your clearance",
         "Registrert; nivået er over din klarering",
     ),
+    (
+        "Recording the stages of requests stored before statistics",
+        "Registrerer trinnene i anmodninger lagret før statistikken",
+    ),
     ("Recovery codes", "Gjenopprettingskoder"),
     ("Reference", "Referanse"),
     ("Reference: ", "Referanse: "),
@@ -1339,6 +1375,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Reject as not admissible", "Avvis anmodningen"),
     ("Rejected", "Avvist"),
     ("Rejected as not admissible", "Avvist"),
+    ("Rejected by the Ministry", "Avvist av departementet"),
     ("Remove", "Fjern"),
     ("Remove measure ", "Fjern tiltak "),
     ("Remove person ", "Fjern person "),
@@ -1374,7 +1411,29 @@ pub const NB: &[(&str, &str)] = &[
     ("Request rejected", "Anmodning avvist"),
     ("Request submitted", "Anmodningen er sendt inn"),
     ("Request withdrawn", "Anmodning trukket tilbake"),
+    ("Requests", "Anmodninger"),
+    (
+        "Requests and how they were handled",
+        "Anmodninger og hvordan de ble behandlet",
+    ),
+    ("Requests by country", "Anmodninger etter land"),
     ("Requests from ", "Anmodninger fra "),
+    (
+        "Requests per month, by outcome",
+        "Anmodninger per måned, etter utfall",
+    ),
+    (
+        "Requests submitted in each month, by how they ended or that they are still being handled.",
+        "Anmodninger sendt inn hver måned, etter hvordan de endte, eller at de fortsatt er under behandling.",
+    ),
+    (
+        "Requests submitted in the period, by the country of the mission that sent them.",
+        "Anmodninger sendt inn i perioden, etter landet til representasjonen som sendte dem.",
+    ),
+    (
+        "Requests submitted in the period, by the country of the mission that sent them. The chart shows the ten countries with most requests; the table shows all.",
+        "Anmodninger sendt inn i perioden, etter landet til representasjonen som sendte dem. Diagrammet viser de ti landene med flest anmodninger; tabellen viser alle.",
+    ),
     ("Retry now", "Prøv på nytt nå"),
     ("Return to the MFA", "Send tilbake til UD"),
     ("Return to the form", "Gå tilbake til skjemaet"),
@@ -1456,11 +1515,13 @@ pub const NB: &[(&str, &str)] = &[
         "Set your password within {} hours:",
         "Velg passord innen {} timer:",
     ),
+    ("Share of due dates met", "Andel overholdte frister"),
     ("Short notice. ", "Kort varsel. "),
     (
         "Shorten {} to {} characters or fewer",
         "Kort ned {} til høyst {} tegn",
     ),
+    ("Show", "Vis"),
     ("Show role", "Vis rolle"),
     ("Sign in", "Logg inn"),
     ("Sign in again", "Logg inn igjen"),
@@ -1495,6 +1556,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Starts", "Start"),
     ("Starts (Oslo time)", "Start (norsk tid)"),
     ("Static police guard", "Stasjonær politivakt"),
+    ("Statistics", "Statistikk"),
     ("Status", "Status"),
     ("Stay signed in", "Fortsett å være logget inn"),
     (
@@ -1507,6 +1569,7 @@ pub const NB: &[(&str, &str)] = &[
         "Steps the portal takes by itself, in small batches that give way to people's requests. Every instance that runs them shares the work; no step is taken twice.",
         "Steg portalen tar selv, i små porsjoner som viker for det brukerne gjør. Alle instanser som kjører dem, deler arbeidet, og ingen steg tas to ganger.",
     ),
+    ("Still being handled", "Under behandling"),
     ("Stored secrets sealed", "Lagrede hemmeligheter forseglet"),
     (
         "Street, number and postcode.",
@@ -1522,6 +1585,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Succeeded", "Lyktes"),
     ("Summary", "Sammendrag"),
     ("TOP SECRET", "STRENGT HEMMELIG"),
+    ("Table", "Tabell"),
     (
         "Take it from the New queue to start the triage.",
         "Ta den fra køen «Nye» for å starte førstevurderingen.",
@@ -1767,6 +1831,10 @@ pub const NB: &[(&str, &str)] = &[
     ),
     ("The list of measures {}", "Listen over tiltak {}"),
     ("The location {}", "Stedet {}"),
+    (
+        "The measures asked for in the requests submitted in the period, by kind and by the police's decision.",
+        "Tiltakene det ble bedt om i anmodningene sendt inn i perioden, etter type og politiets beslutning.",
+    ),
     (
         "The measures for your request have ended.",
         "Tiltakene for anmodningen deres er avsluttet.",
@@ -2019,6 +2087,18 @@ pub const NB: &[(&str, &str)] = &[
         "Det finnes ingenting her, eller du har ikke tilgang. Kontroller adressen.",
     ),
     (
+        "These figures count every submitted request.",
+        "Disse tallene teller alle innsendte anmodninger.",
+    ),
+    (
+        "These figures count the requests that reached the police.",
+        "Disse tallene teller anmodningene som nådde politiet.",
+    ),
+    (
+        "They hold counts only: no request's content, reference or names.",
+        "De inneholder bare antall: ikke innhold, referanser eller navn fra noen anmodning.",
+    ),
+    (
         "They receive an e-mail with a link, valid for 72 hours, to set their password. At their first sign-in they set up an authenticator app.",
         "Personen får en e-post med en lenke for å velge passord. Lenken gjelder i 72 timer. Ved første innlogging må personen sette opp en autentiseringsapp.",
     ),
@@ -2089,6 +2169,7 @@ pub const NB: &[(&str, &str)] = &[
     ("Title:", "Tittel:"),
     ("To confirm it is you.", "For å bekrefte at det er deg."),
     ("To date", "Til dato"),
+    ("To month", "Til måned"),
     ("To the", "Til"),
     ("Today", "I dag"),
     (
@@ -2105,6 +2186,7 @@ pub const NB: &[(&str, &str)] = &[
         "Too many failed attempts: wait a few minutes and try again",
         "For mange mislykkede forsøk: vent noen minutter og prøv igjen",
     ),
+    ("Total", "Totalt"),
     ("Traffic restriction", "Trafikkregulering"),
     ("Triage", "Førstevurdering"),
     (
@@ -2191,6 +2273,8 @@ pub const NB: &[(&str, &str)] = &[
         "Words of a request, its reference or its mission",
         "Ord i en anmodning, referansen eller representasjonen",
     ),
+    ("Working days", "Virkedager"),
+    ("Working days per stage", "Virkedager per trinn"),
     ("Write to the Ministry", "Skriv til departementet"),
     (
         "Wrong code from the authenticator app",
@@ -2629,6 +2713,7 @@ pub const NB: &[(&str, &str)] = &[
     ("received", "mottatt"),
     ("recorded ", "registrert "),
     ("rejected", "avvist"),
+    ("requests submitted", "anmodninger sendt inn"),
     (
         "see it as a page to print",
         "se den som en side til utskrift",

@@ -160,6 +160,9 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
                                     @if access::offered(me.role, Capability::ViewCalendar) {
                                         li { a href="/calendar" { (tr("Calendar")) } }
                                     }
+                                    @if access::offered(me.role, Capability::ViewStatistics) {
+                                        li { a href="/statistics" { (tr("Statistics")) } }
+                                    }
                                     @if access::offered(me.role, Capability::ViewMissionOperations) {
                                         li { a href="/missions" { (tr("Missions")) } }
                                     }

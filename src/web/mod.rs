@@ -37,6 +37,7 @@ pub mod attachments;
 pub mod banner;
 pub mod body;
 pub mod calendar;
+pub mod charts;
 pub mod csrf;
 pub mod deadline;
 pub mod deliveries;
@@ -61,6 +62,7 @@ pub mod session_store;
 pub mod setup;
 pub mod sign_in;
 pub mod statement;
+pub mod statistics;
 pub mod upload;
 
 use std::sync::Arc;
@@ -149,6 +151,8 @@ route_table! {
     "/requests/{id}/messages" => [post => requests::message],
     "/calendar" => [get => calendar::show],
     "/calendar/feed" => [post => calendar::create_feed],
+    "/statistics" => [get => statistics::show],
+    "/statistics.csv" => [get => statistics::csv],
     "/missions" => [get => missions::list],
     "/missions/{id}" => [get => missions::show],
     "/missions/{id}/threat-levels" => [post => missions::record],

@@ -180,6 +180,12 @@ fn expected(method: &str, path: &str, who: Who) -> Option<Expect> {
             Mfa | Police | Pst => Allowed,
             _ => Hidden,
         },
+        // Statistics: the Ministry and the police; a mission is not told they exist.
+        ("get", "/statistics" | "/statistics.csv" | "/api/v1/statistics") => match who {
+            Mfa | Police => Allowed,
+            Staff | OtherMission => Hidden,
+            _ => Forbidden,
+        },
         ("post", "/missions/{id}/threat-levels" | "/api/v1/missions/{id}/threat-levels") => {
             match who {
                 Pst => Allowed,

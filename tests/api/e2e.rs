@@ -784,6 +784,8 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
                 mission_page.clone(),
                 // Search results, the words found marked.
                 "/?queue=all&q=guard".into(),
+                "/statistics".into(),
+                "/statistics?from=2026-13".into(),
             ],
         ),
         (
@@ -795,6 +797,7 @@ async fn every_page(app: &TestApp, lang: Lang) -> anyhow::Result<Vec<String>> {
                 "/?queue=review".into(),
                 "/calendar".into(),
                 "/calendar?view=month".into(),
+                "/statistics".into(),
                 "/missions".into(),
                 mission_page.clone(),
             ],
@@ -1182,4 +1185,74 @@ async fn a_printed_request_page_carries_its_classification_marking_on_every_page
     let result = journey.await;
     must(&b, result).await;
     b.close().await;
+}
+
+// ---- statistics ------------------------------------------------------------------------------------
+
+/// The statistics page of a year of requests from missions of six countries: five charts drawn,
+/// each with bars, the page no wider than a phone; its screenshot is the README's.
+#[actix_web::test]
+async fn the_statistics_page_draws_its_charts_in_a_real_browser() {
+    use protection_portal::app::seed::{Plan, seed};
+    use protection_portal::auth::password::HashCost;
+    let app = spawn_app().await;
+    let cost = HashCost::from_settings(&app.settings.security);
+    let plan = Plan {
+        requests: 2_400,
+        missions: 12,
+        batch: 600,
+        only: None,
+    };
+    protection_portal::db::run(&app.pool, move |conn| {
+        seed(
+            conn,
+            &plan,
+            cost,
+            protection_portal::app::now(),
+            &mut |_| {},
+        )
+    })
+    .await
+    .expect("seeded");
+    let missions = crate::helpers::text_rows(&app, "SELECT id AS line FROM missions ORDER BY id");
+    for (n, id) in missions.iter().enumerate() {
+        let country = ["IS", "CL", "BR", "JP", "KE", "DE"][n % 6];
+        crate::helpers::execute(
+            &app,
+            &format!("UPDATE missions SET country = '{country}' WHERE id = '{id}'"),
+        );
+    }
+    let mut c = app.cast().await;
+    let mfa = Chrome::start(&app, "statistics").await;
+    let step = async {
+        mfa.sign_in(&mut c.mfa).await?;
+        mfa.goto("/statistics").await?;
+        let drawn = mfa
+            .client
+            .execute(
+                "return Array.from(document.querySelectorAll('svg.chart-wide')).map(s => \
+                 [s.getBoundingClientRect().width, s.querySelectorAll('rect').length]);",
+                vec![],
+            )
+            .await?;
+        let drawn = drawn.as_array().context("a list of charts")?;
+        ensure!(drawn.len() == 5, "five charts: {drawn:?}");
+        for chart in drawn {
+            ensure!(
+                chart[0].as_f64().unwrap_or(0.0) > 300.0 && chart[1].as_i64().unwrap_or(0) > 4,
+                "each chart drawn with bars: {drawn:?}"
+            );
+        }
+        let text = mfa.text().await?;
+        ensure!(text.contains("Requests per month, by outcome") && text.contains("CL"));
+        keep_screenshot(&mfa, "statistics").await?;
+        let sideways = mfa.sideways_at_phone_width().await?;
+        ensure!(
+            sideways == 0,
+            "the page scrolls sideways by {sideways} px on a phone"
+        );
+        Ok::<_, anyhow::Error>(())
+    };
+    must(&mfa, step.await).await;
+    mfa.close().await;
 }

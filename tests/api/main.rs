@@ -36,4 +36,5 @@ mod seed;
 mod setup;
 mod smtp;
 mod snapshots;
+mod statistics;
 mod uploads;

@@ -10,7 +10,7 @@ use super::portal::escalate_by_the_portal;
 use crate::app::AppError;
 use crate::db::details::Details;
 use crate::db::requests::{self as store, EventRow, MeasureRow, RequestRow};
-use crate::db::{self, DbConnection, details, escalations};
+use crate::db::{self, DbConnection, details, escalations, statistics};
 use crate::domain::deadlines::{self, Deadline, History};
 use crate::domain::ids::RequestId;
 use crate::domain::time::oslo_date;
@@ -128,7 +128,7 @@ pub(super) fn refresh(
     let id = row.id.to_string();
     let needed = needed_from(measures, details::event_start(conn, &id)?);
     let events = store::events_of(conn, &id)?;
-    let list = deadlines_of(&row, needed, &events, ctx);
+    let list = record_stages(conn, &row, needed, &events, ctx)?;
     let current = deadlines::current(row.state, &list);
     let rules = ctx.rules.fingerprint();
     escalations::set_due(
@@ -141,6 +141,54 @@ pub(super) fn refresh(
     row.due_stage = current.map(|d| d.stage.code().to_owned());
     row.due_rules = Some(rules);
     Ok(row)
+}
+
+/// Counts the deadlines of `row` and records how each stage stands for the statistics
+/// (`domain::statistics::stage_records`), replacing what was recorded; answers the deadlines.
+fn record_stages(
+    conn: &mut DbConnection,
+    row: &RequestRow,
+    needed_by: Option<NaiveDate>,
+    events: &[EventRow],
+    ctx: &Context,
+) -> Result<Vec<Deadline>, AppError> {
+    let Some(h) = history(row, needed_by, events) else {
+        if row.state != State::Draft {
+            statistics::record_stages(conn, row.id.as_str(), &[], row.reached_police)?;
+        }
+        return Ok(Vec::new());
+    };
+    let list = deadlines::deadlines(&h, &ctx.rules, ctx.today());
+    let records = crate::domain::statistics::stage_records(&h, &list, row.state);
+    statistics::record_stages(conn, row.id.as_str(), &records, row.reached_police)?;
+    Ok(list)
+}
+
+/// Up to `limit` requests stored before stage records existed.
+pub fn stages_to_record(conn: &mut DbConnection, limit: i64) -> Result<Vec<String>, AppError> {
+    Ok(statistics::backlog(conn, limit)?)
+}
+
+/// Records the stages of one request stored before stage records existed, in a transaction of
+/// its own. False when a step holds the request at this moment (the next round takes it).
+pub fn record_stages_one(
+    conn: &mut DbConnection,
+    id: &str,
+    ctx: &Context,
+) -> Result<bool, AppError> {
+    db::write(conn, |conn| {
+        if !store::lock_unless_taken(conn, id)? {
+            return Ok(false);
+        }
+        if let Some(row) = store::find(conn, id)? {
+            let measures = store::measures_of(conn, id)?;
+            let needed = needed_from(&measures, details::event_start(conn, id)?);
+            let events = store::events_of(conn, id)?;
+            record_stages(conn, &row, needed, &events, ctx)?;
+        }
+        statistics::done_with(conn, id)?;
+        Ok(true)
+    })
 }
 
 /// `refresh` for a request known by its id.

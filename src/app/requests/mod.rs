@@ -30,7 +30,10 @@ pub use draft::{
     create_draft, create_draft_viewed, discard, file_again, missing_for_submission,
     storable_as_draft, update, update_viewed,
 };
-pub use due::{count_overdue, escalate_one, escalate_overdue, overdue, recount_one, to_recount};
+pub use due::{
+    count_overdue, escalate_one, escalate_overdue, overdue, record_stages_one, recount_one,
+    stages_to_record, to_recount,
+};
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
     COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, end_dates, list,

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod handlers;
 pub mod idempotent;
 pub mod operations;
+pub mod statistics;
 pub mod types;
 
 use std::future::Future;
@@ -373,6 +374,7 @@ route_table! {
     "/api/v1/missions" => [get => handlers::list_missions, post => handlers::create_mission],
     "/api/v1/calendar" => [get => operations::calendar],
     "/api/v1/calendar.ics" => [get => operations::calendar_feed],
+    "/api/v1/statistics" => [get => statistics::statistics],
     "/api/v1/missions/{id}/threat-levels" => [
         get => operations::threat_levels,
         post => operations::record_threat_level,
@@ -398,7 +400,7 @@ route_table! {
         documents::reply, handlers::list_notifications, handlers::read_notification,
         handlers::list_missions, handlers::create_mission, handlers::list_users, handlers::create_user,
         handlers::update_user, operations::threat_levels, operations::record_threat_level,
-        operations::calendar, operations::calendar_feed, openapi_json,
+        operations::calendar, operations::calendar_feed, statistics::statistics, openapi_json,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
