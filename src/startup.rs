@@ -213,7 +213,10 @@ impl Application {
         });
         let max_body = settings.server.max_body_bytes;
         let body_limits = crate::web::body_limits(max_body, settings.attachments.max_bytes);
-        let store = DbSessionStore::new(prepared.pool.clone());
+        let store = DbSessionStore::new(
+            prepared.pool.clone(),
+            chrono::Duration::minutes(i64::from(settings.security.session_idle_minutes)),
+        );
         let key = prepared.cookie_key.clone();
         let secure = settings.security.cookie_secure;
         // `__Host-` needs Secure; plain-HTTP local use (cookie_secure = false) drops both.

@@ -19,6 +19,18 @@ pub fn unread_count(conn: &mut DbConnection, actor: &Actor) -> Result<i64, AppEr
     )?)
 }
 
+/// The scope of the lists of anyone in `role` who belongs where the role does (a mission's
+/// staff to their mission): what the header's badge, counted with the session
+/// (`db::sessions::find_live`), counts notifications about.
+pub fn badge_scope(role: crate::domain::Role) -> crate::domain::disclosure::ListScope {
+    scope_for(&Actor {
+        user_id: String::new(),
+        role,
+        mission_id: role.belongs_to_mission().then(String::new),
+        clearance: crate::domain::Clearance::None,
+    })
+}
+
 /// The header's badge counts unread notifications up to this and shows "99+" beyond: it is on
 /// every page, and must not count through thousands.
 pub const UNREAD_CAP: i64 = 99;

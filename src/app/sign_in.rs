@@ -42,6 +42,18 @@ fn may_sign_in(conn: &mut DbConnection, user: &UserRow) -> Result<bool, AppError
     }
 }
 
+/// Whether `user`, read with their mission's `mission_active` (`None`: no mission), may go on
+/// using a signed-in session: active, their mission active, their second factor enrolled. The
+/// same rule as `signed_in_user`, for a person read together with their session.
+pub fn may_stay_signed_in(user: &UserRow, mission_active: Option<bool>) -> bool {
+    user.active
+        && user.totp_confirmed_at.is_some()
+        && match &user.mission_id {
+            Some(_) => mission_active == Some(true),
+            None => true,
+        }
+}
+
 /// The first step. Runs the password hash check even when the account is unknown, locked or
 /// inactive, so the answer and its timing are the same in every refused case.
 pub fn check_password(
@@ -326,6 +338,20 @@ pub fn signed_in_user(conn: &mut DbConnection, user_id: &str) -> Result<Option<U
         }
         _ => Ok(None),
     }
+}
+
+/// `signed_in_user`, with the name of the person's mission (for a session made in the same
+/// request, which was not read with its person: `web::session_store`).
+pub fn signed_in_person(
+    conn: &mut DbConnection,
+    user_id: &str,
+) -> Result<(Option<UserRow>, Option<String>), AppError> {
+    let user = signed_in_user(conn, user_id)?;
+    let mission_name = match user.as_ref().and_then(|u| u.mission_id.as_deref()) {
+        Some(m) => missions::find(conn, m)?.map(|m| m.name),
+        None => None,
+    };
+    Ok((user, mission_name))
 }
 
 /// The time step `code` matches under the person's enrolled (sealed) seed, if it does. A seed

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 const RUNNING: u8 = 0;
@@ -28,6 +28,8 @@ pub struct Deadline {
     /// Whether a commit made earlier in the request counts as a change the caller made (not for
     /// reads, whose only commits are bookkeeping).
     commits_count: bool,
+    /// Statements sent to the database for this request (`count_statement`).
+    statements: AtomicU32,
 }
 
 /// What the web layer finds when the deadline passes.
@@ -46,7 +48,14 @@ impl Deadline {
             state: AtomicU8::new(RUNNING),
             committed: AtomicBool::new(false),
             commits_count,
+            statements: AtomicU32::new(0),
         })
+    }
+
+    /// How many statements the request sent to the database (each a round trip), its
+    /// transactions' BEGIN and COMMIT and a connection's check included.
+    pub fn statements(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// When it passes.
@@ -144,6 +153,16 @@ tokio::task_local! {
 thread_local! {
     /// The deadline of the request whose database work this blocking thread is doing.
     static WORK: RefCell<Option<Arc<Deadline>>> = const { RefCell::new(None) };
+}
+
+/// Counts a statement sent on this thread towards the request whose work it is doing, if any
+/// (the connections' instrumentation calls it: `db::CountStatements`).
+pub fn count_statement() {
+    WORK.with(|w| {
+        if let Some(d) = w.borrow().as_ref() {
+            d.statements.fetch_add(1, Ordering::Relaxed);
+        }
+    });
 }
 
 /// Runs `future` with `deadline` as its request's deadline.

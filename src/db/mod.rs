@@ -204,6 +204,7 @@ impl ConnectionManager {
                     w.statement_timeout_ms, w.lock_timeout_ms, w.idle_in_transaction_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                conn.set_instrumentation(CountStatements);
                 Ok(DbConnection::Postgres(conn))
             }
             DatabaseBackend::Sqlite => {
@@ -215,8 +216,21 @@ impl ConnectionManager {
                     self.waits.sqlite_busy_timeout_ms
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                conn.set_instrumentation(CountStatements);
                 Ok(DbConnection::Sqlite(conn))
             }
+        }
+    }
+}
+
+/// Counts each statement a connection sends towards the request whose work it does (the
+/// operator log's `statements` on each request line; `deadline::count_statement`).
+struct CountStatements;
+
+impl diesel::connection::Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
+            deadline::count_statement();
         }
     }
 }
@@ -297,10 +311,13 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
             .map_err(|e| anyhow::anyhow!("cannot switch the SQLite database to WAL: {e}"))?;
     }
     drop(first);
+    // Connections are not tested with a query each time one is taken out (that would be a
+    // round trip before every piece of work): a connection found broken when used is dropped by
+    // the pool (`has_broken`), and the work fails once with the database's own error.
     let pool = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .build(manager)?;
     Ok(pool)
 }
@@ -342,6 +359,40 @@ static SQLITE_WRITER: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 /// pool is built.
 static SQLITE_WRITER_WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
 
+/// Takes a connection out of `pool` within what `deadline` leaves, then does `work` on it (on a
+/// blocking thread, with the request's deadline as the one `db::write` consults).
+fn checked_out_and_run<T, E, F>(
+    pool: &Pool,
+    deadline: Option<std::sync::Arc<deadline::Deadline>>,
+    work: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    let wait = match &deadline {
+        None => pool.connection_timeout(),
+        Some(d) => match d.remaining() {
+            Some(left) => left.min(pool.connection_timeout()),
+            None => return Err(E::from(d.refusal("the request's deadline passed"))),
+        },
+    };
+    let mut conn = pool.get_timeout(wait).map_err(|e| {
+        E::from(match &deadline {
+            Some(d) if d.remaining().is_none() => d.refusal(&e.to_string()),
+            _ => DbError::Unavailable(e.to_string()),
+        })
+    })?;
+    // Waiting for a connection can take the request's time: work whose request has been
+    // answered in the meantime does not start at all.
+    if let Some(d) = &deadline
+        && d.remaining().is_none()
+    {
+        return Err(E::from(d.refusal("the request's deadline passed")));
+    }
+    work(&mut conn)
+}
+
 /// Runs database work on the blocking thread pool, never on the async threads. Needs a Tokio
 /// runtime (every server, command and test runs inside one).
 pub async fn run<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
@@ -354,28 +405,10 @@ where
     let request_deadline = deadline::of_request();
     let deadline = request_deadline.clone();
     let task = tokio::task::spawn_blocking(move || {
-        // A request waits for a connection no longer than its deadline leaves it.
-        let wait = match &deadline {
-            None => pool.connection_timeout(),
-            Some(d) => match d.remaining() {
-                Some(left) => left.min(pool.connection_timeout()),
-                None => return Err(E::from(d.refusal("the request's deadline passed"))),
-            },
-        };
-        let mut conn = pool.get_timeout(wait).map_err(|e| {
-            E::from(match &deadline {
-                Some(d) if d.remaining().is_none() => d.refusal(&e.to_string()),
-                _ => DbError::Unavailable(e.to_string()),
-            })
-        })?;
-        // Checking a connection out can itself wait on a hung server (r2d2 tests it first):
-        // work whose request has been answered in the meantime does not start at all.
-        if let Some(d) = &deadline
-            && d.remaining().is_none()
-        {
-            return Err(E::from(d.refusal("the request's deadline passed")));
-        }
-        deadline::with_work(deadline, || work(&mut conn))
+        // The check of the connection taken out counts towards the request too.
+        deadline::with_work(deadline.clone(), || {
+            checked_out_and_run(&pool, deadline, work)
+        })
     });
     // The request's deadline ends the wait, whatever the database does; the work left running
     // finds the request abandoned and rolls back instead of committing (`write`).

@@ -600,16 +600,71 @@ pub enum Start {
 /// The list in its order (`forward`) or in the reverse order. `by_rank` leaves out the rank
 /// (urgency, or needing the mission's action) when a keyset read stays within one: the planner
 /// then reads the index range in order instead of sorting it.
+/// What a list shows of each request besides its row, read with it (each a subquery on one
+/// request, run only for the rows of the page): its mission's name; the earliest start of its
+/// measures and its event's start (when protection is needed); and, of its approved measures,
+/// how many there are and the last day they run (none when one runs until further notice).
+const LIST_DETAILS: [&str; 5] = [
+    "(SELECT missions.name FROM missions WHERE missions.id = requests.mission_id)",
+    "(SELECT MIN(measures.starts_on) FROM measures WHERE measures.request_id = requests.id)",
+    "(SELECT request_events.starts_at FROM request_events \
+      WHERE request_events.request_id = requests.id)",
+    "(SELECT COUNT(*) FROM measures WHERE measures.request_id = requests.id \
+      AND measures.outcome IN ('approved', 'approved_with_conditions'))",
+    "(SELECT CASE WHEN COUNT(*) = COUNT(measures.ends_on) THEN MAX(measures.ends_on) END \
+      FROM measures WHERE measures.request_id = requests.id \
+      AND measures.outcome IN ('approved', 'approved_with_conditions'))",
+];
+
+/// A request in a list, with what the list shows of it besides its row (`LIST_DETAILS`).
+#[derive(Debug, Clone, Queryable)]
+pub struct ListedRow {
+    pub row: RequestRow,
+    pub mission_name: Option<String>,
+    pub first_measure_starts_on: Option<NaiveDate>,
+    pub event_starts_at: Option<NaiveDateTime>,
+    pub approved_measures: i64,
+    /// The last day its approved measures run; `None` when one runs until further notice (or
+    /// none is approved).
+    pub approved_until: Option<NaiveDate>,
+}
+
+type ListedSelection = (
+    diesel::dsl::AsSelect<RequestRow, super::MultiBackend>,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<Text>>,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>,
+    diesel::expression::SqlLiteral<BigInt>,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
+);
+
+fn listed_selection() -> ListedSelection {
+    (
+        RequestRow::as_select(),
+        sql(LIST_DETAILS[0]),
+        sql(LIST_DETAILS[1]),
+        sql(LIST_DETAILS[2]),
+        sql(LIST_DETAILS[3]),
+        sql(LIST_DETAILS[4]),
+    )
+}
+
+/// The requests `ids` with what a list shows of them (`ListedRow`), in one statement.
+pub fn listed(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<ListedRow>> {
+    requests::table
+        .filter(requests::id.eq_any(ids.to_vec()))
+        .select(listed_selection())
+        .load(conn)
+        .map_err(DbError::from)
+}
+
 fn ordered<'a>(
     scope: &'a Scope,
     filter: &'a ListFilter,
     forward: bool,
     by_rank: bool,
-) -> diesel::dsl::Select<
-    requests::BoxedQuery<'a, super::MultiBackend>,
-    diesel::dsl::AsSelect<RequestRow, super::MultiBackend>,
-> {
-    let mut q = filtered(scope, filter).select(RequestRow::as_select());
+) -> diesel::dsl::Select<requests::BoxedQuery<'a, super::MultiBackend>, ListedSelection> {
+    let mut q = filtered(scope, filter).select(listed_selection());
     let mission = matches!(scope, Scope::Mission(_));
     if by_rank {
         q = match (mission, forward) {
@@ -719,7 +774,7 @@ pub fn list(
     filter: &ListFilter,
     limit: i64,
     start: &Start,
-) -> DbResult<Vec<RequestRow>> {
+) -> DbResult<Vec<ListedRow>> {
     let (at, forward) = match start {
         Start::Offset(offset) => {
             return ordered(scope, filter, true, true)
@@ -773,6 +828,86 @@ pub fn count_up_to(
     CountOf(filtered(scope, filter).select(requests::id).limit(cap + 1))
         .get_result(conn)
         .map_err(DbError::from)
+}
+
+/// How many requests each of `lists` holds (each counted no further than its cap + 1), and —
+/// when `with_missions` — every mission's id and name, in one statement: a list page's total,
+/// its tabs' counts and its mission filter. Answers the counts in the order of `lists`, and the
+/// missions by name.
+pub fn count_lists(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    lists: &[(&ListFilter, i64)],
+    with_missions: bool,
+) -> DbResult<(Vec<i64>, Vec<MissionName>)> {
+    if lists.is_empty() && !with_missions {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let counted = Counts {
+        lists: lists
+            .iter()
+            .map(|(filter, cap)| filtered(scope, filter).select(requests::id).limit(cap + 1))
+            .collect(),
+        with_missions,
+    };
+    let rows: Vec<(i32, i32, String, String, i64)> = counted.load(conn)?;
+    let mut counts = vec![0; lists.len()];
+    let mut missions = Vec::new();
+    for (part, k, id, name, n) in rows {
+        match part {
+            0 => {
+                if let Some(c) = counts.get_mut(k as usize) {
+                    *c = n;
+                }
+            }
+            _ => missions.push((id, name)),
+        }
+    }
+    missions.sort_by(|a: &(String, String), b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)));
+    Ok((counts, missions))
+}
+
+/// A mission's id and name.
+pub type MissionName = (String, String);
+
+/// `count_lists` as one statement: a `UNION ALL` of bounded counts (`CountOf` each) and the
+/// missions.
+struct Counts<'a> {
+    lists: Vec<requests::BoxedQuery<'a, super::MultiBackend, Text>>,
+    with_missions: bool,
+}
+
+impl QueryId for Counts<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Counts<'_> {
+    type SqlType = (Integer, Integer, Text, Text, BigInt);
+}
+
+impl RunQueryDsl<DbConnection> for Counts<'_> {}
+
+impl QueryFragment<super::MultiBackend> for Counts<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, super::MultiBackend>) -> QueryResult<()> {
+        for (k, list) in self.lists.iter().enumerate() {
+            if k > 0 {
+                out.push_sql(" UNION ALL ");
+            }
+            out.push_sql(&format!(
+                "SELECT 0 AS part, {k} AS k, '' AS a, '' AS b, COUNT(*) AS n FROM ("
+            ));
+            <_ as QueryFragment<super::MultiBackend>>::walk_ast(list, out.reborrow())?;
+            out.push_sql(&format!(") AS counted_{k}"));
+        }
+        if self.with_missions {
+            if !self.lists.is_empty() {
+                out.push_sql(" UNION ALL ");
+            }
+            out.push_sql("SELECT 1 AS part, 0 AS k, missions.id AS a, missions.name AS b, 0 AS n FROM missions");
+        }
+        Ok(())
+    }
 }
 
 /// `SELECT COUNT(*) FROM (query)`: diesel has no subqueries in FROM.

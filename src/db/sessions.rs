@@ -3,8 +3,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::sessions;
+use diesel::dsl::sql;
+use diesel::sql_types::BigInt;
+
+use super::schema::{missions, sessions, users};
+use super::users::UserRow;
 use super::{DbConnection, DbError, DbResult};
+use crate::domain::Role;
+use crate::domain::disclosure::ListScope;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -40,19 +46,92 @@ pub fn insert(conn: &mut DbConnection, session: &NewSession<'_>) -> DbResult<()>
         .map_err(DbError::from)
 }
 
-/// A session that has not expired at `now`.
+/// A live session as a signed-in page needs it first: the session, its person (when one is
+/// signed in), whether that person's mission is active (and its name), and how many unread notifications the
+/// person has about requests they may still see, counted no further than `unread_cap` + 1.
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub session: SessionRow,
+    pub user: Option<UserRow>,
+    pub mission_active: Option<bool>,
+    pub mission_name: Option<String>,
+    pub unread: i64,
+}
+
+/// The SQL condition on `requests` that a person's role puts on the notifications they see,
+/// written against the joined `users` row: for each role, the scope `scope_of` gives it
+/// (`disclosure::list_scope`, the one rule of what a list may show).
+fn unread_scope_sql(scope_of: impl Fn(Role) -> ListScope) -> String {
+    let parts: Vec<String> = Role::ALL
+        .iter()
+        .filter_map(|role| {
+            let on_requests = match scope_of(*role) {
+                ListScope::Mission(_) => "requests.mission_id = users.mission_id",
+                ListScope::Submitted => "requests.state <> 'draft'",
+                ListScope::ReachedPolice => "requests.reached_police",
+                ListScope::ReferredToPst => "requests.referred_to_pst",
+                ListScope::Nothing => return None,
+            };
+            Some(format!(
+                "(users.role = '{}' AND {on_requests})",
+                role.code()
+            ))
+        })
+        .collect();
+    if parts.is_empty() {
+        "1 = 0".to_owned()
+    } else {
+        parts.join(" OR ")
+    }
+}
+
+/// The live session `id_hash` at `now` (`LiveSession`), in one statement. `scope_of` names the
+/// requests each role's lists may show.
 pub fn find_live(
     conn: &mut DbConnection,
     id_hash: &str,
     now: NaiveDateTime,
-) -> DbResult<Option<SessionRow>> {
-    sessions::table
-        .find(id_hash)
+    scope_of: impl Fn(Role) -> ListScope,
+    unread_cap: i64,
+) -> DbResult<Option<LiveSession>> {
+    // Built from the roles' codes and fixed conditions only: nothing a person typed.
+    let unread = format!(
+        "(SELECT COUNT(*) FROM (SELECT notifications.id FROM notifications \
+         INNER JOIN requests ON requests.id = notifications.request_id \
+         WHERE notifications.user_id = sessions.user_id AND notifications.read_at IS NULL \
+         AND ({}) LIMIT {}) AS unread_up_to)",
+        unread_scope_sql(scope_of),
+        unread_cap + 1
+    );
+    type Found = (
+        SessionRow,
+        Option<UserRow>,
+        Option<bool>,
+        Option<String>,
+        i64,
+    );
+    let found: Option<Found> = sessions::table
+        .left_join(users::table.left_join(missions::table))
+        .filter(sessions::id_hash.eq(id_hash))
         .filter(sessions::expires_at.gt(now))
-        .select(SessionRow::as_select())
+        .select((
+            SessionRow::as_select(),
+            users::all_columns.nullable(),
+            missions::active.nullable(),
+            missions::name.nullable(),
+            sql::<BigInt>(&unread),
+        ))
         .first(conn)
-        .optional()
-        .map_err(DbError::from)
+        .optional()?;
+    Ok(found.map(
+        |(session, user, mission_active, mission_name, unread)| LiveSession {
+            session,
+            user,
+            mission_active,
+            mission_name,
+            unread,
+        },
+    ))
 }
 
 /// Replaces a session's state; false if the session is gone (ended elsewhere).

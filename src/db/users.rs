@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::users;
 use super::{DbConnection, DbError, DbResult};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = users)]
 pub struct UserRow {
     pub id: String,

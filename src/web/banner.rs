@@ -15,6 +15,9 @@ pub fn set(session: &Session, done: &str) {
 
 /// The code the last action left, removed as it is read.
 pub fn take(session: &Session) -> Option<String> {
+    // Removing marks the session changed (and written back) even when nothing was there: look
+    // first, so that a page view without a banner writes nothing.
+    session.get::<String>(FLASH).ok().flatten()?;
     session.remove_as::<String>(FLASH).and_then(Result::ok)
 }
 

@@ -39,7 +39,16 @@ pub async fn limit(
     let ticket = Deadline::new(after, !req.method().is_safe());
     // While this request is served, the portal's own steps give way (`db::priority`).
     let _served = crate::db::priority::serving();
-    deadline::scope(ticket, next.call(req))
+    let mut res = deadline::scope(ticket.clone(), next.call(req))
         .await
-        .map(ServiceResponse::map_into_boxed_body)
+        .map(ServiceResponse::map_into_boxed_body)?;
+    // For the request's line in the operator log (`frame`).
+    res.response_mut()
+        .extensions_mut()
+        .insert(Statements(ticket.statements()));
+    Ok(res)
 }
+
+/// How many statements a request sent to the database, session included.
+#[derive(Debug, Clone, Copy)]
+pub struct Statements(pub u32);

@@ -122,11 +122,21 @@ pub async fn frame(
     );
 
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let statements = res
+        .response()
+        .extensions()
+        .get::<super::deadline::Statements>()
+        .map_or(0, |s| s.0);
     span.in_scope(|| {
         if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), latency_ms, "request failed");
+            tracing::error!(
+                status = status.as_u16(),
+                latency_ms,
+                statements,
+                "request failed"
+            );
         } else {
-            tracing::info!(status = status.as_u16(), latency_ms, "request");
+            tracing::info!(status = status.as_u16(), latency_ms, statements, "request");
         }
     });
     Ok(res)

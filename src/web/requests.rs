@@ -2002,29 +2002,26 @@ pub async fn queues(
     };
     let actor = viewer.actor.clone();
     let with_ends = current.key == "in_effect";
-    let (list, missions, ends, needed, counts) = db::run(&state.pool, move |conn| {
-        let list: ListPage = req::list(conn, &actor, &filter, &at, PER_PAGE)?;
-        let names: HashMap<String, String> = req::mission_names(conn)?;
-        let ids: Vec<String> = list.items.iter().map(|r| r.id.to_string()).collect();
-        let ends = if with_ends {
-            req::end_dates(conn, &ids)?
-        } else {
-            HashMap::new()
-        };
-        let needed = req::needed_by(conn, &ids)?;
-        let counts: HashMap<&str, i64> = if req::queues(actor.role).len() > 1 {
-            req::queue_counts(conn, &actor)?.into_iter().collect()
-        } else {
-            HashMap::new()
-        };
-        Ok::<_, AppError>((list, names, ends, needed, counts))
-    })
-    .await?;
-    let is_mission = disclosure::addressed_as_mission(&viewer.actor);
     // Missions see only their own requests: no other mission is named to them.
     let lists_missions = disclosure::may_filter_by_mission(&viewer.actor);
-    let mut sorted_missions: Vec<(&String, &String)> = missions.iter().collect();
-    sorted_missions.sort_by(|a, b| a.1.cmp(b.1));
+    let besides = req::Besides {
+        tabs: if queues.len() > 1 {
+            req::queue_filters(&viewer.actor)
+        } else {
+            Vec::new()
+        },
+        missions: lists_missions,
+    };
+    let list: ListPage = db::run(&state.pool, move |conn| {
+        req::list_with(conn, &actor, &filter, &at, PER_PAGE, &besides)
+    })
+    .await?;
+    let counts: HashMap<&str, i64> = queues
+        .iter()
+        .map(|q| q.key)
+        .zip(list.tab_counts.iter().copied())
+        .collect();
+    let is_mission = disclosure::addressed_as_mission(&viewer.actor);
     let statuses: Vec<(String, String)> = disclosure::status_choices(&viewer.actor)
         .into_iter()
         .map(|s| (s.code.to_owned(), tr(s.label).to_owned()))
@@ -2068,13 +2065,7 @@ pub async fn queues(
         format!(
             "{}{}",
             tr("Requests from "),
-            viewer
-                .actor
-                .mission_id
-                .as_ref()
-                .and_then(|m| missions.get(m))
-                .cloned()
-                .unwrap_or_default()
+            viewer.mission_name.clone().unwrap_or_default()
         )
     } else {
         tr(current.label).to_owned()
@@ -2117,7 +2108,7 @@ pub async fn queues(
                     label for="mission" { (tr("Mission")) }
                     select id="mission" name="mission" {
                         option value="" { (tr("All missions")) }
-                        @for (id, name) in &sorted_missions { option value=(id) selected[query.mission.as_deref() == Some(id.as_str())] { (name) } }
+                        @for (id, name) in &list.missions { option value=(id) selected[query.mission.as_deref() == Some(id.as_str())] { (name) } }
                     }
                 }
             }
@@ -2151,9 +2142,9 @@ pub async fn queues(
                                     }
                                 } @else { (r.title) }
                             }
-                            @if lists_missions { td data-label=(tr("Mission")) { (missions.get(&r.mission_id).cloned().unwrap_or_default()) } }
+                            @if lists_missions { td data-label=(tr("Mission")) { (r.mission_name) } }
                             td data-label=(tr("Urgency")) { @if r.urgency == Urgency::Urgent { strong class="tag tag-red" { (tr(r.urgency.label())) } } @else { (tr(r.urgency.label())) } }
-                            td data-label=(tr("Needed from")) { (date(needed.get(r.id.as_str()).copied(), "–")) }
+                            td data-label=(tr("Needed from")) { (date(r.needed_by, "–")) }
                             @if !is_mission {
                                 td data-label=(tr("Due")) {
                                     @if let Some(review_on) = r.next_review_on {
@@ -2171,8 +2162,8 @@ pub async fn queues(
                             }
                             td data-label=(tr("Age")) { (age(r.submitted_at.unwrap_or(r.created_at))) }
                             @if with_ends {
-                                td data-label=(tr("Ends")) { @match ends.get(r.id.as_str()) {
-                                    Some(Some(d)) => (date(Some(*d), "")),
+                                td data-label=(tr("Ends")) { @match r.approved_until {
+                                    Some(Some(d)) => (date(Some(d), "")),
                                     _ => (tr("Until further notice")),
                                 } }
                             }

@@ -33,6 +33,8 @@ pub struct Viewer {
     pub client_addr: String,
     /// Unread notifications about requests they may still see (the header's badge).
     pub unread: i64,
+    /// The name of their mission (mission staff), as read with the session.
+    pub mission_name: Option<String>,
     /// How long the session lasts without a request (`security.session_idle_minutes`).
     pub idle_minutes: u32,
 }
@@ -111,11 +113,28 @@ impl FromRequest for Viewer {
             let (Some(user_id), Some(STAGE_SIGNED_IN)) = (user_id, stage.as_deref()) else {
                 return Err(WebError::SignInRequired);
             };
-            let user = db::run(&state.pool, move |conn| {
-                app::sign_in::signed_in_user(conn, &user_id)
-            })
-            .await
-            .map_err(WebError::from)?;
+            // The person was read with the session (`session_store::Person`); only a session
+            // made in this very request has to look them up.
+            let read_with_session = session
+                .get::<super::session_store::Person>(super::session_store::PERSON)
+                .ok()
+                .flatten()
+                .filter(|p| p.user.id == user_id);
+            let (user, unread, mission_name) = match read_with_session {
+                Some(p) => (
+                    app::sign_in::may_stay_signed_in(&p.user, p.mission_active).then_some(p.user),
+                    Some(p.unread),
+                    p.mission_name,
+                ),
+                None => {
+                    let (user, mission_name) = db::run(&state.pool, move |conn| {
+                        app::sign_in::signed_in_person(conn, &user_id)
+                    })
+                    .await
+                    .map_err(WebError::from)?;
+                    (user, None, mission_name)
+                }
+            };
             let Some(user) = user else {
                 session.purge();
                 return Err(WebError::SignInRequired);
@@ -140,12 +159,17 @@ impl FromRequest for Viewer {
             // Whoever is refused later in this request is named in the security log.
             req.extensions_mut()
                 .insert(app::Acting::person(&actor, &client_addr));
-            let for_count = actor.clone();
-            let unread = db::run(&state.pool, move |conn| {
-                app::notifications::unread_count(conn, &for_count)
-            })
-            .await
-            .map_err(WebError::from)?;
+            let unread = match unread {
+                Some(n) => n,
+                None => {
+                    let for_count = actor.clone();
+                    db::run(&state.pool, move |conn| {
+                        app::notifications::unread_count(conn, &for_count)
+                    })
+                    .await
+                    .map_err(WebError::from)?
+                }
+            };
             let csrf = csrf::token(&session);
             Ok(Viewer {
                 actor,
@@ -154,6 +178,7 @@ impl FromRequest for Viewer {
                 session,
                 client_addr,
                 unread,
+                mission_name,
                 idle_minutes: state.settings.security.session_idle_minutes,
             })
         })

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDateTime};
 
 use crate::auth::secret;
 use crate::db::sessions::{self, NewSession};
+use crate::db::users::UserRow;
 use crate::db::{self, DbError, Pool};
 
 /// Session state keys the store reads to fill its columns.
@@ -17,15 +18,40 @@ pub const USER_ID: &str = "uid";
 pub const ABSOLUTE_UNTIL: &str = "absolute_until";
 pub const CLIENT_ADDR: &str = "addr";
 pub const USER_AGENT: &str = "agent";
+/// The signed-in person as read with the session (`Person`): never stored, taken out of the
+/// state before it is written.
+pub const PERSON: &str = "__person";
+
+/// The person of a session, read in the same statement as the session itself, so that a page
+/// view needs no second look-up (`web::session::Viewer`). It lives for the one request: the
+/// next request reads it again, so a deactivation or sign-out elsewhere takes effect at once.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Person {
+    /// The account, without its password hash and second-factor seed.
+    pub user: UserRow,
+    /// Whether the person's mission is active (`None`: the person has no mission).
+    pub mission_active: Option<bool>,
+    /// The name of the person's mission.
+    pub mission_name: Option<String>,
+    /// Their unread notifications about requests they may still see (the header's badge),
+    /// counted up to `notifications::UNREAD_CAP` + 1.
+    pub unread: i64,
+}
+
+/// A session's expiry is extended at most this often (on SQLite even an UPDATE that changes
+/// nothing takes the write lock, and every signed-in request would otherwise write).
+const RENEWAL_STEP: Duration = Duration::seconds(30);
 
 #[derive(Clone)]
 pub struct DbSessionStore {
     pool: Pool,
+    /// How long a session lasts without a request.
+    idle: Duration,
 }
 
 impl DbSessionStore {
-    pub fn new(pool: Pool) -> Self {
-        Self { pool }
+    pub fn new(pool: Pool, idle: Duration) -> Self {
+        Self { pool, idle }
     }
 }
 
@@ -85,13 +111,49 @@ async fn insert_new(pool: &Pool, state: State, ttl: Duration) -> Result<SessionK
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let hash = key_hash(session_key);
-        let row = db::query(&self.pool, move |conn| {
-            sessions::find_live(conn, &hash, now())
+        let idle = self.idle;
+        // The session, its person and their mission in one statement; the expiry is extended
+        // here too (at most every `RENEWAL_STEP`), so that `update_ttl` has nothing to do.
+        let found = db::query(&self.pool, move |conn| {
+            let now = now();
+            let found = sessions::find_live(
+                conn,
+                &hash,
+                now,
+                crate::app::notifications::badge_scope,
+                crate::app::notifications::UNREAD_CAP,
+            )?;
+            if let Some(live) = &found
+                && live.session.last_seen_at < now - RENEWAL_STEP
+            {
+                let renewed = db::bookkeeping(conn, |conn| {
+                    sessions::touch(conn, &hash, now, now + idle, RENEWAL_STEP)
+                });
+                match renewed {
+                    // A renewal is bookkeeping: when another writer holds the database it
+                    // waits for a later request (the idle limit is minutes, the step 30 s),
+                    // rather than turn a page that only reads into a failure.
+                    Err(DbError::Busy(why)) => {
+                        tracing::debug!(error = %why, "session renewal left for a later request");
+                    }
+                    other => other?,
+                }
+            }
+            Ok(found)
         })
         .await
         .map_err(|e| LoadError::Other(e.into()))?;
-        let Some(row) = row else { return Ok(None) };
-        let state: State =
+        let Some(sessions::LiveSession {
+            session: row,
+            user,
+            mission_active,
+            mission_name,
+            unread,
+        }) = found
+        else {
+            return Ok(None);
+        };
+        let mut state: State =
             serde_json::from_str(&row.state).map_err(|e| LoadError::Deserialization(e.into()))?;
         if absolute_until(&state).is_some_and(|until| until <= now().and_utc().timestamp()) {
             let hash = row.id_hash;
@@ -100,10 +162,26 @@ impl SessionStore for DbSessionStore {
                 .map_err(|e| LoadError::Other(e.into()))?;
             return Ok(None);
         }
+        state.remove(PERSON);
+        if let Some(mut user) = user {
+            // Secrets stay in the database: nothing that reads the session needs them.
+            user.password_hash = None;
+            user.totp_secret = None;
+            let person = Person {
+                user,
+                mission_active,
+                mission_name,
+                unread,
+            };
+            let json =
+                serde_json::to_string(&person).map_err(|e| LoadError::Deserialization(e.into()))?;
+            state.insert(PERSON.to_owned(), json);
+        }
         Ok(Some(state))
     }
 
-    async fn save(&self, state: State, ttl_: &CookieDuration) -> Result<SessionKey, SaveError> {
+    async fn save(&self, mut state: State, ttl_: &CookieDuration) -> Result<SessionKey, SaveError> {
+        state.remove(PERSON);
         insert_new(&self.pool, state, ttl(ttl_))
             .await
             .map_err(|e| SaveError::Other(e.into()))
@@ -112,9 +190,10 @@ impl SessionStore for DbSessionStore {
     async fn update(
         &self,
         session_key: SessionKey,
-        state: State,
+        mut state: State,
         ttl_: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
+        state.remove(PERSON);
         let hash = key_hash(&session_key);
         let json =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
@@ -139,34 +218,11 @@ impl SessionStore for DbSessionStore {
 
     async fn update_ttl(
         &self,
-        session_key: &SessionKey,
-        ttl_: &CookieDuration,
+        _session_key: &SessionKey,
+        _ttl: &CookieDuration,
     ) -> Result<(), anyhow::Error> {
-        let hash = key_hash(session_key);
-        let ttl = ttl(ttl_);
-        let renewed = db::query(&self.pool, move |conn| {
-            let now = now();
-            // A read first: on SQLite even an UPDATE that changes nothing takes the write
-            // lock, and this runs on every signed-in request.
-            let granularity = Duration::seconds(30);
-            if sessions::seen_since(conn, &hash, now - granularity)? {
-                return Ok(());
-            }
-            db::bookkeeping(conn, |conn| {
-                sessions::touch(conn, &hash, now, now + ttl, granularity)
-            })
-        })
-        .await;
-        match renewed {
-            // A renewal is bookkeeping: when another writer holds the database it waits for a
-            // later request (the idle limit is minutes, the renewal's step 30 s), rather than
-            // turn a page that only reads into a failure.
-            Err(db::DbError::Busy(why)) => {
-                tracing::debug!(error = %why, "session renewal left for a later request");
-                Ok(())
-            }
-            other => other.map_err(|e| e.into()),
-        }
+        // `load` extended the expiry already, in the statement's round trip's wake.
+        Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {

@@ -36,5 +36,6 @@ mod seed;
 mod setup;
 mod smtp;
 mod snapshots;
+mod statements;
 mod statistics;
 mod uploads;

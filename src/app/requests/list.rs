@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 
 use super::search::Found;
 use crate::app::AppError;
-use crate::db::requests::{self as store, ListFilter, RequestRow};
+use crate::db::requests::{self as store, ListFilter};
 use crate::db::{DbConnection, missions};
 use crate::domain::FieldError;
 use crate::domain::access::Actor;
@@ -45,6 +45,13 @@ pub struct RequestSummary {
     pub next_review_on: Option<NaiveDate>,
     /// In a search's results: the words found in it.
     pub found: Option<Found>,
+    /// Its mission's name.
+    pub mission_name: String,
+    /// When protection is needed: the earliest start of its measures or its event.
+    pub needed_by: Option<NaiveDate>,
+    /// The last day its approved measures run: `None` without approved measures, `Some(None)`
+    /// when one runs until further notice.
+    pub approved_until: Option<Option<NaiveDate>>,
 }
 
 impl RequestSummary {
@@ -61,9 +68,24 @@ impl RequestSummary {
         }
     }
 
-    pub(super) fn of(actor: &Actor, r: RequestRow) -> Self {
+    /// A request of a list as `actor` may see it, with what the list shows of it besides.
+    pub(super) fn listed(actor: &Actor, listed: store::ListedRow) -> Self {
+        let store::ListedRow {
+            row: r,
+            mission_name,
+            first_measure_starts_on,
+            event_starts_at,
+            approved_measures,
+            approved_until,
+        } = listed;
         RequestSummary {
             found: None,
+            mission_name: mission_name.unwrap_or_default(),
+            needed_by: crate::domain::deadlines::needed_by([
+                first_measure_starts_on,
+                event_starts_at.map(|at| at.date()),
+            ]),
+            approved_until: (approved_measures > 0).then_some(approved_until),
             next_review_on: r
                 .next_review_on
                 .filter(|_| r.state == State::InEffect && disclosure::review_visible(actor)),
@@ -106,6 +128,19 @@ pub struct ListPage {
     pub next: Option<String>,
     /// Reads the page before this one (`PageAt::Before`), when there is one.
     pub previous: Option<String>,
+    /// The counts of the other lists asked for with it (`Besides::tabs`), in their order, each
+    /// counted up to `TAB_COUNT_CAP` + 1.
+    pub tab_counts: Vec<i64>,
+    /// Every mission by name, when asked for (`Besides::missions`): (id, name).
+    pub missions: Vec<(String, String)>,
+}
+
+/// What a list page needs besides its own rows and count, read in the same statement as the
+/// count: the counts of other lists (its tabs), and every mission's name (its mission filter).
+#[derive(Debug, Clone, Default)]
+pub struct Besides {
+    pub tabs: Vec<ListFilter>,
+    pub missions: bool,
 }
 
 /// Which page of a list to read.
@@ -217,15 +252,21 @@ fn position_of(field: &'static str, cursor: &str) -> Result<store::Position, App
 type CursorMac = Hmac<sha2::Sha256>;
 const SEAL_BYTES: usize = 16;
 
-/// The key cursors are sealed with, made on first use.
+/// The key cursors are sealed with, made on first use and read once per process: it never
+/// changes once made (like the keys of `auth::keys`, it is key material, not a decision about
+/// anyone), so that reading a list costs no statement for it.
 fn cursor_key(conn: &mut DbConnection) -> Result<Vec<u8>, AppError> {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    if let Some(key) = KEY.get() {
+        return Ok(key.clone());
+    }
     let key = crate::db::secrets::get_or_create(
         conn,
         "paging_cursor_key",
         || URL_SAFE_NO_PAD.encode(crate::auth::secret::random_bytes::<32>()),
         crate::app::now(),
     )?;
-    Ok(key.into_bytes())
+    Ok(KEY.get_or_init(|| key.into_bytes()).clone())
 }
 
 fn cursor_mac(key: &[u8], actor: &Actor, filter: &ListFilter, position: &str) -> CursorMac {
@@ -274,6 +315,20 @@ pub fn list(
     at: &PageAt,
     per_page: i64,
 ) -> Result<ListPage, AppError> {
+    list_with(conn, actor, filter, at, per_page, &Besides::default())
+}
+
+/// `list`, with what the page needs `besides` (`ListPage::tab_counts`, `ListPage::missions`).
+/// A page by number costs two statements: its rows with their missions' names and dates, then
+/// its count with the tabs' counts and the missions.
+pub fn list_with(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &ListFilter,
+    at: &PageAt,
+    per_page: i64,
+    besides: &Besides,
+) -> Result<ListPage, AppError> {
     if let Some(q) = filter.query.as_deref() {
         check_text("q", q, 0, SEARCH_MAX, false)?;
     }
@@ -283,11 +338,11 @@ pub fn list(
     if let Some(text) = filter.query.as_deref().filter(|q| !q.trim().is_empty()) {
         // A search without a single word (only punctuation, say) finds nothing: no character
         // stands for "anything".
-        return match Query::parse(text) {
+        let mut found = match Query::parse(text) {
             Some(query) => {
-                super::search::search(conn, actor, &scope, filter, &query, at, per_page, &key)
+                super::search::search(conn, actor, &scope, filter, &query, at, per_page, &key)?
             }
-            None => Ok(ListPage {
+            None => ListPage {
                 items: Vec::new(),
                 total: 0,
                 total_capped: false,
@@ -295,8 +350,15 @@ pub fn list(
                 per_page,
                 next: None,
                 previous: None,
-            }),
+                tab_counts: Vec::new(),
+                missions: Vec::new(),
+            },
         };
+        let tabs: Vec<(&ListFilter, i64)> =
+            besides.tabs.iter().map(|t| (t, TAB_COUNT_CAP)).collect();
+        (found.tab_counts, found.missions) =
+            store::count_lists(conn, &scope, &tabs, besides.missions)?;
+        return Ok(found);
     }
     let (start, page) = match at {
         PageAt::Number(page) => {
@@ -347,88 +409,46 @@ pub fn list(
     };
     // Coming back to the first page by cursor shows it as the first page.
     let page = if more_before { page.max(2) } else { 1 };
-    let cursor_at = |row: Option<&RequestRow>| {
-        row.and_then(|r| store::Position::of(&scope, r))
+    let cursor_at = |row: Option<&store::ListedRow>| {
+        row.and_then(|r| store::Position::of(&scope, &r.row))
             .and_then(|p| cursor_of(&p))
             .map(|position| seal(&key, actor, filter, position))
     };
     let next = more_after.then(|| cursor_at(items.last())).flatten();
     let previous = more_before.then(|| cursor_at(items.first())).flatten();
-    let counted = store::count_up_to(conn, &scope, filter, COUNT_CAP)?;
+    let lists: Vec<(&ListFilter, i64)> = std::iter::once((filter, COUNT_CAP))
+        .chain(besides.tabs.iter().map(|t| (t, TAB_COUNT_CAP)))
+        .collect();
+    let (mut counts, missions) = store::count_lists(conn, &scope, &lists, besides.missions)?;
+    let counted = counts.remove(0);
     Ok(ListPage {
         total: counted.min(COUNT_CAP),
         total_capped: counted > COUNT_CAP,
         items: items
             .into_iter()
-            .map(|r| RequestSummary::of(actor, r))
+            .map(|r| RequestSummary::listed(actor, r))
             .collect(),
         page,
         per_page,
         next,
         previous,
+        tab_counts: counts,
+        missions,
     })
 }
 
-/// How many requests each of the viewer's queues holds (for the tabs), each counted no further
-/// than `TAB_COUNT_CAP` + 1.
-pub fn queue_counts(
-    conn: &mut DbConnection,
-    actor: &Actor,
-) -> Result<Vec<(&'static str, i64)>, AppError> {
-    let scope = disclosure::list_scope(actor);
+/// The filters of the viewer's queues (for the tabs' counts: `Besides::tabs`), in the order of
+/// `queues`.
+pub fn queue_filters(actor: &Actor) -> Vec<ListFilter> {
     let today = crate::domain::time::oslo_date(crate::app::now());
     super::queues(actor.role)
         .iter()
-        .map(|q| {
-            let filter = super::queue_filter(actor, q.key, today);
-            Ok((
-                q.key,
-                store::count_up_to(conn, &scope, &filter, TAB_COUNT_CAP)?,
-            ))
-        })
+        .map(|q| super::queue_filter(actor, q.key, today))
         .collect()
 }
 
 /// Tabs count up to this many; beyond it they read "99+".
 pub const TAB_COUNT_CAP: i64 = 99;
-
-/// When protection is needed for each request: the earliest start of its measures or event.
-pub fn needed_by(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, NaiveDate>, AppError> {
-    let mut starts: HashMap<String, Vec<Option<NaiveDate>>> = HashMap::new();
-    for (request_id, starts_on) in store::start_dates(conn, ids)? {
-        starts.entry(request_id).or_default().push(starts_on);
-    }
-    for (request_id, starts_at) in crate::db::details::event_starts(conn, ids)? {
-        starts
-            .entry(request_id)
-            .or_default()
-            .push(Some(starts_at.date()));
-    }
-    Ok(starts
-        .into_iter()
-        .filter_map(|(id, dates)| crate::domain::deadlines::needed_by(dates).map(|d| (id, d)))
-        .collect())
-}
-
-/// When the measures of each request end: the latest end date, or `None` when one runs until
-/// further notice.
-pub fn end_dates(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> Result<HashMap<String, Option<NaiveDate>>, AppError> {
-    let mut ends = HashMap::new();
-    for (request_id, ends_on) in store::end_dates(conn, ids)? {
-        let entry = ends.entry(request_id).or_insert(Some(NaiveDate::MIN));
-        *entry = match (*entry, ends_on) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            _ => None,
-        };
-    }
-    Ok(ends)
-}
 
 /// Names of missions by id (for lists).
 pub fn mission_names(conn: &mut DbConnection) -> Result<HashMap<String, String>, AppError> {

@@ -36,8 +36,8 @@ pub use due::{
 };
 pub use expiry::{count_due_to_end, due_to_end, end_expired, end_one};
 pub use list::{
-    COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, end_dates, list,
-    mission_names, needed_by, queue_counts,
+    Besides, COUNT_CAP, ListPage, OFFSET_MAX, PageAt, RequestSummary, TAB_COUNT_CAP, list,
+    list_with, mission_names, queue_filters,
 };
 pub use messages::{MessageInput, add_message};
 pub(crate) use messages::{marking, required_text};

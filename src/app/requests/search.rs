@@ -150,21 +150,22 @@ pub(super) fn search(
         .map(|p| seal(key, actor, filter, p.cursor()));
 
     let ids: Vec<String> = shown.iter().map(|p| p.id.clone()).collect();
-    let mut rows: HashMap<String, store::RequestRow> = store::find_many(conn, &ids)?
+    let mut rows: HashMap<String, store::ListedRow> = store::listed(conn, &ids)?
         .into_iter()
-        .map(|r| (r.id.to_string(), r))
+        .map(|r| (r.row.id.to_string(), r))
         .collect();
     let texts = index::texts_of(conn, &ids)?;
     let items = shown
         .iter()
         .filter_map(|p| rows.remove(&p.id))
-        .map(|row| {
+        .map(|listed| {
+            let row = &listed.row;
             let passage = passage(&row.justification, texts.get(row.id.as_str()), query);
             let found = Found {
                 title: highlight(&row.title, query),
                 passage,
             };
-            RequestSummary::of(actor, row).with_found(found)
+            RequestSummary::listed(actor, listed).with_found(found)
         })
         .collect();
     Ok(ListPage {
@@ -175,6 +176,8 @@ pub(super) fn search(
         per_page: per_page as i64,
         next,
         previous,
+        tab_counts: Vec::new(),
+        missions: Vec::new(),
     })
 }
 
