@@ -52,8 +52,9 @@ impl Deadline {
         })
     }
 
-    /// How many statements the request sent to the database (each a round trip), its
-    /// transactions' BEGIN and COMMIT and a connection's check included.
+    /// How many statements the request's work sent to the database (each a round trip), its
+    /// transactions' BEGIN and COMMIT included; the pool's check of a connection as it is taken
+    /// out is not the request's work, and is not counted.
     pub fn statements(&self) -> u32 {
         self.statements.load(Ordering::Relaxed)
     }

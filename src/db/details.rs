@@ -94,19 +94,3 @@ pub fn event_start(conn: &mut DbConnection, request_id: &str) -> DbResult<Option
         .optional()?;
     Ok(found.flatten())
 }
-
-/// The start of each request's event, for the requests that have one with a start.
-pub fn event_starts(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> DbResult<Vec<(String, NaiveDateTime)>> {
-    request_events::table
-        .filter(request_events::request_id.eq_any(ids))
-        .filter(request_events::starts_at.is_not_null())
-        .select((
-            request_events::request_id,
-            request_events::starts_at.assume_not_null(),
-        ))
-        .load(conn)
-        .map_err(DbError::from)
-}

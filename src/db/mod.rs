@@ -311,13 +311,13 @@ pub fn build_pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
             .map_err(|e| anyhow::anyhow!("cannot switch the SQLite database to WAL: {e}"))?;
     }
     drop(first);
-    // Connections are not tested with a query each time one is taken out (that would be a
-    // round trip before every piece of work): a connection found broken when used is dropped by
-    // the pool (`has_broken`), and the work fails once with the database's own error.
+    // Each connection is checked as it is taken out: one killed by the server (a restart, a
+    // failover, an idle timeout) is replaced before work is given to it, not found out by a
+    // person's request failing.
     let pool = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-        .test_on_check_out(false)
+        .test_on_check_out(true)
         .build(manager)?;
     Ok(pool)
 }
@@ -383,14 +383,14 @@ where
             _ => DbError::Unavailable(e.to_string()),
         })
     })?;
-    // Waiting for a connection can take the request's time: work whose request has been
-    // answered in the meantime does not start at all.
+    // Checking a connection out can itself wait on a hung server (r2d2 tests it first):
+    // work whose request has been answered in the meantime does not start at all.
     if let Some(d) = &deadline
         && d.remaining().is_none()
     {
         return Err(E::from(d.refusal("the request's deadline passed")));
     }
-    work(&mut conn)
+    deadline::with_work(deadline, || work(&mut conn))
 }
 
 /// Runs database work on the blocking thread pool, never on the async threads. Needs a Tokio
@@ -404,12 +404,7 @@ where
     let pool = pool.clone();
     let request_deadline = deadline::of_request();
     let deadline = request_deadline.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        // The check of the connection taken out counts towards the request too.
-        deadline::with_work(deadline.clone(), || {
-            checked_out_and_run(&pool, deadline, work)
-        })
-    });
+    let task = tokio::task::spawn_blocking(move || checked_out_and_run(&pool, deadline, work));
     // The request's deadline ends the wait, whatever the database does; the work left running
     // finds the request abandoned and rolls back instead of committing (`write`).
     let outcome = match &request_deadline {

@@ -520,15 +520,6 @@ pub fn ids_within(
         .map_err(DbError::from)
 }
 
-/// The requests with these ids (in no particular order).
-pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<RequestRow>> {
-    requests::table
-        .filter(requests::id.eq_any(ids.to_vec()))
-        .select(RequestRow::as_select())
-        .load(conn)
-        .map_err(DbError::from)
-}
-
 /// A mission's list puts the requests needing its action first; the same expression is indexed
 /// (`requests_mission_queue_idx`), so it must be written exactly like this.
 const NEEDS_MISSION: &str = "(CASE WHEN state = 'awaiting_mission' THEN 0 ELSE 1 END)";
@@ -817,19 +808,6 @@ pub fn count_all(conn: &mut DbConnection) -> DbResult<i64> {
         .map_err(DbError::from)
 }
 
-/// How many requests a list holds, counting no further than `cap` + 1: a page view never counts
-/// through the whole table, and "more than `cap`" is all a reader learns beyond it.
-pub fn count_up_to(
-    conn: &mut DbConnection,
-    scope: &Scope,
-    filter: &ListFilter,
-    cap: i64,
-) -> DbResult<i64> {
-    CountOf(filtered(scope, filter).select(requests::id).limit(cap + 1))
-        .get_result(conn)
-        .map_err(DbError::from)
-}
-
 /// How many requests each of `lists` holds (each counted no further than its cap + 1), and —
 /// when `with_missions` — every mission's id and name, in one statement: a list page's total,
 /// its tabs' counts and its mission filter. Answers the counts in the order of `lists`, and the
@@ -983,31 +961,6 @@ pub fn lock_unless_taken(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
         DbConnection::Sqlite(_) => query.first(conn).optional()?,
     };
     Ok(found.is_some())
-}
-
-/// (request id, end date) of the approved measures of some requests.
-/// The start dates of the measures of the requests `ids`.
-pub fn start_dates(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> DbResult<Vec<(String, Option<NaiveDate>)>> {
-    measures::table
-        .filter(measures::request_id.eq_any(ids.to_vec()))
-        .select((measures::request_id, measures::starts_on))
-        .load(conn)
-        .map_err(DbError::from)
-}
-
-pub fn end_dates(
-    conn: &mut DbConnection,
-    ids: &[String],
-) -> DbResult<Vec<(String, Option<NaiveDate>)>> {
-    measures::table
-        .filter(measures::request_id.eq_any(ids.to_vec()))
-        .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
-        .select((measures::request_id, measures::ends_on))
-        .load(conn)
-        .map_err(DbError::from)
 }
 
 // ---- measures -------------------------------------------------------------------------------

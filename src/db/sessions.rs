@@ -156,16 +156,6 @@ pub fn update_state(
 }
 
 /// Extends a session's idle expiry, at most once per `granularity` to spare the database.
-/// Whether a session was last extended at or after `since` (or is gone: nothing to extend).
-pub fn seen_since(conn: &mut DbConnection, id_hash: &str, since: NaiveDateTime) -> DbResult<bool> {
-    let last: Option<NaiveDateTime> = sessions::table
-        .find(id_hash)
-        .select(sessions::last_seen_at)
-        .first(conn)
-        .optional()?;
-    Ok(last.is_none_or(|at| at >= since))
-}
-
 pub fn touch(
     conn: &mut DbConnection,
     id_hash: &str,
