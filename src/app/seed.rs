@@ -273,7 +273,7 @@ pub fn seed(
                 *seq += 1;
                 Some(format!("{year}/{:05}", *seq))
             };
-            // Steps an hour apart, or — for requests older than a month — up to two days
+            // Steps an hour apart, or — for requests older than a month — up to 53 hours
             // apart, so that stages take from none to several working days.
             let spread = if now - created > Duration::days(30) {
                 1 + (i * 7 % 53) as i64

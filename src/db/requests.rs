@@ -873,7 +873,8 @@ impl QueryFragment<super::MultiBackend> for Counts<'_> {
                 out.push_sql(" UNION ALL ");
             }
             out.push_sql(&format!(
-                "SELECT 0 AS part, {k} AS k, '' AS a, '' AS b, COUNT(*) AS n FROM ("
+                "SELECT CAST(0 AS INTEGER) AS part, CAST({k} AS INTEGER) AS k, '' AS a, '' AS b, \
+                 CAST(COUNT(*) AS BIGINT) AS n FROM ("
             ));
             <_ as QueryFragment<super::MultiBackend>>::walk_ast(list, out.reborrow())?;
             out.push_sql(&format!(") AS counted_{k}"));
@@ -882,7 +883,10 @@ impl QueryFragment<super::MultiBackend> for Counts<'_> {
             if !self.lists.is_empty() {
                 out.push_sql(" UNION ALL ");
             }
-            out.push_sql("SELECT 1 AS part, 0 AS k, missions.id AS a, missions.name AS b, 0 AS n FROM missions");
+            out.push_sql(
+                "SELECT CAST(1 AS INTEGER) AS part, CAST(0 AS INTEGER) AS k, missions.id AS a, \
+                 missions.name AS b, CAST(0 AS BIGINT) AS n FROM missions",
+            );
         }
         Ok(())
     }

@@ -48,8 +48,8 @@ pub fn record_stages(
 ) -> DbResult<()> {
     diesel::delete(request_stages::table.filter(request_stages::request_id.eq(request_id)))
         .execute(conn)?;
-    // One row at a time: a request has at most four stages, and batch inserts are not
-    // available over the connection that speaks both engines.
+    // One row at a time: a request has at most four stages (the seeder's bulk insert goes
+    // through each engine's own connection instead).
     for r in records {
         diesel::insert_into(request_stages::table)
             .values((
@@ -244,13 +244,16 @@ pub fn overdue(
     Ok(diesel::sql_query(sql).load(conn)?)
 }
 
-/// Refreshes the planner's statistics and PostgreSQL's visibility map of the tables the figures
-/// are read from (after a bulk load: the seeder), so that they are read from their indexes alone.
+/// After a bulk load (the seeder): refreshes PostgreSQL's planner statistics of every table, as
+/// autovacuum would in time (without them, a request's timeline read by its index was planned
+/// as a parallel scan of thousands of rows), and the visibility map of the tables the figures
+/// are read from, so that they are read from their indexes alone.
 pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
     // SQLite plans these queries well without statistics; gathering them would change the plans
     // of every other query.
     if let DbConnection::Postgres(pg) = conn {
-        diesel::sql_query("VACUUM (ANALYZE) requests, measures, request_stages").execute(pg)?;
+        diesel::sql_query("ANALYZE").execute(pg)?;
+        diesel::sql_query("VACUUM requests, measures, request_stages").execute(pg)?;
     }
     Ok(())
 }

@@ -15,8 +15,12 @@ pub struct UserRow {
     pub role: String,
     pub mission_id: Option<String>,
     pub clearance: String,
+    /// Never serialised (a `UserRow` travels with the session of one request: `Person`).
+    #[serde(skip_serializing, default)]
     pub password_hash: Option<String>,
     pub password_changed_at: Option<NaiveDateTime>,
+    /// Never serialised, like the password hash.
+    #[serde(skip_serializing, default)]
     pub totp_secret: Option<String>,
     pub totp_confirmed_at: Option<NaiveDateTime>,
     pub totp_last_step: Option<i64>,

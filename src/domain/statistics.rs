@@ -240,8 +240,10 @@ impl StageRecord {
 }
 
 /// The stages of a request in `state` with this history and these deadlines that count: each
-/// one that began; one left unfinished only while the request is open (a stage of a withdrawn or
-/// rejected request that never ended did not miss its date: it was no longer asked for).
+/// one that began; one left unfinished only while the request is open and not waiting for its
+/// mission (a stage of a withdrawn or rejected request that never ended did not miss its date:
+/// it was no longer asked for; and while the mission is asked, every later due date moves with
+/// the wait, so none is yet missed — the step that ends the wait records the stage again).
 pub fn stage_records(h: &History, deadlines: &[Deadline], state: State) -> Vec<StageRecord> {
     deadlines
         .iter()
@@ -253,7 +255,7 @@ pub fn stage_records(h: &History, deadlines: &[Deadline], state: State) -> Vec<S
                 Stage::Reply => h.decided_on,
             }?;
             let ended_on = d.met_on.filter(|e| *e >= began_on);
-            if ended_on.is_none() && state.is_final() {
+            if ended_on.is_none() && (state.is_final() || state == State::AwaitingMission) {
                 return None;
             }
             let working_days = ended_on.map(|end| {
@@ -433,8 +435,11 @@ mod tests {
         assert_eq!(records[0].met(), Some(false));
         assert_eq!(records[1].stage, Stage::PoliceDecision);
         assert_eq!((records[1].ended_on, records[1].met()), (None, None));
-        // Withdrawn: the open stage is no longer asked for.
+        // Withdrawn: the open stage is no longer asked for; waiting for the mission, it is not
+        // yet missed.
         let records = stage_records(&h, &list, State::Withdrawn);
+        assert_eq!(records.len(), 1);
+        let records = stage_records(&h, &list, State::AwaitingMission);
         assert_eq!(records.len(), 1);
     }
 
@@ -442,8 +447,9 @@ mod tests {
     fn days_waiting_for_the_mission_do_not_count() {
         let mut h = history();
         h.decided_on = Some(d(2027, 3, 12));
-        // The police asked the mission on Friday 5 and heard back on Wednesday 10: three
-        // working days (Monday 8 to Wednesday 10) of waiting inside the police's stage.
+        // The police returned the request, the Ministry asked the mission on Friday 5 and heard
+        // back on Wednesday 10: three working days (Monday 8 to Wednesday 10) of waiting inside
+        // the police's stage.
         h.waits = vec![(d(2027, 3, 5), Some(d(2027, 3, 10)))];
         let list = [
             deadline(Stage::Triage, d(2027, 3, 2), Some(d(2027, 3, 3))),

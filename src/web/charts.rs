@@ -159,6 +159,13 @@ where
     }
 }
 
+/// The end of the axis of `n` categories: plotters counts both ends of a range of whole
+/// numbers, so `0..n - 1` makes `n` segments; a range of one point (`0..0`) would draw every bar
+/// without width, so one category gets an empty segment beside it.
+fn last_point(n: u32) -> u32 {
+    n.saturating_sub(1).max(1)
+}
+
 fn segment_of(v: &SegmentValue<u32>) -> Option<usize> {
     match v {
         SegmentValue::CenterOf(i) => Some(*i as usize),
@@ -190,8 +197,7 @@ fn columns_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
                 .margin(12)
                 .x_label_area_size(36)
                 .y_label_area_size(64)
-                // plotters counts both ends of a range of whole numbers.
-                .build_cartesian_2d((0u32..n - 1).into_segmented(), 0u64..top)
+                .build_cartesian_2d((0u32..last_point(n)).into_segmented(), 0u64..top)
                 .map_err(|e| e.to_string())?;
             let labels = |v: &SegmentValue<u32>| {
                 segment_of(v)
@@ -284,7 +290,7 @@ fn rows_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(label_room)
-            .build_cartesian_2d(0u64..top, (0u32..n - 1).into_segmented())
+            .build_cartesian_2d(0u64..top, (0u32..last_point(n)).into_segmented())
             .map_err(|e| e.to_string())?;
         // Categories read from the top: the first at the top.
         let labels = |v: &SegmentValue<u32>| {

@@ -291,14 +291,19 @@ fn sections(s: &Statistics) -> Markup {
         at_least: 1,
         colours: OUTCOME_COLOURS.to_vec(),
     };
+    // A stage without figures in the period is left out of its chart (a bar of nought would
+    // say it took no time, or met no due date); the table beside says "–" for it.
+    let timed: Vec<_> = s
+        .stages
+        .iter()
+        .filter(|st| st.median_days.is_some())
+        .collect();
     let durations = Bars {
-        categories: s
-            .stages
+        categories: timed
             .iter()
             .map(|st| tr(st.stage.label()).to_owned())
             .collect(),
-        values: s
-            .stages
+        values: timed
             .iter()
             .map(|st| {
                 vec![
@@ -312,14 +317,17 @@ fn sections(s: &Statistics) -> Markup {
         at_least: 5,
         colours: vec![5, 4],
     };
+    let settled: Vec<_> = s
+        .stages
+        .iter()
+        .filter(|st| st.met_share().is_some())
+        .collect();
     let met = Bars {
-        categories: s
-            .stages
+        categories: settled
             .iter()
             .map(|st| tr(st.stage.label()).to_owned())
             .collect(),
-        values: s
-            .stages
+        values: settled
             .iter()
             .map(|st| vec![st.met_share().map_or(0, |p| p.round() as u64)])
             .collect(),
@@ -394,8 +402,8 @@ fn statistics_page(
             " " (tr("They hold counts only: no request's content, reference or names."))
         }
         form method="get" action="/statistics" class="filters no-print" {
-            (text_input(errors, "from", tr("From month"), asked.0, "month", Some(hint)))
-            (text_input(errors, "to", tr("To month"), asked.1, "month", Some(hint)))
+            (text_input(errors, "from", tr("From month"), asked.0, "text", Some(hint)))
+            (text_input(errors, "to", tr("To month"), asked.1, "text", Some(hint)))
             button type="submit" class="secondary" { (tr("Show")) }
         }
         @if let Some(s) = figures {

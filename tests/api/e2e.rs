@@ -1231,7 +1231,8 @@ async fn the_statistics_page_draws_its_charts_in_a_real_browser() {
             .client
             .execute(
                 "return Array.from(document.querySelectorAll('svg.chart-wide')).map(s => \
-                 [s.getBoundingClientRect().width, s.querySelectorAll('rect').length]);",
+                 [s.getBoundingClientRect().width, Array.from(s.querySelectorAll('rect')).filter(r => \
+                 r.getAttribute('fill') !== '#FFFFFF' && r.getBBox().width > 1 && r.getBBox().height > 1).length]);",
                 vec![],
             )
             .await?;
@@ -1239,8 +1240,8 @@ async fn the_statistics_page_draws_its_charts_in_a_real_browser() {
         ensure!(drawn.len() == 5, "five charts: {drawn:?}");
         for chart in drawn {
             ensure!(
-                chart[0].as_f64().unwrap_or(0.0) > 300.0 && chart[1].as_i64().unwrap_or(0) > 4,
-                "each chart drawn with bars: {drawn:?}"
+                chart[0].as_f64().unwrap_or(0.0) > 300.0 && chart[1].as_i64().unwrap_or(0) > 0,
+                "each chart drawn with bars of some width and height: {drawn:?}"
             );
         }
         let text = mfa.text().await?;

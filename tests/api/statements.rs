@@ -54,9 +54,10 @@ async fn a_queue_page_view_costs_three_statements() {
         ("a mission's requests", &staff, "/"),
     ] {
         // The first view after signing in makes the session's form token and, once per
-        // installation, the key that seals list cursors: the page is counted as seen again.
+        // process, reads the key that seals list cursors: the page is counted as seen again.
         statements_of(browser, path).await;
         let n = statements_of(browser, path).await;
-        assert!(n <= 3, "{who} ({path}) sent {n} statements");
+        // At least one: a count of nothing would mean the counting itself stopped.
+        assert!((1..=3).contains(&n), "{who} ({path}) sent {n} statements");
     }
 }

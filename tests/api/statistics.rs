@@ -221,6 +221,26 @@ async fn each_authority_counts_what_it_may_know_and_the_page_and_csv_carry_the_s
             "{svg}"
         );
     }
+    // A period of one month draws its one bar with a width (plotters draws nothing on an axis
+    // of one point).
+    let one = page
+        .get(&format!("/statistics?from={m}&to={m}", m = this_month()))
+        .await;
+    assert_eq!(one.status, 200);
+    let chart = one.body.split("id=\"months-chart-title\"").nth(1).unwrap();
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    let bars = chart
+        .split("<rect")
+        .skip(1)
+        .filter(|r| !r.contains("#FFFFFF") && r.contains("fill=\"#"))
+        .filter(|r| {
+            let width = r.split("width=\"").nth(1).and_then(|w| w.split('"').next());
+            width
+                .and_then(|w| w.parse::<f64>().ok())
+                .is_some_and(|w| w > 1.0)
+        })
+        .count();
+    assert!(bars > 0, "no bar of any width in {chart}");
     // The CSV of the months holds the API's numbers for this month.
     let res = page
         .client

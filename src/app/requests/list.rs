@@ -254,7 +254,9 @@ const SEAL_BYTES: usize = 16;
 
 /// The key cursors are sealed with, made on first use and read once per process: it never
 /// changes once made (like the keys of `auth::keys`, it is key material, not a decision about
-/// anyone), so that reading a list costs no statement for it.
+/// anyone), so that reading a list costs no statement for it. A process serves one database;
+/// (a test binary serving several uses the first one's key for all, which seals and opens its
+/// own cursors alike).
 fn cursor_key(conn: &mut DbConnection) -> Result<Vec<u8>, AppError> {
     static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     if let Some(key) = KEY.get() {
