@@ -180,11 +180,11 @@ pub fn statistics(
             overdue: 0,
         })
         .collect();
-    let figures_of = |stages: &mut Vec<StageFigures>, code: &str| {
+    let figures_of = |stages: &[StageFigures], code: &str| {
         Stage::parse(code).and_then(|st| stages.iter().position(|f| f.stage == st))
     };
     for row in store::ended(conn, counted, days)? {
-        let Some(i) = figures_of(&mut stages, &row.stage) else {
+        let Some(i) = figures_of(&stages, &row.stage) else {
             continue;
         };
         let n = row.n.max(0) as u64;
@@ -204,7 +204,7 @@ pub fn statistics(
     let until = period.end().min(today);
     if period.first < until {
         for row in store::overdue(conn, counted, (period.first, until))? {
-            if let Some(i) = figures_of(&mut stages, &row.stage) {
+            if let Some(i) = figures_of(&stages, &row.stage) {
                 stages[i].overdue += row.n.max(0) as u64;
             }
         }

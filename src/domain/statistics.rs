@@ -4,7 +4,7 @@
 //! that the figures are sums the database makes, never rows loaded); and the median and 90th
 //! percentile of a distribution of whole days.
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, Duration, Months, NaiveDate};
 
 use super::FieldError;
 use super::deadlines::{Deadline, History, Stage};
@@ -40,17 +40,18 @@ fn month_start(year: i32, month: u32) -> NaiveDate {
 
 /// The first day of the month `n` months after the one `day` begins.
 fn months_after(day: NaiveDate, n: u32) -> NaiveDate {
-    let index = day.year() * 12 + day.month0() as i32 + n as i32;
-    month_start(index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
+    month_start(day.year(), day.month())
+        .checked_add_months(Months::new(n))
+        .expect("a month within the calendar")
 }
 
 impl Period {
     /// The twelve months up to and including the one `today` is in.
     pub fn last_twelve_months(today: NaiveDate) -> Period {
-        let this = month_start(today.year(), today.month());
-        let index = this.year() * 12 + this.month0() as i32 - 11;
         Period {
-            first: month_start(index.div_euclid(12), index.rem_euclid(12) as u32 + 1),
+            first: month_start(today.year(), today.month())
+                .checked_sub_months(Months::new(11))
+                .expect("a month within the calendar"),
             months: 12,
         }
     }

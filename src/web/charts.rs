@@ -166,6 +166,66 @@ fn last_point(n: u32) -> u32 {
     n.saturating_sub(1).max(1)
 }
 
+/// One coloured piece of a bar: a series' value in a category, from `from` to `to` along the
+/// value axis, and where it stands among the category's pieces.
+struct Piece {
+    category: u32,
+    series: usize,
+    /// How many series a category has.
+    of: u32,
+    stacked: bool,
+    from: u64,
+    to: u64,
+}
+
+impl Piece {
+    /// The margins (before, after) across the bar: `gap` on each side when stacked; side by side,
+    /// each series takes its share of `room` too.
+    fn margins(&self, room: u32, gap: u32) -> (u32, u32) {
+        if self.stacked {
+            return (gap, gap);
+        }
+        let share = room / self.of;
+        let s = self.series as u32;
+        (gap + s * share, gap + (self.of - 1 - s) * share)
+    }
+}
+
+/// Every non-empty piece of `bars`: stacked one on another, or side by side from nought.
+fn segments<'b>(bars: &'b Bars<'_>) -> impl Iterator<Item = Piece> + 'b {
+    bars.values.iter().enumerate().flat_map(move |(c, values)| {
+        let of = values.len().max(1) as u32;
+        let mut base = 0u64;
+        values.iter().enumerate().filter_map(move |(series, v)| {
+            let from = if bars.stacked { base } else { 0 };
+            base += v;
+            (*v > 0).then_some(Piece {
+                category: c as u32,
+                series,
+                of,
+                stacked: bars.stacked,
+                from,
+                to: from + v,
+            })
+        })
+    })
+}
+
+/// A piece filled with palette colour `colour`, and the same outlined in white, so that two
+/// neighbouring colours are never told apart by hue alone; `margin` is (top, bottom, left,
+/// right) in pixels.
+fn filled_and_outlined<C: Clone>(
+    corners: [C; 2],
+    colour_index: usize,
+    (top, bottom, left, right): (u32, u32, u32, u32),
+) -> [Rectangle<C>; 2] {
+    let mut fill = Rectangle::new(corners.clone(), colour(colour_index).filled());
+    fill.set_margin(top, bottom, left, right);
+    let mut edge = Rectangle::new(corners, WHITE.stroke_width(1));
+    edge.set_margin(top, bottom, left, right);
+    [fill, edge]
+}
+
 fn segment_of(v: &SegmentValue<u32>) -> Option<usize> {
     match v {
         SegmentValue::CenterOf(i) => Some(*i as usize),
@@ -218,45 +278,18 @@ fn columns_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
                 .draw()
                 .map_err(|e| e.to_string())?;
             let mut rects = Vec::new();
-            for (c, values) in bars.values.iter().enumerate() {
-                let c = c as u32;
-                let mut base = 0u64;
-                let k = values.len().max(1) as u32;
-                for (s, v) in values.iter().enumerate() {
-                    if *v == 0 {
-                        continue;
-                    }
-                    let (lo, hi) = if bars.stacked {
-                        (base, base + v)
-                    } else {
-                        (0, *v)
-                    };
-                    base += v;
-                    let mut r = Rectangle::new(
-                        [
-                            (SegmentValue::Exact(c), lo),
-                            (SegmentValue::Exact(c + 1), hi),
-                        ],
-                        colour(bars.colours[s]).filled(),
-                    );
-                    let (left, right) = if bars.stacked {
-                        (4, 4)
-                    } else {
-                        let w = (size.width / n / 2).min(36) / k;
-                        (4 + s as u32 * w, 4 + (k - 1 - s as u32) * w)
-                    };
-                    r.set_margin(0, 0, left, right);
-                    rects.push(r);
-                    let mut edge = Rectangle::new(
-                        [
-                            (SegmentValue::Exact(c), lo),
-                            (SegmentValue::Exact(c + 1), hi),
-                        ],
-                        WHITE.stroke_width(1),
-                    );
-                    edge.set_margin(0, 0, left, right);
-                    rects.push(edge);
-                }
+            for seg in segments(bars) {
+                let c = seg.category;
+                // Side by side: each series a share of the room left of 36 px a category.
+                let (left, right) = seg.margins((size.width / n / 2).min(36), 4);
+                rects.extend(filled_and_outlined(
+                    [
+                        (SegmentValue::Exact(c), seg.from),
+                        (SegmentValue::Exact(c + 1), seg.to),
+                    ],
+                    bars.colours[seg.series],
+                    (0, 0, left, right),
+                ));
             }
             chart.draw_series(rects).map_err(|e| e.to_string())?;
             Ok(())
@@ -311,45 +344,17 @@ fn rows_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
             .draw()
             .map_err(|e| e.to_string())?;
         let mut rects = Vec::new();
-        for (c, values) in bars.values.iter().enumerate() {
-            let row = n - 1 - c as u32;
-            let mut base = 0u64;
-            let k = values.len().max(1) as u32;
-            for (s, v) in values.iter().enumerate() {
-                if *v == 0 {
-                    continue;
-                }
-                let (lo, hi) = if bars.stacked {
-                    (base, base + v)
-                } else {
-                    (0, *v)
-                };
-                base += v;
-                let mut r = Rectangle::new(
-                    [
-                        (lo, SegmentValue::Exact(row)),
-                        (hi, SegmentValue::Exact(row + 1)),
-                    ],
-                    colour(bars.colours[s]).filled(),
-                );
-                let (upper, lower) = if bars.stacked {
-                    (6, 6)
-                } else {
-                    let h = 28 / k;
-                    (6 + s as u32 * h, 6 + (k - 1 - s as u32) * h)
-                };
-                r.set_margin(upper, lower, 0, 0);
-                rects.push(r);
-                let mut edge = Rectangle::new(
-                    [
-                        (lo, SegmentValue::Exact(row)),
-                        (hi, SegmentValue::Exact(row + 1)),
-                    ],
-                    WHITE.stroke_width(1),
-                );
-                edge.set_margin(upper, lower, 0, 0);
-                rects.push(edge);
-            }
+        for seg in segments(bars) {
+            let row = n - 1 - seg.category;
+            let (upper, lower) = seg.margins(28, 6);
+            rects.extend(filled_and_outlined(
+                [
+                    (seg.from, SegmentValue::Exact(row)),
+                    (seg.to, SegmentValue::Exact(row + 1)),
+                ],
+                bars.colours[seg.series],
+                (upper, lower, 0, 0),
+            ));
         }
         chart.draw_series(rects).map_err(|e| e.to_string())?;
         Ok(())
