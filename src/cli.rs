@@ -74,6 +74,11 @@ pub enum Command {
         #[arg(long)]
         dot: bool,
     },
+    /// The statistics' sums.
+    Statistics {
+        #[command(subcommand)]
+        action: StatisticsCommand,
+    },
     /// Manage personal access tokens for the API.
     Token {
         #[command(subcommand)]
@@ -144,6 +149,14 @@ pub enum AuditCommand {
         #[arg(long, value_name = "SEQ:HASH")]
         from_checkpoint: Option<crate::audit::Checkpoint>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StatisticsCommand {
+    /// Make the statistics' sums again from the requests (after figures were changed in the
+    /// database by hand, or a partial restore). Steps wait while it runs: seconds at a million
+    /// requests.
+    Recount,
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +239,21 @@ async fn execute(command: Command, mut settings: Settings) -> anyhow::Result<()>
                 settings.security.cookie_secure = false;
             }
             serve(settings, demo).await
+        }
+        Command::Statistics {
+            action: StatisticsCommand::Recount,
+        } => {
+            let database = settings.database.clone();
+            startup::prepare(settings).await?;
+            // On a connection of its own, without the statement limit of a person's request.
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let mut conn = db::open_unbounded(&database)?;
+                db::write(&mut conn, db::statistics::recount)?;
+                Ok(())
+            })
+            .await??;
+            println!("The statistics were counted again from the requests.");
+            Ok(())
         }
         Command::Keys {
             action: KeysCommand::Generate,

@@ -49,6 +49,9 @@ pub async fn prepare(settings: Settings) -> anyhow::Result<Prepared> {
             tracing::info!(%version, "migration applied");
         }
         check_ceiling(&mut conn, &ceiling)?;
+        if db::statistics::recount_if_asked(&mut conn)? {
+            tracing::info!("statistics: the sums were made from the requests");
+        }
         let closed = db::write(&mut conn, |conn| {
             crate::audit::seal_legacy_prefix(conn, unkeyed_through, app::now())
         })?;

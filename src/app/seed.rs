@@ -453,6 +453,11 @@ pub fn seed(
         }
         Ok::<_, AppError>(())
     })?;
+    // The requests, measures and stages went in by the engines' own bulk loads: the
+    // statistics' sums are made from them once.
+    db::write(conn, |conn| {
+        crate::db::statistics::recount(conn).map_err(AppError::from)
+    })?;
     crate::db::search::analyze(conn)?;
     crate::db::statistics::analyze(conn)?;
     Ok(Seeded {

@@ -1,22 +1,24 @@
 //! Statistics (product.md § 14) for the Ministry and the police: requests per month by outcome,
 //! measures by kind, requests by the mission's country, working days per stage (median and 90th
 //! percentile) and the share of due dates met, for a period of whole months. Only counts leave
-//! here: no request's content, reference or names. Each figure is a sum the database makes
-//! (`db::statistics`); what is assembled here is a few hundred numbers at most.
+//! here: no request's content, reference or names. Each figure is read from the sums the portal
+//! keeps (`db::statistics`); what is assembled here is a few hundred numbers at most. Here too:
+//! how a step moves its request's share of the sums.
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 
 use crate::app::AppError;
 use crate::db::DbConnection;
+use crate::db::requests::{self, MeasureRow, RequestRow};
 use crate::db::statistics as store;
 use crate::domain::access::{self, Actor, Capability};
 use crate::domain::deadlines::Stage;
 use crate::domain::disclosure;
 use crate::domain::request::MeasureKind;
-use crate::domain::statistics::{self, MeasureOutcome, Outcome, Period};
-use crate::domain::time::oslo_midnight_utc;
+use crate::domain::statistics::{self, MeasureOutcome, Outcome, Period, Tally, TallyFacts};
+use crate::domain::time::oslo_date;
 use crate::domain::workflow::State;
 
 /// Requests of a month, by outcome (in `Outcome::ALL` order).
@@ -111,9 +113,7 @@ pub fn statistics(
     })?;
     let counted = disclosure::statistics_scope(actor).ok_or(AppError::Forbidden)?;
     let month_starts = period.month_starts();
-    let instants: Vec<NaiveDateTime> = month_starts.iter().map(|d| oslo_midnight_utc(*d)).collect();
-    let end = oslo_midnight_utc(period.end());
-    let from = instants[0];
+    let months_span = (period.first, period.end());
 
     let mut months: Vec<MonthFigures> = month_starts
         .iter()
@@ -122,9 +122,9 @@ pub fn statistics(
             by_outcome: [0; Outcome::ALL.len()],
         })
         .collect();
-    for row in store::by_month(conn, counted, &instants, end)? {
+    for row in store::by_month(conn, counted, months_span)? {
         if let (Some(m), Some(o)) = (
-            months.get_mut(row.month.max(0) as usize),
+            months.iter_mut().find(|m| m.month == row.month),
             outcome_index(&row.state, row.partly_approved),
         ) {
             m.by_outcome[o] += row.n.max(0) as u64;
@@ -138,8 +138,8 @@ pub fn statistics(
             by_outcome: [0; MeasureOutcome::ALL.len()],
         })
         .collect();
-    for row in store::by_kind(conn, counted, (from, end))? {
-        let Some(kind) = row.kind.as_deref().and_then(MeasureKind::parse) else {
+    for row in store::by_kind(conn, counted, months_span)? {
+        let Some(kind) = MeasureKind::parse(&row.kind) else {
             continue;
         };
         let outcome = MeasureOutcome::of(row.outcome.as_deref());
@@ -152,7 +152,7 @@ pub fn statistics(
     }
 
     let mut countries: BTreeMap<String, [u64; Outcome::ALL.len()]> = BTreeMap::new();
-    for row in store::by_country(conn, counted, (from, end))? {
+    for row in store::by_country(conn, counted, months_span)? {
         if let Some(o) = outcome_index(&row.state, row.partly_approved) {
             countries.entry(row.country).or_default()[o] += row.n.max(0) as u64;
         }
@@ -166,7 +166,6 @@ pub fn statistics(
         .collect();
     countries.sort_by(|a, b| b.total().cmp(&a.total()).then(a.country.cmp(&b.country)));
 
-    let days = (period.first, period.end());
     let mut distributions: BTreeMap<Stage, Vec<(u32, u64)>> = BTreeMap::new();
     let mut stages: Vec<StageFigures> = Stage::ALL
         .iter()
@@ -183,7 +182,7 @@ pub fn statistics(
     let figures_of = |stages: &[StageFigures], code: &str| {
         Stage::parse(code).and_then(|st| stages.iter().position(|f| f.stage == st))
     };
-    for row in store::ended(conn, counted, days)? {
+    for row in store::ended(conn, counted, months_span)? {
         let Some(i) = figures_of(&stages, &row.stage) else {
             continue;
         };
@@ -226,4 +225,35 @@ pub fn statistics(
         countries,
         stages,
     })
+}
+
+/// What a request (as `row`, with `measures`) adds to the sums of requests and measures.
+pub(crate) fn shares(row: &RequestRow, measures: &[MeasureRow]) -> Vec<Tally> {
+    statistics::request_tallies(
+        &TallyFacts {
+            mission_id: &row.mission_id,
+            state: row.state,
+            submitted_on: row.submitted_at.map(oslo_date),
+            partly_approved: row.partly_approved,
+            reached_police: row.reached_police,
+        },
+        measures
+            .iter()
+            .map(|m| (m.kind.map(|k| k.code()), m.outcome.map(|o| o.code()))),
+    )
+}
+
+/// Moves the sums of requests and measures from `before` (what the request added before a step)
+/// to what it adds as `row`, with its measures as stored now, inside the step's transaction.
+pub(crate) fn move_shares(
+    conn: &mut DbConnection,
+    before: Vec<Tally>,
+    row: &RequestRow,
+) -> Result<(), AppError> {
+    if before.is_empty() && row.state == State::Draft {
+        return Ok(());
+    }
+    let measures = requests::measures_of(conn, row.id.as_str())?;
+    store::add(conn, &statistics::changes(before, shares(row, &measures)))?;
+    Ok(())
 }

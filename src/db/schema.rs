@@ -380,6 +380,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    statistics_measures (month, kind, outcome, reached_police) {
+        month -> Date,
+        kind -> Text,
+        outcome -> Text,
+        reached_police -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    statistics_recount (asked) {
+        asked -> Bool,
+    }
+}
+
+diesel::table! {
+    statistics_requests (month, mission_id, state, partly_approved, reached_police) {
+        month -> Date,
+        mission_id -> Text,
+        state -> Text,
+        partly_approved -> Bool,
+        reached_police -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    statistics_stages (month, stage, working_days, met, reached_police) {
+        month -> Date,
+        stage -> Text,
+        working_days -> Integer,
+        met -> Bool,
+        reached_police -> Bool,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(attachments -> requests (request_id));
@@ -437,6 +475,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     sign_in_throttle,
     statistics_backlog,
+    statistics_measures,
+    statistics_recount,
+    statistics_requests,
+    statistics_stages,
     timeline_events,
     users,
 );

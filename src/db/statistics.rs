@@ -1,30 +1,29 @@
-//! Statistics' queries (product.md § 14): each figure a sum the database makes with `GROUP BY`
-//! over an index (`requests_statistics_idx`, `measures_statistics_idx`, the two indexes of
-//! `request_stages`), never rows loaded to be counted here; and the stage records every step
-//! writes, with the backlog of requests stored before them.
+//! Statistics' queries (product.md § 14). The figures are read from sums the portal keeps
+//! (`statistics_requests`, `statistics_measures`, `statistics_stages`: a few thousand rows
+//! whatever the number of requests), which every step moves in its own transaction
+//! (`domain::statistics::Tally`) and `recount` makes again from the requests; only the stages
+//! past due are counted from the stage records themselves (those not ended, over a partial
+//! index). Here too: the stage records every step writes, and the backlog of requests stored
+//! before them.
 //!
-//! The period's bounds are written into the SQL as literals: they are instants and dates the
-//! portal made itself (never text a person typed), and month buckets written with binds would
-//! differ between the select list and `GROUP BY` on PostgreSQL.
+//! The period's bounds and months are written into the SQL as literals: they are instants and
+//! dates the portal made itself (never text a person typed), and month buckets written with
+//! binds would differ between the select list and `GROUP BY` on PostgreSQL.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Months, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text};
 
 use super::schema::{request_stages, statistics_backlog};
 use super::{DbConnection, DbResult};
-use crate::domain::statistics::{Counted, StageRecord};
+use crate::domain::deadlines::Stage;
+use crate::domain::statistics::{
+    Counted, StageRecord, Tally, changes, first_of_month, stage_tally,
+};
+use crate::domain::time::{oslo_date, oslo_midnight_utc};
 
-/// The SQL condition on `requests` (aliased `alias`) for the requests counted.
-fn on_requests(counted: Counted, alias: &str) -> String {
-    match counted {
-        Counted::Submitted => format!("{alias}state <> 'draft'"),
-        Counted::ReachedPolice => format!("{alias}reached_police = TRUE"),
-    }
-}
-
-/// The SQL condition on `request_stages` for the requests counted.
-fn on_stages(counted: Counted) -> &'static str {
+/// The SQL condition on a table of sums, or on `request_stages`, for the requests counted.
+fn on_sums(counted: Counted) -> &'static str {
     match counted {
         Counted::Submitted => "1 = 1",
         Counted::ReachedPolice => "reached_police = TRUE",
@@ -39,15 +38,60 @@ fn day(on: NaiveDate) -> String {
     format!("'{}'", on.format("%Y-%m-%d"))
 }
 
-/// Replaces the stage records of a request with `records` (inside the step's transaction).
+/// A stage as recorded.
+#[derive(Debug, Clone, Queryable)]
+struct StoredStage {
+    stage: String,
+    due_on: NaiveDate,
+    ended_on: Option<NaiveDate>,
+    working_days: Option<i32>,
+    reached_police: bool,
+}
+
+/// Replaces the stage records of a request with `records`, and moves the sums of ended stages
+/// with them (inside the step's transaction).
 pub fn record_stages(
     conn: &mut DbConnection,
     request_id: &str,
     records: &[StageRecord],
     reached_police: bool,
 ) -> DbResult<()> {
-    diesel::delete(request_stages::table.filter(request_stages::request_id.eq(request_id)))
-        .execute(conn)?;
+    let of_request = request_stages::request_id.eq(request_id);
+    let stored: Vec<StoredStage> = request_stages::table
+        .filter(of_request)
+        .select((
+            request_stages::stage,
+            request_stages::due_on,
+            request_stages::ended_on,
+            request_stages::working_days,
+            request_stages::reached_police,
+        ))
+        .load(conn)?;
+    let before = stored
+        .iter()
+        .filter_map(|s| {
+            stage_tally(
+                Stage::parse(&s.stage)?,
+                s.due_on,
+                s.ended_on,
+                s.working_days.map(|d| d.max(0) as u32),
+                s.reached_police,
+            )
+        })
+        .collect();
+    let after = records
+        .iter()
+        .filter_map(|r| {
+            stage_tally(
+                r.stage,
+                r.due_on,
+                r.ended_on,
+                r.working_days,
+                reached_police,
+            )
+        })
+        .collect();
+    diesel::delete(request_stages::table.filter(of_request)).execute(conn)?;
     // One row at a time: a request has at most four stages (the seeder's bulk insert goes
     // through each engine's own connection instead).
     for r in records {
@@ -63,7 +107,185 @@ pub fn record_stages(
             ))
             .execute(conn)?;
     }
+    add(conn, &changes(before, after))
+}
+
+/// Runs `$sql` with its binds (`$1`, `$2`… in the order bound) on either engine.
+macro_rules! bound {
+    ($conn:expr, $sql:expr $(, $ty:ty => $value:expr)* $(,)?) => {
+        match $conn {
+            // SQLite reads `?1` where PostgreSQL reads `$1`.
+            DbConnection::Sqlite(c) => diesel::sql_query($sql.replace('$', "?"))
+                $(.bind::<$ty, _>($value))*
+                .execute(c),
+            DbConnection::Postgres(c) => diesel::sql_query($sql)
+                $(.bind::<$ty, _>($value))*
+                .execute(c),
+        }
+    };
+}
+
+/// Moves the sums by `changes` (inside the step's transaction).
+pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
+    for (tally, n) in changes {
+        match tally {
+            Tally::Request {
+                month,
+                mission_id,
+                state,
+                partly_approved,
+                reached_police,
+            } => bound!(
+                conn,
+                "INSERT INTO statistics_requests \
+                 (month, mission_id, state, partly_approved, reached_police, n) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (month, mission_id, state, partly_approved, reached_police) \
+                 DO UPDATE SET n = statistics_requests.n + excluded.n",
+                Date => month,
+                Text => mission_id,
+                Text => state.code(),
+                Bool => partly_approved,
+                Bool => reached_police,
+                BigInt => n,
+            ),
+            Tally::Measure {
+                month,
+                kind,
+                outcome,
+                reached_police,
+            } => bound!(
+                conn,
+                "INSERT INTO statistics_measures (month, kind, outcome, reached_police, n) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (month, kind, outcome, reached_police) \
+                 DO UPDATE SET n = statistics_measures.n + excluded.n",
+                Date => month,
+                Text => kind,
+                Text => outcome.unwrap_or(""),
+                Bool => reached_police,
+                BigInt => n,
+            ),
+            Tally::Stage {
+                month,
+                stage,
+                working_days,
+                met,
+                reached_police,
+            } => bound!(
+                conn,
+                "INSERT INTO statistics_stages \
+                 (month, stage, working_days, met, reached_police, n) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (month, stage, working_days, met, reached_police) \
+                 DO UPDATE SET n = statistics_stages.n + excluded.n",
+                Date => month,
+                Text => stage.code(),
+                Integer => *working_days as i32,
+                Bool => met,
+                Bool => reached_police,
+                BigInt => n,
+            ),
+        }?;
+    }
     Ok(())
+}
+
+/// A date as each engine reads it in SQL: a literal of type date on PostgreSQL (a `CASE` of
+/// text would not go into a date column), text on SQLite (where dates are text).
+fn date_literal(conn: &DbConnection, on: NaiveDate) -> String {
+    match conn {
+        DbConnection::Postgres(_) => format!("DATE {}", day(on)),
+        DbConnection::Sqlite(_) => day(on),
+    }
+}
+
+/// Makes every sum again from the requests, their measures and their stage records (after the
+/// migration that made the sums, after a bulk load, or when figures were changed by hand),
+/// inside the caller's transaction. The Oslo month of each submission is told by the instants
+/// the months begin, as the portal counts them.
+pub fn recount(conn: &mut DbConnection) -> DbResult<()> {
+    use super::schema::{requests, statistics_measures, statistics_requests, statistics_stages};
+    use diesel::dsl::{max, min};
+    if let DbConnection::Postgres(pg) = conn {
+        // Steps wait while the sums are made again (they would add to rows about to be made).
+        diesel::sql_query(
+            "LOCK TABLE statistics_requests, statistics_measures, statistics_stages \
+             IN EXCLUSIVE MODE",
+        )
+        .execute(pg)?;
+    }
+    diesel::delete(statistics_requests::table).execute(conn)?;
+    diesel::delete(statistics_measures::table).execute(conn)?;
+    diesel::delete(statistics_stages::table).execute(conn)?;
+    let (first, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = requests::table
+        .filter(requests::submitted_at.is_not_null())
+        .select((min(requests::submitted_at), max(requests::submitted_at)))
+        .first(conn)?;
+    if let (Some(first), Some(last)) = (first, last) {
+        let (first, last) = (
+            first_of_month(oslo_date(first)),
+            first_of_month(oslo_date(last)),
+        );
+        let mut month = first;
+        let mut whens = String::new();
+        while month < last {
+            let next = month + Months::new(1);
+            whens.push_str(&format!(
+                " WHEN r.submitted_at < {} THEN {}",
+                instant(oslo_midnight_utc(next)),
+                date_literal(conn, month)
+            ));
+            month = next;
+        }
+        let case = if whens.is_empty() {
+            date_literal(conn, last)
+        } else {
+            format!("CASE{whens} ELSE {} END", date_literal(conn, last))
+        };
+        diesel::sql_query(format!(
+            "INSERT INTO statistics_requests \
+             (month, mission_id, state, partly_approved, reached_police, n) \
+             SELECT {case}, r.mission_id, r.state, r.partly_approved, r.reached_police, COUNT(*) \
+             FROM requests r WHERE r.submitted_at IS NOT NULL AND r.state <> 'draft' \
+             GROUP BY 1, 2, 3, 4, 5"
+        ))
+        .execute(conn)?;
+        diesel::sql_query(format!(
+            "INSERT INTO statistics_measures (month, kind, outcome, reached_police, n) \
+             SELECT {case}, ms.kind, COALESCE(ms.outcome, ''), r.reached_police, COUNT(*) \
+             FROM requests r JOIN measures ms ON ms.request_id = r.id \
+             WHERE r.submitted_at IS NOT NULL AND r.state <> 'draft' AND ms.kind IS NOT NULL \
+             GROUP BY 1, 2, 3, 4"
+        ))
+        .execute(conn)?;
+    }
+    let month_ended = match conn {
+        DbConnection::Postgres(_) => "CAST(date_trunc('month', ended_on) AS DATE)",
+        DbConnection::Sqlite(_) => "substr(ended_on, 1, 8) || '01'",
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO statistics_stages (month, stage, working_days, met, reached_police, n) \
+         SELECT {month_ended}, stage, working_days, \
+         CASE WHEN ended_on <= due_on THEN TRUE ELSE FALSE END, reached_police, COUNT(*) \
+         FROM request_stages WHERE ended_on IS NOT NULL AND working_days IS NOT NULL \
+         GROUP BY 1, 2, 3, 4, 5"
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Makes the sums again when a migration asked for it (once, whichever instance starts first).
+/// True when it did.
+pub fn recount_if_asked(conn: &mut DbConnection) -> DbResult<bool> {
+    use super::schema::statistics_recount;
+    super::write(conn, |conn| {
+        if diesel::delete(statistics_recount::table).execute(conn)? == 0 {
+            return Ok(false);
+        }
+        recount(conn)?;
+        Ok(true)
+    })
 }
 
 /// Requests stored before stage records existed, up to `limit`, in id order.
@@ -81,12 +303,12 @@ pub fn done_with(conn: &mut DbConnection, request_id: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// Requests by the month (0-based within the boundaries) they were submitted, state and partial
-/// approval.
+/// Requests of a month in a state (with or without partial approval).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct MonthCount {
-    #[diesel(sql_type = Integer)]
-    pub month: i32,
+    /// The month's first day.
+    #[diesel(sql_type = Date)]
+    pub month: NaiveDate,
     #[diesel(sql_type = Text)]
     pub state: String,
     #[diesel(sql_type = Bool)]
@@ -95,32 +317,19 @@ pub struct MonthCount {
     pub n: i64,
 }
 
-/// Requests submitted from `starts[0]` up to `end`, by the month they fall in (`starts` are the
-/// months' first instants, in order), state and partial approval.
+/// The requests submitted in the months from `first` up to `end` (first days), by month, state
+/// and partial approval.
 pub fn by_month(
     conn: &mut DbConnection,
     counted: Counted,
-    starts: &[NaiveDateTime],
-    end: NaiveDateTime,
+    (first, end): (NaiveDate, NaiveDate),
 ) -> DbResult<Vec<MonthCount>> {
-    let Some(first) = starts.first() else {
-        return Ok(Vec::new());
-    };
-    let bucket = if starts.len() == 1 {
-        "0".to_owned()
-    } else {
-        let mut case = String::from("CASE");
-        for (n, next) in starts.iter().skip(1).enumerate() {
-            case.push_str(&format!(" WHEN submitted_at < {} THEN {n}", instant(*next)));
-        }
-        case + &format!(" ELSE {} END", starts.len() - 1)
-    };
     let sql = format!(
-        "SELECT {bucket} AS month, state, partly_approved, COUNT(*) AS n FROM requests \
-         WHERE submitted_at >= {} AND submitted_at < {} AND {} GROUP BY 1, 2, 3",
-        instant(*first),
-        instant(end),
-        on_requests(counted, "")
+        "SELECT month, state, partly_approved, CAST(SUM(n) AS BIGINT) AS n \
+         FROM statistics_requests WHERE month >= {} AND month < {} AND {} GROUP BY 1, 2, 3",
+        day(first),
+        day(end),
+        on_sums(counted)
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }
@@ -138,21 +347,21 @@ pub struct CountryCount {
     pub n: i64,
 }
 
-/// Requests submitted from `from` up to `end`, by their mission's country, state and partial
-/// approval: counted by mission from the index, then the missions' countries joined.
+/// The requests submitted in the months from `first` up to `end`, by their mission's country
+/// (as it is now), state and partial approval.
 pub fn by_country(
     conn: &mut DbConnection,
     counted: Counted,
-    (from, end): (NaiveDateTime, NaiveDateTime),
+    (first, end): (NaiveDate, NaiveDate),
 ) -> DbResult<Vec<CountryCount>> {
     let sql = format!(
         "SELECT m.country AS country, x.state AS state, x.partly_approved AS partly_approved, \
-         CAST(SUM(x.n) AS BIGINT) AS n FROM (SELECT mission_id, state, partly_approved, \
-         COUNT(*) AS n FROM requests WHERE submitted_at >= {} AND submitted_at < {} AND {} \
-         GROUP BY 1, 2, 3) x JOIN missions m ON m.id = x.mission_id GROUP BY 1, 2, 3",
-        instant(from),
-        instant(end),
-        on_requests(counted, "")
+         CAST(SUM(x.n) AS BIGINT) AS n FROM statistics_requests x \
+         JOIN missions m ON m.id = x.mission_id \
+         WHERE x.month >= {} AND x.month < {} AND {} GROUP BY 1, 2, 3",
+        day(first),
+        day(end),
+        on_sums(counted)
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }
@@ -160,27 +369,28 @@ pub fn by_country(
 /// Measures of one kind with one outcome.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct KindCount {
-    #[diesel(sql_type = Nullable<Text>)]
-    pub kind: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// The stored decision; `None` while undecided.
     #[diesel(sql_type = Nullable<Text>)]
     pub outcome: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub n: i64,
 }
 
-/// The measures asked for in requests submitted from `from` up to `end`, by kind and outcome.
+/// The measures asked for in requests submitted in the months from `first` up to `end`, by
+/// kind and outcome.
 pub fn by_kind(
     conn: &mut DbConnection,
     counted: Counted,
-    (from, end): (NaiveDateTime, NaiveDateTime),
+    (first, end): (NaiveDate, NaiveDate),
 ) -> DbResult<Vec<KindCount>> {
     let sql = format!(
-        "SELECT ms.kind AS kind, ms.outcome AS outcome, COUNT(*) AS n FROM requests r \
-         JOIN measures ms ON ms.request_id = r.id WHERE r.submitted_at >= {} \
-         AND r.submitted_at < {} AND {} GROUP BY 1, 2",
-        instant(from),
-        instant(end),
-        on_requests(counted, "r.")
+        "SELECT kind, NULLIF(outcome, '') AS outcome, CAST(SUM(n) AS BIGINT) AS n \
+         FROM statistics_measures WHERE month >= {} AND month < {} AND {} GROUP BY 1, 2",
+        day(first),
+        day(end),
+        on_sums(counted)
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }
@@ -199,21 +409,19 @@ pub struct EndedCount {
     pub n: i64,
 }
 
-/// The stages that ended from `from` up to `end`, by stage, working days and whether they met
-/// their due date.
+/// The stages that ended in the months from `first` up to `end`, by stage, working days and
+/// whether they met their due date.
 pub fn ended(
     conn: &mut DbConnection,
     counted: Counted,
-    (from, end): (NaiveDate, NaiveDate),
+    (first, end): (NaiveDate, NaiveDate),
 ) -> DbResult<Vec<EndedCount>> {
     let sql = format!(
-        "SELECT stage, working_days, CASE WHEN ended_on <= due_on THEN TRUE ELSE FALSE END AS met, \
-         COUNT(*) AS n FROM request_stages \
-         WHERE ended_on >= {} AND ended_on < {} AND working_days IS NOT NULL AND {} \
-         GROUP BY 1, 2, 3",
-        day(from),
+        "SELECT stage, working_days, met, CAST(SUM(n) AS BIGINT) AS n FROM statistics_stages \
+         WHERE month >= {} AND month < {} AND {} GROUP BY 1, 2, 3",
+        day(first),
         day(end),
-        on_stages(counted)
+        on_sums(counted)
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }
@@ -239,7 +447,7 @@ pub fn overdue(
          WHERE due_on >= {} AND due_on < {} AND ended_on IS NULL AND {} GROUP BY 1",
         day(from),
         day(end),
-        on_stages(counted)
+        on_sums(counted)
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }

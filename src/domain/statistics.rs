@@ -315,6 +315,117 @@ pub fn share(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
+/// One sum the statistics are read from, and what a request adds to it: the database keeps, for
+/// each, how many requests (measures, ended stages) fall under it, so that a period's figures
+/// are read from a few thousand sums rather than counted over every request. Each step moves a
+/// request's share from the sums it fell under to the ones it falls under now (`changes`); a
+/// recount makes them again from the requests themselves.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tally {
+    /// A submitted request, by the (Oslo) month it was submitted, its mission, state and
+    /// partial approval, and whether it reached the police.
+    Request {
+        month: NaiveDate,
+        mission_id: String,
+        state: State,
+        partly_approved: bool,
+        reached_police: bool,
+    },
+    /// A measure of a submitted request, by the request's month, its kind and decision (the
+    /// stored code, `None` while undecided).
+    Measure {
+        month: NaiveDate,
+        kind: &'static str,
+        outcome: Option<&'static str>,
+        reached_police: bool,
+    },
+    /// An ended stage, by the month it ended, its working days and whether it met its due date.
+    Stage {
+        month: NaiveDate,
+        stage: Stage,
+        working_days: u32,
+        met: bool,
+        reached_police: bool,
+    },
+}
+
+/// The first day of the month `day` is in.
+pub fn first_of_month(day: NaiveDate) -> NaiveDate {
+    month_start(day.year(), day.month())
+}
+
+/// What a request adds to the sums of requests and measures: nothing while it is a draft;
+/// once submitted, itself and each of its measures (by kind and decision), under the Oslo
+/// month it was submitted.
+pub fn request_tallies(
+    facts: &TallyFacts<'_>,
+    measures: impl IntoIterator<Item = (Option<&'static str>, Option<&'static str>)>,
+) -> Vec<Tally> {
+    let Some(submitted_on) = facts.submitted_on.filter(|_| facts.state != State::Draft) else {
+        return Vec::new();
+    };
+    let month = first_of_month(submitted_on);
+    let mut tallies = vec![Tally::Request {
+        month,
+        mission_id: facts.mission_id.to_owned(),
+        state: facts.state,
+        partly_approved: facts.partly_approved,
+        reached_police: facts.reached_police,
+    }];
+    tallies.extend(measures.into_iter().filter_map(|(kind, outcome)| {
+        Some(Tally::Measure {
+            month,
+            kind: kind?,
+            outcome,
+            reached_police: facts.reached_police,
+        })
+    }));
+    tallies
+}
+
+/// What the statistics know of a request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct TallyFacts<'a> {
+    pub mission_id: &'a str,
+    pub state: State,
+    /// The Oslo day it was submitted.
+    pub submitted_on: Option<NaiveDate>,
+    pub partly_approved: bool,
+    pub reached_police: bool,
+}
+
+/// What a stage adds to the sums of ended stages: nothing until it ended.
+pub fn stage_tally(
+    stage: Stage,
+    due_on: NaiveDate,
+    ended_on: Option<NaiveDate>,
+    working_days: Option<u32>,
+    reached_police: bool,
+) -> Option<Tally> {
+    let ended_on = ended_on?;
+    Some(Tally::Stage {
+        month: first_of_month(ended_on),
+        stage,
+        working_days: working_days?,
+        met: ended_on <= due_on,
+        reached_police,
+    })
+}
+
+/// How the sums move when a request's share changes from `before` to `after`: each sum with
+/// its change (never zero), in one order, so that two steps at once take the sums' locks in
+/// the same order.
+pub fn changes(before: Vec<Tally>, after: Vec<Tally>) -> Vec<(Tally, i64)> {
+    let mut moved: std::collections::BTreeMap<Tally, i64> = std::collections::BTreeMap::new();
+    for t in before {
+        *moved.entry(t).or_default() -= 1;
+    }
+    for t in after {
+        *moved.entry(t).or_default() += 1;
+    }
+    moved.into_iter().filter(|(_, n)| *n != 0).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -474,5 +585,68 @@ mod tests {
         assert_eq!(median_and_p90(&[(9, 1), (0, 5), (2, 4)]), Some((0, 2)));
         assert_eq!(share(1, 3), Some(33.3));
         assert_eq!(share(0, 0), None);
+    }
+
+    #[test]
+    fn a_step_moves_a_requests_share_between_sums_and_leaves_the_rest() {
+        let on = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let facts = |state, reached_police| TallyFacts {
+            mission_id: "m",
+            state,
+            submitted_on: Some(on(31)),
+            partly_approved: false,
+            reached_police,
+        };
+        // A draft adds nothing.
+        assert!(request_tallies(&facts(State::Draft, false), [(Some("escort"), None)]).is_empty());
+        let before = request_tallies(
+            &facts(State::InTriage, false),
+            [(Some("escort"), None), (Some("escort"), None), (None, None)],
+        );
+        // The request and its two measures of a kind (a measure of no kind is not counted).
+        assert_eq!(before.len(), 3);
+        let after = request_tallies(
+            &facts(State::PoliceReview, true),
+            [(Some("escort"), None), (Some("escort"), Some("declined"))],
+        );
+        let moved = changes(before.clone(), after);
+        let month = on(1);
+        let request = |state, reached_police| Tally::Request {
+            month,
+            mission_id: "m".into(),
+            state,
+            partly_approved: false,
+            reached_police,
+        };
+        let measure = |outcome, reached_police| Tally::Measure {
+            month,
+            kind: "escort",
+            outcome,
+            reached_police,
+        };
+        assert_eq!(
+            moved,
+            [
+                (request(State::InTriage, false), -1),
+                (request(State::PoliceReview, true), 1),
+                (measure(None, false), -2),
+                (measure(None, true), 1),
+                (measure(Some("declined"), true), 1),
+            ]
+        );
+        // Nothing changed, nothing moves.
+        assert!(changes(before.clone(), before).is_empty());
+        // A stage adds to the sums once it ended, under the month it ended.
+        assert_eq!(stage_tally(Stage::Triage, on(2), None, None, false), None);
+        assert_eq!(
+            stage_tally(Stage::Triage, on(2), Some(on(3)), Some(1), false),
+            Some(Tally::Stage {
+                month,
+                stage: Stage::Triage,
+                working_days: 1,
+                met: false,
+                reached_police: false,
+            })
+        );
     }
 }

@@ -81,6 +81,9 @@ async fn six_requests_and_one_more(app: &TestApp, c: &crate::helpers::Cast) -> [
         .act(draft["id"].as_str().unwrap(), json!({ "action": "submit" }))
         .await;
     assert_eq!(status, 200);
+    // The sums each step moved are those a recount makes from the requests themselves.
+    same_after_a_recount(app, c).await;
+    // A due date changed by hand is counted once the operator has the sums made again.
     let yesterday = day(-1);
     execute(
         app,
@@ -89,7 +92,43 @@ async fn six_requests_and_one_more(app: &TestApp, c: &crate::helpers::Cast) -> [
              AND request_id IN ('{rejected}', '{in_triage}')"
         ),
     );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_protection-portal"))
+        .arg("--config")
+        .arg(crate::helpers::crate_dir().join("config"))
+        .env("APP_ENVIRONMENT", "test")
+        .env("APP__DATABASE__URL", app.db.url())
+        .env_remove("RUST_LOG")
+        .args(["statistics", "recount"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("counted again"));
     [approved, rejected, in_triage]
+}
+
+/// Makes the statistics' sums again from the requests, as after a bulk load.
+fn recount(app: &TestApp) {
+    use protection_portal::db;
+    let mut conn = app.pool.get().unwrap();
+    db::write(&mut conn, db::statistics::recount).unwrap();
+}
+
+/// The figures the Ministry and the police read are the same after a recount.
+async fn same_after_a_recount(app: &TestApp, c: &crate::helpers::Cast) {
+    let mut before = Vec::new();
+    for who in [&c.mfa, &c.police] {
+        before.push(app.api(who).await.get(&period_from_yesterday()).await);
+    }
+    recount(app);
+    for (who, before) in [&c.mfa, &c.police].into_iter().zip(before) {
+        let after = app.api(who).await.get(&period_from_yesterday()).await;
+        assert_eq!(before.0, 200, "{}", before.1);
+        assert_eq!(after, before);
+    }
 }
 
 #[actix_web::test]
@@ -333,12 +372,20 @@ async fn requests_stored_before_stage_records_are_recorded_by_the_portals_job() 
     six_requests_and_one_more(&app, &c).await;
     let mfa = app.api(&c.mfa).await;
     let (_, before) = mfa.get(&period_from_yesterday()).await;
-    // As an upgrade finds them: no stage records, every submitted request in the backlog.
+    // As an upgrade finds them: no stage records, every submitted request in the backlog, and
+    // the sums made again when the portal starts (once, whichever instance starts first).
     execute(
         &app,
         "DELETE FROM request_stages; INSERT INTO statistics_backlog (request_id) \
-         SELECT id FROM requests WHERE state <> 'draft'",
+         SELECT id FROM requests WHERE state <> 'draft'; \
+         INSERT INTO statistics_recount (asked) VALUES (TRUE)",
     );
+    {
+        let mut conn = app.pool.get().unwrap();
+        let once = protection_portal::db::statistics::recount_if_asked(&mut conn).unwrap();
+        let twice = protection_portal::db::statistics::recount_if_asked(&mut conn).unwrap();
+        assert_eq!((once, twice), (true, false));
+    }
     let (_, empty) = mfa.get(&period_from_yesterday()).await;
     assert_eq!(stage(&empty, "triage")["ended"], 0);
     let pace = Pace {
@@ -373,4 +420,30 @@ async fn requests_stored_before_stage_records_are_recorded_by_the_portals_job() 
     for code in ["police_decision", "reply"] {
         assert_eq!(stage(&after, code), stage(&before, code));
     }
+}
+
+#[actix_web::test]
+async fn measures_changed_by_the_mission_when_asked_move_the_figures_with_them() {
+    let app = spawn_app().await;
+    let c = app.cast().await;
+    let id = app.request_in(&c, "awaiting_mission").await;
+    let a = app.api(&c.a).await;
+    let (_, r) = a.get(&format!("/api/v1/requests/{id}")).await;
+    let mut edit = request_body("Guard during the national day reception");
+    edit["version"] = r["version"].clone();
+    edit["measures"][1]["kind"] = json!("increased_patrols");
+    let (status, body) = a
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/requests/{id}"),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mfa = app.api(&c.mfa).await;
+    let (_, figures) = mfa.get(&period_from_yesterday()).await;
+    assert_eq!(kind(&figures, "increased_patrols")["total"], 1, "{figures}");
+    assert_eq!(kind(&figures, "other")["total"], 0, "{figures}");
+    assert_eq!(kind(&figures, "static_guard")["total"], 1, "{figures}");
+    same_after_a_recount(&app, &c).await;
 }

@@ -257,6 +257,12 @@ fn update_with<T>(
             note_verbale_number: valid.note_verbale.number.as_deref(),
             note_verbale_dated_on: valid.note_verbale.dated_on,
         };
+        // A submitted request sent back to its mission counts its measures as now edited.
+        let shares = if current.state == State::Draft {
+            Vec::new()
+        } else {
+            crate::app::statistics::shares(&current, &store::measures_of(conn, id.as_str())?)
+        };
         if !store::update_content(conn, id.as_str(), current.version, &content, ctx.now)? {
             return Err(stale());
         }
@@ -277,6 +283,7 @@ fn update_with<T>(
             ctx.now,
         )?;
         let row = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
+        crate::app::statistics::move_shares(conn, shares, &row)?;
         finish(conn, row)
     })
 }

@@ -431,6 +431,7 @@ pub(super) fn run(
 ) -> Result<RequestRow, AppError> {
     let row = store::find_for_update(conn, id.as_str())?.ok_or(AppError::NotFound)?;
     let measures = store::measures_of(conn, id.as_str())?;
+    let shares = crate::app::statistics::shares(&row, &measures);
     let version = match by {
         Performer::Person(actor) => seen_version(conn, actor, &row)?,
         Performer::Portal => row.version,
@@ -498,6 +499,7 @@ pub(super) fn run(
     )?;
     let after = store::find(conn, id.as_str())?.ok_or(AppError::NotFound)?;
     let after = super::due::refresh(conn, after, &measures, ctx)?;
+    crate::app::statistics::move_shares(conn, shares, &after)?;
     tell(conn, change.rule.notices, &after, change.to, by, ctx.now)?;
     Ok(after)
 }
