@@ -391,15 +391,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    statistics_missions (month, mission_id, state, partly_approved, reached_police) {
+        month -> Date,
+        mission_id -> Text,
+        state -> Text,
+        partly_approved -> Bool,
+        reached_police -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    statistics_open (due_on, stage, reached_police) {
+        due_on -> Date,
+        stage -> Text,
+        reached_police -> Bool,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     statistics_recount (asked) {
         asked -> Bool,
     }
 }
 
 diesel::table! {
-    statistics_requests (month, mission_id, state, partly_approved, reached_police) {
+    statistics_requests (month, state, partly_approved, reached_police) {
         month -> Date,
-        mission_id -> Text,
         state -> Text,
         partly_approved -> Bool,
         reached_police -> Bool,
@@ -476,6 +495,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_throttle,
     statistics_backlog,
     statistics_measures,
+    statistics_missions,
+    statistics_open,
     statistics_recount,
     statistics_requests,
     statistics_stages,

@@ -1,10 +1,9 @@
 //! Statistics' queries (product.md § 14). The figures are read from sums the portal keeps
-//! (`statistics_requests`, `statistics_measures`, `statistics_stages`: a few thousand rows
-//! whatever the number of requests), which every step moves in its own transaction
-//! (`domain::statistics::Tally`) and `recount` makes again from the requests; only the stages
-//! past due are counted from the stage records themselves (those not ended, over a partial
-//! index). Here too: the stage records every step writes, and the backlog of requests stored
-//! before them.
+//! (`statistics_requests`, `statistics_missions`, `statistics_measures`, `statistics_stages`,
+//! `statistics_open`: a few thousand rows for a period, whatever the number of requests), which
+//! every step moves in its own transaction (`domain::statistics::Tally`) and `recount` makes
+//! again from the requests. Here too: the stage records every step writes, and the backlog of
+//! requests stored before them.
 //!
 //! The period's bounds and months are written into the SQL as literals: they are instants and
 //! dates the portal made itself (never text a person typed), and month buckets written with
@@ -131,21 +130,54 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
         match tally {
             Tally::Request {
                 month,
-                mission_id,
                 state,
                 partly_approved,
                 reached_police,
             } => bound!(
                 conn,
                 "INSERT INTO statistics_requests \
+                 (month, state, partly_approved, reached_police, n) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (month, state, partly_approved, reached_police) \
+                 DO UPDATE SET n = statistics_requests.n + excluded.n",
+                Date => month,
+                Text => state.code(),
+                Bool => partly_approved,
+                Bool => reached_police,
+                BigInt => n,
+            ),
+            Tally::Mission {
+                month,
+                mission_id,
+                state,
+                partly_approved,
+                reached_police,
+            } => bound!(
+                conn,
+                "INSERT INTO statistics_missions \
                  (month, mission_id, state, partly_approved, reached_police, n) \
                  VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (month, mission_id, state, partly_approved, reached_police) \
-                 DO UPDATE SET n = statistics_requests.n + excluded.n",
+                 DO UPDATE SET n = statistics_missions.n + excluded.n",
                 Date => month,
                 Text => mission_id,
                 Text => state.code(),
                 Bool => partly_approved,
+                Bool => reached_police,
+                BigInt => n,
+            ),
+            Tally::Open {
+                due_on,
+                stage,
+                reached_police,
+            } => bound!(
+                conn,
+                "INSERT INTO statistics_open (due_on, stage, reached_police, n) \
+                 VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (due_on, stage, reached_police) \
+                 DO UPDATE SET n = statistics_open.n + excluded.n",
+                Date => due_on,
+                Text => stage.code(),
                 Bool => reached_police,
                 BigInt => n,
             ),
@@ -205,17 +237,22 @@ fn date_literal(conn: &DbConnection, on: NaiveDate) -> String {
 /// inside the caller's transaction. The Oslo month of each submission is told by the instants
 /// the months begin, as the portal counts them.
 pub fn recount(conn: &mut DbConnection) -> DbResult<()> {
-    use super::schema::{requests, statistics_measures, statistics_requests, statistics_stages};
+    use super::schema::{
+        requests, statistics_measures, statistics_missions, statistics_open, statistics_requests,
+        statistics_stages,
+    };
     use diesel::dsl::{max, min};
     if let DbConnection::Postgres(pg) = conn {
         // Steps wait while the sums are made again (they would add to rows about to be made).
         diesel::sql_query(
-            "LOCK TABLE statistics_requests, statistics_measures, statistics_stages \
-             IN EXCLUSIVE MODE",
+            "LOCK TABLE statistics_requests, statistics_missions, statistics_measures, \
+             statistics_stages, statistics_open IN EXCLUSIVE MODE",
         )
         .execute(pg)?;
     }
     diesel::delete(statistics_requests::table).execute(conn)?;
+    diesel::delete(statistics_missions::table).execute(conn)?;
+    diesel::delete(statistics_open::table).execute(conn)?;
     diesel::delete(statistics_measures::table).execute(conn)?;
     diesel::delete(statistics_stages::table).execute(conn)?;
     let (first, last): (Option<NaiveDateTime>, Option<NaiveDateTime>) = requests::table
@@ -244,12 +281,18 @@ pub fn recount(conn: &mut DbConnection) -> DbResult<()> {
             format!("CASE{whens} ELSE {} END", date_literal(conn, last))
         };
         diesel::sql_query(format!(
-            "INSERT INTO statistics_requests \
+            "INSERT INTO statistics_missions \
              (month, mission_id, state, partly_approved, reached_police, n) \
              SELECT {case}, r.mission_id, r.state, r.partly_approved, r.reached_police, COUNT(*) \
              FROM requests r WHERE r.submitted_at IS NOT NULL AND r.state <> 'draft' \
              GROUP BY 1, 2, 3, 4, 5"
         ))
+        .execute(conn)?;
+        diesel::sql_query(
+            "INSERT INTO statistics_requests (month, state, partly_approved, reached_police, n) \
+             SELECT month, state, partly_approved, reached_police, SUM(n) \
+             FROM statistics_missions GROUP BY 1, 2, 3, 4",
+        )
         .execute(conn)?;
         diesel::sql_query(format!(
             "INSERT INTO statistics_measures (month, kind, outcome, reached_police, n) \
@@ -271,6 +314,12 @@ pub fn recount(conn: &mut DbConnection) -> DbResult<()> {
          FROM request_stages WHERE ended_on IS NOT NULL AND working_days IS NOT NULL \
          GROUP BY 1, 2, 3, 4, 5"
     ))
+    .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO statistics_open (due_on, stage, reached_police, n) \
+         SELECT due_on, stage, reached_police, COUNT(*) FROM request_stages \
+         WHERE ended_on IS NULL GROUP BY 1, 2, 3",
+    )
     .execute(conn)?;
     Ok(())
 }
@@ -356,7 +405,7 @@ pub fn by_country(
 ) -> DbResult<Vec<CountryCount>> {
     let sql = format!(
         "SELECT m.country AS country, x.state AS state, x.partly_approved AS partly_approved, \
-         CAST(SUM(x.n) AS BIGINT) AS n FROM statistics_requests x \
+         CAST(SUM(x.n) AS BIGINT) AS n FROM statistics_missions x \
          JOIN missions m ON m.id = x.mission_id \
          WHERE x.month >= {} AND x.month < {} AND {} GROUP BY 1, 2, 3",
         day(first),
@@ -443,8 +492,8 @@ pub fn overdue(
     (from, end): (NaiveDate, NaiveDate),
 ) -> DbResult<Vec<OverdueCount>> {
     let sql = format!(
-        "SELECT stage, COUNT(*) AS n FROM request_stages \
-         WHERE due_on >= {} AND due_on < {} AND ended_on IS NULL AND {} GROUP BY 1",
+        "SELECT stage, CAST(SUM(n) AS BIGINT) AS n FROM statistics_open \
+         WHERE due_on >= {} AND due_on < {} AND {} GROUP BY 1",
         day(from),
         day(end),
         on_sums(counted)

@@ -322,9 +322,16 @@ pub fn share(part: u64, whole: u64) -> Option<f64> {
 /// recount makes them again from the requests themselves.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Tally {
-    /// A submitted request, by the (Oslo) month it was submitted, its mission, state and
-    /// partial approval, and whether it reached the police.
+    /// A submitted request, by the (Oslo) month it was submitted, its state and partial
+    /// approval, and whether it reached the police.
     Request {
+        month: NaiveDate,
+        state: State,
+        partly_approved: bool,
+        reached_police: bool,
+    },
+    /// The same, by its mission too (for the figures by country).
+    Mission {
         month: NaiveDate,
         mission_id: String,
         state: State,
@@ -337,6 +344,12 @@ pub enum Tally {
         month: NaiveDate,
         kind: &'static str,
         outcome: Option<&'static str>,
+        reached_police: bool,
+    },
+    /// A stage not ended, by its due date (past due once that day has passed).
+    Open {
+        due_on: NaiveDate,
+        stage: Stage,
         reached_police: bool,
     },
     /// An ended stage, by the month it ended, its working days and whether it met its due date.
@@ -365,13 +378,21 @@ pub fn request_tallies(
         return Vec::new();
     };
     let month = first_of_month(submitted_on);
-    let mut tallies = vec![Tally::Request {
-        month,
-        mission_id: facts.mission_id.to_owned(),
-        state: facts.state,
-        partly_approved: facts.partly_approved,
-        reached_police: facts.reached_police,
-    }];
+    let mut tallies = vec![
+        Tally::Request {
+            month,
+            state: facts.state,
+            partly_approved: facts.partly_approved,
+            reached_police: facts.reached_police,
+        },
+        Tally::Mission {
+            month,
+            mission_id: facts.mission_id.to_owned(),
+            state: facts.state,
+            partly_approved: facts.partly_approved,
+            reached_police: facts.reached_police,
+        },
+    ];
     tallies.extend(measures.into_iter().filter_map(|(kind, outcome)| {
         Some(Tally::Measure {
             month,
@@ -394,7 +415,8 @@ pub struct TallyFacts<'a> {
     pub reached_police: bool,
 }
 
-/// What a stage adds to the sums of ended stages: nothing until it ended.
+/// What a recorded stage adds to the sums: while it is not ended, to the stages due on its due
+/// date; once ended, to the stages ended that month.
 pub fn stage_tally(
     stage: Stage,
     due_on: NaiveDate,
@@ -402,7 +424,13 @@ pub fn stage_tally(
     working_days: Option<u32>,
     reached_police: bool,
 ) -> Option<Tally> {
-    let ended_on = ended_on?;
+    let Some(ended_on) = ended_on else {
+        return Some(Tally::Open {
+            due_on,
+            stage,
+            reached_police,
+        });
+    };
     Some(Tally::Stage {
         month: first_of_month(ended_on),
         stage,
@@ -603,8 +631,9 @@ mod tests {
             &facts(State::InTriage, false),
             [(Some("escort"), None), (Some("escort"), None), (None, None)],
         );
-        // The request and its two measures of a kind (a measure of no kind is not counted).
-        assert_eq!(before.len(), 3);
+        // The request (by itself and by its mission) and its two measures of a kind (a measure
+        // of no kind is not counted).
+        assert_eq!(before.len(), 4);
         let after = request_tallies(
             &facts(State::PoliceReview, true),
             [(Some("escort"), None), (Some("escort"), Some("declined"))],
@@ -612,6 +641,12 @@ mod tests {
         let moved = changes(before.clone(), after);
         let month = on(1);
         let request = |state, reached_police| Tally::Request {
+            month,
+            state,
+            partly_approved: false,
+            reached_police,
+        };
+        let mission = |state, reached_police| Tally::Mission {
             month,
             mission_id: "m".into(),
             state,
@@ -629,6 +664,8 @@ mod tests {
             [
                 (request(State::InTriage, false), -1),
                 (request(State::PoliceReview, true), 1),
+                (mission(State::InTriage, false), -1),
+                (mission(State::PoliceReview, true), 1),
                 (measure(None, false), -2),
                 (measure(None, true), 1),
                 (measure(Some("declined"), true), 1),
@@ -636,8 +673,16 @@ mod tests {
         );
         // Nothing changed, nothing moves.
         assert!(changes(before.clone(), before).is_empty());
-        // A stage adds to the sums once it ended, under the month it ended.
-        assert_eq!(stage_tally(Stage::Triage, on(2), None, None, false), None);
+        // A stage adds to the sums of its due date while open, and of the month it ended once
+        // ended.
+        assert_eq!(
+            stage_tally(Stage::Triage, on(2), None, None, false),
+            Some(Tally::Open {
+                due_on: on(2),
+                stage: Stage::Triage,
+                reached_police: false,
+            })
+        );
         assert_eq!(
             stage_tally(Stage::Triage, on(2), Some(on(3)), Some(1), false),
             Some(Tally::Stage {

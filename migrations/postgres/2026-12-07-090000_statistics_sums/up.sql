@@ -3,9 +3,17 @@
 -- in the step's transaction (domain::statistics::Tally). A period's figures are a few thousand
 -- rows, whatever the number of requests.
 --
--- Submitted requests by the Oslo month they were submitted, mission, state, partial approval
--- and whether they reached the police.
+-- Submitted requests by the Oslo month they were submitted, state, partial approval and whether
+-- they reached the police; and the same by mission (for the figures by country).
 CREATE TABLE statistics_requests (
+    month            DATE NOT NULL,
+    state            TEXT NOT NULL,
+    partly_approved  BOOLEAN NOT NULL,
+    reached_police   BOOLEAN NOT NULL,
+    n                BIGINT NOT NULL,
+    PRIMARY KEY (month, state, partly_approved, reached_police)
+);
+CREATE TABLE statistics_missions (
     month            DATE NOT NULL,
     mission_id       TEXT NOT NULL,
     state            TEXT NOT NULL,
@@ -33,6 +41,14 @@ CREATE TABLE statistics_stages (
     n               BIGINT NOT NULL,
     PRIMARY KEY (month, stage, working_days, met, reached_police)
 );
+-- Stages not ended, by their due date (past due once it has passed).
+CREATE TABLE statistics_open (
+    due_on          DATE NOT NULL,
+    stage           TEXT NOT NULL,
+    reached_police  BOOLEAN NOT NULL,
+    n               BIGINT NOT NULL,
+    PRIMARY KEY (due_on, stage, reached_police)
+);
 -- The sums are first made by the portal once the migrations have run (an instant's Oslo month
 -- is the portal's to tell); a row here asks for it.
 CREATE TABLE statistics_recount (
@@ -40,11 +56,8 @@ CREATE TABLE statistics_recount (
 );
 INSERT INTO statistics_recount (asked) VALUES (TRUE);
 
--- The indexes the figures were counted over are no longer read; stages past due are still
--- counted from the stages not ended (few, whatever the number of requests).
+-- The indexes the figures were counted over are no longer read.
 DROP INDEX requests_statistics_idx;
 DROP INDEX measures_statistics_idx;
 DROP INDEX request_stages_ended_idx;
 DROP INDEX request_stages_due_idx;
-CREATE INDEX request_stages_open_idx ON request_stages (due_on, stage, reached_police)
-    WHERE ended_on IS NULL;
