@@ -2,6 +2,7 @@
 //! viewer's need-to-know scope, read by the index in the calendar's order (`calendar_until`, the
 //! last day each runs, then its start).
 
+use super::fixed::code;
 use chrono::NaiveDate;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -95,9 +96,9 @@ pub fn running(
         .into_boxed::<super::MultiBackend>();
     q = match scope {
         Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
-        Scope::Submitted => q.filter(requests::state.ne("draft")),
-        Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
-        Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
+        Scope::Submitted => q.filter(requests::state.ne(code("draft"))),
+        Scope::ReachedPolice => q.filter(requests::reached_police),
+        Scope::ReferredToPst => q.filter(requests::referred_to_pst),
         Scope::Nothing => q.filter(sql::<Bool>("1 = 0")),
     };
     if let Some(kind) = &filter.kind {

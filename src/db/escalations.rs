@@ -2,6 +2,7 @@
 //! the requests whose stage is overdue and not yet escalated, the requests counted with other
 //! rules, and the one escalation of each stage.
 
+use super::fixed::code;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -50,7 +51,7 @@ pub fn overdue(
         .filter(
             requests::due_stage
                 .ne("police_decision")
-                .or(requests::state.eq("police_review")),
+                .or(requests::state.eq(code("police_review"))),
         )
         .filter(diesel::dsl::not(diesel::dsl::exists(escalated)))
         .filter(requests::id.gt(after.unwrap_or("")))

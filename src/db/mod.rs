@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod deadline;
 pub mod details;
 pub mod escalations;
+pub mod fixed;
 pub mod idempotency;
 pub mod missions;
 pub mod operations;
@@ -670,5 +671,22 @@ mod tests {
             (0, 0, 0)
         );
         assert_eq!(w.connect_timeout_seconds, 5, "still a bounded connect");
+    }
+
+    #[test]
+    fn the_bundled_sqlite_plans_each_statement_once() {
+        // `.cargo/config.toml` builds it with the planner's stability guarantee (`db::fixed`).
+        #[derive(QueryableByName)]
+        struct Option_ {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<Option_> = diesel::sql_query("PRAGMA compile_options")
+            .load(&mut conn)
+            .unwrap();
+        let options: Vec<String> = options.into_iter().map(|o| o.compile_options).collect();
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+        assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! Queries of the police's operations: reviews falling due, a mission's threat levels, and the
 //! requests a changed threat level puts up for review.
 
+use super::fixed::code;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -20,7 +21,7 @@ pub fn reviews_to_announce(
     limit: i64,
 ) -> DbResult<Vec<String>> {
     requests::table
-        .filter(requests::state.eq("in_effect"))
+        .filter(requests::state.eq(code("in_effect")))
         .filter(requests::next_review_on.le(today))
         .filter(
             requests::review_announced_for
@@ -42,7 +43,7 @@ pub fn review_now(conn: &mut DbConnection, mission_id: &str, today: NaiveDate) -
     diesel::update(
         requests::table
             .filter(requests::mission_id.eq(mission_id))
-            .filter(requests::state.eq("in_effect")),
+            .filter(requests::state.eq(code("in_effect"))),
     )
     .set((
         requests::next_review_on.eq(Some(today)),

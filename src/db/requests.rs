@@ -1,9 +1,9 @@
 //! Queries on requests and what hangs off them: measures, timeline, messages, assessments,
 //! in-portal notifications, and the reference counter.
 
+use super::fixed::{Fixed, code, code_literal, fixed};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::backend::Backend;
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Integer, Text};
@@ -456,10 +456,10 @@ pub struct ListFilter {
 fn scope_condition(scope: &Scope) -> Condition<'_> {
     match scope {
         Scope::Mission(id) => Box::new(requests::mission_id.eq(id.clone())),
-        Scope::Submitted => Box::new(sql::<Bool>("requests.state <> 'draft'")),
-        Scope::ReachedPolice => Box::new(sql::<Bool>("requests.reached_police")),
-        Scope::ReferredToPst => Box::new(sql::<Bool>("requests.referred_to_pst")),
-        Scope::Nothing => Box::new(sql::<Bool>("1 = 0")),
+        Scope::Submitted => Box::new(fixed::<Bool>("requests.state <> 'draft'")),
+        Scope::ReachedPolice => Box::new(fixed::<Bool>("requests.reached_police")),
+        Scope::ReferredToPst => Box::new(fixed::<Bool>("requests.referred_to_pst")),
+        Scope::Nothing => Box::new(fixed::<Bool>("1 = 0")),
     }
 }
 
@@ -472,7 +472,14 @@ fn filtered<'a>(
 ) -> requests::BoxedQuery<'a, super::MultiBackend> {
     let mut q = requests::table.into_boxed().filter(scope_condition(scope));
     if let Some(states) = &filter.states {
-        q = q.filter(requests::state.eq_any(states.clone()));
+        // Written out, not bound: a bound state is matched against the partial indexes'
+        // conditions, which has SQLite plan the statement again each time (`db::fixed`).
+        let listed: Vec<String> = states.iter().map(|s| code_literal(s)).collect();
+        q = q.filter(fixed::<Bool>(if listed.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            format!("requests.state IN ({})", listed.join(", "))
+        }));
     }
     if let Some(m) = &filter.mission_id {
         q = q.filter(requests::mission_id.eq(m.clone()));
@@ -622,21 +629,21 @@ pub struct ListedRow {
 
 type ListedSelection = (
     diesel::dsl::AsSelect<RequestRow, super::MultiBackend>,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<Text>>,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>,
-    diesel::expression::SqlLiteral<BigInt>,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
+    Fixed<diesel::sql_types::Nullable<Text>>,
+    Fixed<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
+    Fixed<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>,
+    Fixed<BigInt>,
+    Fixed<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
 );
 
 fn listed_selection() -> ListedSelection {
     (
         RequestRow::as_select(),
-        sql(LIST_DETAILS[0]),
-        sql(LIST_DETAILS[1]),
-        sql(LIST_DETAILS[2]),
-        sql(LIST_DETAILS[3]),
-        sql(LIST_DETAILS[4]),
+        fixed(LIST_DETAILS[0]),
+        fixed(LIST_DETAILS[1]),
+        fixed(LIST_DETAILS[2]),
+        fixed(LIST_DETAILS[3]),
+        fixed(LIST_DETAILS[4]),
     )
 }
 
@@ -659,8 +666,8 @@ fn ordered<'a>(
     let mission = matches!(scope, Scope::Mission(_));
     if by_rank {
         q = match (mission, forward) {
-            (true, true) => q.then_order_by(sql::<Integer>(NEEDS_MISSION).asc()),
-            (true, false) => q.then_order_by(sql::<Integer>(NEEDS_MISSION).desc()),
+            (true, true) => q.then_order_by(fixed::<Integer>(NEEDS_MISSION).asc()),
+            (true, false) => q.then_order_by(fixed::<Integer>(NEEDS_MISSION).desc()),
             (false, true) => q.then_order_by(requests::urgency.desc()),
             (false, false) => q.then_order_by(requests::urgency.asc()),
         };
@@ -735,7 +742,7 @@ fn beyond(at: &Position, forward: bool) -> (Condition<'static>, Condition<'stati
             id,
         } => {
             let rank = if needs_action { 0 } else { 1 };
-            let rank_is = sql::<Bool>(&format!("{NEEDS_MISSION} = {rank}"));
+            let rank_is = fixed::<Bool>(format!("{NEEDS_MISSION} = {rank}"));
             let same: Condition<'static> = if forward {
                 Box::new(
                     rank_is
@@ -751,7 +758,7 @@ fn beyond(at: &Position, forward: bool) -> (Condition<'static>, Condition<'stati
             };
             let op = if forward { ">" } else { "<" };
             let next: Condition<'static> =
-                Box::new(sql::<Bool>(&format!("{NEEDS_MISSION} {op} {rank}")));
+                Box::new(fixed::<Bool>(format!("{NEEDS_MISSION} {op} {rank}")));
             (same, next)
         }
     }
@@ -923,7 +930,7 @@ macro_rules! due_to_end {
             .filter(measures::outcome.eq_any(["approved", "approved_with_conditions"]))
             .filter(measures::ends_on.is_null().or(measures::ends_on.ge($today)));
         requests::table
-            .filter(requests::state.eq("in_effect"))
+            .filter(requests::state.eq(code("in_effect")))
             .filter(diesel::dsl::not(diesel::dsl::exists(open_ended)))
     }};
 }
@@ -1186,9 +1193,9 @@ macro_rules! visible_notifications {
             .into_boxed::<super::MultiBackend>();
         match $scope {
             Scope::Mission(id) => q.filter(requests::mission_id.eq(id.clone())),
-            Scope::Submitted => q.filter(requests::state.ne("draft")),
-            Scope::ReachedPolice => q.filter(requests::reached_police.eq(true)),
-            Scope::ReferredToPst => q.filter(requests::referred_to_pst.eq(true)),
+            Scope::Submitted => q.filter(requests::state.ne(code("draft"))),
+            Scope::ReachedPolice => q.filter(requests::reached_police),
+            Scope::ReferredToPst => q.filter(requests::referred_to_pst),
             Scope::Nothing => q.filter(requests::id.eq("").and(requests::id.ne(""))),
         }
     }};

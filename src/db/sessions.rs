@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use diesel::dsl::sql;
+use super::fixed::fixed;
 use diesel::sql_types::BigInt;
 
 use super::schema::{missions, sessions, users};
@@ -119,7 +119,7 @@ pub fn find_live(
             users::all_columns.nullable(),
             missions::active.nullable(),
             missions::name.nullable(),
-            sql::<BigInt>(&unread),
+            fixed::<BigInt>(unread),
         ))
         .first(conn)
         .optional()?;
