@@ -2,11 +2,9 @@
 //! and reading a list page by page, forwards or backwards, gives every request exactly once and
 //! in the list's order — also where requests share a submission or creation time.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::helpers::{Api, Person, crate_dir, execute, spawn_app, text_rows};
+use crate::helpers::{Api, Person, execute, spawn_app, text_rows};
 
 fn ids_of(list: &Value) -> Vec<String> {
     list["items"]
@@ -60,27 +58,15 @@ fn link(html: &str, rel: &str) -> Option<String> {
 async fn long_lists_count_to_a_bound_and_page_by_cursor_in_order() {
     let app = spawn_app().await;
     let c = app.cast().await;
-    let out = Command::new(env!("CARGO_BIN_EXE_protection-portal"))
-        .arg("--config")
-        .arg(crate_dir().join("config"))
-        .args([
-            "seed",
-            "--requests",
-            "1300",
-            "--missions",
-            "2",
-            "--batch",
-            "500",
-        ])
-        .env("APP_ENVIRONMENT", "test")
-        .env("APP__DATABASE__URL", app.db.url())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    app.run_command(&[
+        "seed",
+        "--requests",
+        "1300",
+        "--missions",
+        "2",
+        "--batch",
+        "500",
+    ]);
     // Ties: a third of the submitted requests share one submission time, and a mission's
     // requests share creation times, so that only the id tells them apart.
     execute(

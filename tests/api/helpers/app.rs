@@ -199,6 +199,26 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Runs the portal's command line with `args` against this test's database, as an operator
+    /// would on the server; fails the test when it fails, and answers what it printed.
+    pub fn run_command(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_protection-portal"))
+            .arg("--config")
+            .arg(crate_dir().join("config"))
+            .args(args)
+            .env("APP_ENVIRONMENT", "test")
+            .env("APP__DATABASE__URL", self.db.url())
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("start protection-portal");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
