@@ -309,7 +309,8 @@ pub fn rows(id: &str, title: &str, bars: &Bars<'_>) -> Markup {
 fn rows_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
     let n = bars.categories.len().max(1) as u32;
     let top = bars.top();
-    let height = 56 + 40 * n;
+    // One row per segment of the axis (one category has an empty one beside it: `last_point`).
+    let height = 56 + 40 * (last_point(n) + 1);
     let names: Vec<String> = bars
         .categories
         .iter()
@@ -328,7 +329,8 @@ fn rows_at(id: &str, title: &str, bars: &Bars<'_>, size: Size) -> Markup {
         // Categories read from the top: the first at the top.
         let labels = |v: &SegmentValue<u32>| {
             segment_of(v)
-                .and_then(|i| names.get((n as usize - 1).saturating_sub(i)).cloned())
+                .filter(|i| *i < n as usize)
+                .and_then(|i| names.get(n as usize - 1 - i).cloned())
                 .unwrap_or_default()
         };
         chart

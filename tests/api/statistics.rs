@@ -255,20 +255,26 @@ async fn each_authority_counts_what_it_may_know_and_the_page_and_csv_carry_the_s
         .get(&format!("/statistics?from={m}&to={m}", m = this_month()))
         .await;
     assert_eq!(one.status, 200);
-    let chart = one.body.split("id=\"months-chart-title\"").nth(1).unwrap();
-    let chart = &chart[..chart.find("</svg>").unwrap()];
-    let bars = chart
-        .split("<rect")
+    let chart = chart_of(&one.body, "months-chart");
+    assert!(
+        bars(chart, "width", 1.0) > 0,
+        "no bar of any width in {chart}"
+    );
+    // Likewise a chart of rows with one category: the police's requests all came from Iceland,
+    // and their one row is a bar a reader sees (not a line), with one label.
+    let theirs_shown = app.signed_in(&mut c.police).await.get("/statistics").await;
+    let chart = chart_of(&theirs_shown.body, "countries-chart");
+    assert!(
+        bars(chart, "height", 10.0) > 0,
+        "no bar of a visible height in {chart}"
+    );
+    let labels: Vec<&str> = chart
+        .split("<text")
         .skip(1)
-        .filter(|r| !r.contains("#FFFFFF") && r.contains("fill=\"#"))
-        .filter(|r| {
-            let width = r.split("width=\"").nth(1).and_then(|w| w.split('"').next());
-            width
-                .and_then(|w| w.parse::<f64>().ok())
-                .is_some_and(|w| w > 1.0)
-        })
-        .count();
-    assert!(bars > 0, "no bar of any width in {chart}");
+        .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim()))
+        .filter(|t| *t == "IS")
+        .collect();
+    assert_eq!(labels.len(), 1, "{chart}");
     // The CSV of the months holds the API's numbers for this month.
     let res = page
         .client
@@ -435,4 +441,31 @@ async fn measures_changed_by_the_mission_when_asked_move_the_figures_with_them()
     assert_eq!(kind(&figures, "other")["total"], 0, "{figures}");
     assert_eq!(kind(&figures, "static_guard")["total"], 1, "{figures}");
     same_after_a_recount(&app, &c).await;
+}
+
+/// The SVG of the chart `id` drawn for a wide page.
+fn chart_of<'a>(page: &'a str, id: &str) -> &'a str {
+    let chart = page
+        .split(&format!("id=\"{id}-title\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    &chart[..chart.find("</svg>").unwrap()]
+}
+
+/// How many coloured bars of `chart` measure more than `least` pixels across `dimension`
+/// ("width" of a column, "height" of a row): plotters draws nothing of a bar on an axis of one
+/// point.
+fn bars(chart: &str, dimension: &str, least: f64) -> usize {
+    chart
+        .split("<rect")
+        .skip(1)
+        .filter(|r| !r.contains("#FFFFFF") && r.contains("fill=\"#"))
+        .filter(|r| {
+            r.split(&format!(" {dimension}=\""))
+                .nth(1)
+                .and_then(|w| w.split('"').next())
+                .and_then(|w| w.parse::<f64>().ok())
+                .is_some_and(|w| w > least)
+        })
+        .count()
 }
