@@ -154,8 +154,9 @@ pub enum AuditCommand {
 #[derive(Debug, Subcommand)]
 pub enum StatisticsCommand {
     /// Make the statistics' sums again from the requests (after figures were changed in the
-    /// database by hand, or a partial restore). Steps wait while it runs: seconds at a million
-    /// requests.
+    /// database by hand, or a partial restore). It takes seconds at a million requests; a step
+    /// taken meanwhile waits up to the database's lock timeout and is otherwise refused as
+    /// busy (run it at a quiet moment).
     Recount,
 }
 

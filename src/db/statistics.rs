@@ -244,9 +244,13 @@ pub fn recount(conn: &mut DbConnection) -> DbResult<()> {
     use diesel::dsl::{max, min};
     if let DbConnection::Postgres(pg) = conn {
         // Steps wait while the sums are made again (they would add to rows about to be made).
+        // The tables are locked one by one in the order a step writes them (its stages'
+        // sums in `record_stages`, then its request's in `move_shares`, each in `Tally`'s
+        // order), so that a step half-way through its writes never waits for a recount that
+        // waits for it.
         diesel::sql_query(
-            "LOCK TABLE statistics_requests, statistics_missions, statistics_measures, \
-             statistics_stages, statistics_open IN EXCLUSIVE MODE",
+            "LOCK TABLE statistics_open, statistics_stages, statistics_requests, \
+             statistics_missions, statistics_measures IN EXCLUSIVE MODE",
         )
         .execute(pg)?;
     }
