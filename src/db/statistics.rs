@@ -21,7 +21,7 @@ use crate::domain::statistics::{
 };
 use crate::domain::time::{oslo_date, oslo_midnight_utc};
 
-/// The SQL condition on a table of sums, or on `request_stages`, for the requests counted.
+/// The SQL condition on a table of sums for the requests counted.
 fn on_sums(counted: Counted) -> &'static str {
     match counted {
         Counted::Submitted => "1 = 1",
@@ -124,6 +124,18 @@ macro_rules! bound {
     };
 }
 
+/// `INSERT` of one sum of `table` keyed by `key` (bound in that order, then its change `n`),
+/// or adding the change to the sum already there.
+fn upsert(table: &str, key: &[&str]) -> String {
+    let places: Vec<String> = (1..=key.len() + 1).map(|i| format!("${i}")).collect();
+    let key = key.join(", ");
+    format!(
+        "INSERT INTO {table} ({key}, n) VALUES ({}) ON CONFLICT ({key}) \
+         DO UPDATE SET n = {table}.n + excluded.n",
+        places.join(", ")
+    )
+}
+
 /// Moves the sums by `changes` (inside the step's transaction).
 pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
     for (tally, n) in changes {
@@ -135,11 +147,7 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
                 reached_police,
             } => bound!(
                 conn,
-                "INSERT INTO statistics_requests \
-                 (month, state, partly_approved, reached_police, n) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (month, state, partly_approved, reached_police) \
-                 DO UPDATE SET n = statistics_requests.n + excluded.n",
+                upsert("statistics_requests", &["month", "state", "partly_approved", "reached_police"]),
                 Date => month,
                 Text => state.code(),
                 Bool => partly_approved,
@@ -154,11 +162,7 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
                 reached_police,
             } => bound!(
                 conn,
-                "INSERT INTO statistics_missions \
-                 (month, mission_id, state, partly_approved, reached_police, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (month, mission_id, state, partly_approved, reached_police) \
-                 DO UPDATE SET n = statistics_missions.n + excluded.n",
+                upsert("statistics_missions", &["month", "mission_id", "state", "partly_approved", "reached_police"]),
                 Date => month,
                 Text => mission_id,
                 Text => state.code(),
@@ -172,10 +176,7 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
                 reached_police,
             } => bound!(
                 conn,
-                "INSERT INTO statistics_open (due_on, stage, reached_police, n) \
-                 VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (due_on, stage, reached_police) \
-                 DO UPDATE SET n = statistics_open.n + excluded.n",
+                upsert("statistics_open", &["due_on", "stage", "reached_police"]),
                 Date => due_on,
                 Text => stage.code(),
                 Bool => reached_police,
@@ -188,10 +189,7 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
                 reached_police,
             } => bound!(
                 conn,
-                "INSERT INTO statistics_measures (month, kind, outcome, reached_police, n) \
-                 VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (month, kind, outcome, reached_police) \
-                 DO UPDATE SET n = statistics_measures.n + excluded.n",
+                upsert("statistics_measures", &["month", "kind", "outcome", "reached_police"]),
                 Date => month,
                 Text => kind,
                 Text => outcome.unwrap_or(""),
@@ -206,11 +204,7 @@ pub fn add(conn: &mut DbConnection, changes: &[(Tally, i64)]) -> DbResult<()> {
                 reached_police,
             } => bound!(
                 conn,
-                "INSERT INTO statistics_stages \
-                 (month, stage, working_days, met, reached_police, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (month, stage, working_days, met, reached_police) \
-                 DO UPDATE SET n = statistics_stages.n + excluded.n",
+                upsert("statistics_stages", &["month", "stage", "working_days", "met", "reached_police"]),
                 Date => month,
                 Text => stage.code(),
                 Integer => *working_days as i32,
@@ -507,8 +501,9 @@ pub fn overdue(
 
 /// After a bulk load (the seeder): refreshes PostgreSQL's planner statistics of every table, as
 /// autovacuum would in time (without them, a request's timeline read by its index was planned
-/// as a parallel scan of thousands of rows), and the visibility map of the tables the figures
-/// are read from, so that they are read from their indexes alone.
+/// as a parallel scan of thousands of rows), and the visibility map of the largest tables, so
+/// that what is counted over their indexes (a list's bounded count) is read from the indexes
+/// alone.
 pub fn analyze(conn: &mut DbConnection) -> DbResult<()> {
     // SQLite plans these queries well without statistics; gathering them would change the plans
     // of every other query.
