@@ -122,8 +122,10 @@ struct People {
 /// Every seeded measure's description.
 const MEASURE_DESCRIPTION: &str = "Around the clock during the visit";
 
-/// What prompts seeded request `i`: one of a few common texts, and one request in ten thousand
-/// names a person nobody else does (a rare word for measuring search).
+/// What prompts seeded request `i`: one of a few common texts; four requests (the same four at
+/// every size of ten thousand or more) name a person nobody else does, a rare word for measuring
+/// search whose matches do not grow with the database; and one request in ten thousand names
+/// another, an uncommon word whose matches do.
 fn justification_of(i: u64) -> &'static str {
     const COMMON: [&str; 6] = [
         "Threats against the chancery were received this week by e-mail.",
@@ -133,8 +135,10 @@ fn justification_of(i: u64) -> &'static str {
         "A reception for the national day is held at the residence with 300 guests.",
         "The delegation from Reykjavik arrives at Gardermoen late in the evening.",
     ];
-    if i % 10_000 == 7 {
+    if i < 10_000 && i % 2_500 == 7 {
         "A letter threatening Guðrún Sigurðardóttir, the first secretary, was delivered by hand."
+    } else if i % 10_000 == 9 {
+        "Þórhallur Þórhallsson, the defence attaché, reports being followed from the residence."
     } else {
         COMMON[(i % COMMON.len() as u64) as usize]
     }
@@ -238,8 +242,9 @@ pub fn seed(
         people.pst.push(add_user(conn, "pst_analyst", None, n)?);
     }
 
-    // Spread over up to twelve years back, at most 90,000 a year.
-    let years = requests.div_ceil(90_000).clamp(1, 12) as i64;
+    // Spread over two to twelve years back, at most 90,000 a year: at least the longest period
+    // the statistics show (24 months), so that every size fills the period it is measured on.
+    let years = requests.div_ceil(90_000).clamp(2, 12) as i64;
     let span_minutes = years * 365 * 24 * 60;
     let mut counters: std::collections::BTreeMap<i32, i32> = std::collections::BTreeMap::new();
     let mut done = 0u64;
